@@ -1,0 +1,22 @@
+/** What a hypervisor reports about its host. */
+export interface HostInfo {
+  readonly hostname: string;
+  /** CPU model string. */
+  readonly model: string;
+  /** Logical CPUs. */
+  readonly cpus: number;
+  /** CPU frequency in MHz. */
+  readonly mhz: number;
+  readonly nodes: number;
+  readonly sockets: number;
+  readonly coresPerSocket: number;
+  readonly threadsPerCore: number;
+  /** Memory in KiB. */
+  readonly memoryKiB: number;
+  /** Hypervisor type as libvirt names it, e.g. `QEMU`, `Xen`, `Test`. */
+  readonly hypervisorType: string;
+  /** Hypervisor version as `major.minor.release`. */
+  readonly hypervisorVersion: string;
+  /** libvirt library version as `major.minor.release`. */
+  readonly libvirtVersion: string;
+}

@@ -1,0 +1,105 @@
+/** A time span in milliseconds since the migration started. */
+export interface Span {
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
+/**
+ * The stages of a pre-copy live migration (Clark et al.; the study's Equation 1:
+ * total = initialisation + reservation + sum(pre-copy rounds) + stop-and-copy + commitment + activation).
+ * A driver fills the stages it can observe; the others stay undefined.
+ */
+export interface MigrationStages {
+  readonly initialisation?: Span;
+  readonly reservation?: Span;
+  readonly precopyRounds: readonly Span[];
+  readonly stopAndCopy?: Span;
+  readonly commitment?: Span;
+  readonly activation?: Span;
+  /** Post-copy phase, when the migration switched to post-copy. */
+  readonly postcopy?: Span;
+}
+
+/** Options for one live migration. Fields a driver does not support are refused before the migration starts. */
+export interface MigrationOptions {
+  /** Live (default) or offline/paused migration. */
+  readonly live?: boolean;
+  /**
+   * Switch to post-copy. `true` switches as soon as the RAM transfer has begun; a number waits that many
+   * milliseconds after the transfer began. Requires a driver with the post-copy capability.
+   */
+  readonly postCopy?: boolean | { readonly afterMs: number };
+  /** Maximum tolerated downtime in milliseconds. */
+  readonly maxDowntimeMs?: number;
+  /** Bandwidth limit in MiB/s. */
+  readonly bandwidthMiBps?: number;
+  /** Throttle the guest's vCPUs when it dirties memory faster than the link carries it. */
+  readonly autoConverge?: boolean;
+  /** Compression methods, e.g. `['xbzrle']`, `['zstd']`. */
+  readonly compression?: readonly string[];
+  /** Number of parallel migration connections (> 1 enables multifd). */
+  readonly parallelConnections?: number;
+  /** Encrypt the migration stream with TLS. */
+  readonly tls?: boolean;
+  /** Define the domain persistently on the destination. */
+  readonly persistDestination?: boolean;
+  /** Undefine the domain on the source after success. */
+  readonly undefineSource?: boolean;
+  /** Explicit migration data URI, e.g. `tcp://10.0.0.2:49152`. */
+  readonly migrateUri?: string;
+  /** Give up (and abort) after this many milliseconds. */
+  readonly timeoutMs?: number;
+  /** Aborts the migration; the guest stays on the source. */
+  readonly signal?: AbortSignal;
+  /** Called with progress while the migration runs (about every 50-100 ms). */
+  readonly onProgress?: (progress: MigrationProgress) => void;
+}
+
+/** A progress sample of a running migration. */
+export interface MigrationProgress {
+  /** Milliseconds since the migration started. */
+  readonly elapsedMs: number;
+  readonly dataTotalBytes: number;
+  readonly dataProcessedBytes: number;
+  readonly dataRemainingBytes: number;
+  /** Pre-copy iteration, when known. */
+  readonly iteration?: number;
+  /** Dirty rate in bytes per second, when known. */
+  readonly dirtyRateBps?: number;
+  /** Current phase. */
+  readonly phase: 'setup' | 'precopy' | 'stop-and-copy' | 'postcopy' | 'completing';
+}
+
+/** The measured outcome of one live migration. */
+export interface MigrationResult {
+  readonly domain: string;
+  readonly sourceUri: string;
+  readonly destinationUri: string;
+  /** Wall-clock start and end, ISO-8601. */
+  readonly startedAt: string;
+  readonly endedAt: string;
+  /** Total migration time in ms as measured by virtmig around the call. */
+  readonly totalTimeMs: number;
+  /** Total time in ms as the hypervisor reports it, when it does. */
+  readonly reportedTotalTimeMs?: number;
+  /** Downtime in ms (hypervisor-reported, or measured from events / heartbeat; see `downtimeSource`). */
+  readonly downtimeMs?: number;
+  readonly downtimeSource?: 'hypervisor' | 'events' | 'heartbeat';
+  /** Setup time in ms, when reported. */
+  readonly setupTimeMs?: number;
+  readonly dataTransferredBytes?: number;
+  readonly memoryTransferredBytes?: number;
+  /** Memory transfer bandwidth in bytes per second. */
+  readonly memoryBandwidthBps?: number;
+  /** Guest dirty rate in bytes per second. */
+  readonly dirtyRateBps?: number;
+  /** Pre-copy iterations. */
+  readonly iterations?: number;
+  /** Pages requested by the destination during post-copy. */
+  readonly postCopyRequests?: number;
+  /** True if the migration switched to post-copy. */
+  readonly postCopy: boolean;
+  readonly stages: MigrationStages;
+  /** Every raw statistic the hypervisor returned. */
+  readonly raw: Readonly<Record<string, number | string | boolean | bigint>>;
+}

@@ -1,0 +1,66 @@
+import { DuplicateDriverError, InvalidArgumentError, UnknownSchemeError } from './errors.js';
+import type { Hypervisor } from './hypervisor.js';
+import { type ParsedUri, parseUri } from './uri.js';
+
+/** Options passed to a driver factory. */
+export interface ConnectOptions {
+  /** Open read-only. */
+  readonly readonly?: boolean;
+  /** Driver-specific settings. */
+  readonly [key: string]: unknown;
+}
+
+/** Creates a connected {@link Hypervisor} for a parsed URI. */
+export type DriverFactory = (uri: ParsedUri, options: ConnectOptions) => Promise<Hypervisor>;
+
+/**
+ * Maps URI driver names (the part of the scheme before `+`) to driver factories.
+ * A registry instance is cheap; most programs use {@link defaultRegistry}.
+ */
+export class DriverRegistry {
+  private readonly drivers = new Map<string, DriverFactory>();
+
+  /** Registers `factory` for `scheme` (e.g. `qemu`). Throws `E_DUPLICATE_DRIVER` if taken. */
+  register(scheme: string, factory: DriverFactory): void {
+    if (!/^[a-z][a-z0-9]*$/.test(scheme)) {
+      throw new InvalidArgumentError('scheme', `must be lower-case letters and digits, got ${JSON.stringify(scheme)}`);
+    }
+    if (this.drivers.has(scheme)) throw new DuplicateDriverError(scheme);
+    this.drivers.set(scheme, factory);
+  }
+
+  /** Removes a registration; returns whether one existed. */
+  unregister(scheme: string): boolean {
+    return this.drivers.delete(scheme);
+  }
+
+  has(scheme: string): boolean {
+    return this.drivers.has(scheme);
+  }
+
+  /** Registered schemes, sorted. */
+  schemes(): string[] {
+    return [...this.drivers.keys()].sort();
+  }
+
+  /** Parses `uri`, finds its driver and connects. Throws `E_INVALID_URI` / `E_UNKNOWN_SCHEME`. */
+  async connect(uri: string, options: ConnectOptions = {}): Promise<Hypervisor> {
+    const parsed = parseUri(uri);
+    const factory = this.drivers.get(parsed.driver);
+    if (!factory) throw new UnknownSchemeError(parsed.driver, this.schemes());
+    return factory(parsed, options);
+  }
+}
+
+/** The process-wide registry that driver packages register into. */
+export const defaultRegistry = new DriverRegistry();
+
+/** Registers a driver in {@link defaultRegistry}. */
+export function registerDriver(scheme: string, factory: DriverFactory): void {
+  defaultRegistry.register(scheme, factory);
+}
+
+/** Connects through {@link defaultRegistry}. */
+export function connect(uri: string, options?: ConnectOptions): Promise<Hypervisor> {
+  return defaultRegistry.connect(uri, options);
+}
