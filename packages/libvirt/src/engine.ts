@@ -1,0 +1,46 @@
+import type { Kind } from './signature.js';
+
+/** An opaque native pointer as the engine represents it (never inspect it directly). */
+export type Pointer = unknown;
+
+/** A loaded shared library. */
+export interface NativeLibrary {
+  readonly path: string;
+}
+
+/** A bound C function with a synchronous and an asynchronous (worker-thread) entry point. */
+export interface NativeFunction {
+  (...args: unknown[]): unknown;
+  /** Runs the call on a worker thread; the event loop stays free. */
+  async(...args: unknown[]): Promise<unknown>;
+}
+
+/** A C callback made from a JS function; keep it until `dispose()`. */
+export interface NativeCallback {
+  readonly pointer: Pointer;
+  dispose(): void;
+}
+
+/**
+ * What virtmig needs from an FFI library. Both engines implement it over the same
+ * generated signature table, so everything above this layer is engine-neutral.
+ */
+export interface FfiEngine {
+  readonly name: 'koffi' | 'ffi-napi';
+  open(path: string): NativeLibrary;
+  /** True if the library exports `symbol`. */
+  hasSymbol(lib: NativeLibrary, symbol: string): boolean;
+  bind(lib: NativeLibrary, symbol: string, ret: Kind, args: readonly Kind[]): NativeFunction;
+  callback(ret: Kind, args: readonly Kind[], fn: (...args: unknown[]) => unknown): NativeCallback;
+  isNull(p: Pointer): boolean;
+  /** Numeric address, for identity and logging. */
+  address(p: Pointer): bigint;
+  /** Allocates zeroed memory owned by JS (a Buffer, which both engines accept as a pointer). */
+  alloc(size: number): Buffer;
+  /** Reads a NUL-terminated UTF-8 string at `p + offset`. */
+  readCString(p: Pointer | Buffer, offset?: number): string;
+  /** Reads a pointer stored at `p + offset`. */
+  readPointer(p: Pointer | Buffer, offset?: number): Pointer;
+  /** Copies `length` bytes from `p + offset`. */
+  readBytes(p: Pointer | Buffer, offset: number, length: number): Buffer;
+}

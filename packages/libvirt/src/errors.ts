@@ -1,0 +1,89 @@
+import { type ErrorCode, VirtmigError } from '@virtmig/core';
+import { ENUMS } from './generated/enums.js';
+
+const reverse = (table: Readonly<Record<string, number>>): Map<number, string> =>
+  new Map(Object.entries(table).map(([k, v]) => [v, k]));
+const ERROR_NAMES = reverse(ENUMS.virErrorNumber);
+const DOMAIN_NAMES = reverse(ENUMS.virErrorDomain);
+
+const E = ENUMS.virErrorNumber;
+/** libvirt error numbers that map onto virtmig's own codes; everything else is `E_LIBVIRT`. */
+const CODE_MAP: ReadonlyMap<number, ErrorCode> = new Map<number, ErrorCode>([
+  [E.VIR_ERR_NO_DOMAIN, 'E_NOT_FOUND'],
+  [E.VIR_ERR_NO_NETWORK, 'E_NOT_FOUND'],
+  [E.VIR_ERR_NO_STORAGE_POOL, 'E_NOT_FOUND'],
+  [E.VIR_ERR_NO_STORAGE_VOL, 'E_NOT_FOUND'],
+  [E.VIR_ERR_NO_SECRET, 'E_NOT_FOUND'],
+  [E.VIR_ERR_OPERATION_INVALID, 'E_STATE'],
+  [E.VIR_ERR_INVALID_ARG, 'E_INVALID_ARGUMENT'],
+  [E.VIR_ERR_XML_ERROR, 'E_INVALID_ARGUMENT'],
+  [E.VIR_ERR_XML_DETAIL, 'E_INVALID_ARGUMENT'],
+  [E.VIR_ERR_XML_INVALID_SCHEMA, 'E_INVALID_ARGUMENT'],
+  [E.VIR_ERR_CONFIG_UNSUPPORTED, 'E_INVALID_ARGUMENT'],
+  [E.VIR_ERR_NO_SUPPORT, 'E_UNSUPPORTED'],
+  [E.VIR_ERR_ARGUMENT_UNSUPPORTED, 'E_UNSUPPORTED'],
+  [E.VIR_ERR_OPERATION_UNSUPPORTED, 'E_UNSUPPORTED'],
+  [E.VIR_ERR_OPERATION_ABORTED, 'E_ABORTED'],
+  [E.VIR_ERR_OPERATION_TIMEOUT, 'E_TIMEOUT'],
+  [E.VIR_ERR_AGENT_UNRESPONSIVE, 'E_TIMEOUT'],
+]);
+
+/** What libvirt reported for one failed call (its virError). */
+export interface LibvirtErrorInfo {
+  /** The C function that failed. */
+  readonly fn: string;
+  /** virErrorNumber, e.g. 42. */
+  readonly libvirtCode: number;
+  /** virErrorDomain, e.g. 12. */
+  readonly libvirtDomain: number;
+  readonly libvirtMessage: string;
+}
+
+/**
+ * A libvirt call failed. `code` is a virtmig code when the libvirt error has a natural one
+ * (`E_NOT_FOUND` for VIR_ERR_NO_DOMAIN, ...), else `E_LIBVIRT`; libvirt's own code, domain and
+ * message are kept, read on the thread that made the call.
+ */
+export class LibvirtError extends VirtmigError {
+  readonly fn: string;
+  readonly libvirtCode: number;
+  /** libvirt's name for the code, e.g. `VIR_ERR_NO_DOMAIN`. */
+  readonly libvirtCodeName: string;
+  readonly libvirtDomain: number;
+  /** libvirt's name for the domain, e.g. `VIR_FROM_TEST`. */
+  readonly libvirtDomainName: string;
+  readonly libvirtMessage: string;
+
+  constructor(info: LibvirtErrorInfo) {
+    const codeName = ERROR_NAMES.get(info.libvirtCode) ?? `VIR_ERR_${info.libvirtCode}`;
+    const domainName = DOMAIN_NAMES.get(info.libvirtDomain) ?? `VIR_FROM_${info.libvirtDomain}`;
+    super(CODE_MAP.get(info.libvirtCode) ?? 'E_LIBVIRT', `${info.fn}: ${info.libvirtMessage}`, {
+      fn: info.fn,
+      libvirtCode: info.libvirtCode,
+      libvirtCodeName: codeName,
+      libvirtDomain: info.libvirtDomain,
+      libvirtDomainName: domainName,
+    });
+    this.fn = info.fn;
+    this.libvirtCode = info.libvirtCode;
+    this.libvirtCodeName = codeName;
+    this.libvirtDomain = info.libvirtDomain;
+    this.libvirtDomainName = domainName;
+    this.libvirtMessage = info.libvirtMessage;
+  }
+}
+
+/** A libvirt function is not in the loaded library (an older libvirt, or not in the table). */
+export class FunctionUnavailableError extends VirtmigError {
+  readonly fn: string;
+  readonly since: string;
+  constructor(fn: string, since: string, runtimeVersion: string) {
+    super(
+      'E_FUNCTION_UNAVAILABLE',
+      `libvirt function ${fn} is not available: it was added in libvirt ${since}, the loaded library is ${runtimeVersion}`,
+      { fn, since, runtimeVersion },
+    );
+    this.fn = fn;
+    this.since = since;
+  }
+}

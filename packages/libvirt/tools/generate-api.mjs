@@ -1,0 +1,141 @@
+#!/usr/bin/env node
+// Generates the backend-neutral C signature table (functions, enums, string macros, struct layouts)
+// and the native error-capturing shim from libvirt's machine-readable API description.
+// Usage: generate-api.mjs [--xml PATH] [--check]   (--check exits 1 when the committed output is stale)
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { XMLParser } from 'fast-xml-parser';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const pkg = join(here, '..');
+const repo = join(pkg, '..', '..');
+const args = process.argv.slice(2);
+const xmlPath = args.includes('--xml') ? args[args.indexOf('--xml') + 1] : '/usr/share/libvirt/api/libvirt-api.xml';
+
+const ARRAYS = new Set(['function', 'arg', 'enum', 'struct', 'field', 'functype', 'macro', 'typedef']);
+const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (n) => ARRAYS.has(n) });
+const api = parser.parse(readFileSync(xmlPath, 'utf8')).api.symbols;
+
+const byName = (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+const functypes = new Set((api.functype ?? []).map((f) => f.name));
+const enumTypes = new Set((api.typedef ?? []).filter((t) => t.type === 'enum').map((t) => t.name));
+for (const e of api.enum ?? []) enumTypes.add(e.type);
+const typedefs = Object.fromEntries((api.typedef ?? []).map((t) => [t.name, t.type]));
+const macroNumbers = {};
+// Numeric macros are plain literals or sums like "(4096 + 1)"; anything else is not a number.
+for (const m of api.macro ?? []) {
+  const raw = String(m.raw ?? '').replace(/[()\s]/g, '');
+  if (/^-?\d+(\+\d+)*$/.test(raw)) macroNumbers[m.name] = raw.split('+').reduce((a, b) => a + Number(b), 0);
+}
+
+const SCALARS = {
+  int: 'int', 'unsigned int': 'uint', long: 'long', 'unsigned long': 'ulong', 'long long': 'llong',
+  'long long int': 'llong', 'unsigned long long': 'ullong', 'unsigned long long int': 'ullong',
+  size_t: 'size_t', 'unsigned short': 'ushort', short: 'short', double: 'double', char: 'char', 'unsigned char': 'uchar', void: 'void',
+};
+
+/** Maps a C type to an engine-neutral kind. `position` is 'arg' or 'ret'. */
+function kindOf(ctype, position) {
+  const t = ctype.replace(/\s+/g, ' ').trim();
+  const bare = t.replace(/^const /, '').replace(/ const$/, '');
+  if (bare === 'char *' && t.startsWith('const ')) return 'string';
+  if (bare === 'char *' && position === 'ret') return 'ownedString';
+  if (bare.includes('*') || bare.endsWith('Ptr')) return 'pointer';
+  if (functypes.has(bare)) return 'callback';
+  if (SCALARS[bare]) return SCALARS[bare];
+  if (enumTypes.has(bare)) return 'int';
+  if (typedefs[bare] && typedefs[bare] !== 'struct') return kindOf(typedefs[bare], position);
+  throw new Error(`unmapped C type "${ctype}"`);
+}
+
+const functions = [...(api.function ?? [])].sort(byName).map((f) => {
+  const fargs = (f.arg ?? []).map((a) => ({ name: a.name, ctype: a.type, kind: kindOf(a.type, 'arg') }));
+  const ret = { ctype: f.return.type, kind: kindOf(f.return.type, 'ret') };
+  const variadic = fargs.some((a) => a.ctype === '...' );
+  return { name: f.name, since: f.version ?? '0.0.0', module: f.module, ret, args: fargs, variadic };
+});
+
+// Struct layouts for x86_64/aarch64 LP64, the ABI libvirt is built for on Debian.
+const SIZE = { short: 2, ushort: 2, int: 4, uint: 4, long: 8, ulong: 8, llong: 8, ullong: 8, size_t: 8, double: 8, char: 1, uchar: 1, pointer: 8, string: 8, ownedString: 8, callback: 8 };
+function fieldLayout(f) {
+  if (f.type === 'union') {
+    const members = f.union.field.map(fieldLayout);
+    const size = Math.max(...members.map((m) => m.size));
+    const align = Math.max(...members.map((m) => m.align));
+    return { name: f.name, kind: 'union', size, align, members: members.map((m) => ({ ...m, offset: 0 })) };
+  }
+  const arr = /^(.*?)\s*(\w+)\[(\w+)\]$/.exec(f.type);
+  if (arr) {
+    const elem = kindOf(arr[1], 'arg');
+    const n = /^\d+$/.test(arr[3]) ? Number(arr[3]) : macroNumbers[arr[3]];
+    if (n === undefined) throw new Error(`unknown array length ${arr[3]}`);
+    return { name: f.name, kind: elem === 'char' || elem === 'uchar' ? 'chars' : elem, count: n, size: SIZE[elem] * n, align: SIZE[elem] };
+  }
+  let kind = kindOf(f.type, 'arg');
+  if (kind === 'string' || kind === 'ownedString') kind = 'pointer';
+  if (kind === 'char' && f.type.includes('*')) kind = 'pointer';
+  return { name: f.name, kind, size: SIZE[kind], align: SIZE[kind] };
+}
+const structs = [...(api.struct ?? [])].filter((s) => s.field).sort(byName).map((s) => {
+  let offset = 0;
+  let align = 1;
+  const fields = s.field.map((f) => {
+    const l = fieldLayout(f);
+    offset = Math.ceil(offset / l.align) * l.align;
+    const out = { ...l, offset };
+    offset += l.size;
+    align = Math.max(align, l.align);
+    return out;
+  });
+  return { name: s.name, since: s.version ?? '0.0.0', size: Math.ceil(offset / align) * align, fields };
+});
+
+const enums = {};
+for (const e of [...(api.enum ?? [])].sort(byName)) {
+  const type = e.type ?? 'anonymous';
+  (enums[type] ??= {})[e.name] = Number(e.value);
+}
+const strings = {};
+for (const m of [...(api.macro ?? [])].sort(byName)) if (m.string !== undefined) strings[m.name] = String(m.string);
+
+const header = `// Generated by packages/libvirt/tools/generate-api.mjs from ${xmlPath} (libvirt ${macroNumbers.LIBVIR_VERSION_NUMBER ?? '?'}).\n// Do not edit: run \`npm run generate -w @virtmig/libvirt\`. A test fails when this is stale.\n`;
+const ts = {
+  'src/generated/functions.ts': `${header}import type { FunctionTable } from '../signature.js';\n\n/** Every public libvirt function: C return and argument types mapped to engine-neutral kinds, and the version that added it. */\nexport const FUNCTIONS = ${JSON.stringify(Object.fromEntries(functions.map((f) => [f.name, { since: f.since, module: f.module, ret: f.ret, args: f.args }])), null, 1)} as const satisfies FunctionTable;\n\n/** Names of every public libvirt function. */\nexport type FunctionName = keyof typeof FUNCTIONS;\n`,
+  'src/generated/enums.ts': `${header}\n/** Every libvirt enum value, grouped by its C enum type. */\nexport const ENUMS = ${JSON.stringify(enums, null, 1)} as const;\n\n/** libvirt's string macros (typed-parameter field names and similar). */\nexport const STRINGS = ${JSON.stringify(strings, null, 1)} as const;\n\n/** libvirt's numeric macros. */\nexport const NUMBERS = ${JSON.stringify(macroNumbers, null, 1)} as const;\n`,
+  'src/generated/structs.ts': `${header}import type { StructTable } from '../signature.js';\n\n/** Every public libvirt struct with its LP64 layout (offsets and sizes in bytes). */\nexport const STRUCTS = ${JSON.stringify(Object.fromEntries(structs.map((s) => [s.name, { since: s.since, size: s.size, fields: s.fields }])), null, 1)} as const satisfies StructTable;\n`,
+};
+
+// The shim: one wrapper per function without callback or variadic arguments. It resets the
+// thread-local error, calls libvirt and copies the error on the SAME thread, so calls made on
+// a worker thread (async) report their own error, as libvirt-go-module does.
+// Functions that manage the error state itself are left out: wrapping them would reset what they report.
+const ERROR_STATE = /^(virConn(Copy|Get|Reset)LastError|virConnSetErrorFunc|virCopyLastError|virGetLastError|virGetLastErrorMessage|virGetLastErrorCode|virGetLastErrorDomain|virResetLastError|virSaveLastError|virResetError|virFreeError|virSetErrorFunc|virDefaultErrorFunc)$/;
+const shimmable = functions.filter((f) => !ERROR_STATE.test(f.name) && !f.args.some((a) => a.kind === 'callback') && !f.variadic);
+let c = `/* Generated by packages/libvirt/tools/generate-api.mjs from ${xmlPath}. Do not edit. */\n#include <stddef.h>\n#include <libvirt/libvirt.h>\n#include <libvirt/virterror.h>\n\n`;
+for (const f of shimmable) {
+  const params = [...f.args.map((a) => `${a.ctype} ${a.name}`), 'virErrorPtr virtmig_err'].join(', ');
+  const call = `${f.name}(${f.args.map((a) => a.name).join(', ')})`;
+  const isVoid = f.ret.ctype === 'void';
+  c += `${f.ret.ctype}\nvirtmig_${f.name}(${params})\n{\n    virResetLastError();\n    ${isVoid ? '' : `${f.ret.ctype} ret = `}${call};\n    if (virGetLastError() != NULL) virCopyLastError(virtmig_err);\n${isVoid ? '' : '    return ret;\n'}}\n\n`;
+}
+const outputs = { ...ts, '../../native/libvirt-shim/shim.c': c };
+
+let stale = [];
+for (const [rel, text] of Object.entries(outputs)) {
+  const path = join(pkg, rel);
+  if (args.includes('--check')) {
+    if (!existsSync(path) || readFileSync(path, 'utf8') !== text) stale.push(rel);
+  } else {
+    writeFileSync(path, text);
+  }
+}
+if (args.includes('--check')) {
+  if (stale.length) {
+    console.error(`stale generated files: ${stale.join(', ')}`);
+    process.exit(1);
+  }
+  console.log('generated files are up to date');
+} else {
+  console.log(`generated ${functions.length} functions (${shimmable.length} shimmed), ${Object.keys(enums).length} enum types, ${structs.length} structs, ${Object.keys(strings).length} string macros`);
+}
