@@ -1,3 +1,4 @@
+import type { DomainConfig } from './domain.js';
 import { InvalidArgumentError } from './errors.js';
 
 /** Domain names: what libvirt accepts on every driver, minus characters that break XML or paths. */
@@ -22,4 +23,42 @@ export function assertNumber(value: unknown, field: string, min: number, max: nu
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
     throw new InvalidArgumentError(field, `must be a number in [${min}, ${max}], got ${JSON.stringify(value)}`);
   }
+}
+
+/**
+ * Checks the driver-neutral fields of a {@link DomainConfig}: name, memory (1 MiB to 16 TiB),
+ * vCPUs (1 to 4096, not above maxVcpus), CPU cap (0 to 100 per vCPU), and that paths are
+ * absolute without control characters. Throws `E_INVALID_ARGUMENT` naming the field.
+ */
+export function assertDomainConfig(config: DomainConfig): void {
+  if (typeof config !== 'object' || config === null) throw new InvalidArgumentError('config', 'must be an object');
+  assertDomainName(config.name, 'config.name');
+  if (config.xml !== undefined) {
+    if (typeof config.xml !== 'string' || config.xml.trim() === '') throw new InvalidArgumentError('config.xml', 'must be non-empty XML');
+    return;
+  }
+  assertInt(config.memoryMiB, 'config.memoryMiB', 1, 1 << 24);
+  assertInt(config.vcpus, 'config.vcpus', 1, 4096);
+  if (config.maxVcpus !== undefined) assertInt(config.maxVcpus, 'config.maxVcpus', config.vcpus, 4096);
+  if (config.cpuCapPercent !== undefined) assertNumber(config.cpuCapPercent, 'config.cpuCapPercent', 0, 100 * 4096);
+  for (const key of ['kernel', 'initrd', 'serialLog'] as const) {
+    const v = config[key];
+    if (v !== undefined) assertPath(v, `config.${key}`);
+  }
+  if (config.cmdline !== undefined && (typeof config.cmdline !== 'string' || /[\0\n\r]/.test(config.cmdline))) {
+    throw new InvalidArgumentError('config.cmdline', 'must be a single line');
+  }
+}
+
+/** Throws `E_INVALID_ARGUMENT` unless `p` is an absolute path without control characters. */
+export function assertPath(p: unknown, field: string): asserts p is string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+  if (typeof p !== 'string' || !p.startsWith('/') || /[\u0000-\u001f]/.test(p)) {
+    throw new InvalidArgumentError(field, `must be an absolute path without control characters, got ${JSON.stringify(p)}`);
+  }
+}
+
+/** Escapes text for an XML element or attribute. */
+export function escapeXml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string);
 }

@@ -1,0 +1,194 @@
+import { InvalidArgumentError } from '@virtmig/core';
+import { getBinding, type BindingOptions, type LibvirtBinding } from './binding.js';
+import { Domain } from './domain-handle.js';
+import type { Pointer } from './engine.js';
+import { EventLoop } from './event-loop.js';
+import { ENUMS } from './generated/enums.js';
+import { NativeHandle } from './handle.js';
+import { readStruct, readTypedParams, type TypedValue } from './memory.js';
+
+/** virNodeInfo, decoded. */
+export interface NodeInfo {
+  readonly model: string;
+  readonly memoryKiB: number;
+  readonly cpus: number;
+  readonly mhz: number;
+  readonly nodes: number;
+  readonly sockets: number;
+  readonly cores: number;
+  readonly threads: number;
+}
+
+/** One record of virConnectGetAllDomainStats. */
+export interface DomainStatsRecord {
+  readonly name: string;
+  readonly stats: Record<string, TypedValue>;
+}
+
+/** Options for {@link Connection.open}. */
+export interface OpenOptions extends BindingOptions {
+  readonly readonly?: boolean;
+}
+
+const formatVersion = (v: number): string =>
+  `${Math.floor(v / 1_000_000)}.${Math.floor(v / 1000) % 1000}.${v % 1000}`;
+
+/**
+ * An open libvirt connection (virConnectPtr). While open it keeps libvirt's event loop running
+ * on a worker thread, so keepalives and events flow; `close()` stops it when the last connection goes.
+ */
+export class Connection {
+  private readonly handle: NativeHandle;
+  readonly events: EventLoop;
+
+  private constructor(
+    readonly binding: LibvirtBinding,
+    pointer: Pointer,
+    readonly uri: string,
+  ) {
+    this.handle = new NativeHandle(binding, pointer, 'virConnectClose', `connection to ${uri}`);
+    this.events = EventLoop.for(binding);
+    this.events.acquire();
+  }
+
+  /** Opens `uri` on a worker thread (remote URIs may take a while). */
+  static async open(uri: string, options: OpenOptions = {}): Promise<Connection> {
+    if (typeof uri !== 'string' || uri.length === 0 || uri.includes('\0')) {
+      throw new InvalidArgumentError('uri', `must be a non-empty string, got ${JSON.stringify(uri)}`);
+    }
+    const binding = getBinding(options);
+    // Registering the default event implementation must precede the first open, or libvirt's
+    // remote driver never starts keepalives and event delivery for this connection.
+    EventLoop.for(binding).register();
+    const p = await binding.callAsync(options.readonly ? 'virConnectOpenReadOnly' : 'virConnectOpen', uri);
+    return new Connection(binding, p, uri);
+  }
+
+  get pointer(): Pointer {
+    return this.handle.pointer;
+  }
+
+  get closed(): boolean {
+    return this.handle.freed;
+  }
+
+  hostname(): string {
+    return this.binding.call('virConnectGetHostname', this.pointer) as string;
+  }
+
+  /** The hypervisor type, e.g. `QEMU`, `Test`, `Xen`. */
+  type(): string {
+    return this.binding.call('virConnectGetType', this.pointer) as string;
+  }
+
+  hypervisorVersion(): string {
+    const out = this.binding.engine.alloc(8);
+    this.binding.call('virConnectGetVersion', this.pointer, out);
+    return formatVersion(Number(out.readBigUInt64LE(0)));
+  }
+
+  libVersion(): string {
+    const out = this.binding.engine.alloc(8);
+    this.binding.call('virConnectGetLibVersion', this.pointer, out);
+    return formatVersion(Number(out.readBigUInt64LE(0)));
+  }
+
+  nodeInfo(): NodeInfo {
+    const buf = this.binding.engine.alloc(64);
+    this.binding.call('virNodeGetInfo', this.pointer, buf);
+    const s = readStruct(this.binding, buf, 'virNodeInfo');
+    return {
+      model: s.model as string,
+      memoryKiB: Number(s.memory),
+      cpus: s.cpus as number,
+      mhz: s.mhz as number,
+      nodes: s.nodes as number,
+      sockets: s.sockets as number,
+      cores: s.cores as number,
+      threads: s.threads as number,
+    };
+  }
+
+  async capabilities(): Promise<string> {
+    return (await this.binding.callAsync('virConnectGetCapabilities', this.pointer)) as string;
+  }
+
+  isAlive(): boolean {
+    return (this.binding.call('virConnectIsAlive', this.pointer) as number) === 1;
+  }
+
+  /** Every domain (virConnectListAllDomains); the caller frees each. */
+  async listAllDomains(flags = 0): Promise<Domain[]> {
+    const out = this.binding.engine.alloc(8);
+    const n = (await this.binding.callAsync('virConnectListAllDomains', this.pointer, out, flags)) as number;
+    const arr = this.binding.engine.readPointer(out, 0);
+    try {
+      const domains: Domain[] = [];
+      for (let i = 0; i < n; i++) domains.push(new Domain(this.binding, this.binding.engine.readPointer(arr, i * 8)));
+      return domains;
+    } finally {
+      this.binding.free(arr);
+    }
+  }
+
+  async lookupDomain(name: string): Promise<Domain> {
+    return new Domain(this.binding, await this.binding.callAsync('virDomainLookupByName', this.pointer, name));
+  }
+
+  /** virDomainLookupByName on this thread (hot path for local drivers). */
+  lookupDomainSync(name: string): Domain {
+    return new Domain(this.binding, this.binding.call('virDomainLookupByName', this.pointer, name));
+  }
+
+  async defineXml(xml: string, flags = 0): Promise<Domain> {
+    return new Domain(this.binding, await this.binding.callAsync('virDomainDefineXMLFlags', this.pointer, xml, flags));
+  }
+
+  async createXml(xml: string, flags = 0): Promise<Domain> {
+    return new Domain(this.binding, await this.binding.callAsync('virDomainCreateXML', this.pointer, xml, flags));
+  }
+
+  /** virConnectGetAllDomainStats: every domain's statistics in one call. */
+  async allDomainStats(stats = 0, flags = 0): Promise<DomainStatsRecord[]> {
+    const out = this.binding.engine.alloc(8);
+    const n = (await this.binding.callAsync('virConnectGetAllDomainStats', this.pointer, stats, out, flags)) as number;
+    return this.decodeStatsRecords(out, n);
+  }
+
+  /** The same on this thread (used by the benchmark to compare like with like). */
+  allDomainStatsSync(stats = 0, flags = 0): DomainStatsRecord[] {
+    const out = this.binding.engine.alloc(8);
+    const n = this.binding.call('virConnectGetAllDomainStats', this.pointer, stats, out, flags) as number;
+    return this.decodeStatsRecords(out, n);
+  }
+
+  private decodeStatsRecords(out: Buffer, n: number): DomainStatsRecord[] {
+    const e = this.binding.engine;
+    const list = e.readPointer(out, 0);
+    try {
+      const records: DomainStatsRecord[] = [];
+      for (let i = 0; i < n; i++) {
+        const rec = e.readPointer(list, i * 8);
+        const s = readStruct(this.binding, rec, 'virDomainStatsRecord');
+        records.push({
+          name: this.binding.call('virDomainGetName', s.dom) as string,
+          stats: readTypedParams(this.binding, s.params, s.nparams as number),
+        });
+      }
+      return records;
+    } finally {
+      this.binding.call('virDomainStatsRecordListFree', list);
+    }
+  }
+
+  /** Closes the connection (and stops the event loop with the last one). Idempotent. */
+  close(): void {
+    if (this.handle.freed) return;
+    this.events.removeConnection(this);
+    this.handle.free();
+    this.events.release();
+  }
+}
+
+/** virConnectListAllDomains flags. */
+export const LIST_FLAGS = ENUMS.virConnectListAllDomainsFlags;

@@ -1,0 +1,268 @@
+import {
+  assertDomainName,
+  assertInt,
+  assertNumber,
+  type DomainConfig,
+  type DomainEvent,
+  type DomainInfo,
+  type DomainState,
+  type DomainStats,
+  type EventCapable,
+  type HostInfo,
+  type Hypervisor,
+  type HypervisorCapabilities,
+  InvalidArgumentError,
+  isVirtmigError,
+  type MigrationOptions,
+  type MigrationResult,
+  NotFoundError,
+  UnsupportedError,
+  ClosedError,
+} from '@virtmig/core';
+import type { Connection } from './connection.js';
+import { DOMAIN_STATES, type Domain } from './domain-handle.js';
+import { ENUMS } from './generated/enums.js';
+import { migrateWithLibvirt } from './migrate.js';
+
+const AFFECT = ENUMS.virDomainModificationImpact;
+const VCPU_MAXIMUM = ENUMS.virDomainVcpuFlags.VIR_DOMAIN_VCPU_MAXIMUM;
+const MEM_MAXIMUM = ENUMS.virDomainMemoryModFlags.VIR_DOMAIN_MEM_MAXIMUM;
+const UNDEFINE_FLAGS =
+  ENUMS.virDomainUndefineFlagsValues.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
+  ENUMS.virDomainUndefineFlagsValues.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA;
+
+/** Maps a virDomainState number to core's name. */
+export function domainState(n: number): DomainState {
+  return DOMAIN_STATES[n] ?? 'nostate';
+}
+
+/**
+ * `Hypervisor` over a libvirt connection. Drivers specialise it: they build domain XML from a
+ * `DomainConfig`, map the CPU cap onto their scheduler, and declare what they support.
+ */
+export abstract class LibvirtHypervisor implements Hypervisor, EventCapable {
+  abstract readonly capabilities: HypervisorCapabilities;
+
+  constructor(
+    readonly connection: Connection,
+    readonly driver: string,
+  ) {}
+
+  get uri(): string {
+    return this.connection.uri;
+  }
+
+  get closed(): boolean {
+    return this.connection.closed;
+  }
+
+  /** Turns a config into this driver's domain XML; throws `E_INVALID_ARGUMENT` for bad configs. */
+  protected abstract buildDomainXml(config: DomainConfig): string;
+
+  async close(): Promise<void> {
+    this.connection.close();
+  }
+
+  protected conn(): Connection {
+    if (this.connection.closed) throw new ClosedError(`connection to ${this.connection.uri}`);
+    return this.connection;
+  }
+
+  async hostInfo(): Promise<HostInfo> {
+    const c = this.conn();
+    const n = c.nodeInfo();
+    return {
+      hostname: c.hostname(),
+      model: n.model,
+      cpus: n.cpus,
+      mhz: n.mhz,
+      nodes: n.nodes,
+      sockets: n.sockets,
+      coresPerSocket: n.cores,
+      threadsPerCore: n.threads,
+      memoryKiB: n.memoryKiB,
+      hypervisorType: c.type(),
+      hypervisorVersion: c.hypervisorVersion(),
+      libvirtVersion: c.libVersion(),
+    };
+  }
+
+  async capabilitiesXml(): Promise<string> {
+    return this.conn().capabilities();
+  }
+
+  /** Looks a domain up, runs `fn`, and frees the handle whatever happens. */
+  protected async withDomain<T>(name: string, fn: (d: Domain) => Promise<T> | T): Promise<T> {
+    assertDomainName(name);
+    const c = this.conn();
+    let d: Domain;
+    try {
+      d = await c.lookupDomain(name);
+    } catch (e) {
+      if (isVirtmigError(e, 'E_NOT_FOUND')) throw new NotFoundError('domain', name, undefined, { cause: e });
+      throw e;
+    }
+    try {
+      return await fn(d);
+    } finally {
+      d.free();
+    }
+  }
+
+  /** Reads a domain's info (name, uuid, state, memory, vCPUs, CPU time). */
+  protected describe(d: Domain): DomainInfo {
+    const i = d.infoSync();
+    return {
+      name: d.name(),
+      uuid: d.uuid(),
+      id: d.id(),
+      state: domainState(i.state),
+      persistent: d.isPersistent(),
+      maxMemoryKiB: i.maxMemKiB,
+      memoryKiB: i.memoryKiB,
+      vcpus: i.vcpus,
+      cpuTimeNs: i.cpuTimeNs,
+    };
+  }
+
+  async listDomains(): Promise<DomainInfo[]> {
+    const domains = await this.conn().listAllDomains();
+    try {
+      return domains.map((d) => this.describe(d)).sort((a, b) => a.name.localeCompare(b.name));
+    } finally {
+      for (const d of domains) d.free();
+    }
+  }
+
+  async lookupDomain(name: string): Promise<DomainInfo> {
+    return this.withDomain(name, (d) => this.describe(d));
+  }
+
+  async defineDomain(config: DomainConfig): Promise<DomainInfo> {
+    if (typeof config !== 'object' || config === null) throw new InvalidArgumentError('config', 'must be an object');
+    assertDomainName(config.name, 'config.name');
+    const xml = config.xml ?? this.buildDomainXml(config);
+    const d = await this.conn().defineXml(xml);
+    try {
+      if (config.cpuCapPercent !== undefined && config.cpuCapPercent > 0) {
+        try {
+          await this.applyCpuCap(d, config.cpuCapPercent, false);
+        } catch (e) {
+          // Define is all-or-nothing: a cap the driver refuses must not leave a half-configured domain.
+          await d.undefine(UNDEFINE_FLAGS);
+          throw e;
+        }
+      }
+      return this.describe(d);
+    } finally {
+      d.free();
+    }
+  }
+
+  async domainXml(name: string): Promise<string> {
+    return this.withDomain(name, (d) => d.xml());
+  }
+
+  async undefineDomain(name: string): Promise<void> {
+    await this.withDomain(name, (d) => d.undefine(UNDEFINE_FLAGS));
+  }
+
+  async startDomain(name: string): Promise<void> {
+    await this.withDomain(name, (d) => d.create());
+  }
+
+  async shutdownDomain(name: string): Promise<void> {
+    await this.withDomain(name, (d) => d.shutdown());
+  }
+
+  async destroyDomain(name: string): Promise<void> {
+    await this.withDomain(name, (d) => d.destroy());
+  }
+
+  async suspendDomain(name: string): Promise<void> {
+    await this.withDomain(name, (d) => d.suspend());
+  }
+
+  async resumeDomain(name: string): Promise<void> {
+    await this.withDomain(name, (d) => d.resume());
+  }
+
+  async setVcpus(name: string, vcpus: number): Promise<void> {
+    assertInt(vcpus, 'vcpus', 1, 4096);
+    await this.withDomain(name, async (d) => {
+      if (d.isActive()) {
+        await d.setVcpus(vcpus, AFFECT.VIR_DOMAIN_AFFECT_LIVE | (d.isPersistent() ? AFFECT.VIR_DOMAIN_AFFECT_CONFIG : 0));
+      } else {
+        await d.setVcpus(vcpus, AFFECT.VIR_DOMAIN_AFFECT_CONFIG | VCPU_MAXIMUM);
+        await d.setVcpus(vcpus, AFFECT.VIR_DOMAIN_AFFECT_CONFIG);
+      }
+    });
+  }
+
+  async setMemory(name: string, memoryMiB: number): Promise<void> {
+    assertInt(memoryMiB, 'memoryMiB', 1, 1 << 24);
+    const kib = memoryMiB * 1024;
+    await this.withDomain(name, async (d) => {
+      if (d.isActive()) {
+        await d.setMemory(kib, AFFECT.VIR_DOMAIN_AFFECT_LIVE);
+      } else {
+        await d.setMemory(kib, AFFECT.VIR_DOMAIN_AFFECT_CONFIG | MEM_MAXIMUM);
+        await d.setMemory(kib, AFFECT.VIR_DOMAIN_AFFECT_CONFIG);
+      }
+    });
+  }
+
+  async setCpuCap(name: string, percent: number): Promise<void> {
+    assertNumber(percent, 'percent', 0, 100 * 4096);
+    if (!this.capabilities.cpuCap) throw new UnsupportedError('CPU caps', this.driver);
+    await this.withDomain(name, (d) => this.applyCpuCap(d, percent, d.isActive()));
+  }
+
+  async getCpuCap(name: string): Promise<number> {
+    if (!this.capabilities.cpuCap) throw new UnsupportedError('CPU caps', this.driver);
+    return this.withDomain(name, (d) => this.readCpuCap(d));
+  }
+
+  /** Applies a CPU cap through the driver's scheduler parameters. Drivers with caps override. */
+  protected async applyCpuCap(_d: Domain, _percent: number, _live: boolean): Promise<void> {
+    throw new UnsupportedError('CPU caps', this.driver);
+  }
+
+  /** Reads the CPU cap back from the scheduler parameters. Drivers with caps override. */
+  protected async readCpuCap(_d: Domain): Promise<number> {
+    throw new UnsupportedError('CPU caps', this.driver);
+  }
+
+  async allDomainStats(): Promise<DomainStats[]> {
+    const records = await this.conn().allDomainStats();
+    return records.map(({ name, stats }) => {
+      const s: DomainStats = {
+        name,
+        state: domainState(Number(stats['state.state'] ?? 0)),
+        fields: stats,
+        ...(stats['cpu.time'] !== undefined ? { cpuTimeNs: Number(stats['cpu.time']) } : {}),
+        ...(stats['balloon.current'] !== undefined ? { balloonCurrentKiB: Number(stats['balloon.current']) } : {}),
+        ...(stats['vcpu.current'] !== undefined ? { vcpus: Number(stats['vcpu.current']) } : {}),
+      };
+      return s;
+    });
+  }
+
+  onDomainEvent(listener: (event: DomainEvent) => void): () => void {
+    const c = this.conn();
+    return c.events.subscribe(c, listener);
+  }
+
+  async migrate(name: string, destination: Hypervisor, options: MigrationOptions = {}): Promise<MigrationResult> {
+    if (!this.capabilities.migration) throw new UnsupportedError('live migration', this.driver);
+    for (const key of Object.keys(options) as (keyof MigrationOptions)[]) {
+      if (options[key] !== undefined && !this.capabilities.migrationOptions.has(key)) {
+        throw new UnsupportedError(`migration option "${key}"`, this.driver);
+      }
+    }
+    if (!(destination instanceof LibvirtHypervisor) || destination.closed) {
+      throw new InvalidArgumentError('destination', 'must be an open libvirt hypervisor connection');
+    }
+    return this.withDomain(name, (d) => migrateWithLibvirt(this, d, destination, options));
+  }
+}

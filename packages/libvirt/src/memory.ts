@@ -1,0 +1,181 @@
+import type { LibvirtBinding } from './binding.js';
+import type { Pointer } from './engine.js';
+import { ENUMS } from './generated/enums.js';
+import { STRUCTS } from './generated/structs.js';
+import type { FieldLayout } from './signature.js';
+
+/** A decoded C value. Pointers stay opaque. */
+export type StructValue = number | bigint | string | Pointer;
+
+/** Names of the structs in the generated table. */
+export type StructName = keyof typeof STRUCTS;
+
+function readField(binding: LibvirtBinding, bytes: Buffer, base: Pointer | Buffer, baseOffset: number, f: FieldLayout): StructValue {
+  const o = f.offset;
+  switch (f.kind) {
+    case 'char':
+      return bytes.readInt8(o);
+    case 'uchar':
+      return bytes.readUInt8(o);
+    case 'short':
+      return bytes.readInt16LE(o);
+    case 'ushort':
+      return bytes.readUInt16LE(o);
+    case 'int':
+      return bytes.readInt32LE(o);
+    case 'uint':
+      return bytes.readUInt32LE(o);
+    case 'long':
+    case 'llong':
+      return toNumber(bytes.readBigInt64LE(o));
+    case 'ulong':
+    case 'ullong':
+    case 'size_t':
+      return toNumber(bytes.readBigUInt64LE(o));
+    case 'double':
+      return bytes.readDoubleLE(o);
+    case 'chars': {
+      const raw = bytes.subarray(o, o + (f.count ?? 0));
+      const nul = raw.indexOf(0);
+      return raw.subarray(0, nul === -1 ? raw.length : nul).toString('utf8');
+    }
+    default:
+      return binding.engine.readPointer(base, baseOffset + o);
+  }
+}
+
+/** Keeps integers as numbers while they are exact, as bigint beyond 2^53. */
+export function toNumber(v: bigint): number | bigint {
+  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+}
+
+/** Decodes element `index` of an array of `name` structs at `p` (a native pointer or a Buffer). */
+export function readStruct(
+  binding: LibvirtBinding,
+  p: Pointer | Buffer,
+  name: StructName,
+  index = 0,
+): Record<string, StructValue> {
+  const layout = STRUCTS[name];
+  const baseOffset = index * layout.size;
+  const bytes = binding.engine.readBytes(p, baseOffset, layout.size);
+  const out: Record<string, StructValue> = {};
+  for (const f of layout.fields as readonly FieldLayout[]) out[f.name] = readField(binding, bytes, p, baseOffset, f);
+  return out;
+}
+
+/** A decoded virTypedParameter value. */
+export type TypedValue = number | bigint | boolean | string;
+
+const T = ENUMS.virTypedParameterType;
+const TP = STRUCTS.virTypedParameter;
+const TP_TYPE = TP.fields[1].offset;
+const TP_VALUE = TP.fields[2].offset;
+
+/** Decodes `n` virTypedParameter records at `p` into a plain object (field name → value). */
+export function readTypedParams(binding: LibvirtBinding, p: Pointer, n: number): Record<string, TypedValue> {
+  const out: Record<string, TypedValue> = {};
+  if (n <= 0 || binding.engine.isNull(p)) return out;
+  const bytes = binding.engine.readBytes(p, 0, n * TP.size);
+  for (let i = 0; i < n; i++) {
+    const base = i * TP.size;
+    const nameRaw = bytes.subarray(base, base + 80);
+    const nul = nameRaw.indexOf(0);
+    const name = nameRaw.subarray(0, nul === -1 ? 80 : nul).toString('utf8');
+    const v = base + TP_VALUE;
+    switch (bytes.readInt32LE(base + TP_TYPE)) {
+      case T.VIR_TYPED_PARAM_INT:
+        out[name] = bytes.readInt32LE(v);
+        break;
+      case T.VIR_TYPED_PARAM_UINT:
+        out[name] = bytes.readUInt32LE(v);
+        break;
+      case T.VIR_TYPED_PARAM_LLONG:
+        out[name] = toNumber(bytes.readBigInt64LE(v));
+        break;
+      case T.VIR_TYPED_PARAM_ULLONG:
+        out[name] = toNumber(bytes.readBigUInt64LE(v));
+        break;
+      case T.VIR_TYPED_PARAM_DOUBLE:
+        out[name] = bytes.readDoubleLE(v);
+        break;
+      case T.VIR_TYPED_PARAM_BOOLEAN:
+        out[name] = bytes.readInt8(v) !== 0;
+        break;
+      case T.VIR_TYPED_PARAM_STRING: {
+        const s = binding.engine.readPointer(p, v);
+        out[name] = binding.engine.isNull(s) ? '' : binding.engine.readCString(s);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return out;
+}
+
+/** The C type a typed parameter is written as. */
+export type TypedParamType = 'int' | 'uint' | 'llong' | 'ullong' | 'double' | 'boolean' | 'string';
+
+/** One typed parameter to write. */
+export interface TypedParam {
+  readonly name: string;
+  readonly type: TypedParamType;
+  readonly value: TypedValue;
+}
+
+const ADDERS: Record<TypedParamType, string> = {
+  int: 'virTypedParamsAddInt',
+  uint: 'virTypedParamsAddUInt',
+  llong: 'virTypedParamsAddLLong',
+  ullong: 'virTypedParamsAddULLong',
+  double: 'virTypedParamsAddDouble',
+  boolean: 'virTypedParamsAddBoolean',
+  string: 'virTypedParamsAddString',
+};
+
+/**
+ * A virTypedParameter array built by libvirt's own virTypedParamsAdd* (so string ownership
+ * stays inside libvirt) and released with virTypedParamsFree by `free()`.
+ */
+export class TypedParamList {
+  private readonly paramsOut: Buffer;
+  private readonly count: Buffer;
+  private readonly max: Buffer;
+  private freed = false;
+
+  constructor(
+    private readonly binding: LibvirtBinding,
+    params: readonly TypedParam[],
+  ) {
+    this.paramsOut = binding.engine.alloc(8);
+    this.count = binding.engine.alloc(4);
+    this.max = binding.engine.alloc(4);
+    try {
+      for (const p of params) {
+        const value = p.type === 'boolean' ? (p.value ? 1 : 0) : p.value;
+        binding.call(ADDERS[p.type], this.paramsOut, this.count, this.max, p.name, value);
+      }
+    } catch (e) {
+      this.free();
+      throw e;
+    }
+  }
+
+  /** The `virTypedParameterPtr` to pass to libvirt. */
+  get pointer(): Pointer {
+    return this.binding.engine.readPointer(this.paramsOut, 0);
+  }
+
+  /** Number of parameters. */
+  get length(): number {
+    return this.count.readInt32LE(0);
+  }
+
+  /** Frees the array. Idempotent. */
+  free(): void {
+    if (this.freed) return;
+    this.freed = true;
+    this.binding.call('virTypedParamsFree', this.pointer, this.length);
+  }
+}

@@ -1,0 +1,205 @@
+import {
+  AbortedError,
+  type DomainEvent,
+  isVirtmigError,
+  MigrationError,
+  type MigrationOptions,
+  type MigrationProgress,
+  type MigrationResult,
+  type MigrationStages,
+  type Span,
+  TimeoutError,
+} from '@virtmig/core';
+import type { Domain } from './domain-handle.js';
+import { ENUMS, STRINGS } from './generated/enums.js';
+import type { LibvirtHypervisor } from './hypervisor.js';
+import type { TypedParam, TypedValue } from './memory.js';
+
+const F = ENUMS.virDomainMigrateFlags;
+const JOB_STATS_COMPLETED = ENUMS.virDomainGetJobStatsFlags.VIR_DOMAIN_JOB_STATS_COMPLETED;
+const POLL_MS = 50;
+
+/** libvirt migration flags for a set of options. */
+export function migrationFlags(o: MigrationOptions): number {
+  let flags = 0;
+  if (o.live !== false) flags |= F.VIR_MIGRATE_LIVE;
+  if (o.postCopy) flags |= F.VIR_MIGRATE_POSTCOPY;
+  if (o.autoConverge) flags |= F.VIR_MIGRATE_AUTO_CONVERGE;
+  if (o.compression && o.compression.length > 0) flags |= F.VIR_MIGRATE_COMPRESSED;
+  if (o.parallelConnections !== undefined && o.parallelConnections > 1) flags |= F.VIR_MIGRATE_PARALLEL;
+  if (o.tls) flags |= F.VIR_MIGRATE_TLS;
+  if (o.persistDestination) flags |= F.VIR_MIGRATE_PERSIST_DEST;
+  if (o.undefineSource) flags |= F.VIR_MIGRATE_UNDEFINE_SOURCE;
+  return flags;
+}
+
+/** libvirt migration typed parameters for a set of options. */
+export function migrationParams(o: MigrationOptions): TypedParam[] {
+  const p: TypedParam[] = [];
+  if (o.migrateUri) p.push({ name: STRINGS.VIR_MIGRATE_PARAM_URI, type: 'string', value: o.migrateUri });
+  if (o.bandwidthMiBps !== undefined) p.push({ name: STRINGS.VIR_MIGRATE_PARAM_BANDWIDTH, type: 'ullong', value: o.bandwidthMiBps });
+  for (const c of o.compression ?? []) p.push({ name: STRINGS.VIR_MIGRATE_PARAM_COMPRESSION, type: 'string', value: c });
+  if (o.parallelConnections !== undefined && o.parallelConnections > 1) {
+    p.push({ name: STRINGS.VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS, type: 'int', value: o.parallelConnections });
+  }
+  return p;
+}
+
+const num = (s: Record<string, TypedValue>, k: string): number | undefined => (s[k] === undefined ? undefined : Number(s[k]));
+
+function progressOf(stats: Record<string, TypedValue>, elapsedMs: number, postCopyStarted: boolean): MigrationProgress {
+  const pageSize = num(stats, 'memory_page_size') ?? 4096;
+  const dirtyPages = num(stats, 'memory_dirty_rate');
+  const iteration = num(stats, 'memory_iteration');
+  return {
+    elapsedMs,
+    dataTotalBytes: num(stats, 'data_total') ?? 0,
+    dataProcessedBytes: num(stats, 'data_processed') ?? 0,
+    dataRemainingBytes: num(stats, 'data_remaining') ?? 0,
+    ...(iteration !== undefined ? { iteration } : {}),
+    ...(dirtyPages !== undefined ? { dirtyRateBps: dirtyPages * pageSize } : {}),
+    phase: postCopyStarted ? 'postcopy' : (num(stats, 'data_processed') ?? 0) === 0 ? 'setup' : 'precopy',
+  };
+}
+
+/** Builds the Equation-1 stages from what events told us (times relative to the start). */
+function stagesFrom(events: DomainEvent[], t0: number, totalMs: number, setupMs: number | undefined, postCopy: boolean): MigrationStages {
+  const rel = (e: DomainEvent): number => e.at - t0;
+  const iterations = events.filter((e) => e.kind === 'migration-iteration').map(rel);
+  const suspended = events.find((e) => e.kind === 'suspended' && (e.detail === 'migrated' || e.detail === 'postcopy'));
+  const resumed = events.find((e) => e.kind === 'resumed' && (e.detail === 'migrated' || e.detail === 'postcopy'));
+  const stopAt = suspended ? rel(suspended) : undefined;
+  const precopyStart = setupMs ?? 0;
+  const boundaries = [precopyStart, ...iterations.filter((t) => t > precopyStart)];
+  const precopyEnd = stopAt ?? totalMs;
+  const rounds: Span[] = [];
+  for (let i = 0; i < boundaries.length; i++) {
+    const start = boundaries[i] as number;
+    const end = Math.min(boundaries[i + 1] ?? precopyEnd, precopyEnd);
+    if (end > start) rounds.push({ startMs: start, endMs: end });
+  }
+  const resumeAt = resumed ? rel(resumed) : undefined;
+  return {
+    ...(setupMs !== undefined ? { initialisation: { startMs: 0, endMs: setupMs } } : {}),
+    precopyRounds: rounds,
+    ...(stopAt !== undefined && !postCopy ? { stopAndCopy: { startMs: stopAt, endMs: resumeAt ?? totalMs } } : {}),
+    ...(postCopy && stopAt !== undefined ? { postcopy: { startMs: stopAt, endMs: totalMs } } : {}),
+    ...(resumeAt !== undefined ? { activation: { startMs: resumeAt, endMs: totalMs } } : {}),
+  };
+}
+
+/**
+ * Live-migrates `d` from `source` to `dest` with virDomainMigrate3 on a worker thread while the
+ * main thread polls job statistics (progress, post-copy switch, abort, timeout). On any failure
+ * libvirt keeps or resumes the guest on the source; the error says whether it is still running there.
+ */
+export async function migrateWithLibvirt(
+  source: LibvirtHypervisor,
+  d: Domain,
+  dest: LibvirtHypervisor,
+  o: MigrationOptions,
+): Promise<MigrationResult> {
+  const name = d.name();
+  if (o.signal?.aborted) throw new AbortedError(`migration of ${name}`);
+  const events: DomainEvent[] = [];
+  const record = (e: DomainEvent): void => {
+    if (e.domain === name) events.push(e);
+  };
+  const unsubs = [source.onDomainEvent(record), dest.onDomainEvent(record)];
+  if (o.maxDowntimeMs !== undefined) await d.migrateSetMaxDowntime(o.maxDowntimeMs);
+  const t0 = Date.now();
+  const startedAt = new Date(t0).toISOString();
+  let settled = false;
+  let postCopyStarted = false;
+  let aborted: 'signal' | 'timeout' | null = null;
+  const running = d.migrate3(dest.connection.pointer, migrationParams(o), migrationFlags(o)).finally(() => {
+    settled = true;
+  });
+  const onAbort = (): void => {
+    aborted ??= 'signal';
+    d.abortJob().catch(() => undefined);
+  };
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  const poll = (async () => {
+    const wantPostCopy = o.postCopy ? (typeof o.postCopy === 'object' ? o.postCopy.afterMs : 0) : null;
+    let transferStartedAt: number | null = null;
+    while (!settled) {
+      await new Promise((r) => setTimeout(r, POLL_MS));
+      if (settled) break;
+      const elapsed = Date.now() - t0;
+      if (o.timeoutMs !== undefined && elapsed > o.timeoutMs && !aborted) {
+        aborted = 'timeout';
+        await d.abortJob().catch(() => undefined);
+      }
+      let stats: Record<string, TypedValue>;
+      try {
+        stats = (await d.jobStats()).stats;
+      } catch {
+        continue;
+      }
+      const processed = num(stats, 'memory_processed') ?? 0;
+      if (transferStartedAt === null && processed > 0) transferStartedAt = Date.now();
+      // QEMU refuses the post-copy switch until RAM transfer has begun (FACTS.md).
+      if (wantPostCopy !== null && !postCopyStarted && transferStartedAt !== null && Date.now() - transferStartedAt >= wantPostCopy) {
+        try {
+          await d.migrateStartPostCopy();
+          postCopyStarted = true;
+        } catch {
+          // Not yet accepted; the next poll tries again.
+        }
+      }
+      o.onProgress?.(progressOf(stats, elapsed, postCopyStarted));
+    }
+  })();
+  let destDomain: Domain;
+  try {
+    destDomain = await running;
+  } catch (e) {
+    await poll;
+    const onSource = await source.lookupDomain(name).then((i) => i.state, () => 'absent');
+    if (aborted === 'signal') throw new AbortedError(`migration of ${name}`, { cause: e });
+    if (aborted === 'timeout') throw new TimeoutError(`migration of ${name}`, o.timeoutMs ?? 0);
+    const msg = isVirtmigError(e) ? e.message : String(e);
+    throw new MigrationError(`migration of ${name} to ${dest.uri} failed: ${msg}`, { domain: name, sourceState: onSource }, { cause: e });
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort);
+    for (const u of unsubs) u();
+  }
+  await poll;
+  const t1 = Date.now();
+  let stats: Record<string, TypedValue> = {};
+  try {
+    stats = (await destDomain.jobStats(JOB_STATS_COMPLETED)).stats;
+  } catch {
+    stats = await d.jobStats(JOB_STATS_COMPLETED).then((s) => s.stats, () => ({}));
+  } finally {
+    destDomain.free();
+  }
+  const totalTimeMs = t1 - t0;
+  const setupMs = num(stats, 'setup_time');
+  const pageSize = num(stats, 'memory_page_size') ?? 4096;
+  const dirtyPages = num(stats, 'memory_dirty_rate');
+  const downtime = num(stats, 'downtime');
+  const opt = <K extends string, V>(k: K, v: V | undefined): { [P in K]?: V } => (v === undefined ? {} : ({ [k]: v } as { [P in K]?: V }));
+  return {
+    domain: name,
+    sourceUri: source.uri,
+    destinationUri: dest.uri,
+    startedAt,
+    endedAt: new Date(t1).toISOString(),
+    totalTimeMs,
+    ...opt('reportedTotalTimeMs', num(stats, 'time_elapsed')),
+    ...opt('downtimeMs', downtime),
+    ...(downtime !== undefined ? { downtimeSource: 'hypervisor' as const } : {}),
+    ...opt('setupTimeMs', setupMs),
+    ...opt('dataTransferredBytes', num(stats, 'data_processed')),
+    ...opt('memoryTransferredBytes', num(stats, 'memory_processed')),
+    ...opt('memoryBandwidthBps', num(stats, 'memory_bps')),
+    ...opt('dirtyRateBps', dirtyPages === undefined ? undefined : dirtyPages * pageSize),
+    ...opt('iterations', num(stats, 'memory_iteration')),
+    ...opt('postCopyRequests', num(stats, 'memory_postcopy_requests')),
+    postCopy: postCopyStarted,
+    stages: stagesFrom(events, t0, totalTimeMs, setupMs, postCopyStarted),
+    raw: stats,
+  };
+}
