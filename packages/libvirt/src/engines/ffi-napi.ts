@@ -59,10 +59,12 @@ export function createFfiNapiEngine(): FfiEngine {
         TYPES[ret],
         args.map((k) => TYPES[k]),
       );
-      const bound = ((...a: unknown[]) => fn(...a)) as NativeFunction;
+      // ref-napi takes 64-bit integers as numbers or decimal strings, not bigint.
+      const conv = (a: unknown[]): unknown[] => a.map((v) => (typeof v === 'bigint' ? v.toString() : v));
+      const bound = ((...a: unknown[]) => fn(...conv(a))) as NativeFunction;
       bound.async = (...a: unknown[]) =>
         new Promise((resolve, reject) => {
-          fn.async(...a, (err: unknown, res: unknown) => (err ? reject(err) : resolve(res)));
+          fn.async(...conv(a), (err: unknown, res: unknown) => (err ? reject(err) : resolve(res)));
         });
       return bound;
     },
