@@ -1,0 +1,20 @@
+/**
+ * @packageDocumentation
+ * virtmig analysis: statistics (mean, sd, Student-t confidence intervals), the study's tables
+ * (Markdown, CSV, HTML), figures (SVG via Vega-Lite), the pre-copy migration model, VM selection
+ * policies and a self-contained HTML report. Pure functions over {@link TrialRecord}s and
+ * {@link MigrationTimeline}s; no I/O.
+ */
+export * from './records.js';
+export * from './distributions.js';
+export * from './stats.js';
+export * from './cells.js';
+export * from './table.js';
+export * from './study-tables.js';
+export * from './precopy.js';
+export * from './model-compare.js';
+export * from './regression.js';
+export * from './figures.js';
+export * from './policies/index.js';
+export * from './report.js';
+export * from './sample-data.js';

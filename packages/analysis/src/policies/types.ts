@@ -1,0 +1,59 @@
+/** A VM as the selection policies see it. */
+export interface VmSnapshot {
+  /** Domain name, unique in the cluster. */
+  readonly name: string;
+  readonly ramMiB: number;
+  /** Current CPU use in percent of one CPU (100 = one core busy). */
+  readonly cpuPercent: number;
+  /** CPU use history in percent of one CPU, oldest first (used by max-correlation). */
+  readonly cpuHistory?: readonly number[];
+  /** Expected total migration time in ms (measured means or the pre-copy model; used by the study's policy). */
+  readonly expectedTotalTimeMs?: number;
+  /** Expected downtime in ms (the study's tie-break). */
+  readonly expectedDowntimeMs?: number;
+}
+
+/** A host and the VMs running on it. */
+export interface HostSnapshot {
+  /** Host name, unique in the cluster. */
+  readonly name: string;
+  /** Physical cores: the host's capacity is cores x 100 % of one CPU. */
+  readonly cores: number;
+  readonly vms: readonly VmSnapshot[];
+}
+
+/** Every host a policy may move VMs between. */
+export interface ClusterSnapshot {
+  readonly hosts: readonly HostSnapshot[];
+}
+
+/** Options every policy takes. */
+export interface PolicyOptions {
+  /**
+   * A host whose domains use more than this percentage of its capacity is overloaded and
+   * a destination must stay below it after the move (default 65, the study's threshold).
+   */
+  readonly thresholdPercent?: number;
+}
+
+/** A policy's answer: migrate one VM, or do nothing, always with a reason a person can read. */
+export type Recommendation =
+  | {
+      readonly kind: 'migrate';
+      readonly policy: string;
+      readonly vm: string;
+      readonly source: string;
+      readonly destination: string;
+      readonly reason: string;
+    }
+  | {
+      readonly kind: 'no-migration';
+      readonly policy: string;
+      readonly reason: string;
+    };
+
+/** A selection policy: a pure function of the cluster's state (and its options). */
+export type SelectionPolicy<O extends PolicyOptions = PolicyOptions> = (
+  cluster: ClusterSnapshot,
+  options?: O,
+) => Recommendation;
