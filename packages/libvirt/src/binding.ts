@@ -54,6 +54,8 @@ export class LibvirtBinding {
   private shim: NativeLibrary | undefined;
   private readonly sync = new Map<string, NativeFunction>();
   private readonly async = new Map<string, NativeFunction>();
+  private readonly helpers = new Map<string, NativeFunction>();
+  private scratch = Buffer.alloc(64 * 1024);
   private readonly getLastError: NativeFunction;
   private readonly resetError: NativeFunction;
   private readonly freeFn: NativeFunction;
@@ -130,9 +132,26 @@ export class LibvirtBinding {
     return this.convertReturn(sig.ret.kind, ret);
   }
 
-  /** Calls a hand-written shim helper (see native/libvirt-shim/support.c). */
+  /** Calls a hand-written shim helper (see native/libvirt-shim/support.c) on this thread. */
   shimCall(symbol: string, ret: Kind, argKinds: readonly Kind[], ...args: unknown[]): unknown {
-    return this.engine.bind(this.loadShim(), symbol, ret, argKinds)(...args);
+    let fn = this.helpers.get(symbol);
+    if (!fn) {
+      fn = this.engine.bind(this.loadShim(), symbol, ret, argKinds);
+      this.helpers.set(symbol, fn);
+    }
+    return fn(...args);
+  }
+
+  /**
+   * Runs a shim packer (`virtmig_pack_params` / `virtmig_pack_stats`) into a scratch buffer,
+   * growing it when the packed form does not fit, and returns the packed bytes.
+   */
+  pack(symbol: 'virtmig_pack_params' | 'virtmig_pack_stats', p: Pointer, n: number): Buffer {
+    for (;;) {
+      const need = Number(this.shimCall(symbol, 'long', ['pointer', 'int', 'pointer', 'long'], p, n, this.scratch, this.scratch.length));
+      if (need <= this.scratch.length) return this.scratch.subarray(0, need);
+      this.scratch = Buffer.alloc(Math.max(need, this.scratch.length * 2));
+    }
   }
 
   /** Frees memory libvirt allocated with malloc (strings, arrays). */

@@ -5,7 +5,7 @@ import type { Pointer } from './engine.js';
 import { EventLoop } from './event-loop.js';
 import { ENUMS } from './generated/enums.js';
 import { NativeHandle } from './handle.js';
-import { readStruct, readTypedParams, type TypedValue } from './memory.js';
+import { readStruct, type TypedValue, unpackStats } from './memory.js';
 
 /** virNodeInfo, decoded. */
 export interface NodeInfo {
@@ -163,19 +163,9 @@ export class Connection {
   }
 
   private decodeStatsRecords(out: Buffer, n: number): DomainStatsRecord[] {
-    const e = this.binding.engine;
-    const list = e.readPointer(out, 0);
+    const list = this.binding.engine.readPointer(out, 0);
     try {
-      const records: DomainStatsRecord[] = [];
-      for (let i = 0; i < n; i++) {
-        const rec = e.readPointer(list, i * 8);
-        const s = readStruct(this.binding, rec, 'virDomainStatsRecord');
-        records.push({
-          name: this.binding.call('virDomainGetName', s.dom) as string,
-          stats: readTypedParams(this.binding, s.params, s.nparams as number),
-        });
-      }
-      return records;
+      return unpackStats(this.binding.pack('virtmig_pack_stats', list, n));
     } finally {
       this.binding.call('virDomainStatsRecordListFree', list);
     }

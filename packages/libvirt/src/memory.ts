@@ -68,48 +68,69 @@ export function readStruct(
 export type TypedValue = number | bigint | boolean | string;
 
 const T = ENUMS.virTypedParameterType;
-const TP = STRUCTS.virTypedParameter;
-const TP_TYPE = TP.fields[1].offset;
-const TP_VALUE = TP.fields[2].offset;
 
-/** Decodes `n` virTypedParameter records at `p` into a plain object (field name → value). */
-export function readTypedParams(binding: LibvirtBinding, p: Pointer, n: number): Record<string, TypedValue> {
-  const out: Record<string, TypedValue> = {};
-  if (n <= 0 || binding.engine.isNull(p)) return out;
-  const bytes = binding.engine.readBytes(p, 0, n * TP.size);
+/** Decodes `n` virTypedParameter records at `p` into a plain object (field name → value), in one FFI call. */
+export function readTypedParams(binding: LibvirtBinding, p: Pointer | Buffer, n: number): Record<string, TypedValue> {
+  if (n <= 0 || binding.engine.isNull(p)) return {};
+  return unpackParams(binding.pack('virtmig_pack_params', p, n), 0).params;
+}
+
+/** Decodes typed parameters packed by the shim (see native/libvirt-shim/support.c) starting at `offset`. */
+export function unpackParams(buf: Buffer, offset: number): { params: Record<string, TypedValue>; end: number } {
+  let o = offset;
+  const n = buf.readUInt32LE(o);
+  o += 4;
+  const params: Record<string, TypedValue> = {};
   for (let i = 0; i < n; i++) {
-    const base = i * TP.size;
-    const nameRaw = bytes.subarray(base, base + 80);
-    const nul = nameRaw.indexOf(0);
-    const name = nameRaw.subarray(0, nul === -1 ? 80 : nul).toString('utf8');
-    const v = base + TP_VALUE;
-    switch (bytes.readInt32LE(base + TP_TYPE)) {
+    const nameLen = buf.readUInt8(o);
+    const name = buf.toString('utf8', o + 1, o + 1 + nameLen);
+    o += 1 + nameLen;
+    const type = buf.readUInt8(o);
+    o += 1;
+    if (type === T.VIR_TYPED_PARAM_STRING) {
+      const len = buf.readUInt32LE(o);
+      params[name] = buf.toString('utf8', o + 4, o + 4 + len);
+      o += 4 + len;
+      continue;
+    }
+    switch (type) {
       case T.VIR_TYPED_PARAM_INT:
-        out[name] = bytes.readInt32LE(v);
+        params[name] = buf.readInt32LE(o);
         break;
       case T.VIR_TYPED_PARAM_UINT:
-        out[name] = bytes.readUInt32LE(v);
+        params[name] = buf.readUInt32LE(o);
         break;
       case T.VIR_TYPED_PARAM_LLONG:
-        out[name] = toNumber(bytes.readBigInt64LE(v));
+        params[name] = toNumber(buf.readBigInt64LE(o));
         break;
       case T.VIR_TYPED_PARAM_ULLONG:
-        out[name] = toNumber(bytes.readBigUInt64LE(v));
+        params[name] = toNumber(buf.readBigUInt64LE(o));
         break;
       case T.VIR_TYPED_PARAM_DOUBLE:
-        out[name] = bytes.readDoubleLE(v);
+        params[name] = buf.readDoubleLE(o);
         break;
       case T.VIR_TYPED_PARAM_BOOLEAN:
-        out[name] = bytes.readInt8(v) !== 0;
+        params[name] = buf.readInt8(o) !== 0;
         break;
-      case T.VIR_TYPED_PARAM_STRING: {
-        const s = binding.engine.readPointer(p, v);
-        out[name] = binding.engine.isNull(s) ? '' : binding.engine.readCString(s);
-        break;
-      }
       default:
         break;
     }
+    o += 8;
+  }
+  return { params, end: o };
+}
+
+/** Decodes all-domain stats records packed by the shim. */
+export function unpackStats(buf: Buffer): { name: string; stats: Record<string, TypedValue> }[] {
+  const n = buf.readUInt32LE(0);
+  let o = 4;
+  const out: { name: string; stats: Record<string, TypedValue> }[] = [];
+  for (let i = 0; i < n; i++) {
+    const len = buf.readUInt32LE(o);
+    const name = buf.toString('utf8', o + 4, o + 4 + len);
+    const { params, end } = unpackParams(buf, o + 4 + len);
+    out.push({ name, stats: params });
+    o = end;
   }
   return out;
 }

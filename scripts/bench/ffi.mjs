@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+// FFI benchmark: virtmig's libvirt binding against C (the floor) and python3-libvirt, side by side
+// in one run on the same test-driver domain. Prints a table and, last, the `ffi-bench:` line.
+// Usage: node scripts/bench/ffi.mjs [--calls N] [--rounds R] [--cycles N]
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Connection, LibvirtBinding } from '@virtmig/libvirt';
+import { testNodeXml } from '@virtmig/driver-test';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const { values } = parseArgs({
+  options: {
+    calls: { type: 'string', default: '200000' },
+    rounds: { type: 'string', default: '5' },
+    cycles: { type: 'string', default: '1000000' },
+  },
+});
+const CALLS = Number(values.calls);
+const ROUNDS = Number(values.rounds);
+const CYCLES = Number(values.cycles);
+const PYTHON = '/usr/bin/python3';
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const log = (s) => process.stderr.write(`${s}\n`);
+
+function nsPerCall(fn, calls) {
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < calls; i++) fn();
+  return Number(process.hrtime.bigint() - t0) / calls;
+}
+
+// (a) virDomainGetInfo per call, each contender measured once per round, rounds interleaved.
+const engines = Object.fromEntries(['koffi', 'ffi-napi'].map((e) => [e, new LibvirtBinding({ engine: e })]));
+const doms = {};
+for (const [name, b] of Object.entries(engines)) {
+  const conn = b.call('virConnectOpen', 'test:///default');
+  doms[name] = { b, conn, dom: b.call('virDomainLookupByName', conn, 'test'), buf: b.engine.alloc(40) };
+}
+const pyGetInfo = `import libvirt, sys, time
+libvirt.registerErrorHandler(lambda *a: None, None)
+c = libvirt.open('test:///default'); d = c.lookupByName('test'); n = int(sys.argv[1])
+t = time.perf_counter_ns()
+for _ in range(n): d.info()
+print((time.perf_counter_ns() - t) / n)`;
+const samples = { c: [], koffi: [], 'ffi-napi': [], python: [] };
+for (let r = 0; r < ROUNDS; r++) {
+  samples.c.push(Number(execFileSync(join(root, 'native/build/bin/ffi-bench-getinfo'), ['test:///default', 'test', String(CALLS)], { encoding: 'utf8' })));
+  for (const name of ['koffi', 'ffi-napi']) {
+    const { b, dom, buf } = doms[name];
+    const calls = name === 'koffi' ? CALLS : Math.ceil(CALLS / 10);
+    samples[name].push(nsPerCall(() => b.call('virDomainGetInfo', dom, buf), calls));
+  }
+  samples.python.push(Number(execFileSync(PYTHON, ['-c', pyGetInfo, String(CALLS)], { encoding: 'utf8' })));
+  log(`round ${r + 1}/${ROUNDS}: ${Object.entries(samples).map(([k, v]) => `${k}=${v.at(-1).toFixed(0)}ns`).join(' ')}`);
+}
+for (const { b, conn, dom } of Object.values(doms)) {
+  b.call('virDomainFree', dom);
+  b.call('virConnectClose', conn);
+}
+const med = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+
+// (b) all-domain stats on a 1000-domain custom test node: virtmig (decoded to JS objects) vs python.
+const dir = mkdtempSync(join(tmpdir(), 'virtmig-bench-'));
+const nodeXml = join(dir, 'node-1000.xml');
+writeFileSync(nodeXml, testNodeXml({ domains: 1000 }));
+const nodeUri = `test://${nodeXml}`;
+const conn = await Connection.open(nodeUri);
+// Interleaved blocks (virtmig, then python, five times) so machine noise hits both alike.
+const BLOCKS = 5;
+const PER_BLOCK = 10;
+const pyStats = `import libvirt, sys, time
+libvirt.registerErrorHandler(lambda *a: None, None)
+c = libvirt.open(sys.argv[1]); n = int(sys.argv[2]); t = []
+for _ in range(n):
+    s = time.perf_counter_ns(); r = c.getAllDomainStats(); t.append(time.perf_counter_ns() - s)
+assert len(r) == 1000
+t.sort(); print(t[len(t) // 2])`;
+const statRatios = [];
+const virtmigBlocks = [];
+const pyBlocks = [];
+for (let blk = 0; blk < BLOCKS; blk++) {
+  const times = [];
+  for (let i = 0; i < PER_BLOCK; i++) {
+    const t0 = process.hrtime.bigint();
+    const recs = conn.allDomainStatsSync();
+    times.push(Number(process.hrtime.bigint() - t0));
+    if (recs.length !== 1000) throw new Error(`expected 1000 records, got ${recs.length}`);
+  }
+  const py = Number(execFileSync(PYTHON, ['-c', pyStats, nodeUri, String(PER_BLOCK)], { encoding: 'utf8' }));
+  virtmigBlocks.push(median(times));
+  pyBlocks.push(py);
+  statRatios.push(median(times) / py);
+}
+const virtmigStatsNs = median(virtmigBlocks);
+const pyStatsNs = median(pyBlocks);
+const statsRatio = median(statRatios);
+conn.close();
+await conn.events.stopped();
+rmSync(dir, { recursive: true, force: true });
+
+// (c) RSS growth over lookup + free cycles through the idiomatic layer.
+const c2 = await Connection.open('test:///default');
+const rss = () => process.memoryUsage().rss / 2 ** 20;
+for (let i = 0; i < 10000; i++) c2.lookupDomainSync('test').free();
+globalThis.gc?.();
+const rss0 = rss();
+for (let i = 0; i < CYCLES; i++) c2.lookupDomainSync('test').free();
+globalThis.gc?.();
+await new Promise((r) => setTimeout(r, 100));
+const growth = rss() - rss0;
+c2.close();
+await c2.events.stopped();
+
+const fmt = (x) => x.toFixed(2);
+log('');
+log('| measurement | value |');
+log('|---|---|');
+log(`| virDomainGetInfo, C (floor) | ${med.c.toFixed(0)} ns/call |`);
+log(`| virDomainGetInfo, virtmig/koffi | ${med.koffi.toFixed(0)} ns/call (${fmt(med.koffi / med.c)}x C) |`);
+log(`| virDomainGetInfo, virtmig/ffi-napi | ${med['ffi-napi'].toFixed(0)} ns/call (${fmt(med['ffi-napi'] / med.c)}x C) |`);
+log(`| virDomainGetInfo, python3-libvirt | ${med.python.toFixed(0)} ns/call (${fmt(med.python / med.c)}x C) |`);
+log(`| all-domain stats, 1000 domains, virtmig | ${(virtmigStatsNs / 1e6).toFixed(2)} ms |`);
+log(`| all-domain stats, 1000 domains, python3-libvirt | ${(pyStatsNs / 1e6).toFixed(2)} ms |`);
+log(`| RSS growth over ${CYCLES} lookup+free cycles | ${growth.toFixed(1)} MB |`);
+console.log(
+  `ffi-bench: koffi/c=${fmt(med.koffi / med.c)} ffi-napi/c=${fmt(med['ffi-napi'] / med.c)} python/c=${fmt(med.python / med.c)} allstats-virtmig/python=${fmt(statsRatio)} rss-growth-mb=${growth.toFixed(1)}`,
+);
