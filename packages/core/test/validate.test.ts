@@ -1,0 +1,38 @@
+import { expect } from 'chai';
+import { assertDomainConfig, escapeXml, InvalidArgumentError } from '../src/index.js';
+
+describe('assertDomainConfig', () => {
+  const ok = { name: 'vm1', memoryMiB: 256, vcpus: 2 };
+
+  it('accepts a sane config', () => {
+    expect(() => assertDomainConfig(ok)).not.to.throw();
+  });
+
+  const bad: [string, Record<string, unknown>, string][] = [
+    ['a name with a slash', { ...ok, name: 'a/b' }, 'config.name'],
+    ['an option-looking name', { ...ok, name: '-rf' }, 'config.name'],
+    ['zero vCPUs', { ...ok, vcpus: 0 }, 'config.vcpus'],
+    ['negative memory', { ...ok, memoryMiB: -1 }, 'config.memoryMiB'],
+    ['fractional memory', { ...ok, memoryMiB: 1.5 }, 'config.memoryMiB'],
+    ['maxVcpus below vcpus', { ...ok, maxVcpus: 1 }, 'config.maxVcpus'],
+    ['a relative kernel path', { ...ok, kernel: 'vmlinuz' }, 'config.kernel'],
+    ['a multi-line cmdline', { ...ok, cmdline: 'a\nb' }, 'config.cmdline'],
+    ['a negative cap', { ...ok, cpuCapPercent: -5 }, 'config.cpuCapPercent'],
+  ];
+  for (const [what, config, field] of bad) {
+    it(`rejects ${what} naming ${field}`, () => {
+      let err: unknown;
+      try {
+        assertDomainConfig(config as never);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).to.be.instanceOf(InvalidArgumentError);
+      expect((err as InvalidArgumentError).field).to.equal(field);
+    });
+  }
+
+  it('escapes every XML special character', () => {
+    expect(escapeXml(`<a href="x">'&'</a>`)).to.equal('&lt;a href=&quot;x&quot;&gt;&apos;&amp;&apos;&lt;/a&gt;');
+  });
+});
