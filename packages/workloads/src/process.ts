@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { AbortedError, NotFoundError, TimeoutError } from '@virtmig/core';
+import { AbortedError, InvalidArgumentError, NotFoundError, TimeoutError } from '@virtmig/core';
 
 /** What a finished child process left behind. */
 export interface ProcessOutcome {
@@ -29,7 +29,7 @@ export const STDERR_TAIL_CHARS = 4000;
  */
 export function runProcess(argv: readonly string[], options: RunProcessOptions = {}): Promise<ProcessOutcome> {
   const [file, ...args] = argv;
-  if (!file) return Promise.reject(new NotFoundError('command', '', 'empty argv'));
+  if (!file) return Promise.reject(new InvalidArgumentError('argv', 'must name a command'));
   if (options.signal?.aborted) return Promise.reject(new AbortedError(file));
   return new Promise((resolvePromise, reject) => {
     const child = spawn(file, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
