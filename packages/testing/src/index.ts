@@ -1,0 +1,14 @@
+/**
+ * @packageDocumentation
+ * Test helpers for virtmig: {@link FakeHypervisor}, an in-memory hypervisor that behaves like
+ * a libvirt host (state machine, typed errors, clock-driven CPU time, events, simulated
+ * pre-copy/post-copy migration), and {@link runConformance}, the mocha suite every driver
+ * package runs to prove it honours the `Hypervisor` contract.
+ */
+export { type Clock, ManualClock, systemClock } from './clock.js';
+export { type ConformanceOptions, runConformance } from './conformance.js';
+export { type ConnectFakeOptions, connectFake, fakeHostFromUri, registerFakeDriver } from './connect.js';
+export { type FailMigrationOptions, FakeHypervisor, type FakeHypervisorOptions } from './fake-hypervisor.js';
+export { FAKE_MIGRATION_OPTIONS, type FakeHostOptions } from './host.js';
+export { defaultFakeNetwork, FakeNetwork, type FakeNetworkOptions } from './network.js';
+export { type PrecopyParams, type PrecopyPlan, type PrecopyRound, planPrecopy } from './precopy.js';
