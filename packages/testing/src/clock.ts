@@ -75,6 +75,10 @@ export class ManualClock implements Clock {
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
+      if (Number.isNaN(ms)) {
+        reject(new RangeError('sleep: ms is NaN'));
+        return;
+      }
       if (signal?.aborted) {
         reject(abortedError(signal));
         return;

@@ -283,6 +283,7 @@ export class FakeHypervisor implements Hypervisor, EventCapable {
 
   async migrate(name: string, destination: Hypervisor, options: MigrationOptions = {}): Promise<MigrationResult> {
     this.ensureOpen();
+    assertDomainName(name);
     if (!this.capabilities.migration) throw new UnsupportedError('live migration', this.driver);
     if (!(destination instanceof FakeHypervisor)) {
       throw new InvalidArgumentError('destination', 'a fake host migrates only to another FakeHypervisor');

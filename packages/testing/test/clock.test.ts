@@ -36,6 +36,16 @@ describe('clocks', () => {
     await rejectsWith(systemClock.sleep(10_000, AbortSignal.abort()), 'E_ABORTED');
   });
 
+  it('ManualClock refuses to sleep NaN milliseconds instead of never waking', async () => {
+    const clock = new ManualClock();
+    let error: unknown;
+    await clock.sleep(Number.NaN).catch((e: unknown) => {
+      error = e;
+    });
+    expect(error).to.be.instanceOf(RangeError);
+    expect(clock.pending).to.equal(0);
+  });
+
   it('systemClock sleeps in real time', async () => {
     const start = Date.now();
     await systemClock.sleep(20);
