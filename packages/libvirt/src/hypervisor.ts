@@ -18,6 +18,7 @@ import {
   NotFoundError,
   UnsupportedError,
   ClosedError,
+  StateError,
 } from '@virtmig/core';
 import type { Connection } from './connection.js';
 import { DOMAIN_STATES, type Domain } from './domain-handle.js';
@@ -167,24 +168,49 @@ export abstract class LibvirtHypervisor implements Hypervisor, EventCapable {
     await this.withDomain(name, (d) => d.undefine(UNDEFINE_FLAGS));
   }
 
+  // libvirt drivers disagree on how they refuse a lifecycle call in the wrong state (QEMU:
+  // VIR_ERR_OPERATION_INVALID, the test driver: VIR_ERR_INTERNAL_ERROR), so the state is checked
+  // first and every driver reports E_STATE alike. libvirt still guards against races.
+  private requireState(d: Domain, op: string, allowed: readonly DomainState[]): void {
+    const state = domainState(d.infoSync().state);
+    if (!allowed.includes(state)) {
+      throw new StateError(`cannot ${op} domain "${d.name()}": it is ${state}`, { domain: d.name(), state, op });
+    }
+  }
+
   async startDomain(name: string): Promise<void> {
-    await this.withDomain(name, (d) => d.create());
+    await this.withDomain(name, (d) => {
+      this.requireState(d, 'start', ['shutoff', 'crashed', 'nostate']);
+      return d.create();
+    });
   }
 
   async shutdownDomain(name: string): Promise<void> {
-    await this.withDomain(name, (d) => d.shutdown());
+    await this.withDomain(name, (d) => {
+      this.requireState(d, 'shut down', ['running', 'blocked', 'paused']);
+      return d.shutdown();
+    });
   }
 
   async destroyDomain(name: string): Promise<void> {
-    await this.withDomain(name, (d) => d.destroy());
+    await this.withDomain(name, (d) => {
+      this.requireState(d, 'destroy', ['running', 'blocked', 'paused', 'shutdown', 'crashed', 'pmsuspended']);
+      return d.destroy();
+    });
   }
 
   async suspendDomain(name: string): Promise<void> {
-    await this.withDomain(name, (d) => d.suspend());
+    await this.withDomain(name, (d) => {
+      this.requireState(d, 'suspend', ['running', 'blocked']);
+      return d.suspend();
+    });
   }
 
   async resumeDomain(name: string): Promise<void> {
-    await this.withDomain(name, (d) => d.resume());
+    await this.withDomain(name, (d) => {
+      this.requireState(d, 'resume', ['paused']);
+      return d.resume();
+    });
   }
 
   async setVcpus(name: string, vcpus: number): Promise<void> {
@@ -213,14 +239,15 @@ export abstract class LibvirtHypervisor implements Hypervisor, EventCapable {
   }
 
   async setCpuCap(name: string, percent: number): Promise<void> {
+    this.conn();
     assertNumber(percent, 'percent', 0, 100 * 4096);
     if (!this.capabilities.cpuCap) throw new UnsupportedError('CPU caps', this.driver);
     await this.withDomain(name, (d) => this.applyCpuCap(d, percent, d.isActive()));
   }
 
+  /** The CPU cap in percent; a driver that cannot cap reports 0 (nothing caps the domain). */
   async getCpuCap(name: string): Promise<number> {
-    if (!this.capabilities.cpuCap) throw new UnsupportedError('CPU caps', this.driver);
-    return this.withDomain(name, (d) => this.readCpuCap(d));
+    return this.withDomain(name, (d) => (this.capabilities.cpuCap ? this.readCpuCap(d) : 0));
   }
 
   /** Applies a CPU cap through the driver's scheduler parameters. Drivers with caps override. */
@@ -234,7 +261,25 @@ export abstract class LibvirtHypervisor implements Hypervisor, EventCapable {
   }
 
   async allDomainStats(): Promise<DomainStats[]> {
-    const records = await this.conn().allDomainStats();
+    const c = this.conn();
+    const records = await c.allDomainStats();
+    // Some drivers (libvirt's test driver) report no `cpu.time` group; CPU time then comes from
+    // virDomainGetInfo of the running domains, so every driver gives samplers a CPU time.
+    for (const r of records) {
+      if (r.stats['cpu.time'] === undefined && Number(r.stats['state.state']) === 1) {
+        let d: Domain;
+        try {
+          d = c.lookupDomainSync(r.name);
+        } catch {
+          continue; // gone since the stats call: its record stands as reported
+        }
+        try {
+          r.stats['cpu.time'] = d.infoSync().cpuTimeNs;
+        } finally {
+          d.free();
+        }
+      }
+    }
     return records.map(({ name, stats }) => {
       const s: DomainStats = {
         name,
@@ -254,6 +299,7 @@ export abstract class LibvirtHypervisor implements Hypervisor, EventCapable {
   }
 
   async migrate(name: string, destination: Hypervisor, options: MigrationOptions = {}): Promise<MigrationResult> {
+    this.conn();
     if (!this.capabilities.migration) throw new UnsupportedError('live migration', this.driver);
     for (const key of Object.keys(options) as (keyof MigrationOptions)[]) {
       if (options[key] !== undefined && !this.capabilities.migrationOptions.has(key)) {
