@@ -12,3 +12,11 @@ export { type FailMigrationOptions, FakeHypervisor, type FakeHypervisorOptions }
 export { FAKE_MIGRATION_OPTIONS, type FakeHostOptions } from './host.js';
 export { defaultFakeNetwork, FakeNetwork, type FakeNetworkOptions } from './network.js';
 export { type PrecopyParams, type PrecopyPlan, type PrecopyRound, planPrecopy } from './precopy.js';
+export {
+  type BindingHandler,
+  type BindingLike,
+  type BindingStub,
+  type StubBindingOptions,
+  stubBinding,
+  UnexpectedBindingCallError,
+} from './binding-stub.js';
