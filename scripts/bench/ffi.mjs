@@ -32,36 +32,6 @@ function nsPerCall(fn, calls) {
   return Number(process.hrtime.bigint() - t0) / calls;
 }
 
-// (a) virDomainGetInfo per call, each contender measured once per round, rounds interleaved.
-const engines = Object.fromEntries(['koffi', 'ffi-napi'].map((e) => [e, new LibvirtBinding({ engine: e })]));
-const doms = {};
-for (const [name, b] of Object.entries(engines)) {
-  const conn = b.call('virConnectOpen', 'test:///default');
-  doms[name] = { b, conn, dom: b.call('virDomainLookupByName', conn, 'test'), buf: b.engine.alloc(40) };
-}
-const pyGetInfo = `import libvirt, sys, time
-libvirt.registerErrorHandler(lambda *a: None, None)
-c = libvirt.open('test:///default'); d = c.lookupByName('test'); n = int(sys.argv[1])
-t = time.perf_counter_ns()
-for _ in range(n): d.info()
-print((time.perf_counter_ns() - t) / n)`;
-const samples = { c: [], koffi: [], 'ffi-napi': [], python: [] };
-for (let r = 0; r < ROUNDS; r++) {
-  samples.c.push(Number(execFileSync(join(root, 'native/build/bin/ffi-bench-getinfo'), ['test:///default', 'test', String(CALLS)], { encoding: 'utf8' })));
-  for (const name of ['koffi', 'ffi-napi']) {
-    const { b, dom, buf } = doms[name];
-    const calls = name === 'koffi' ? CALLS : Math.ceil(CALLS / 10);
-    samples[name].push(nsPerCall(() => b.call('virDomainGetInfo', dom, buf), calls));
-  }
-  samples.python.push(Number(execFileSync(PYTHON, ['-c', pyGetInfo, String(CALLS)], { encoding: 'utf8' })));
-  log(`round ${r + 1}/${ROUNDS}: ${Object.entries(samples).map(([k, v]) => `${k}=${v.at(-1).toFixed(0)}ns`).join(' ')}`);
-}
-for (const { b, conn, dom } of Object.values(doms)) {
-  b.call('virDomainFree', dom);
-  b.call('virConnectClose', conn);
-}
-const med = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
-
 // (b) all-domain stats on a 1000-domain custom test node: virtmig (decoded to JS objects) vs python.
 const dir = mkdtempSync(join(tmpdir(), 'virtmig-bench-'));
 const nodeXml = join(dir, 'node-1000.xml');
@@ -101,18 +71,61 @@ conn.close();
 await conn.events.stopped();
 rmSync(dir, { recursive: true, force: true });
 
-// (c) RSS growth over lookup + free cycles through the idiomatic layer.
-const c2 = await Connection.open('test:///default');
+
+// (a) virDomainGetInfo per call, each contender measured once per round, rounds interleaved.
+const engines = Object.fromEntries(['koffi', 'ffi-napi'].map((e) => [e, new LibvirtBinding({ engine: e })]));
+const doms = {};
+for (const [name, b] of Object.entries(engines)) {
+  const conn = b.call('virConnectOpen', 'test:///default');
+  doms[name] = { b, conn, dom: b.call('virDomainLookupByName', conn, 'test'), buf: b.engine.alloc(40) };
+}
+const pyGetInfo = `import libvirt, sys, time
+libvirt.registerErrorHandler(lambda *a: None, None)
+c = libvirt.open('test:///default'); d = c.lookupByName('test'); n = int(sys.argv[1])
+t = time.perf_counter_ns()
+for _ in range(n): d.info()
+print((time.perf_counter_ns() - t) / n)`;
+const samples = { c: [], koffi: [], 'ffi-napi': [], python: [] };
+for (let r = 0; r < ROUNDS; r++) {
+  samples.c.push(Number(execFileSync(join(root, 'native/build/bin/ffi-bench-getinfo'), ['test:///default', 'test', String(CALLS)], { encoding: 'utf8' })));
+  for (const name of ['koffi', 'ffi-napi']) {
+    const { b, dom, buf } = doms[name];
+    const calls = name === 'koffi' ? CALLS : Math.ceil(CALLS / 10);
+    samples[name].push(nsPerCall(() => b.call('virDomainGetInfo', dom, buf), calls));
+  }
+  samples.python.push(Number(execFileSync(PYTHON, ['-c', pyGetInfo, String(CALLS)], { encoding: 'utf8' })));
+  log(`round ${r + 1}/${ROUNDS}: ${Object.entries(samples).map(([k, v]) => `${k}=${v.at(-1).toFixed(0)}ns`).join(' ')}`);
+}
+for (const { b, conn, dom } of Object.values(doms)) {
+  b.call('virDomainFree', dom);
+  b.call('virConnectClose', conn);
+}
+const med = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+
+// (c) RSS growth over lookup + free cycles through the idiomatic layer, in a fresh process so
+// the heap left by (a) and (b) does not blur the figure.
+const rssScript = `
+import { Connection } from '@virtmig/libvirt';
+const c = await Connection.open('test:///default');
 const rss = () => process.memoryUsage().rss / 2 ** 20;
-for (let i = 0; i < 10000; i++) c2.lookupDomainSync('test').free();
-globalThis.gc?.();
+for (let i = 0; i < 10000; i++) c.lookupDomainSync('test').free();
+await new Promise((r) => setTimeout(r, 50));
+globalThis.gc();
 const rss0 = rss();
-for (let i = 0; i < CYCLES; i++) c2.lookupDomainSync('test').free();
-globalThis.gc?.();
-await new Promise((r) => setTimeout(r, 100));
-const growth = rss() - rss0;
-c2.close();
-await c2.events.stopped();
+for (let i = 0; i < ${CYCLES}; i++) c.lookupDomainSync('test').free();
+await new Promise((r) => setTimeout(r, 50));
+globalThis.gc();
+console.log(rss() - rss0);
+c.close();
+`;
+const rssFile = join(root, 'scripts', 'bench', '.rss-child.mjs');
+writeFileSync(rssFile, rssScript);
+let growth;
+try {
+  growth = Number(execFileSync(process.execPath, ['--expose-gc', rssFile], { encoding: 'utf8' }));
+} finally {
+  rmSync(rssFile, { force: true });
+}
 
 const fmt = (x) => x.toFixed(2);
 log('');

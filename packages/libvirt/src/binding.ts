@@ -72,7 +72,7 @@ export class LibvirtBinding {
     this.resetError = this.engine.bind(this.lib, 'virResetError', 'void', ['pointer']);
     this.freeFn = this.engine.bind(this.libc, 'free', 'void', ['pointer']);
     if (this.shimPath) {
-      this.engine.bind(this.loadShim(), 'virtmig_silence_errors', 'void', [])();
+      this.engine.bind(this.loadShim(), 'virtmig_silence_errors', 'void', []).sync();
     }
   }
 
@@ -100,14 +100,15 @@ export class LibvirtBinding {
 
   /** Calls `name` on this thread; throws {@link LibvirtError} with the error read on this thread. */
   call(name: string, ...args: unknown[]): unknown {
-    const sig = this.signature(name);
-    const fn = this.bound(name, sig);
-    const ret = fn(...args);
-    if (this.looksFailed(sig.ret.kind, ret)) {
-      const err = this.getLastError();
+    let fn = this.sync.get(name);
+    if (!fn) fn = this.bound(name, this.signature(name));
+    const ret = fn.sync(...args);
+    const kind = (this.functions[name] as FunctionSig).ret.kind;
+    if (this.looksFailed(kind, ret)) {
+      const err = this.getLastError.sync();
       if (!this.engine.isNull(err)) throw this.decodeError(name, err as Pointer);
     }
-    return this.convertReturn(sig.ret.kind, ret);
+    return kind === 'ownedString' || kind === 'string' ? this.convertReturn(kind, ret) : ret;
   }
 
   /** Calls `name` on a worker thread through the shim; the event loop stays free. */
@@ -126,7 +127,7 @@ export class LibvirtBinding {
     const ret = await fn.async(...args, errBuf);
     if (errBuf.readInt32LE(ERROR_CODE_OFFSET) !== 0) {
       const error = this.decodeError(name, errBuf);
-      this.resetError(errBuf);
+      this.resetError.sync(errBuf);
       throw error;
     }
     return this.convertReturn(sig.ret.kind, ret);
@@ -139,7 +140,7 @@ export class LibvirtBinding {
       fn = this.engine.bind(this.loadShim(), symbol, ret, argKinds);
       this.helpers.set(symbol, fn);
     }
-    return fn(...args);
+    return fn.sync(...args);
   }
 
   /**
@@ -156,7 +157,7 @@ export class LibvirtBinding {
 
   /** Frees memory libvirt allocated with malloc (strings, arrays). */
   free(p: Pointer): void {
-    if (!this.engine.isNull(p)) this.freeFn(p);
+    if (!this.engine.isNull(p)) this.freeFn.sync(p);
   }
 
   /** Reads and frees a `char *` libvirt returned. */
@@ -165,7 +166,7 @@ export class LibvirtBinding {
     try {
       return this.engine.readCString(p);
     } finally {
-      this.freeFn(p);
+      this.freeFn.sync(p);
     }
   }
 

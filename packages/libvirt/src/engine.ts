@@ -10,9 +10,10 @@ export interface NativeLibrary {
 
 /** A bound C function with a synchronous and an asynchronous (worker-thread) entry point. */
 export interface NativeFunction {
-  (...args: unknown[]): unknown;
+  /** Calls on this thread (the engine's own function: no wrapper on the hot path). */
+  readonly sync: (...args: unknown[]) => unknown;
   /** Runs the call on a worker thread; the event loop stays free. */
-  async(...args: unknown[]): Promise<unknown>;
+  readonly async: (...args: unknown[]) => Promise<unknown>;
 }
 
 /** A C callback made from a JS function; keep it until `dispose()`. */

@@ -61,11 +61,13 @@ export function createFfiNapiEngine(): FfiEngine {
       );
       // ref-napi takes 64-bit integers as numbers or decimal strings, not bigint.
       const conv = (a: unknown[]): unknown[] => a.map((v) => (typeof v === 'bigint' ? v.toString() : v));
-      const bound = ((...a: unknown[]) => fn(...conv(a))) as NativeFunction;
-      bound.async = (...a: unknown[]) =>
-        new Promise((resolve, reject) => {
-          fn.async(...conv(a), (err: unknown, res: unknown) => (err ? reject(err) : resolve(res)));
-        });
+      const bound: NativeFunction = {
+        sync: (...a: unknown[]) => fn(...conv(a)),
+        async: (...a: unknown[]) =>
+          new Promise((resolve, reject) => {
+            fn.async(...conv(a), (err: unknown, res: unknown) => (err ? reject(err) : resolve(res)));
+          }),
+      };
       return bound;
     },
     callback(ret, args, fn): NativeCallback {

@@ -70,11 +70,13 @@ export function createKoffiEngine(): FfiEngine {
         TYPES[ret],
         args.map((k) => TYPES[k]),
       ) as unknown as ((...a: unknown[]) => unknown) & { async: (...a: unknown[]) => void };
-      const bound = ((...a: unknown[]) => fn(...a)) as NativeFunction;
-      bound.async = (...a: unknown[]) =>
-        new Promise((resolve, reject) => {
-          fn.async(...a, (err: unknown, res: unknown) => (err ? reject(err) : resolve(res)));
-        });
+      const bound: NativeFunction = {
+        sync: fn,
+        async: (...a: unknown[]) =>
+          new Promise((resolve, reject) => {
+            fn.async(...a, (err: unknown, res: unknown) => (err ? reject(err) : resolve(res)));
+          }),
+      };
       return bound;
     },
     callback(ret, args, fn): NativeCallback {
