@@ -1,0 +1,382 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { InvalidArgumentError, type MigrationResult, NotFoundError, StateError } from '@virtmig/core';
+import type { TrialPlan } from './matrix.js';
+import type { CpuSample, MigrationTimeline, TimelineSample, TrialOutcome, TrialRecord } from './records.js';
+import { SCHEMA_MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import type { ExperimentSpec } from './spec-types.js';
+import { type SqliteDatabase, openSqlite } from './sqlite.js';
+
+/** Status of a run. */
+export type RunStatus = 'running' | 'finished' | 'failed';
+/** Status of a trial: `running` after a crash means interrupted. */
+export type TrialStatus = 'pending' | 'running' | 'done' | 'failed';
+
+/** A run as stored. */
+export interface RunRow {
+  readonly runId: string;
+  readonly experiment: string;
+  readonly spec: ExperimentSpec;
+  readonly specHash: string;
+  readonly status: RunStatus;
+  readonly trialsTotal: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly finishedAt: string | null;
+}
+
+/** A trial's bookkeeping row. */
+export interface TrialRow {
+  readonly runId: string;
+  readonly trialId: string;
+  readonly seq: number;
+  readonly pair: number;
+  readonly status: TrialStatus;
+  readonly attempts: number;
+  readonly domain: string | null;
+  readonly error: string | null;
+}
+
+/** Stable hash of a spec (key order does not matter). */
+export function specHash(spec: ExperimentSpec): string {
+  const canon = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canon)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon((v as Record<string, unknown>)[k])]))
+        : v;
+  return createHash('sha256').update(JSON.stringify(canon(spec))).digest('hex');
+}
+
+function jsonReplacer(_k: string, v: unknown): unknown {
+  return typeof v === 'bigint' ? v.toString() : v;
+}
+
+const now = (): string => new Date().toISOString();
+
+interface RunDbRow {
+  run_id: string;
+  experiment: string;
+  spec_json: string;
+  spec_hash: string;
+  status: RunStatus;
+  trials_total: number;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
+function runFromRow(r: RunDbRow): RunRow {
+  return {
+    runId: r.run_id,
+    experiment: r.experiment,
+    spec: JSON.parse(r.spec_json) as ExperimentSpec,
+    specHash: r.spec_hash,
+    status: r.status,
+    trialsTotal: r.trials_total,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    finishedAt: r.finished_at,
+  };
+}
+
+/**
+ * The results database: one SQLite file (WAL journal) with a versioned schema. A trial's data is
+ * written in one transaction when it ends, so a crash leaves every trial either complete or
+ * absent; a trial that was running is marked `running` and is redone on resume.
+ */
+export class ResultsDb {
+  private constructor(
+    readonly path: string,
+    private readonly db: SqliteDatabase,
+  ) {}
+
+  /**
+   * Opens (creating if needed) a results database and brings its schema up to date.
+   * Throws `E_STATE` for a database written by a newer virtmig, `E_INVALID_ARGUMENT` when the
+   * file is not a SQLite database.
+   */
+  static open(path: string, options: { readonly?: boolean; mustExist?: boolean } = {}): ResultsDb {
+    let db: SqliteDatabase;
+    try {
+      db = openSqlite(path, { readonly: options.readonly ?? false, fileMustExist: options.mustExist ?? false });
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      if (/unable to open|does not exist|directory does not exist/i.test(msg)) throw new NotFoundError('database', path, `cannot open database ${JSON.stringify(path)}: ${msg}`);
+      throw new InvalidArgumentError('db', `cannot open ${JSON.stringify(path)}: ${msg}`);
+    }
+    const rdb = new ResultsDb(path, db);
+    try {
+      if (!options.readonly) {
+        db.pragma('journal_mode = WAL');
+        // NORMAL in WAL mode loses at most the last transactions on power loss, never consistency.
+        db.pragma('synchronous = NORMAL');
+      }
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+      rdb.migrate(options.readonly ?? false);
+    } catch (e) {
+      db.close();
+      if (e instanceof StateError) throw e;
+      const msg = e instanceof Error ? e.message : String(e);
+      if (/file is not a database|malformed/i.test(msg)) throw new InvalidArgumentError('db', `${JSON.stringify(path)} is not a SQLite database`);
+      throw e;
+    }
+    return rdb;
+  }
+
+  /** The schema version of the open database. */
+  schemaVersion(): number {
+    const row = this.db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null };
+    return row.v ?? 0;
+  }
+
+  private migrate(readonly: boolean): void {
+    const hasTable = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
+    if (!hasTable) {
+      if (readonly) throw new StateError(`${this.path} is not a virtmig results database (no schema_migrations table)`);
+      this.db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    }
+    const current = this.schemaVersion();
+    if (current > SCHEMA_VERSION) {
+      throw new StateError(`${this.path} has schema version ${current}, newer than this virtmig's ${SCHEMA_VERSION}`, {
+        version: current,
+        supported: SCHEMA_VERSION,
+      });
+    }
+    for (const m of SCHEMA_MIGRATIONS.filter((s) => s.version > current)) {
+      if (readonly) throw new StateError(`${this.path} has schema version ${current}; open it read-write once to upgrade`);
+      this.db.transaction(() => {
+        this.db.exec(m.sql);
+        this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, now());
+      })();
+    }
+  }
+
+  /** Creates a run with every trial `pending`, in one transaction; returns its id. */
+  createRun(spec: ExperimentSpec, plans: readonly TrialPlan[], runId: string = randomUUID()): string {
+    const at = now();
+    const insertTrial = this.db.prepare(
+      `INSERT INTO trials (run_id, trial_id, seq, pair, workload, ram_mib, vcpus, cap_percent, host_cores, trial_index, migrate, status)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')`,
+    );
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO runs (run_id, experiment, spec_json, spec_hash, status, trials_total, created_at, updated_at)
+           VALUES (?, ?, ?, ?, 'running', ?, ?, ?)`,
+        )
+        .run(runId, spec.name, JSON.stringify(spec), specHash(spec), plans.length, at, at);
+      for (const p of plans) {
+        insertTrial.run(runId, p.id, p.seq, p.pair, p.workload, p.ramMiB, p.vcpus, p.capPercent, p.hostCores, p.trial, p.migrate ? 1 : 0);
+      }
+    })();
+    return runId;
+  }
+
+  /** Every run, oldest first. */
+  runs(): RunRow[] {
+    return (this.db.prepare('SELECT * FROM runs ORDER BY created_at, rowid').all() as RunDbRow[]).map(runFromRow);
+  }
+
+  /** One run; throws `E_NOT_FOUND`. */
+  run(runId: string): RunRow {
+    const r = this.db.prepare('SELECT * FROM runs WHERE run_id = ?').get(runId) as RunDbRow | undefined;
+    if (!r) throw new NotFoundError('run', runId);
+    return runFromRow(r);
+  }
+
+  /** The most recent run that did not finish, if any. */
+  latestUnfinishedRun(): RunRow | undefined {
+    const r = this.db.prepare("SELECT * FROM runs WHERE status != 'finished' ORDER BY created_at DESC, rowid DESC LIMIT 1").get() as
+      | RunDbRow
+      | undefined;
+    return r ? runFromRow(r) : undefined;
+  }
+
+  /** A run's trials in order. */
+  trials(runId: string): TrialRow[] {
+    const rows = this.db
+      .prepare('SELECT run_id, trial_id, seq, pair, status, attempts, domain, error FROM trials WHERE run_id = ? ORDER BY seq')
+      .all(runId) as { run_id: string; trial_id: string; seq: number; pair: number; status: TrialStatus; attempts: number; domain: string | null; error: string | null }[];
+    return rows.map((r) => ({
+      runId: r.run_id,
+      trialId: r.trial_id,
+      seq: r.seq,
+      pair: r.pair,
+      status: r.status,
+      attempts: r.attempts,
+      domain: r.domain,
+      error: r.error,
+    }));
+  }
+
+  /** Marks a trial as started on `domain` (committed at once, so a crash shows which trial to redo). */
+  markRunning(runId: string, trialId: string, domain: string): void {
+    const at = now();
+    const r = this.db
+      .prepare(
+        `UPDATE trials SET status = 'running', attempts = attempts + 1, domain = ?, started_at = ?, ended_at = NULL, error = NULL
+         WHERE run_id = ? AND trial_id = ? AND status != 'done'`,
+      )
+      .run(domain, at, runId, trialId);
+    if (r.changes !== 1) throw new StateError(`trial ${trialId} of run ${runId} is done or does not exist`, { runId, trialId });
+    this.touch(runId, at);
+  }
+
+  /** Stores a finished trial: samples, migration, timeline and status, all in one transaction. */
+  completeTrial(runId: string, trialId: string, outcome: TrialOutcome): void {
+    const r = outcome.record;
+    const at = now();
+    this.db.transaction(() => {
+      const u = this.db
+        .prepare(
+          `UPDATE trials SET status = 'done', ended_at = ?, workload_score = ?, workload_score_unit = ?, heartbeat_gap_ms = ?, error = NULL
+           WHERE run_id = ? AND trial_id = ? AND status = 'running'`,
+        )
+        .run(at, r.workloadScore, r.workloadScoreUnit ?? null, outcome.heartbeatGapMs ?? null, runId, trialId);
+      if (u.changes !== 1) throw new StateError(`trial ${trialId} of run ${runId} is not running`, { runId, trialId });
+      const cpu = this.db.prepare(
+        'INSERT INTO cpu_samples (run_id, trial_id, idx, t_ms, domain_pct_host, domain_pct_cpu, host_pct) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      );
+      r.cpuSamples.forEach((s, i) => cpu.run(runId, trialId, i, s.tMs, s.domainPercentOfHost, s.domainPercentOfCpu, s.hostPercent));
+      const m = r.migration;
+      if (m) {
+        this.db
+          .prepare(
+            `INSERT INTO migration_results (run_id, trial_id, total_time_ms, downtime_ms, downtime_source, data_transferred_bytes,
+               memory_bandwidth_bps, dirty_rate_bps, iterations, post_copy, result_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            runId,
+            trialId,
+            m.totalTimeMs,
+            m.downtimeMs ?? null,
+            m.downtimeSource ?? null,
+            m.dataTransferredBytes ?? null,
+            m.memoryBandwidthBps ?? null,
+            m.dirtyRateBps ?? null,
+            m.iterations ?? null,
+            m.postCopy ? 1 : 0,
+            JSON.stringify(m, jsonReplacer),
+          );
+      }
+      const tl = this.db.prepare(
+        `INSERT INTO timeline_samples (run_id, trial_id, idx, t_ms, transferred_bytes, remaining_bytes, dirty_rate_bps, iteration, host_cpu_pct)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      (outcome.timeline ?? []).forEach((s, i) =>
+        tl.run(runId, trialId, i, s.tMs, s.transferredBytes, s.remainingBytes, s.dirtyRateBps, s.iteration, s.hostCpuPercent),
+      );
+      this.touch(runId, at);
+    })();
+  }
+
+  /** Marks a trial failed with a one-line reason; it is retried when the run resumes. */
+  failTrial(runId: string, trialId: string, error: string): void {
+    const at = now();
+    this.db
+      .prepare("UPDATE trials SET status = 'failed', ended_at = ?, error = ? WHERE run_id = ? AND trial_id = ? AND status = 'running'")
+      .run(at, error.split('\n')[0] ?? error, runId, trialId);
+    this.touch(runId, at);
+  }
+
+  /** Sets a run's final status. */
+  finishRun(runId: string, status: Exclude<RunStatus, 'running'>): void {
+    const at = now();
+    this.db.prepare('UPDATE runs SET status = ?, updated_at = ?, finished_at = ? WHERE run_id = ?').run(status, at, at, runId);
+  }
+
+  /** Marks a run as running again (resume). */
+  reopenRun(runId: string): void {
+    this.db.prepare("UPDATE runs SET status = 'running', updated_at = ?, finished_at = NULL WHERE run_id = ?").run(now(), runId);
+  }
+
+  private touch(runId: string, at: string): void {
+    this.db.prepare('UPDATE runs SET updated_at = ? WHERE run_id = ?').run(at, runId);
+  }
+
+  /** Finished trials as analysis reads them, of one run or of every run, in run then trial order. */
+  records(runId?: string): TrialRecord[] {
+    const trials = this.db
+      .prepare(
+        `SELECT t.*, r.experiment FROM trials t JOIN runs r USING (run_id)
+         WHERE t.status = 'done' AND (? IS NULL OR t.run_id = ?) ORDER BY r.created_at, r.rowid, t.seq`,
+      )
+      .all(runId ?? null, runId ?? null) as {
+      run_id: string;
+      trial_id: string;
+      experiment: string;
+      workload: string;
+      ram_mib: number;
+      vcpus: number;
+      cap_percent: number;
+      host_cores: number;
+      trial_index: number;
+      workload_score: number | null;
+      workload_score_unit: string | null;
+    }[];
+    const samples = this.db.prepare('SELECT * FROM cpu_samples WHERE run_id = ? AND trial_id = ? ORDER BY idx');
+    const migration = this.db.prepare('SELECT result_json FROM migration_results WHERE run_id = ? AND trial_id = ?');
+    return trials.map((t) => {
+      const cpu = (samples.all(t.run_id, t.trial_id) as { t_ms: number; domain_pct_host: number; domain_pct_cpu: number; host_pct: number }[]).map(
+        (s): CpuSample => ({ tMs: s.t_ms, domainPercentOfHost: s.domain_pct_host, domainPercentOfCpu: s.domain_pct_cpu, hostPercent: s.host_pct }),
+      );
+      const m = migration.get(t.run_id, t.trial_id) as { result_json: string } | undefined;
+      return {
+        experimentId: t.experiment,
+        workload: t.workload,
+        ramMiB: t.ram_mib,
+        vcpus: t.vcpus,
+        capPercent: t.cap_percent,
+        hostCores: t.host_cores,
+        trial: t.trial_index,
+        cpuSamples: cpu,
+        workloadScore: t.workload_score ?? 0,
+        ...(t.workload_score_unit ? { workloadScoreUnit: t.workload_score_unit } : {}),
+        ...(m ? { migration: JSON.parse(m.result_json) as MigrationResult } : {}),
+      };
+    });
+  }
+
+  /** Migration timelines of finished trials, of one run or of every run. */
+  timelines(runId?: string): MigrationTimeline[] {
+    const trials = this.db
+      .prepare(
+        `SELECT t.run_id, t.trial_id, t.workload, t.trial_index, r.experiment FROM trials t JOIN runs r USING (run_id)
+         WHERE t.status = 'done' AND (? IS NULL OR t.run_id = ?)
+           AND EXISTS (SELECT 1 FROM timeline_samples s WHERE s.run_id = t.run_id AND s.trial_id = t.trial_id)
+         ORDER BY r.created_at, r.rowid, t.seq`,
+      )
+      .all(runId ?? null, runId ?? null) as { run_id: string; trial_id: string; workload: string; trial_index: number; experiment: string }[];
+    const samples = this.db.prepare('SELECT * FROM timeline_samples WHERE run_id = ? AND trial_id = ? ORDER BY idx');
+    return trials.map((t) => ({
+      experimentId: t.experiment,
+      workload: t.workload,
+      trial: t.trial_index,
+      samples: (
+        samples.all(t.run_id, t.trial_id) as {
+          t_ms: number;
+          transferred_bytes: number;
+          remaining_bytes: number;
+          dirty_rate_bps: number;
+          iteration: number;
+          host_cpu_pct: number;
+        }[]
+      ).map(
+        (s): TimelineSample => ({
+          tMs: s.t_ms,
+          transferredBytes: s.transferred_bytes,
+          remainingBytes: s.remaining_bytes,
+          dirtyRateBps: s.dirty_rate_bps,
+          iteration: s.iteration,
+          hostCpuPercent: s.host_cpu_pct,
+        }),
+      ),
+    }));
+  }
+
+  /** Closes the database (checkpointing the WAL). Idempotent. */
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

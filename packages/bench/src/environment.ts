@@ -1,0 +1,80 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { AbortedError, type ConnectOptions, type DriverRegistry, type Hypervisor } from '@virtmig/core';
+import { HostCpuSampler, type ProcStat } from '@virtmig/workloads';
+import { type GuestProvider, LabGuestProvider, SimulatedGuestProvider, buildGuestImage } from './guest.js';
+import { labHostPairs } from './lab.js';
+import type { ExperimentSpec, HostPairSpec } from './spec-types.js';
+
+/**
+ * Every side effect the runner has, in one place, so tests can run it on a fake hypervisor and a
+ * fast clock: host connections, guests, host CPU readings and time.
+ */
+export interface RunnerEnvironment {
+  /** Opens a connection to a host with driver options. */
+  connect(uri: string, options?: ConnectOptions): Promise<Hypervisor>;
+  /** The host pairs of a spec (resolves `lab`). */
+  hostPairs(spec: ExperimentSpec): Promise<HostPairSpec[]>;
+  /** Makes guests for a spec's trials. */
+  guests(spec: ExperimentSpec): Promise<GuestProvider>;
+  /** One reading of the host's CPU counters (/proc/stat). */
+  readHostCpu(): ProcStat;
+  /** Monotonic milliseconds. */
+  now(): number;
+  /** Waits `ms`; rejects with `E_ABORTED` when the signal aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** A timer that an AbortSignal cuts short with `E_ABORTED`. */
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new AbortedError('run', { cause: signal.reason }));
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new AbortedError('run', { cause: signal?.reason }));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Options of {@link defaultEnvironment}. */
+export interface DefaultEnvironmentOptions {
+  /** Where connections come from (the CLI passes its registry with every driver it ships). */
+  readonly registry: DriverRegistry;
+  /** Directory for guests' serial logs (default: a directory under the OS temp dir). */
+  readonly logDir?: string;
+  /** Keep serial logs after each trial. */
+  readonly keepLogs?: boolean;
+}
+
+/** The real environment: a driver registry, the lab, real guests, /proc/stat and wall-clock time. */
+export function defaultEnvironment(options: DefaultEnvironmentOptions): RunnerEnvironment {
+  const hostSampler = new HostCpuSampler();
+  return {
+    connect: (uri, connectOptions) => options.registry.connect(uri, connectOptions ?? {}),
+    hostPairs: async (spec) => (spec.hosts === 'lab' ? labHostPairs() : [...spec.hosts]),
+    guests: async (spec) => {
+      if (spec.guest.image === 'none') return new SimulatedGuestProvider(spec.storage);
+      const image =
+        spec.guest.kernel && spec.guest.initrd ? { kernel: spec.guest.kernel, initrd: spec.guest.initrd } : await buildGuestImage();
+      return new LabGuestProvider({
+        image,
+        logDir: options.logDir ?? join(tmpdir(), 'virtmig-serial'),
+        bootTimeoutMs: spec.guest.bootTimeoutMs,
+        storage: spec.storage,
+        keepLogs: options.keepLogs ?? false,
+      });
+    },
+    readHostCpu: () => hostSampler.read(),
+    now: () => performance.now(),
+    sleep: abortableSleep,
+  };
+}

@@ -1,0 +1,58 @@
+import { InvalidArgumentError } from '@virtmig/core';
+import { validateSpec } from './spec.js';
+import type { ExperimentSpec } from './spec-types.js';
+
+const CAPS_25_TO_200 = [25, 50, 75, 100, 125, 150, 175, 200];
+
+/**
+ * Built-in experiment specs (as a person would write them; {@link preset} validates and fills
+ * the defaults).
+ */
+export const PRESETS: Readonly<Record<string, unknown>> = Object.freeze({
+  /**
+   * The study's full matrix: 3 CPU-intensive workloads x RAM 512/1024/2048 MiB x 1-2 vCPUs x
+   * cap 25-200 % step 25 x 10 trials (1,440 trials), plus its migration experiment (each
+   * workload's uncapped-equivalent cell, cap 100 % with 1 vCPU, migrated in every trial).
+   */
+  paper: {
+    name: 'paper',
+    driver: 'qemu',
+    hosts: 'lab',
+    workloads: ['dhrystone', 'linpack', 'livermore'],
+    matrix: { ramMiB: [512, 1024, 2048], vcpus: [1, 2], capPercent: CAPS_25_TO_200, hostCores: [2], trials: 10 },
+    migration: { enabled: true, cells: { vcpus: [1], capPercent: [100] } },
+    sampling: { intervalMs: 1000 },
+    durations: { warmupMs: 5000, measureMs: 30_000 },
+    policy: { thresholdPercent: 65, selection: 'study' },
+  },
+  /**
+   * A reduced matrix with real guests and a real migration in every trial, sized to finish in
+   * about ten minutes on a two-core machine under TCG: 3 workloads x RAM 128/256 MiB x 1 vCPU x
+   * caps 50/100 % x 2 trials (24 trials).
+   */
+  'paper-quick': {
+    name: 'paper-quick',
+    driver: 'qemu',
+    hosts: 'lab',
+    workloads: ['dhrystone', 'linpack', 'livermore'],
+    matrix: { ramMiB: [128, 256], vcpus: [1], capPercent: [50, 100], hostCores: [2], trials: 2 },
+    migration: { enabled: true },
+    sampling: { intervalMs: 500 },
+    durations: { warmupMs: 1000, measureMs: 4000 },
+    policy: { thresholdPercent: 65, selection: 'study' },
+  },
+});
+
+/** Names of the built-in presets. */
+export function presetNames(): string[] {
+  return Object.keys(PRESETS).sort();
+}
+
+/** A built-in spec by name, validated. Throws `E_INVALID_ARGUMENT` (field `preset`) for an unknown name. */
+export function preset(name: string): ExperimentSpec {
+  const raw = PRESETS[name];
+  if (raw === undefined) {
+    throw new InvalidArgumentError('preset', `unknown preset ${JSON.stringify(name)} (known: ${presetNames().join(', ')})`);
+  }
+  return validateSpec(raw);
+}

@@ -1,0 +1,98 @@
+/** One step of the results database's schema; applied in order, each in its own transaction. */
+export interface SchemaMigration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/**
+ * The schema's history. Never edit an applied step: add a new one. The `schema_migrations` table
+ * records which steps a database has, so an older database is upgraded on open and a newer one
+ * is refused.
+ */
+export const SCHEMA_MIGRATIONS: readonly SchemaMigration[] = [
+  {
+    version: 1,
+    name: 'runs, trials, CPU samples, migrations, timelines',
+    sql: `
+CREATE TABLE runs (
+  run_id TEXT PRIMARY KEY,
+  experiment TEXT NOT NULL,
+  spec_json TEXT NOT NULL,
+  spec_hash TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('running', 'finished', 'failed')),
+  trials_total INTEGER NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  finished_at TEXT
+);
+CREATE TABLE trials (
+  run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+  trial_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  pair INTEGER NOT NULL,
+  workload TEXT NOT NULL,
+  ram_mib INTEGER NOT NULL,
+  vcpus INTEGER NOT NULL,
+  cap_percent INTEGER NOT NULL,
+  host_cores INTEGER NOT NULL,
+  trial_index INTEGER NOT NULL,
+  migrate INTEGER NOT NULL CHECK (migrate IN (0, 1)),
+  status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'done', 'failed')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  domain TEXT,
+  started_at TEXT,
+  ended_at TEXT,
+  workload_score REAL,
+  workload_score_unit TEXT,
+  heartbeat_gap_ms REAL,
+  error TEXT,
+  PRIMARY KEY (run_id, trial_id),
+  UNIQUE (run_id, seq)
+);
+CREATE TABLE cpu_samples (
+  run_id TEXT NOT NULL,
+  trial_id TEXT NOT NULL,
+  idx INTEGER NOT NULL,
+  t_ms REAL NOT NULL,
+  domain_pct_host REAL NOT NULL,
+  domain_pct_cpu REAL NOT NULL,
+  host_pct REAL NOT NULL,
+  PRIMARY KEY (run_id, trial_id, idx),
+  FOREIGN KEY (run_id, trial_id) REFERENCES trials(run_id, trial_id) ON DELETE CASCADE
+);
+CREATE TABLE migration_results (
+  run_id TEXT NOT NULL,
+  trial_id TEXT NOT NULL,
+  total_time_ms REAL NOT NULL,
+  downtime_ms REAL,
+  downtime_source TEXT,
+  data_transferred_bytes REAL,
+  memory_bandwidth_bps REAL,
+  dirty_rate_bps REAL,
+  iterations INTEGER,
+  post_copy INTEGER NOT NULL,
+  result_json TEXT NOT NULL,
+  PRIMARY KEY (run_id, trial_id),
+  FOREIGN KEY (run_id, trial_id) REFERENCES trials(run_id, trial_id) ON DELETE CASCADE
+);
+CREATE TABLE timeline_samples (
+  run_id TEXT NOT NULL,
+  trial_id TEXT NOT NULL,
+  idx INTEGER NOT NULL,
+  t_ms REAL NOT NULL,
+  transferred_bytes REAL NOT NULL,
+  remaining_bytes REAL NOT NULL,
+  dirty_rate_bps REAL NOT NULL,
+  iteration INTEGER NOT NULL,
+  host_cpu_pct REAL NOT NULL,
+  PRIMARY KEY (run_id, trial_id, idx),
+  FOREIGN KEY (run_id, trial_id) REFERENCES trials(run_id, trial_id) ON DELETE CASCADE
+);
+CREATE INDEX trials_status ON trials(run_id, status);
+`,
+  },
+];
+
+/** The schema version this build writes. */
+export const SCHEMA_VERSION = SCHEMA_MIGRATIONS[SCHEMA_MIGRATIONS.length - 1]?.version ?? 0;

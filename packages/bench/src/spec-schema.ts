@@ -1,0 +1,150 @@
+/**
+ * The JSON schema (draft-07) of an experiment spec. ajv validates against it and fills in the
+ * defaults, so the rest of the runner only sees complete specs.
+ */
+const uint = (minimum: number, maximum: number) => ({ type: 'integer', minimum, maximum });
+const uintList = (minimum: number, maximum: number) => ({
+  type: 'array',
+  minItems: 1,
+  uniqueItems: true,
+  items: uint(minimum, maximum),
+});
+const WORKLOADS = ['dhrystone', 'linpack', 'livermore', 'dirtier'];
+
+/** The experiment spec schema. */
+export const EXPERIMENT_SPEC_SCHEMA = {
+  $id: 'https://virtmig.dev/schemas/experiment.json',
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'hosts', 'workloads', 'matrix'],
+  properties: {
+    $schema: { type: 'string' },
+    name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' },
+    driver: { type: 'string', pattern: '^[a-z][a-z0-9]*$', default: 'qemu' },
+    hosts: {
+      anyOf: [
+        { const: 'lab' },
+        {
+          type: 'array',
+          minItems: 1,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['source', 'destination'],
+            properties: {
+              source: { type: 'string', minLength: 1 },
+              destination: { type: 'string', minLength: 1 },
+              migrateUri: { type: 'string', pattern: '^[a-z][a-z0-9+]*://\\S+$' },
+              connectOptions: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
+            },
+          },
+        },
+      ],
+    },
+    storage: {
+      type: 'object',
+      default: { kind: 'none' },
+      required: ['kind'],
+      properties: { kind: { enum: ['none', 'iscsi'] } },
+      if: { properties: { kind: { const: 'iscsi' } } },
+      then: {
+        additionalProperties: false,
+        required: ['kind', 'portal', 'iqn', 'lun'],
+        properties: {
+          kind: { const: 'iscsi' },
+          portal: { type: 'string', pattern: '^[^:\\s]+:\\d{1,5}$' },
+          iqn: { type: 'string', pattern: '^iqn\\.\\d{4}-\\d{2}\\.[a-z0-9.-]+(:[A-Za-z0-9_.:-]+)?$' },
+          lun: uint(0, 16383),
+        },
+      },
+      else: { additionalProperties: false, properties: { kind: { const: 'none' } } },
+    },
+    guest: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        image: { enum: ['lab', 'none'], default: 'lab' },
+        kernel: { type: 'string', pattern: '^/' },
+        initrd: { type: 'string', pattern: '^/' },
+        bootTimeoutMs: { ...uint(1, 3_600_000), default: 60_000 },
+      },
+    },
+    workloads: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        anyOf: [
+          { enum: WORKLOADS },
+          {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name'],
+            properties: {
+              name: { enum: WORKLOADS },
+              seconds: { type: 'number', exclusiveMinimum: 0, maximum: 86_400 },
+              options: { type: 'object', additionalProperties: { type: 'number' } },
+            },
+          },
+        ],
+      },
+    },
+    matrix: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['ramMiB', 'vcpus', 'capPercent', 'trials'],
+      properties: {
+        ramMiB: uintList(16, 1 << 24),
+        vcpus: uintList(1, 4096),
+        capPercent: uintList(0, 409_600),
+        hostCores: { ...uintList(1, 4096), default: [1] },
+        trials: uint(1, 10_000),
+      },
+    },
+    migration: {
+      type: 'object',
+      additionalProperties: false,
+      default: { enabled: false },
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        cells: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { ramMiB: uintList(16, 1 << 24), vcpus: uintList(1, 4096), capPercent: uintList(0, 409_600) },
+        },
+        live: { type: 'boolean', default: true },
+        maxDowntimeMs: uint(1, 3_600_000),
+        bandwidthMiBps: uint(1, 1 << 20),
+        autoConverge: { type: 'boolean' },
+        postCopyAfterMs: uint(0, 3_600_000),
+        compression: { type: 'array', items: { enum: ['xbzrle', 'zlib', 'zstd', 'mt'] }, uniqueItems: true },
+        parallelConnections: uint(1, 64),
+        timeoutMs: { ...uint(1, 86_400_000), default: 300_000 },
+      },
+    },
+    sampling: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: { intervalMs: { ...uint(10, 3_600_000), default: 1000 } },
+    },
+    durations: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        warmupMs: { ...uint(0, 86_400_000), default: 2000 },
+        measureMs: { ...uint(1, 86_400_000), default: 10_000 },
+      },
+    },
+    policy: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        thresholdPercent: { type: 'number', exclusiveMinimum: 0, maximum: 100, default: 65 },
+        selection: { enum: ['study', 'mmt', 'mc', 'random', 'balance'], default: 'study' },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,86 @@
+import type { WorkloadName } from '@virtmig/core';
+
+/** A source/destination pair of libvirt hosts; trials on one pair run one after the other. */
+export interface HostPairSpec {
+  /** libvirt URI of the host guests are started on. */
+  readonly source: string;
+  /** libvirt URI of the host they migrate to. */
+  readonly destination: string;
+  /** Migration data URI (e.g. `tcp://10.0.0.2`), when the destination needs one. */
+  readonly migrateUri?: string;
+  /** Driver options for both connections, e.g. `{ domainType: 'qemu' }` for QEMU hosts without working KVM. */
+  readonly connectOptions?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** Shared storage for the guests: none, or one iSCSI LUN both hosts reach. */
+export type StorageSpec =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'iscsi'; readonly portal: string; readonly iqn: string; readonly lun: number };
+
+/** One workload of the experiment and how long each run of it inside the guest lasts. */
+export interface WorkloadSpec {
+  readonly name: WorkloadName;
+  /** Seconds per workload run in the guest (the guest restarts it in a loop). */
+  readonly seconds: number;
+  /** Workload options by key, e.g. `{ n: 200 }` for linpack. */
+  readonly options: Readonly<Record<string, number>>;
+}
+
+/** The experiment matrix: every combination is a cell, each cell runs `trials` times. */
+export interface MatrixSpec {
+  readonly ramMiB: readonly number[];
+  readonly vcpus: readonly number[];
+  /** CPU caps in percent of one CPU (0 = uncapped). */
+  readonly capPercent: readonly number[];
+  /** Host cores the host offers during a trial (the denominator of host CPU percentages). */
+  readonly hostCores: readonly number[];
+  readonly trials: number;
+}
+
+/** Which trials migrate, and how. */
+export interface MigrationSpec {
+  readonly enabled: boolean;
+  /** Only cells matching every listed dimension migrate (all cells when absent). */
+  readonly cells?: { readonly ramMiB?: readonly number[]; readonly vcpus?: readonly number[]; readonly capPercent?: readonly number[] };
+  readonly live: boolean;
+  readonly maxDowntimeMs?: number;
+  readonly bandwidthMiBps?: number;
+  readonly autoConverge?: boolean;
+  /** `true`, or milliseconds after the RAM transfer began. */
+  readonly postCopyAfterMs?: number;
+  readonly compression?: readonly string[];
+  readonly parallelConnections?: number;
+  readonly timeoutMs: number;
+}
+
+/** The guest each trial boots. */
+export interface GuestSpec {
+  /** `lab`: the image scripts/guest/build-guest makes (heartbeats and workload output on the serial console); `none`: no kernel, for drivers that simulate guests. */
+  readonly image: 'lab' | 'none';
+  /** Explicit kernel and initrd, overriding the built image. */
+  readonly kernel?: string;
+  readonly initrd?: string;
+  /** How long to wait for the first heartbeat and workload line. */
+  readonly bootTimeoutMs: number;
+}
+
+/** Selection policies `recommend` knows. */
+export type PolicyName = 'study' | 'mmt' | 'mc' | 'random' | 'balance';
+
+/** A validated experiment spec with every default filled in. */
+export interface ExperimentSpec {
+  /** Experiment id written into every trial record. */
+  readonly name: string;
+  /** Driver name the URIs must use (e.g. `qemu`, `fake`, `test`). */
+  readonly driver: string;
+  /** Host pairs; the literal `lab` is resolved from `scripts/lab/lab status --json` at run time. */
+  readonly hosts: 'lab' | readonly HostPairSpec[];
+  readonly storage: StorageSpec;
+  readonly guest: GuestSpec;
+  readonly workloads: readonly WorkloadSpec[];
+  readonly matrix: MatrixSpec;
+  readonly migration: MigrationSpec;
+  readonly sampling: { readonly intervalMs: number };
+  readonly durations: { readonly warmupMs: number; readonly measureMs: number };
+  readonly policy: { readonly thresholdPercent: number; readonly selection: PolicyName };
+}

@@ -1,0 +1,209 @@
+import {
+  type Hypervisor,
+  type MigrationOptions,
+  type MigrationProgress,
+  type MigrationResult,
+  UnsupportedError,
+  isVirtmigError,
+} from '@virtmig/core';
+import { DomainCpuSampler, busyPercent, domainUsageBetween } from '@virtmig/workloads';
+import type { RunnerEnvironment } from './environment.js';
+import type { GuestHandle, GuestProvider } from './guest.js';
+import type { TrialPlan } from './matrix.js';
+import type { CpuSample, TimelineSample, TrialOutcome } from './records.js';
+import type { ExperimentSpec, HostPairSpec, MigrationSpec } from './spec-types.js';
+
+/** A connected host pair. */
+export interface ConnectedPair {
+  readonly spec: HostPairSpec;
+  readonly source: Hypervisor;
+  readonly destination: Hypervisor;
+}
+
+/** The migration options a spec asks for, without callbacks. */
+export function migrationOptions(m: MigrationSpec, pair: HostPairSpec): MigrationOptions {
+  return {
+    live: m.live,
+    timeoutMs: m.timeoutMs,
+    ...(m.maxDowntimeMs !== undefined ? { maxDowntimeMs: m.maxDowntimeMs } : {}),
+    ...(m.bandwidthMiBps !== undefined ? { bandwidthMiBps: m.bandwidthMiBps } : {}),
+    ...(m.autoConverge !== undefined ? { autoConverge: m.autoConverge } : {}),
+    ...(m.postCopyAfterMs !== undefined ? { postCopy: { afterMs: m.postCopyAfterMs } } : {}),
+    ...(m.compression !== undefined ? { compression: m.compression } : {}),
+    ...(m.parallelConnections !== undefined ? { parallelConnections: m.parallelConnections } : {}),
+    ...(pair.migrateUri !== undefined ? { migrateUri: pair.migrateUri } : {}),
+  };
+}
+
+/**
+ * Refuses, before any trial runs, a spec whose migration options the source driver does not
+ * honour (`E_UNSUPPORTED` naming the option), rather than failing every trial later.
+ */
+export function checkMigrationSupport(spec: ExperimentSpec, pair: ConnectedPair): void {
+  if (!spec.migration.enabled) return;
+  const caps = pair.source.capabilities;
+  if (!caps.migration) throw new UnsupportedError('live migration', pair.source.driver);
+  for (const key of Object.keys(migrationOptions(spec.migration, pair.spec)) as (keyof MigrationOptions)[]) {
+    if (key === 'live' || key === 'timeoutMs' || key === 'migrateUri') continue;
+    if (!caps.migrationOptions.has(key)) throw new UnsupportedError(`migration option ${key}`, pair.source.driver);
+  }
+}
+
+/** Removes a trial's domain from both hosts, wherever a crash or failure left it. */
+export async function removeDomain(hosts: readonly Hypervisor[], name: string): Promise<void> {
+  for (const h of hosts) {
+    let info: Awaited<ReturnType<Hypervisor['lookupDomain']>>;
+    try {
+      info = await h.lookupDomain(name);
+    } catch (e) {
+      if (isVirtmigError(e, 'E_NOT_FOUND')) continue;
+      throw e;
+    }
+    if (info.state !== 'shutoff') {
+      try {
+        await h.destroyDomain(name);
+      } catch (e) {
+        if (!isVirtmigError(e, 'E_NOT_FOUND') && !isVirtmigError(e, 'E_STATE')) throw e;
+      }
+    }
+    if (info.persistent) {
+      try {
+        await h.undefineDomain(name);
+      } catch (e) {
+        if (!isVirtmigError(e, 'E_NOT_FOUND')) throw e;
+      }
+    }
+  }
+}
+
+/** The cap applied for a nominal cap: a cap above the vCPUs' total means no limit beyond the vCPUs. */
+export function effectiveCap(capPercent: number, vcpus: number): number {
+  return Math.min(capPercent, 100 * vcpus);
+}
+
+/** Samples the domain's and the host's CPU use every `intervalMs` for `durationMs`. */
+async function sampleCpu(
+  env: RunnerEnvironment,
+  host: Hypervisor,
+  domain: string,
+  hostCores: number,
+  intervalMs: number,
+  durationMs: number,
+  signal?: AbortSignal,
+): Promise<CpuSample[]> {
+  const domains = new DomainCpuSampler(host, { domains: [domain], source: 'lookup', hostCpus: hostCores, intervalMs });
+  const samples: CpuSample[] = [];
+  const t0 = env.now();
+  let prevDom = await domains.read();
+  let prevHost = env.readHostCpu();
+  const count = Math.max(1, Math.floor(durationMs / intervalMs));
+  for (let i = 0; i < count; i++) {
+    await env.sleep(intervalMs, signal);
+    const dom = await domains.read();
+    const hostStat = env.readHostCpu();
+    const elapsedNs = Number(dom.atNs - prevDom.atNs);
+    const usage = elapsedNs > 0 ? domainUsageBetween(prevDom.readings, dom.readings, elapsedNs, hostCores)[0] : undefined;
+    if (usage) {
+      samples.push({
+        tMs: env.now() - t0,
+        domainPercentOfHost: usage.percentOfHost,
+        domainPercentOfCpu: usage.percentOfOneCpu,
+        hostPercent: busyPercent(prevHost.total, hostStat.total),
+      });
+    }
+    prevDom = dom;
+    prevHost = hostStat;
+  }
+  return samples;
+}
+
+/** Everything one trial needs. */
+export interface TrialContext {
+  readonly spec: ExperimentSpec;
+  readonly plan: TrialPlan;
+  readonly domain: string;
+  readonly pair: ConnectedPair;
+  readonly guests: GuestProvider;
+  readonly env: RunnerEnvironment;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Runs one trial: defines and starts the guest on the source with its workload, waits until it
+ * runs, applies the cap, lets it warm up, samples CPU for the measure window, migrates when the
+ * plan says (timeline from the migration's progress, downtime from the hypervisor or else the
+ * heartbeat gap), and always removes the guest from both hosts.
+ */
+export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
+  const { spec, plan, domain, pair, env, signal } = ctx;
+  const workload = spec.workloads.find((w) => w.name === plan.workload);
+  if (!workload) throw new Error(`workload ${plan.workload} is not in the spec`);
+  let guest: GuestHandle | undefined;
+  try {
+    guest = await ctx.guests.prepare(plan, workload, domain);
+    await pair.source.defineDomain(guest.config);
+    await pair.source.startDomain(domain);
+    await guest.waitReady(signal);
+    const cap = effectiveCap(plan.capPercent, plan.vcpus);
+    if (cap > 0) await pair.source.setCpuCap(domain, cap);
+    if (spec.durations.warmupMs > 0) await env.sleep(spec.durations.warmupMs, signal);
+    guest.markMeasureStart();
+    const cpuSamples = await sampleCpu(env, pair.source, domain, plan.hostCores, spec.sampling.intervalMs, spec.durations.measureMs, signal);
+    const score = guest.score();
+
+    let migration: MigrationResult | undefined;
+    let timeline: TimelineSample[] | undefined;
+    let heartbeatGapMs: number | undefined;
+    if (plan.migrate) {
+      const samples: TimelineSample[] = [];
+      let prevHost = env.readHostCpu();
+      const onProgress = (p: MigrationProgress): void => {
+        const h = env.readHostCpu();
+        samples.push({
+          tMs: p.elapsedMs,
+          transferredBytes: p.dataProcessedBytes,
+          remainingBytes: p.dataRemainingBytes,
+          dirtyRateBps: p.dirtyRateBps ?? 0,
+          iteration: p.iteration ?? 0,
+          hostCpuPercent: busyPercent(prevHost.total, h.total),
+        });
+        prevHost = h;
+      };
+      const caps = pair.source.capabilities.migrationOptions;
+      const from = env.now();
+      const result = await pair.source.migrate(domain, pair.destination, {
+        ...migrationOptions(spec.migration, pair.spec),
+        ...(caps.has('onProgress') ? { onProgress } : {}),
+        ...(signal && caps.has('signal') ? { signal } : {}),
+      });
+      // Heartbeats that were due during the switch-over arrive a little after the call returns.
+      await env.sleep(Math.min(500, spec.sampling.intervalMs), signal);
+      heartbeatGapMs = guest.heartbeatGap(from, env.now());
+      migration =
+        result.downtimeMs === undefined && heartbeatGapMs !== undefined
+          ? { ...result, downtimeMs: heartbeatGapMs, downtimeSource: 'heartbeat' }
+          : result;
+      timeline = samples.sort((a, b) => a.tMs - b.tMs);
+    }
+    return {
+      record: {
+        experimentId: spec.name,
+        workload: plan.workload,
+        ramMiB: plan.ramMiB,
+        vcpus: plan.vcpus,
+        capPercent: plan.capPercent,
+        hostCores: plan.hostCores,
+        trial: plan.trial,
+        cpuSamples,
+        workloadScore: score?.score ?? 0,
+        ...(score ? { workloadScoreUnit: score.unit } : {}),
+        ...(migration ? { migration } : {}),
+      },
+      ...(timeline?.length ? { timeline } : {}),
+      ...(heartbeatGapMs !== undefined ? { heartbeatGapMs } : {}),
+    };
+  } finally {
+    await guest?.close().catch(() => {});
+    await removeDomain([pair.source, pair.destination], domain);
+  }
+}

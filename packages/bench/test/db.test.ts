@@ -1,0 +1,127 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { StateError } from '@virtmig/core';
+import { ResultsDb, SCHEMA_VERSION, type TrialOutcome, expandMatrix } from '../src/index.js';
+import { openSqlite } from '../src/sqlite.js';
+import { fakeSpec } from './helpers.js';
+
+function outcome(workload = 'dhrystone', samples = 3): TrialOutcome {
+  return {
+    record: {
+      experimentId: 'unit',
+      workload,
+      ramMiB: 128,
+      vcpus: 1,
+      capPercent: 50,
+      hostCores: 2,
+      trial: 0,
+      cpuSamples: Array.from({ length: samples }, (_, i) => ({ tMs: i * 10, domainPercentOfHost: 25, domainPercentOfCpu: 50, hostPercent: 30 })),
+      workloadScore: 1234.5,
+      workloadScoreUnit: 'DMIPS',
+      migration: {
+        domain: 'd',
+        sourceUri: 'fake:///a',
+        destinationUri: 'fake:///b',
+        startedAt: '2026-01-01T00:00:00.000Z',
+        endedAt: '2026-01-01T00:00:01.000Z',
+        totalTimeMs: 1000,
+        downtimeMs: 40,
+        downtimeSource: 'hypervisor',
+        postCopy: false,
+        stages: { precopyRounds: [{ startMs: 0, endMs: 900 }] },
+        raw: { big: 12345678901234567890n },
+      },
+    },
+    timeline: [
+      { tMs: 0, transferredBytes: 0, remainingBytes: 100, dirtyRateBps: 0, iteration: 1, hostCpuPercent: 10 },
+      { tMs: 50, transferredBytes: 100, remainingBytes: 0, dirtyRateBps: 0, iteration: 1, hostCpuPercent: 12 },
+    ],
+    heartbeatGapMs: 250,
+  };
+}
+
+describe('results database (a real SQLite file)', () => {
+  let dir: string;
+  let path: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'bench-db-'));
+    path = join(dir, 'results.db');
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('creates the file in WAL mode with the current schema version recorded once', () => {
+    const db = ResultsDb.open(path);
+    expect(db.schemaVersion()).to.equal(SCHEMA_VERSION);
+    db.close();
+    const again = ResultsDb.open(path);
+    again.close();
+    const raw = openSqlite(path);
+    expect(raw.pragma('journal_mode', { simple: true })).to.equal('wal');
+    expect(raw.prepare('SELECT version FROM schema_migrations').all()).to.deep.equal([{ version: 1 }]);
+    const tables = (raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+    expect(tables).to.deep.equal(['cpu_samples', 'migration_results', 'runs', 'schema_migrations', 'timeline_samples', 'trials']);
+    raw.close();
+  });
+
+  it('refuses a database from a newer virtmig and a file that is not a database, changing neither', async () => {
+    ResultsDb.open(path).close();
+    const raw = openSqlite(path);
+    raw.prepare("INSERT INTO schema_migrations VALUES (99, 'future', 'x')").run();
+    raw.close();
+    expect(() => ResultsDb.open(path)).to.throw(StateError, /schema version 99, newer/);
+    const junk = join(dir, 'junk.db');
+    await writeFile(junk, 'this is not sqlite, just some text that is long enough to be a header of a file');
+    expect(() => ResultsDb.open(junk)).to.throw(/not a SQLite database/);
+  });
+
+  it('stores a finished trial and reads it back as a trial record with its timeline', () => {
+    const db = ResultsDb.open(path);
+    const spec = fakeSpec();
+    const plans = expandMatrix(spec);
+    const runId = db.createRun(spec, plans);
+    expect(db.trials(runId).map((t) => t.status)).to.deep.equal(plans.map(() => 'pending'));
+    const id = plans[0]?.id as string;
+    db.markRunning(runId, id, 'vm-0');
+    db.completeTrial(runId, id, outcome());
+    const [rec] = db.records(runId);
+    expect(rec?.cpuSamples).to.have.length(3);
+    expect(rec?.workloadScore).to.equal(1234.5);
+    expect(rec?.migration?.totalTimeMs).to.equal(1000);
+    expect(rec?.migration?.raw.big).to.equal('12345678901234567890');
+    expect(db.timelines(runId)).to.deep.equal([{ experimentId: 'unit', workload: 'dhrystone', trial: 0, samples: outcome().timeline }]);
+    expect(() => db.markRunning(runId, id, 'vm-0')).to.throw(StateError, /done/);
+    db.close();
+  });
+
+  it('writes nothing of a trial whose transaction fails half-way', () => {
+    const db = ResultsDb.open(path);
+    const spec = fakeSpec();
+    const plans = expandMatrix(spec);
+    const runId = db.createRun(spec, plans);
+    const id = plans[0]?.id as string;
+    db.markRunning(runId, id, 'vm-0');
+    const bad = outcome();
+    // The last timeline sample violates NOT NULL after the samples and migration rows were inserted.
+    const broken = { ...bad, timeline: [...(bad.timeline ?? []), { tMs: null } as never] };
+    expect(() => db.completeTrial(runId, id, broken)).to.throw(/NOT NULL/);
+    const raw = openSqlite(path);
+    expect(raw.prepare('SELECT COUNT(*) AS n FROM cpu_samples').get()).to.deep.equal({ n: 0 });
+    expect(raw.prepare('SELECT COUNT(*) AS n FROM migration_results').get()).to.deep.equal({ n: 0 });
+    expect(raw.prepare('SELECT status FROM trials WHERE trial_id = ?').get(id)).to.deep.equal({ status: 'running' });
+    raw.close();
+    db.close();
+  });
+
+  it('keeps the WAL next to the database while open and folds it in on close', () => {
+    const db = ResultsDb.open(path);
+    db.createRun(fakeSpec(), expandMatrix(fakeSpec()));
+    expect(existsSync(`${path}-wal`)).to.equal(true);
+    db.close();
+    expect(existsSync(`${path}-wal`)).to.equal(false);
+  });
+});

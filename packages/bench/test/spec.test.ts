@@ -1,0 +1,106 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { InvalidArgumentError } from '@virtmig/core';
+import { expandMatrix, loadSpecFile, parseSpec, preset, presetNames, validateSpec } from '../src/index.js';
+import { fakeSpecInput } from './helpers.js';
+
+function fieldOf(fn: () => unknown): { field: string; message: string } {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).to.be.instanceOf(InvalidArgumentError);
+    const err = e as InvalidArgumentError;
+    return { field: err.field, message: err.message };
+  }
+  throw new Error('expected an InvalidArgumentError');
+}
+
+describe('experiment spec', () => {
+  it('fills defaults for everything a spec leaves out', () => {
+    const s = validateSpec({ name: 'x', hosts: 'lab', workloads: ['linpack'], matrix: { ramMiB: [128], vcpus: [1], capPercent: [50], trials: 1 } });
+    expect(s.driver).to.equal('qemu');
+    expect(s.storage).to.deep.equal({ kind: 'none' });
+    expect(s.guest).to.deep.equal({ image: 'lab', bootTimeoutMs: 60_000 });
+    expect(s.matrix.hostCores).to.deep.equal([1]);
+    expect(s.migration.enabled).to.equal(false);
+    expect(s.sampling.intervalMs).to.equal(1000);
+    expect(s.durations).to.deep.equal({ warmupMs: 2000, measureMs: 10_000 });
+    expect(s.policy).to.deep.equal({ thresholdPercent: 65, selection: 'study' });
+    expect(s.workloads).to.deep.equal([{ name: 'linpack', seconds: 2, options: {} }]);
+  });
+
+  it('does not modify the object it validates', () => {
+    const input = fakeSpecInput();
+    const before = JSON.stringify(input);
+    validateSpec(input);
+    expect(JSON.stringify(input)).to.equal(before);
+  });
+
+  it('names the field path and what was expected for a wrong type inside an array', () => {
+    const e = fieldOf(() => validateSpec(fakeSpecInput({ matrix: { ramMiB: [128, '256'], vcpus: [1], capPercent: [50], trials: 1 } })));
+    expect(e.field).to.equal('matrix.ramMiB[1]');
+    expect(e.message).to.contain('must be integer');
+  });
+
+  it('names a missing required field', () => {
+    expect(fieldOf(() => validateSpec({ name: 'x', hosts: 'lab', workloads: ['linpack'] })).field).to.equal('matrix');
+    const e = fieldOf(() => validateSpec(fakeSpecInput({ hosts: [{ source: 'fake:///a' }] })));
+    expect(e).to.deep.equal({ field: 'hosts[0].destination', message: 'hosts[0].destination: is required' });
+  });
+
+  it('rejects unknown fields, unknown workloads and out-of-range values with their paths', () => {
+    expect(fieldOf(() => validateSpec(fakeSpecInput({ colour: 'blue' }))).field).to.equal('colour');
+    const w = fieldOf(() => validateSpec(fakeSpecInput({ workloads: ['dhrystone', 'whetstone'] })));
+    expect(w.field).to.equal('workloads[1]');
+    expect(w.message).to.contain('"dhrystone", "linpack", "livermore", "dirtier"');
+    const t = fieldOf(() => validateSpec(fakeSpecInput({ policy: { thresholdPercent: 150 } })));
+    expect(t).to.deep.equal({ field: 'policy.thresholdPercent', message: 'policy.thresholdPercent: must be <= 100' });
+    expect(fieldOf(() => validateSpec(fakeSpecInput({ policy: { selection: 'best' } }))).field).to.equal('policy.selection');
+  });
+
+  it('checks the iSCSI storage fields only when the kind is iscsi', () => {
+    const e = fieldOf(() => validateSpec(fakeSpecInput({ storage: { kind: 'iscsi', portal: '10.0.0.1:3260', iqn: 'iqn.2024-01.dev.virtmig:lun', lun: -1 } })));
+    expect(e.field).to.equal('storage.lun');
+    const ok = validateSpec(fakeSpecInput({ storage: { kind: 'iscsi', portal: '10.0.0.1:3260', iqn: 'iqn.2024-01.dev.virtmig:lun', lun: 0 } }));
+    expect(ok.storage).to.deep.equal({ kind: 'iscsi', portal: '10.0.0.1:3260', iqn: 'iqn.2024-01.dev.virtmig:lun', lun: 0 });
+  });
+
+  it('checks host URIs against the driver, workload options, and the measure window against the interval', () => {
+    const u = fieldOf(() => validateSpec(fakeSpecInput({ hosts: [{ source: 'qemu:///system', destination: 'fake:///b' }] })));
+    expect(u.field).to.equal('hosts[0].source');
+    expect(u.message).to.contain('must be a fake URI');
+    expect(fieldOf(() => validateSpec(fakeSpecInput({ workloads: [{ name: 'linpack', options: { size: 3 } }] }))).field).to.equal('workloads[0].options');
+    expect(fieldOf(() => validateSpec(fakeSpecInput({ durations: { measureMs: 5 } }))).field).to.equal('durations.measureMs');
+    expect(fieldOf(() => validateSpec(fakeSpecInput({ hosts: [{ source: 'fake:///a', destination: 'fake:///a' }] }))).field).to.equal('hosts[0].destination');
+  });
+
+  it('parses YAML and reports unparsable text and missing files as invalid input', async () => {
+    const s = parseSpec('name: y\ndriver: fake\nhosts:\n  - {source: "fake:///a", destination: "fake:///b"}\nguest: {image: none}\nworkloads: [livermore]\nmatrix: {ramMiB: [64], vcpus: [1], capPercent: [0], trials: 3}\n');
+    expect(s.matrix.trials).to.equal(3);
+    expect(fieldOf(() => parseSpec('name: [unclosed', 'bad.yaml')).field).to.equal('bad.yaml');
+    const dir = await mkdtemp(join(tmpdir(), 'bench-spec-'));
+    await writeFile(join(dir, 's.json'), JSON.stringify(fakeSpecInput()));
+    expect((await loadSpecFile(join(dir, 's.json'))).name).to.equal('unit');
+    try {
+      await loadSpecFile(join(dir, 'missing.yaml'));
+      expect.fail('should throw');
+    } catch (e) {
+      expect((e as InvalidArgumentError).field).to.equal('spec');
+    }
+  });
+
+  it('has a paper preset with the study matrix (1,440 trials) and a paper-quick preset of 24 migrating trials', () => {
+    expect(presetNames()).to.deep.equal(['paper', 'paper-quick']);
+    const paper = preset('paper');
+    expect(paper.matrix.capPercent).to.deep.equal([25, 50, 75, 100, 125, 150, 175, 200]);
+    const plans = expandMatrix(paper);
+    expect(plans).to.have.length(3 * 3 * 2 * 8 * 10);
+    expect(plans.filter((p) => p.migrate)).to.have.length(3 * 3 * 10);
+    const quick = expandMatrix(preset('paper-quick'));
+    expect(quick).to.have.length(24);
+    expect(quick.every((p) => p.migrate)).to.equal(true);
+    expect(fieldOf(() => preset('nope')).field).to.equal('preset');
+  });
+});
