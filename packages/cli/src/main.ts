@@ -2,6 +2,7 @@ import type { Hypervisor } from '@virtmig/core';
 import { Command, CommanderError } from 'commander';
 import { runDoctor } from './commands/doctor.js';
 import { collectInventory, printInventory } from './commands/inventory.js';
+import { addLabCommands } from './commands/lab-commands.js';
 import { cliRegistry } from './drivers.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { type Output, processOutput, table } from './output.js';
@@ -70,6 +71,8 @@ export function buildProgram(makeOutput: (json: boolean) => Output = processOutp
       );
       if (checks.some((c) => c.required && !c.ok)) process.exitCode = EXIT.UNAVAILABLE;
     });
+
+  addLabCommands(program, makeOutput);
 
   return program;
 }

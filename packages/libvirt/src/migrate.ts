@@ -37,17 +37,36 @@ export function migrationFlags(o: MigrationOptions): number {
 export function migrationParams(o: MigrationOptions): TypedParam[] {
   const p: TypedParam[] = [];
   if (o.migrateUri) p.push({ name: STRINGS.VIR_MIGRATE_PARAM_URI, type: 'string', value: o.migrateUri });
-  if (o.bandwidthMiBps !== undefined) p.push({ name: STRINGS.VIR_MIGRATE_PARAM_BANDWIDTH, type: 'ullong', value: o.bandwidthMiBps });
-  for (const c of o.compression ?? []) p.push({ name: STRINGS.VIR_MIGRATE_PARAM_COMPRESSION, type: 'string', value: c });
+  if (o.bandwidthMiBps !== undefined)
+    p.push({ name: STRINGS.VIR_MIGRATE_PARAM_BANDWIDTH, type: 'ullong', value: o.bandwidthMiBps });
+  for (const c of o.compression ?? [])
+    p.push({ name: STRINGS.VIR_MIGRATE_PARAM_COMPRESSION, type: 'string', value: c });
   if (o.parallelConnections !== undefined && o.parallelConnections > 1) {
     p.push({ name: STRINGS.VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS, type: 'int', value: o.parallelConnections });
   }
   return p;
 }
 
-const num = (s: Record<string, TypedValue>, k: string): number | undefined => (s[k] === undefined ? undefined : Number(s[k]));
+const num = (s: Record<string, TypedValue>, k: string): number | undefined =>
+  s[k] === undefined ? undefined : Number(s[k]);
 
-function progressOf(stats: Record<string, TypedValue>, elapsedMs: number, postCopyStarted: boolean): MigrationProgress {
+/** Where a migration stands, from the lifecycle events seen so far (source suspended, destination resumed). */
+function phaseOf(
+  stats: Record<string, TypedValue>,
+  events: readonly DomainEvent[],
+  postCopyStarted: boolean,
+): MigrationProgress['phase'] {
+  if (events.some((e) => e.kind === 'resumed' && e.detail === 'migrated')) return 'completing';
+  if (postCopyStarted) return 'postcopy';
+  if (events.some((e) => e.kind === 'suspended' && e.detail === 'migrated')) return 'stop-and-copy';
+  return (num(stats, 'data_processed') ?? 0) === 0 ? 'setup' : 'precopy';
+}
+
+function progressOf(
+  stats: Record<string, TypedValue>,
+  elapsedMs: number,
+  phase: MigrationProgress['phase'],
+): MigrationProgress {
   const pageSize = num(stats, 'memory_page_size') ?? 4096;
   const dirtyPages = num(stats, 'memory_dirty_rate');
   const iteration = num(stats, 'memory_iteration');
@@ -58,33 +77,64 @@ function progressOf(stats: Record<string, TypedValue>, elapsedMs: number, postCo
     dataRemainingBytes: num(stats, 'data_remaining') ?? 0,
     ...(iteration !== undefined ? { iteration } : {}),
     ...(dirtyPages !== undefined ? { dirtyRateBps: dirtyPages * pageSize } : {}),
-    phase: postCopyStarted ? 'postcopy' : (num(stats, 'data_processed') ?? 0) === 0 ? 'setup' : 'precopy',
+    phase,
   };
 }
 
-/** Builds the Equation-1 stages from what events told us (times relative to the start). */
-function stagesFrom(events: DomainEvent[], t0: number, totalMs: number, setupMs: number | undefined, postCopy: boolean): MigrationStages {
-  const rel = (e: DomainEvent): number => e.at - t0;
-  const iterations = events.filter((e) => e.kind === 'migration-iteration').map(rel);
-  const suspended = events.find((e) => e.kind === 'suspended' && (e.detail === 'migrated' || e.detail === 'postcopy'));
-  const resumed = events.find((e) => e.kind === 'resumed' && (e.detail === 'migrated' || e.detail === 'postcopy'));
-  const stopAt = suspended ? rel(suspended) : undefined;
-  const precopyStart = setupMs ?? 0;
-  const boundaries = [precopyStart, ...iterations.filter((t) => t > precopyStart)];
+/**
+ * Builds the Equation-1 stages (ms since the call) from libvirt's events, tiling [0, total] in the
+ * order libvirt's migration protocol runs them:
+ * reservation = Begin on the source + Prepare on the destination, until the destination QEMU has
+ * started (`started/migrated` there); initialisation = from then until the first RAM pass (QEMU's
+ * setup); one pre-copy round per `migration-iteration` event until the source is suspended;
+ * stop-and-copy (or the switch to post-copy) = source suspended until the destination resumes;
+ * activation = destination running until the source discards its copy (`stopped/migrated`);
+ * commitment = the source's Confirm phase until the call returns. libvirt resumes the destination
+ * (Finish) before the source confirms, so activation precedes commitment here.
+ */
+function stagesFrom(
+  events: DomainEvent[],
+  t0: number,
+  totalMs: number,
+  setupMs: number | undefined,
+  postCopy: boolean,
+): MigrationStages {
+  const at = (kind: string, details: readonly string[]): number | undefined => {
+    const e = events.find((x) => x.kind === kind && details.includes(x.detail));
+    return e === undefined ? undefined : Math.min(Math.max(e.at - t0, 0), totalMs);
+  };
+  const destStarted = at('started', ['migrated']);
+  const stopAt = at('suspended', ['migrated', 'postcopy']);
+  const resumeAt = at('resumed', ['migrated', 'postcopy']);
+  const sourceStopped = at('stopped', ['migrated']);
   const precopyEnd = stopAt ?? totalMs;
+  const passes = events
+    .filter((e) => e.kind === 'migration-iteration')
+    .map((e) => e.at - t0)
+    .filter((t) => t < precopyEnd);
+  const firstPass = passes[0] ?? (destStarted !== undefined ? destStarted + (setupMs ?? 0) : setupMs);
   const rounds: Span[] = [];
+  const boundaries = firstPass === undefined ? [] : [firstPass, ...passes.filter((t) => t > firstPass)];
   for (let i = 0; i < boundaries.length; i++) {
     const start = boundaries[i] as number;
     const end = Math.min(boundaries[i + 1] ?? precopyEnd, precopyEnd);
     if (end > start) rounds.push({ startMs: start, endMs: end });
   }
-  const resumeAt = resumed ? rel(resumed) : undefined;
+  const initStart = destStarted ?? 0;
+  const afterResume =
+    sourceStopped !== undefined && resumeAt !== undefined && sourceStopped >= resumeAt ? sourceStopped : totalMs;
   return {
-    ...(setupMs !== undefined ? { initialisation: { startMs: 0, endMs: setupMs } } : {}),
+    ...(destStarted !== undefined ? { reservation: { startMs: 0, endMs: destStarted } } : {}),
+    ...(firstPass !== undefined && firstPass >= initStart
+      ? { initialisation: { startMs: initStart, endMs: firstPass } }
+      : {}),
     precopyRounds: rounds,
-    ...(stopAt !== undefined && !postCopy ? { stopAndCopy: { startMs: stopAt, endMs: resumeAt ?? totalMs } } : {}),
-    ...(postCopy && stopAt !== undefined ? { postcopy: { startMs: stopAt, endMs: totalMs } } : {}),
-    ...(resumeAt !== undefined ? { activation: { startMs: resumeAt, endMs: totalMs } } : {}),
+    ...(stopAt !== undefined ? { stopAndCopy: { startMs: stopAt, endMs: resumeAt ?? totalMs } } : {}),
+    ...(resumeAt !== undefined && !postCopy ? { activation: { startMs: resumeAt, endMs: afterResume } } : {}),
+    ...(resumeAt !== undefined && postCopy ? { postcopy: { startMs: resumeAt, endMs: afterResume } } : {}),
+    ...(sourceStopped !== undefined && afterResume === sourceStopped
+      ? { commitment: { startMs: sourceStopped, endMs: totalMs } }
+      : {}),
   };
 }
 
@@ -105,13 +155,30 @@ export async function migrateWithLibvirt(
   const record = (e: DomainEvent): void => {
     if (e.domain === name) events.push(e);
   };
-  const unsubs = [source.onDomainEvent(record), dest.onDomainEvent(record)];
+  const unsubs = [source.onDomainEvent(record)];
+  try {
+    unsubs.push(dest.onDomainEvent(record));
+  } catch (e) {
+    // The first call to a destination whose daemon is gone fails here, before anything moved.
+    for (const u of unsubs) u();
+    const onSource = await source.lookupDomain(name).then(
+      (i) => i.state,
+      () => 'absent',
+    );
+    const msg = isVirtmigError(e) ? e.message : String(e);
+    throw new MigrationError(
+      `migration of ${name} to ${dest.uri} failed: ${msg}`,
+      { domain: name, sourceState: onSource },
+      { cause: e },
+    );
+  }
   if (o.maxDowntimeMs !== undefined) await d.migrateSetMaxDowntime(o.maxDowntimeMs);
   const t0 = Date.now();
   const startedAt = new Date(t0).toISOString();
   let settled = false;
   let postCopyStarted = false;
   let aborted: 'signal' | 'timeout' | null = null;
+  let lastStats: Record<string, TypedValue> = {};
   const running = d.migrate3(dest.connection.pointer, migrationParams(o), migrationFlags(o)).finally(() => {
     settled = true;
   });
@@ -134,13 +201,19 @@ export async function migrateWithLibvirt(
       let stats: Record<string, TypedValue>;
       try {
         stats = (await d.jobStats()).stats;
+        if (stats.time_elapsed !== undefined) lastStats = stats;
       } catch {
         continue;
       }
       const processed = num(stats, 'memory_processed') ?? 0;
       if (transferStartedAt === null && processed > 0) transferStartedAt = Date.now();
       // QEMU refuses the post-copy switch until RAM transfer has begun (FACTS.md).
-      if (wantPostCopy !== null && !postCopyStarted && transferStartedAt !== null && Date.now() - transferStartedAt >= wantPostCopy) {
+      if (
+        wantPostCopy !== null &&
+        !postCopyStarted &&
+        transferStartedAt !== null &&
+        Date.now() - transferStartedAt >= wantPostCopy
+      ) {
         try {
           await d.migrateStartPostCopy();
           postCopyStarted = true;
@@ -148,7 +221,7 @@ export async function migrateWithLibvirt(
           // Not yet accepted; the next poll tries again.
         }
       }
-      o.onProgress?.(progressOf(stats, elapsed, postCopyStarted));
+      o.onProgress?.(progressOf(stats, elapsed, phaseOf(stats, events, postCopyStarted)));
     }
   })();
   let destDomain: Domain;
@@ -156,31 +229,52 @@ export async function migrateWithLibvirt(
     destDomain = await running;
   } catch (e) {
     await poll;
-    const onSource = await source.lookupDomain(name).then((i) => i.state, () => 'absent');
+    const onSource = await source.lookupDomain(name).then(
+      (i) => i.state,
+      () => 'absent',
+    );
     if (aborted === 'signal') throw new AbortedError(`migration of ${name}`, { cause: e });
     if (aborted === 'timeout') throw new TimeoutError(`migration of ${name}`, o.timeoutMs ?? 0);
     const msg = isVirtmigError(e) ? e.message : String(e);
-    throw new MigrationError(`migration of ${name} to ${dest.uri} failed: ${msg}`, { domain: name, sourceState: onSource }, { cause: e });
+    throw new MigrationError(
+      `migration of ${name} to ${dest.uri} failed: ${msg}`,
+      { domain: name, sourceState: onSource },
+      { cause: e },
+    );
   } finally {
     o.signal?.removeEventListener('abort', onAbort);
     for (const u of unsubs) u();
   }
   await poll;
   const t1 = Date.now();
-  let stats: Record<string, TypedValue> = {};
+  const completed = (s: { stats: Record<string, TypedValue> }): Record<string, TypedValue> | undefined =>
+    s.stats.time_elapsed === undefined ? undefined : s.stats;
+  let stats: Record<string, TypedValue>;
   try {
-    stats = (await destDomain.jobStats(JOB_STATS_COMPLETED)).stats;
-  } catch {
-    stats = await d.jobStats(JOB_STATS_COMPLETED).then((s) => s.stats, () => ({}));
+    stats =
+      (await destDomain.jobStats(JOB_STATS_COMPLETED).then(completed, () => undefined)) ??
+      (await d.jobStats(JOB_STATS_COMPLETED).then(completed, () => undefined)) ??
+      // libvirt keeps no completed statistics after a switch to post-copy: the last sample is the best record.
+      lastStats;
   } finally {
     destDomain.free();
   }
   const totalTimeMs = t1 - t0;
+  // A last sample from the completed job lets a progress bar end at 100 %.
+  o.onProgress?.(progressOf(stats, totalTimeMs, 'completing'));
   const setupMs = num(stats, 'setup_time');
   const pageSize = num(stats, 'memory_page_size') ?? 4096;
   const dirtyPages = num(stats, 'memory_dirty_rate');
-  const downtime = num(stats, 'downtime');
-  const opt = <K extends string, V>(k: K, v: V | undefined): { [P in K]?: V } => (v === undefined ? {} : ({ [k]: v } as { [P in K]?: V }));
+  const eventAt = (kind: string, details: readonly string[]): number | undefined =>
+    events.find((e) => e.kind === kind && details.includes(e.detail))?.at;
+  const pausedAt = eventAt('suspended', ['migrated', 'postcopy']);
+  const resumedAt = eventAt('resumed', ['migrated', 'postcopy']);
+  const reportedDowntime = stats === lastStats ? undefined : num(stats, 'downtime');
+  const eventDowntime =
+    pausedAt !== undefined && resumedAt !== undefined && resumedAt >= pausedAt ? resumedAt - pausedAt : undefined;
+  const downtime = reportedDowntime ?? eventDowntime;
+  const opt = <K extends string, V>(k: K, v: V | undefined): { [P in K]?: V } =>
+    v === undefined ? {} : ({ [k]: v } as { [P in K]?: V });
   return {
     domain: name,
     sourceUri: source.uri,
@@ -190,7 +284,9 @@ export async function migrateWithLibvirt(
     totalTimeMs,
     ...opt('reportedTotalTimeMs', num(stats, 'time_elapsed')),
     ...opt('downtimeMs', downtime),
-    ...(downtime !== undefined ? { downtimeSource: 'hypervisor' as const } : {}),
+    ...(downtime !== undefined
+      ? { downtimeSource: reportedDowntime !== undefined ? ('hypervisor' as const) : ('events' as const) }
+      : {}),
     ...opt('setupTimeMs', setupMs),
     ...opt('dataTransferredBytes', num(stats, 'data_processed')),
     ...opt('memoryTransferredBytes', num(stats, 'memory_processed')),

@@ -1,0 +1,119 @@
+import type { Command } from 'commander';
+import type { Output } from '../output.js';
+import { removeGuest, startGuest } from './guest.js';
+import { formatLabStatus, labPrefix, labStatus, runLab } from './lab.js';
+import { formatMigrationResult, type MigrateCliOptions, migrateGuest, progressLine } from './migrate.js';
+
+const PREFIX_HELP = 'lab prefix (default $VIRTMIG_LAB_PREFIX or vmlab)';
+
+/** Adds `lab up|down|status`, `guest start|stop` and `migrate` to the program. */
+export function addLabCommands(program: Command, makeOutput: (json: boolean) => Output): void {
+  const lab = program.command('lab').description('the local two-host lab (scripts/lab/lab): two libvirt daemons joined by a veth link');
+  for (const [name, description] of [
+    ['up', 'start the lab (idempotent) and print its status'],
+    ['status', 'print what runs'],
+  ] as const) {
+    lab
+      .command(name)
+      .description(description)
+      .option('--prefix <name>', PREFIX_HELP)
+      .option('--json', 'print JSON')
+      .action(async (opts: { prefix?: string; json?: boolean }) => {
+        const out = makeOutput(Boolean(opts.json));
+        const prefix = labPrefix(opts.prefix);
+        if (name === 'up') {
+          const { stderr } = await runLab(prefix, ['up']);
+          for (const line of stderr.trim().split('\n').filter(Boolean)) out.log(line);
+        }
+        const status = await labStatus(prefix);
+        out.data(status, () => formatLabStatus(status));
+      });
+  }
+  lab
+    .command('down')
+    .description('stop everything the lab started (processes, mounts, cgroups, namespaces, veth, state)')
+    .option('--prefix <name>', PREFIX_HELP)
+    .action(async (opts: { prefix?: string }) => {
+      const { stderr } = await runLab(labPrefix(opts.prefix), ['down']);
+      const out = makeOutput(false);
+      for (const line of stderr.trim().split('\n').filter(Boolean)) out.log(line);
+    });
+
+  const guest = program.command('guest').description('lab guests (scripts/guest/build-guest image: heartbeat on the serial console, optional workload)');
+  guest
+    .command('start')
+    .description('define and start a guest on a lab host and wait for its first heartbeat')
+    .argument('<name>', 'domain name')
+    .requiredOption('--on <host>', 'lab host (a or b)')
+    .option('--memory <MiB>', 'guest RAM in MiB', '128')
+    .option('--vcpus <n>', 'vCPUs', '1')
+    .option('--workload <name>', 'workload from the guest image to run in a loop (e.g. dirtier)')
+    .option('--args <args>', 'the workload\'s arguments, e.g. "--wss-mb 64 --rate-mbps 32 --seconds 100000"')
+    .option('--wait <ms>', 'wait this long for the first heartbeat (0 = do not wait)', '120000')
+    .option('--prefix <name>', PREFIX_HELP)
+    .option('--json', 'print JSON')
+    .action(async (name: string, opts: { on: string; memory: string; vcpus: string; workload?: string; args?: string; wait: string; prefix?: string; json?: boolean }) => {
+      const out = makeOutput(Boolean(opts.json));
+      const num = (v: string): number => (/^\d+$/.test(v) ? Number(v) : Number.NaN);
+      const started = await startGuest(name, {
+        prefix: labPrefix(opts.prefix),
+        on: opts.on,
+        memoryMiB: num(opts.memory),
+        vcpus: num(opts.vcpus),
+        ...(opts.workload !== undefined ? { workload: opts.workload } : {}),
+        ...(opts.args !== undefined ? { args: opts.args } : {}),
+        waitMs: Number.isFinite(num(opts.wait)) ? num(opts.wait) : 120_000,
+      });
+      out.data(started, () => `${started.name} running on ${started.host}${started.firstHeartbeatMs !== undefined ? `, first heartbeat after ${started.firstHeartbeatMs} ms` : ''}; serial log ${started.serialLog}`);
+    });
+  guest
+    .command('stop')
+    .description('destroy and undefine a lab guest on whichever lab host has it')
+    .argument('<name>', 'domain name')
+    .option('--prefix <name>', PREFIX_HELP)
+    .option('--json', 'print JSON')
+    .action(async (name: string, opts: { prefix?: string; json?: boolean }) => {
+      const out = makeOutput(Boolean(opts.json));
+      const hosts = await removeGuest(name, labPrefix(opts.prefix));
+      out.data({ name, removedFrom: hosts }, () => (hosts.length ? `${name} removed from ${hosts.join(', ')}` : `${name} was on no lab host`));
+    });
+
+  program
+    .command('migrate')
+    .description('live-migrate a running guest between two hosts (lab host names or qemu URIs) and print the result')
+    .argument('<guest>', 'domain name')
+    .requiredOption('--from <host>', 'source: lab host (a, b) or a qemu URI')
+    .requiredOption('--to <host>', 'destination: lab host (a, b) or a qemu URI')
+    .option('--post-copy', 'switch to post-copy as soon as RAM transfer has begun')
+    .option('--post-copy-after <ms>', 'switch to post-copy this long after RAM transfer began')
+    .option('--max-downtime <ms>', 'maximum tolerated downtime')
+    .option('--bandwidth <MiBps>', 'bandwidth limit in MiB/s')
+    .option('--auto-converge', 'throttle vCPUs when the guest dirties memory faster than the link carries it')
+    .option('--compression <methods>', 'comma-separated: xbzrle, mt')
+    .option('--parallel <n>', 'parallel connections (multifd)')
+    .option('--tls', 'encrypt the migration stream (both hosts need x509 certificates)')
+    .option('--persist', 'define the domain persistently on the destination')
+    .option('--undefine-source', 'undefine the domain on the source after success')
+    .option('--migrate-uri <uri>', 'migration data URI, e.g. tcp://10.77.0.2:49184 (lab hosts default to tcp://ADDRESS)')
+    .option('--timeout <ms>', 'abort the migration after this long')
+    .option('--no-heartbeat', 'do not follow the guest\'s serial heartbeat')
+    .option('--prefix <name>', PREFIX_HELP)
+    .option('--json', 'print JSON')
+    .action(async (name: string, opts: MigrateCliOptions) => {
+      const out = makeOutput(Boolean(opts.json));
+      const tty = process.stderr.isTTY === true;
+      const controller = new AbortController();
+      const onSigint = (): void => controller.abort();
+      process.once('SIGINT', onSigint);
+      try {
+        const result = await migrateGuest(name, { ...opts, prefix: labPrefix(opts.prefix) }, {
+          signal: controller.signal,
+          ...(tty ? { onProgress: (p) => process.stderr.write(`\r${progressLine(p)}\u001b[K`) } : {}),
+        });
+        if (tty) process.stderr.write('\n');
+        out.data(result, () => formatMigrationResult(result));
+      } finally {
+        process.removeListener('SIGINT', onSigint);
+      }
+    });
+}

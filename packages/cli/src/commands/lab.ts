@@ -1,0 +1,94 @@
+import { execFile } from 'node:child_process';
+import { access, constants } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { InvalidArgumentError, NotFoundError, StateError, UnsupportedError } from '@virtmig/core';
+
+const run = promisify(execFile);
+
+/** Root of the repository this CLI was built in (the lab and guest scripts live there). */
+export const REPO_ROOT = fileURLToPath(new URL('../../../../../', import.meta.url));
+
+/** One host of `scripts/lab/lab status --json`. */
+export interface LabHost {
+  readonly name: string;
+  readonly running: boolean;
+  readonly pid: number | null;
+  /** `qemu+unix:///system?socket=...`, usable from this machine. */
+  readonly uri: string;
+  readonly address: string;
+  readonly migrateUri: string;
+  readonly domains: readonly unknown[];
+  readonly [key: string]: unknown;
+}
+
+/** `scripts/lab/lab status --json`. */
+export interface LabStatus {
+  readonly state: 'running' | 'stopped' | 'partial' | string;
+  readonly prefix: string;
+  readonly stateDir: string;
+  readonly accel: string;
+  readonly domainType: 'kvm' | 'qemu';
+  readonly hosts: readonly LabHost[];
+  readonly link: { readonly subnet: string; readonly shape: unknown };
+}
+
+const PREFIX = /^[a-z][a-z0-9]{0,11}$/;
+
+/** The lab prefix to use: the option, else `$VIRTMIG_LAB_PREFIX`, else `vmlab`. Throws `E_INVALID_ARGUMENT` for a bad one. */
+export function labPrefix(option?: string): string {
+  const p = option ?? process.env.VIRTMIG_LAB_PREFIX ?? 'vmlab';
+  if (!PREFIX.test(p)) throw new InvalidArgumentError('--prefix', `must be 1-12 lower-case letters/digits starting with a letter, got ${JSON.stringify(p)}`);
+  return p;
+}
+
+/** Absolute path of a script under the repository, after checking it is executable. */
+export async function repoScript(relative: string): Promise<string> {
+  const path = `${REPO_ROOT}${relative}`;
+  try {
+    await access(path, constants.X_OK);
+  } catch {
+    throw new UnsupportedError(`${relative} (not found at ${path}; the lab commands run from a source checkout)`, 'cli');
+  }
+  return path;
+}
+
+/** Runs `scripts/lab/lab --prefix P ARGS...` (argument array, no shell); resolves to stdout and stderr. */
+export async function runLab(prefix: string, args: readonly string[]): Promise<{ stdout: string; stderr: string }> {
+  const script = await repoScript('scripts/lab/lab');
+  try {
+    return await run(script, ['--prefix', labPrefix(prefix), ...args], { maxBuffer: 4 << 20 });
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    const reason = (err.stderr ?? '').trim().split('\n').at(-1) || err.message;
+    throw new StateError(`lab ${args[0] ?? ''} failed: ${reason}`, { prefix });
+  }
+}
+
+/** The lab's status as JSON. */
+export async function labStatus(prefix: string): Promise<LabStatus> {
+  return JSON.parse((await runLab(prefix, ['status', '--json'])).stdout) as LabStatus;
+}
+
+/** A lab host by name (`a`/`b`, also `A`/`B`); throws `E_NOT_FOUND` when there is no such host, `E_STATE` when it is down. */
+export function labHost(status: LabStatus, name: string): LabHost {
+  const host = status.hosts.find((h) => h.name === name.toLowerCase());
+  if (!host) throw new NotFoundError('lab host', name, `no lab host "${name}" (the lab has ${status.hosts.map((h) => h.name).join(', ')})`);
+  if (!host.running) throw new StateError(`lab host "${host.name}" of lab "${status.prefix}" is not running; run \`virtmig lab up\``, { host: host.name });
+  return host;
+}
+
+/** True for a lab host name rather than a libvirt URI. */
+export function isLabHostName(s: string): boolean {
+  return /^[A-Za-z]$/.test(s);
+}
+
+/** A one-screen summary of the lab status. */
+export function formatLabStatus(s: LabStatus): string {
+  const lines = [`lab ${s.prefix}: ${s.state} (${s.accel}, domain type ${s.domainType}), state in ${s.stateDir}`];
+  for (const h of s.hosts) {
+    lines.push(`  ${h.name}  ${h.running ? `running pid ${h.pid}` : 'stopped'}  ${h.uri}  migrate ${h.migrateUri}  domains ${h.domains.length}`);
+  }
+  lines.push(`  link ${s.link.subnet} ${s.link.shape ? `shaped ${JSON.stringify(s.link.shape)}` : 'unshaped'}`);
+  return lines.join('\n');
+}
