@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Connection, LibvirtBinding } from '@virtmig/libvirt';
 import { testNodeXml } from '@virtmig/driver-test';
+import { Connection, LibvirtBinding } from '@virtmig/libvirt';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values } = parseArgs({
@@ -71,7 +71,6 @@ conn.close();
 await conn.events.stopped();
 rmSync(dir, { recursive: true, force: true });
 
-
 // (a) virDomainGetInfo per call, each contender measured once per round, rounds interleaved.
 const engines = Object.fromEntries(['koffi', 'ffi-napi'].map((e) => [e, new LibvirtBinding({ engine: e })]));
 const doms = {};
@@ -87,14 +86,24 @@ for _ in range(n): d.info()
 print((time.perf_counter_ns() - t) / n)`;
 const samples = { c: [], koffi: [], 'ffi-napi': [], python: [] };
 for (let r = 0; r < ROUNDS; r++) {
-  samples.c.push(Number(execFileSync(join(root, 'native/build/bin/ffi-bench-getinfo'), ['test:///default', 'test', String(CALLS)], { encoding: 'utf8' })));
+  samples.c.push(
+    Number(
+      execFileSync(join(root, 'native/build/bin/ffi-bench-getinfo'), ['test:///default', 'test', String(CALLS)], {
+        encoding: 'utf8',
+      }),
+    ),
+  );
   for (const name of ['koffi', 'ffi-napi']) {
     const { b, dom, buf } = doms[name];
     const calls = name === 'koffi' ? CALLS : Math.ceil(CALLS / 10);
     samples[name].push(nsPerCall(() => b.call('virDomainGetInfo', dom, buf), calls));
   }
   samples.python.push(Number(execFileSync(PYTHON, ['-c', pyGetInfo, String(CALLS)], { encoding: 'utf8' })));
-  log(`round ${r + 1}/${ROUNDS}: ${Object.entries(samples).map(([k, v]) => `${k}=${v.at(-1).toFixed(0)}ns`).join(' ')}`);
+  log(
+    `round ${r + 1}/${ROUNDS}: ${Object.entries(samples)
+      .map(([k, v]) => `${k}=${v.at(-1).toFixed(0)}ns`)
+      .join(' ')}`,
+  );
 }
 for (const { b, conn, dom } of Object.values(doms)) {
   b.call('virDomainFree', dom);
@@ -133,7 +142,9 @@ log('| measurement | value |');
 log('|---|---|');
 log(`| virDomainGetInfo, C (floor) | ${med.c.toFixed(0)} ns/call |`);
 log(`| virDomainGetInfo, virtmig/koffi | ${med.koffi.toFixed(0)} ns/call (${fmt(med.koffi / med.c)}x C) |`);
-log(`| virDomainGetInfo, virtmig/ffi-napi | ${med['ffi-napi'].toFixed(0)} ns/call (${fmt(med['ffi-napi'] / med.c)}x C) |`);
+log(
+  `| virDomainGetInfo, virtmig/ffi-napi | ${med['ffi-napi'].toFixed(0)} ns/call (${fmt(med['ffi-napi'] / med.c)}x C) |`,
+);
 log(`| virDomainGetInfo, python3-libvirt | ${med.python.toFixed(0)} ns/call (${fmt(med.python / med.c)}x C) |`);
 log(`| all-domain stats, 1000 domains, virtmig | ${(virtmigStatsNs / 1e6).toFixed(2)} ms |`);
 log(`| all-domain stats, 1000 domains, python3-libvirt | ${(pyStatsNs / 1e6).toFixed(2)} ms |`);

@@ -3,13 +3,14 @@
  * virtmig's vocabulary: hypervisor, migration, storage and workload interfaces, the driver
  * registry and typed errors. No I/O and no native code live here.
  */
-export * from './errors.js';
-export * from './uri.js';
+
 export * from './domain.js';
+export * from './errors.js';
 export * from './host.js';
-export * from './migration.js';
 export * from './hypervisor.js';
+export * from './migration.js';
 export * from './registry.js';
 export * from './storage.js';
-export * from './workload.js';
+export * from './uri.js';
 export * from './validate.js';
+export * from './workload.js';

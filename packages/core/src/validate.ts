@@ -34,7 +34,8 @@ export function assertDomainConfig(config: DomainConfig): void {
   if (typeof config !== 'object' || config === null) throw new InvalidArgumentError('config', 'must be an object');
   assertDomainName(config.name, 'config.name');
   if (config.xml !== undefined) {
-    if (typeof config.xml !== 'string' || config.xml.trim() === '') throw new InvalidArgumentError('config.xml', 'must be non-empty XML');
+    if (typeof config.xml !== 'string' || config.xml.trim() === '')
+      throw new InvalidArgumentError('config.xml', 'must be non-empty XML');
     return;
   }
   assertInt(config.memoryMiB, 'config.memoryMiB', 1, 1 << 24);
@@ -54,11 +55,17 @@ export function assertDomainConfig(config: DomainConfig): void {
 export function assertPath(p: unknown, field: string): asserts p is string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
   if (typeof p !== 'string' || !p.startsWith('/') || /[\u0000-\u001f]/.test(p)) {
-    throw new InvalidArgumentError(field, `must be an absolute path without control characters, got ${JSON.stringify(p)}`);
+    throw new InvalidArgumentError(
+      field,
+      `must be an absolute path without control characters, got ${JSON.stringify(p)}`,
+    );
   }
 }
 
 /** Escapes text for an XML element or attribute. */
 export function escapeXml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string);
+  return s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string,
+  );
 }

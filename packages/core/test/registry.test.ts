@@ -4,17 +4,32 @@ import { DriverRegistry, type Hypervisor, parseUri } from '../src/index.js';
 describe('parseUri', () => {
   it('splits driver, transport, host, port, user, path and query', () => {
     const u = parseUri('qemu+ssh://root@host.example:2222/system?keyfile=/k&no_verify=1');
-    expect(u).to.include({ scheme: 'qemu+ssh', driver: 'qemu', transport: 'ssh', host: 'host.example', port: 2222, user: 'root', path: '/system' });
+    expect(u).to.include({
+      scheme: 'qemu+ssh',
+      driver: 'qemu',
+      transport: 'ssh',
+      host: 'host.example',
+      port: 2222,
+      user: 'root',
+      path: '/system',
+    });
     expect(u.params).to.deep.equal({ keyfile: '/k', no_verify: '1' });
   });
 
   it('parses local URIs with an empty host', () => {
-    expect(parseUri('test:///default')).to.include({ driver: 'test', host: '', path: '/default', transport: undefined });
+    expect(parseUri('test:///default')).to.include({
+      driver: 'test',
+      host: '',
+      path: '/default',
+      transport: undefined,
+    });
   });
 
   for (const bad of ['', 'qemu', 'qemu:/system', '://x', 'q emu:///x', '1qemu:///x', 'qemu+:///x', 'test:///a\nb']) {
     it(`rejects malformed URI ${JSON.stringify(bad)} with E_INVALID_URI`, () => {
-      expect(() => parseUri(bad)).to.throw().with.property('code', 'E_INVALID_URI');
+      expect(() => parseUri(bad))
+        .to.throw()
+        .with.property('code', 'E_INVALID_URI');
     });
   }
 });
@@ -32,7 +47,9 @@ describe('DriverRegistry', () => {
   it('refuses a duplicate registration with E_DUPLICATE_DRIVER and keeps the first', async () => {
     const r = new DriverRegistry();
     r.register('xen', async () => fake);
-    expect(() => r.register('xen', async () => fake)).to.throw().with.property('code', 'E_DUPLICATE_DRIVER');
+    expect(() => r.register('xen', async () => fake))
+      .to.throw()
+      .with.property('code', 'E_DUPLICATE_DRIVER');
     expect(await r.connect('xen:///system')).to.equal(fake);
   });
 
@@ -45,6 +62,8 @@ describe('DriverRegistry', () => {
   });
 
   it('refuses scheme names that are not lower-case words', () => {
-    expect(() => new DriverRegistry().register('Qemu+ssh', async () => fake)).to.throw().with.property('code', 'E_INVALID_ARGUMENT');
+    expect(() => new DriverRegistry().register('Qemu+ssh', async () => fake))
+      .to.throw()
+      .with.property('code', 'E_INVALID_ARGUMENT');
   });
 });

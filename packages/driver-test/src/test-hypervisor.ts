@@ -36,7 +36,8 @@ export class TestHypervisor extends LibvirtHypervisor {
 
   /** Opens `test:///default` or a custom node XML file. */
   static async open(uri = 'test:///default', options: TestDriverOptions = {}): Promise<TestHypervisor> {
-    if (!uri.startsWith('test://')) throw new InvalidArgumentError('uri', `test driver URIs start with test://, got ${JSON.stringify(uri)}`);
+    if (!uri.startsWith('test://'))
+      throw new InvalidArgumentError('uri', `test driver URIs start with test://, got ${JSON.stringify(uri)}`);
     const conn = await Connection.open(uri, {
       ...(options.engine !== undefined ? { engine: options.engine } : {}),
       ...(options.readonly ? { readonly: true } : {}),
@@ -68,4 +69,3 @@ export function registerTestDriver(registry: DriverRegistry = defaultRegistry, o
     TestHypervisor.open(uri.uri, { ...options, ...connectOptions }),
   );
 }
-

@@ -35,17 +35,19 @@ describe('TestHypervisor', () => {
     expect(err).to.have.property('code', 'E_INVALID_ARGUMENT');
   });
 
-  it('reports a missing node file as a typed error carrying libvirt\'s message', async () => {
+  it("reports a missing node file as a typed error carrying libvirt's message", async () => {
     const err = await TestHypervisor.open(`test://${join(dir, 'missing.xml')}`).catch((e: unknown) => e);
     expect(err).to.have.property('code', 'E_INVALID_ARGUMENT');
     expect((err as Error).message).to.match(/missing\.xml/);
   });
 
-  it('refuses malformed domain XML with libvirt\'s message and defines nothing', async () => {
+  it("refuses malformed domain XML with libvirt's message and defines nothing", async () => {
     const h = await TestHypervisor.open();
     try {
       const before = (await h.listDomains()).length;
-      const err = await h.defineDomain({ name: 'broken', memoryMiB: 1, vcpus: 1, xml: "<domain type='test'><name>broken</name>" }).catch((e: unknown) => e);
+      const err = await h
+        .defineDomain({ name: 'broken', memoryMiB: 1, vcpus: 1, xml: "<domain type='test'><name>broken</name>" })
+        .catch((e: unknown) => e);
       expect(err).to.have.property('code', 'E_INVALID_ARGUMENT');
       expect((err as Error).message).to.match(/virDomainDefineXMLFlags/);
       expect((await h.listDomains()).length).to.equal(before);
@@ -55,14 +57,18 @@ describe('TestHypervisor', () => {
   });
 
   it('escapes names in generated XML and validates the config first', () => {
-    expect(() => testDomainXml({ name: 'a<b', memoryMiB: 64, vcpus: 1 })).to.throw().with.property('code', 'E_INVALID_ARGUMENT');
+    expect(() => testDomainXml({ name: 'a<b', memoryMiB: 64, vcpus: 1 }))
+      .to.throw()
+      .with.property('code', 'E_INVALID_ARGUMENT');
     expect(testDomainXml({ name: 'vm-1', memoryMiB: 64, vcpus: 2, maxVcpus: 4 })).to.include("current='2'>4</vcpu>");
   });
 
   it('registers the test scheme and connects through a registry', async () => {
     const r = new DriverRegistry();
     registerTestDriver(r);
-    expect(() => registerTestDriver(r)).to.throw().with.property('code', 'E_DUPLICATE_DRIVER');
+    expect(() => registerTestDriver(r))
+      .to.throw()
+      .with.property('code', 'E_DUPLICATE_DRIVER');
     const h = await r.connect('test:///default');
     expect(h.driver).to.equal('test');
     await h.close();

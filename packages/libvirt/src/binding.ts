@@ -34,8 +34,7 @@ const ERROR_CODE_OFFSET = ERROR_LAYOUT.fields[0].offset;
 const ERROR_DOMAIN_OFFSET = ERROR_LAYOUT.fields[1].offset;
 const ERROR_MESSAGE_OFFSET = ERROR_LAYOUT.fields[2].offset;
 
-const formatVersion = (v: number): string =>
-  `${Math.floor(v / 1_000_000)}.${Math.floor(v / 1000) % 1000}.${v % 1000}`;
+const formatVersion = (v: number): string => `${Math.floor(v / 1_000_000)}.${Math.floor(v / 1000) % 1000}.${v % 1000}`;
 
 /**
  * libvirt's C API, bound lazily from the generated table on one FFI engine.
@@ -149,7 +148,9 @@ export class LibvirtBinding {
    */
   pack(symbol: 'virtmig_pack_params' | 'virtmig_pack_stats', p: Pointer, n: number): Buffer {
     for (;;) {
-      const need = Number(this.shimCall(symbol, 'long', ['pointer', 'int', 'pointer', 'long'], p, n, this.scratch, this.scratch.length));
+      const need = Number(
+        this.shimCall(symbol, 'long', ['pointer', 'int', 'pointer', 'long'], p, n, this.scratch, this.scratch.length),
+      );
       if (need <= this.scratch.length) return this.scratch.subarray(0, need);
       this.scratch = Buffer.alloc(Math.max(need, this.scratch.length * 2));
     }

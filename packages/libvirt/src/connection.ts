@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@virtmig/core';
-import { getBinding, type BindingOptions, type LibvirtBinding } from './binding.js';
+import { type BindingOptions, getBinding, type LibvirtBinding } from './binding.js';
 import { Domain } from './domain-handle.js';
 import type { Pointer } from './engine.js';
 import { EventLoop } from './event-loop.js';
@@ -30,8 +30,7 @@ export interface OpenOptions extends BindingOptions {
   readonly readonly?: boolean;
 }
 
-const formatVersion = (v: number): string =>
-  `${Math.floor(v / 1_000_000)}.${Math.floor(v / 1000) % 1000}.${v % 1000}`;
+const formatVersion = (v: number): string => `${Math.floor(v / 1_000_000)}.${Math.floor(v / 1000) % 1000}.${v % 1000}`;
 
 /**
  * An open libvirt connection (virConnectPtr). While open it keeps libvirt's event loop running

@@ -131,7 +131,13 @@ export class Domain {
   async setSchedulerParameters(params: readonly TypedParam[], flags = 0): Promise<void> {
     const list = new TypedParamList(this.binding, params);
     try {
-      await this.binding.callAsync('virDomainSetSchedulerParametersFlags', this.pointer, list.pointer, list.length, flags);
+      await this.binding.callAsync(
+        'virDomainSetSchedulerParametersFlags',
+        this.pointer,
+        list.pointer,
+        list.length,
+        flags,
+      );
     } finally {
       list.free();
     }
@@ -171,7 +177,14 @@ export class Domain {
   async migrate3(destConn: Pointer, params: readonly TypedParam[], flags: number): Promise<Domain> {
     const list = new TypedParamList(this.binding, params);
     try {
-      const p = await this.binding.callAsync('virDomainMigrate3', this.pointer, destConn, list.pointer, list.length, flags);
+      const p = await this.binding.callAsync(
+        'virDomainMigrate3',
+        this.pointer,
+        destConn,
+        list.pointer,
+        list.length,
+        flags,
+      );
       return new Domain(this.binding, p as Pointer);
     } finally {
       list.free();

@@ -10,7 +10,17 @@ interface EventSource {
 
 type Listener = (event: DomainEvent) => void;
 
-const EVENT_KINDS = ['defined', 'undefined', 'started', 'suspended', 'resumed', 'stopped', 'shutdown', 'pmsuspended', 'crashed'];
+const EVENT_KINDS = [
+  'defined',
+  'undefined',
+  'started',
+  'suspended',
+  'resumed',
+  'stopped',
+  'shutdown',
+  'pmsuspended',
+  'crashed',
+];
 const DETAIL_ENUMS: Record<number, Readonly<Record<string, number>>> = {
   0: ENUMS.virDomainEventDefinedDetailType,
   1: ENUMS.virDomainEventUndefinedDetailType,
@@ -107,8 +117,24 @@ export class EventLoop {
       const lifecycle = this.lifecycleCb as NativeCallback;
       const iteration = this.iterationCb as NativeCallback;
       sub.callbackIds.push(
-        this.binding.call('virConnectDomainEventRegisterAny', source.pointer, null, ID.VIR_DOMAIN_EVENT_ID_LIFECYCLE, lifecycle.pointer, null, null) as number,
-        this.binding.call('virConnectDomainEventRegisterAny', source.pointer, null, ID.VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION, iteration.pointer, null, null) as number,
+        this.binding.call(
+          'virConnectDomainEventRegisterAny',
+          source.pointer,
+          null,
+          ID.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+          lifecycle.pointer,
+          null,
+          null,
+        ) as number,
+        this.binding.call(
+          'virConnectDomainEventRegisterAny',
+          source.pointer,
+          null,
+          ID.VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION,
+          iteration.pointer,
+          null,
+          null,
+        ) as number,
       );
       this.subs.set(key, sub);
     }
@@ -144,14 +170,33 @@ export class EventLoop {
 
   private ensureCallbacks(): void {
     if (this.lifecycleCb) return;
-    this.lifecycleCb = this.binding.engine.callback('int', ['pointer', 'pointer', 'int', 'int', 'pointer'], (conn, dom, event, detail) => {
-      const e = event as number;
-      this.dispatch(conn, dom, (domain) => ({ domain, kind: EVENT_KINDS[e] ?? String(e), detail: eventDetailName(e, detail as number), at: Date.now() }));
-      return 0;
-    });
-    this.iterationCb = this.binding.engine.callback('void', ['pointer', 'pointer', 'int', 'pointer'], (conn, dom, iteration) => {
-      this.dispatch(conn, dom, (domain) => ({ domain, kind: 'migration-iteration', detail: String(iteration), at: Date.now(), iteration: iteration as number }));
-    });
+    this.lifecycleCb = this.binding.engine.callback(
+      'int',
+      ['pointer', 'pointer', 'int', 'int', 'pointer'],
+      (conn, dom, event, detail) => {
+        const e = event as number;
+        this.dispatch(conn, dom, (domain) => ({
+          domain,
+          kind: EVENT_KINDS[e] ?? String(e),
+          detail: eventDetailName(e, detail as number),
+          at: Date.now(),
+        }));
+        return 0;
+      },
+    );
+    this.iterationCb = this.binding.engine.callback(
+      'void',
+      ['pointer', 'pointer', 'int', 'pointer'],
+      (conn, dom, iteration) => {
+        this.dispatch(conn, dom, (domain) => ({
+          domain,
+          kind: 'migration-iteration',
+          detail: String(iteration),
+          at: Date.now(),
+          iteration: iteration as number,
+        }));
+      },
+    );
   }
 
   private async run(): Promise<void> {

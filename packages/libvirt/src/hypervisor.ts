@@ -2,6 +2,7 @@ import {
   assertDomainName,
   assertInt,
   assertNumber,
+  ClosedError,
   type DomainConfig,
   type DomainEvent,
   type DomainInfo,
@@ -16,9 +17,8 @@ import {
   type MigrationOptions,
   type MigrationResult,
   NotFoundError,
-  UnsupportedError,
-  ClosedError,
   StateError,
+  UnsupportedError,
 } from '@virtmig/core';
 import type { Connection } from './connection.js';
 import { DOMAIN_STATES, type Domain } from './domain-handle.js';
@@ -217,7 +217,10 @@ export abstract class LibvirtHypervisor implements Hypervisor, EventCapable {
     assertInt(vcpus, 'vcpus', 1, 4096);
     await this.withDomain(name, async (d) => {
       if (d.isActive()) {
-        await d.setVcpus(vcpus, AFFECT.VIR_DOMAIN_AFFECT_LIVE | (d.isPersistent() ? AFFECT.VIR_DOMAIN_AFFECT_CONFIG : 0));
+        await d.setVcpus(
+          vcpus,
+          AFFECT.VIR_DOMAIN_AFFECT_LIVE | (d.isPersistent() ? AFFECT.VIR_DOMAIN_AFFECT_CONFIG : 0),
+        );
       } else {
         await d.setVcpus(vcpus, AFFECT.VIR_DOMAIN_AFFECT_CONFIG | VCPU_MAXIMUM);
         await d.setVcpus(vcpus, AFFECT.VIR_DOMAIN_AFFECT_CONFIG);

@@ -4,19 +4,20 @@
  * ffi-napi engines; typed errors read on the calling thread; pointer ownership; typed parameters;
  * libvirt's event loop; an idiomatic layer and `LibvirtHypervisor`, which drivers specialise.
  */
-export * from './signature.js';
+
+export { type BindingOptions, getBinding, LibvirtBinding, ShimMissingError } from './binding.js';
+export { Connection, type DomainStatsRecord, LIST_FLAGS, type NodeInfo, type OpenOptions } from './connection.js';
+export { DOMAIN_STATES, Domain, type RawDomainInfo } from './domain-handle.js';
 export type { FfiEngine, NativeCallback, NativeFunction, NativeLibrary, Pointer } from './engine.js';
 export { ENGINE_ENV, type EngineName, selectEngine } from './engines/select.js';
-export { type BindingOptions, getBinding, LibvirtBinding, ShimMissingError } from './binding.js';
 export { FunctionUnavailableError, LibvirtError, type LibvirtErrorInfo } from './errors.js';
-export { FUNCTIONS, type FunctionName } from './generated/functions.js';
+export { EventLoop, eventDetailName } from './event-loop.js';
 export { ENUMS, NUMBERS, STRINGS } from './generated/enums.js';
+export { FUNCTIONS, type FunctionName } from './generated/functions.js';
 export { STRUCTS } from './generated/structs.js';
+export { handleStats, NativeHandle } from './handle.js';
+export { domainState, LibvirtHypervisor } from './hypervisor.js';
 export { locateShim, SHIM_ENV } from './locate.js';
 export * from './memory.js';
-export { handleStats, NativeHandle } from './handle.js';
-export { Domain, DOMAIN_STATES, type RawDomainInfo } from './domain-handle.js';
-export { Connection, type DomainStatsRecord, LIST_FLAGS, type NodeInfo, type OpenOptions } from './connection.js';
-export { EventLoop, eventDetailName } from './event-loop.js';
-export { domainState, LibvirtHypervisor } from './hypervisor.js';
 export { migrateWithLibvirt, migrationFlags, migrationParams } from './migrate.js';
+export * from './signature.js';

@@ -10,7 +10,13 @@ export type StructValue = number | bigint | string | Pointer;
 /** Names of the structs in the generated table. */
 export type StructName = keyof typeof STRUCTS;
 
-function readField(binding: LibvirtBinding, bytes: Buffer, base: Pointer | Buffer, baseOffset: number, f: FieldLayout): StructValue {
+function readField(
+  binding: LibvirtBinding,
+  bytes: Buffer,
+  base: Pointer | Buffer,
+  baseOffset: number,
+  f: FieldLayout,
+): StructValue {
   const o = f.offset;
   switch (f.kind) {
     case 'char':

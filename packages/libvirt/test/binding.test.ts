@@ -50,7 +50,11 @@ for (const engine of ENGINES) {
               return 'ok';
             })
           : b
-              .callAsync('virDomainDefineXML', conn, `<domain type='test'><name>e${i}</name><memory>${v}</memory><os><type>hvm</type></os></domain>`)
+              .callAsync(
+                'virDomainDefineXML',
+                conn,
+                `<domain type='test'><name>e${i}</name><memory>${v}</memory><os><type>hvm</type></os></domain>`,
+              )
               .then(
                 () => 'unexpected success',
                 (e: LibvirtError) => e.libvirtMessage,
@@ -71,9 +75,15 @@ for (const engine of ENGINES) {
     });
 
     it('gives a typed error naming the function and its version when libvirt lacks it', () => {
-      const table = { ...FUNCTIONS, virDomainFromTheFuture: { since: '99.1.0', ret: { ctype: 'int', kind: 'int' as const }, args: [] } };
+      const table = {
+        ...FUNCTIONS,
+        virDomainFromTheFuture: { since: '99.1.0', ret: { ctype: 'int', kind: 'int' as const }, args: [] },
+      };
       const future = new LibvirtBinding({ engine, functions: table });
-      expect(() => future.call('virDomainFromTheFuture')).to.throw(FunctionUnavailableError, /virDomainFromTheFuture.*added in libvirt 99\.1\.0/);
+      expect(() => future.call('virDomainFromTheFuture')).to.throw(
+        FunctionUnavailableError,
+        /virDomainFromTheFuture.*added in libvirt 99\.1\.0/,
+      );
       return future.callAsync('virDomainFromTheFuture').then(
         () => expect.fail('resolved'),
         (e: unknown) => expect((e as FunctionUnavailableError).code).to.equal('E_FUNCTION_UNAVAILABLE'),

@@ -33,11 +33,15 @@ for (const engine of ENGINES) {
     it('throws E_CLOSED when a freed domain or closed connection is used', async () => {
       const d = await conn.lookupDomain('test');
       d.free();
-      expect(() => d.name()).to.throw().with.property('code', 'E_CLOSED');
+      expect(() => d.name())
+        .to.throw()
+        .with.property('code', 'E_CLOSED');
       const other = await Connection.open('test:///default', { engine });
       other.close();
       other.close();
-      expect(() => other.nodeInfo()).to.throw().with.property('code', 'E_CLOSED');
+      expect(() => other.nodeInfo())
+        .to.throw()
+        .with.property('code', 'E_CLOSED');
     });
 
     it('frees dropped handles through the finalizer safety net', async () => {
@@ -57,17 +61,24 @@ for (const engine of ENGINES) {
       expect(t?.stats['state.state']).to.equal(1);
     });
 
-    it('delivers lifecycle events from libvirt\'s event loop to JS listeners', async () => {
+    it("delivers lifecycle events from libvirt's event loop to JS listeners", async () => {
       const seen: string[] = [];
       const off = conn.events.subscribe(conn, (e) => seen.push(`${e.domain}:${e.kind}:${e.detail}`));
-      const d = await conn.defineXml("<domain type='test'><name>evt</name><memory>65536</memory><os><type>hvm</type></os></domain>");
+      const d = await conn.defineXml(
+        "<domain type='test'><name>evt</name><memory>65536</memory><os><type>hvm</type></os></domain>",
+      );
       await d.create();
       await d.destroy();
       await d.undefine();
       d.free();
       for (let i = 0; i < 50 && seen.length < 4; i++) await new Promise((r) => setTimeout(r, 20));
       off();
-      expect(seen).to.deep.equal(['evt:defined:added', 'evt:started:booted', 'evt:stopped:destroyed', 'evt:undefined:removed']);
+      expect(seen).to.deep.equal([
+        'evt:defined:added',
+        'evt:started:booted',
+        'evt:stopped:destroyed',
+        'evt:undefined:removed',
+      ]);
     });
 
     it('stops the event-loop worker once the last connection closes', async () => {

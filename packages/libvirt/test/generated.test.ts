@@ -10,13 +10,16 @@ const API_XML = '/usr/share/libvirt/api/libvirt-api.xml';
 
 describe('generated signature table', () => {
   it('is up to date with the installed libvirt-api.xml', () => {
-    const out = execFileSync(process.execPath, [join(pkg, 'tools', 'generate-api.mjs'), '--check'], { encoding: 'utf8' });
+    const out = execFileSync(process.execPath, [join(pkg, 'tools', 'generate-api.mjs'), '--check'], {
+      encoding: 'utf8',
+    });
     expect(out).to.include('up to date');
   });
 
   it('covers every function, enum value and struct in the API description', () => {
     const xml = readFileSync(API_XML, 'utf8');
-    const names = (tag: string) => [...xml.matchAll(new RegExp(`<${tag} name='([^']+)'`, 'g'))].map((m) => m[1] as string);
+    const names = (tag: string) =>
+      [...xml.matchAll(new RegExp(`<${tag} name='([^']+)'`, 'g'))].map((m) => m[1] as string);
     expect(Object.keys(FUNCTIONS).sort()).to.deep.equal([...new Set(names('function'))].sort());
     const enumValues = Object.values(ENUMS).flatMap((g) => Object.keys(g));
     expect(enumValues.sort()).to.deep.equal([...new Set(names('enum'))].sort());

@@ -2,14 +2,13 @@
 // Generates the backend-neutral C signature table (functions, enums, string macros, struct layouts)
 // and the native error-capturing shim from libvirt's machine-readable API description.
 // Usage: generate-api.mjs [--xml PATH] [--check]   (--check exits 1 when the committed output is stale)
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { XMLParser } from 'fast-xml-parser';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const pkg = join(here, '..');
-const repo = join(pkg, '..', '..');
 const args = process.argv.slice(2);
 const xmlPath = args.includes('--xml') ? args[args.indexOf('--xml') + 1] : '/usr/share/libvirt/api/libvirt-api.xml';
 
@@ -30,9 +29,21 @@ for (const m of api.macro ?? []) {
 }
 
 const SCALARS = {
-  int: 'int', 'unsigned int': 'uint', long: 'long', 'unsigned long': 'ulong', 'long long': 'llong',
-  'long long int': 'llong', 'unsigned long long': 'ullong', 'unsigned long long int': 'ullong',
-  size_t: 'size_t', 'unsigned short': 'ushort', short: 'short', double: 'double', char: 'char', 'unsigned char': 'uchar', void: 'void',
+  int: 'int',
+  'unsigned int': 'uint',
+  long: 'long',
+  'unsigned long': 'ulong',
+  'long long': 'llong',
+  'long long int': 'llong',
+  'unsigned long long': 'ullong',
+  'unsigned long long int': 'ullong',
+  size_t: 'size_t',
+  'unsigned short': 'ushort',
+  short: 'short',
+  double: 'double',
+  char: 'char',
+  'unsigned char': 'uchar',
+  void: 'void',
 };
 
 /** Maps a C type to an engine-neutral kind. `position` is 'arg' or 'ret'. */
@@ -52,12 +63,29 @@ function kindOf(ctype, position) {
 const functions = [...(api.function ?? [])].sort(byName).map((f) => {
   const fargs = (f.arg ?? []).map((a) => ({ name: a.name, ctype: a.type, kind: kindOf(a.type, 'arg') }));
   const ret = { ctype: f.return.type, kind: kindOf(f.return.type, 'ret') };
-  const variadic = fargs.some((a) => a.ctype === '...' );
+  const variadic = fargs.some((a) => a.ctype === '...');
   return { name: f.name, since: f.version ?? '0.0.0', module: f.module, ret, args: fargs, variadic };
 });
 
 // Struct layouts for x86_64/aarch64 LP64, the ABI libvirt is built for on Debian.
-const SIZE = { short: 2, ushort: 2, int: 4, uint: 4, long: 8, ulong: 8, llong: 8, ullong: 8, size_t: 8, double: 8, char: 1, uchar: 1, pointer: 8, string: 8, ownedString: 8, callback: 8 };
+const SIZE = {
+  short: 2,
+  ushort: 2,
+  int: 4,
+  uint: 4,
+  long: 8,
+  ulong: 8,
+  llong: 8,
+  ullong: 8,
+  size_t: 8,
+  double: 8,
+  char: 1,
+  uchar: 1,
+  pointer: 8,
+  string: 8,
+  ownedString: 8,
+  callback: 8,
+};
 function fieldLayout(f) {
   if (f.type === 'union') {
     const members = f.union.field.map(fieldLayout);
@@ -70,31 +98,40 @@ function fieldLayout(f) {
     const elem = kindOf(arr[1], 'arg');
     const n = /^\d+$/.test(arr[3]) ? Number(arr[3]) : macroNumbers[arr[3]];
     if (n === undefined) throw new Error(`unknown array length ${arr[3]}`);
-    return { name: f.name, kind: elem === 'char' || elem === 'uchar' ? 'chars' : elem, count: n, size: SIZE[elem] * n, align: SIZE[elem] };
+    return {
+      name: f.name,
+      kind: elem === 'char' || elem === 'uchar' ? 'chars' : elem,
+      count: n,
+      size: SIZE[elem] * n,
+      align: SIZE[elem],
+    };
   }
   let kind = kindOf(f.type, 'arg');
   if (kind === 'string' || kind === 'ownedString') kind = 'pointer';
   if (kind === 'char' && f.type.includes('*')) kind = 'pointer';
   return { name: f.name, kind, size: SIZE[kind], align: SIZE[kind] };
 }
-const structs = [...(api.struct ?? [])].filter((s) => s.field).sort(byName).map((s) => {
-  let offset = 0;
-  let align = 1;
-  const fields = s.field.map((f) => {
-    const l = fieldLayout(f);
-    offset = Math.ceil(offset / l.align) * l.align;
-    const out = { ...l, offset };
-    offset += l.size;
-    align = Math.max(align, l.align);
-    return out;
+const structs = [...(api.struct ?? [])]
+  .filter((s) => s.field)
+  .sort(byName)
+  .map((s) => {
+    let offset = 0;
+    let align = 1;
+    const fields = s.field.map((f) => {
+      const l = fieldLayout(f);
+      offset = Math.ceil(offset / l.align) * l.align;
+      const out = { ...l, offset };
+      offset += l.size;
+      align = Math.max(align, l.align);
+      return out;
+    });
+    return { name: s.name, since: s.version ?? '0.0.0', size: Math.ceil(offset / align) * align, fields };
   });
-  return { name: s.name, since: s.version ?? '0.0.0', size: Math.ceil(offset / align) * align, fields };
-});
 
 const enums = {};
 for (const e of [...(api.enum ?? [])].sort(byName)) {
   const type = e.type ?? 'anonymous';
-  (enums[type] ??= {})[e.name] = Number(e.value);
+  enums[type] = { ...enums[type], [e.name]: Number(e.value) };
 }
 const strings = {};
 for (const m of [...(api.macro ?? [])].sort(byName)) if (m.string !== undefined) strings[m.name] = String(m.string);
@@ -110,8 +147,11 @@ const ts = {
 // thread-local error, calls libvirt and copies the error on the SAME thread, so calls made on
 // a worker thread (async) report their own error, as libvirt-go-module does.
 // Functions that manage the error state itself are left out: wrapping them would reset what they report.
-const ERROR_STATE = /^(virConn(Copy|Get|Reset)LastError|virConnSetErrorFunc|virCopyLastError|virGetLastError|virGetLastErrorMessage|virGetLastErrorCode|virGetLastErrorDomain|virResetLastError|virSaveLastError|virResetError|virFreeError|virSetErrorFunc|virDefaultErrorFunc)$/;
-const shimmable = functions.filter((f) => !ERROR_STATE.test(f.name) && !f.args.some((a) => a.kind === 'callback') && !f.variadic);
+const ERROR_STATE =
+  /^(virConn(Copy|Get|Reset)LastError|virConnSetErrorFunc|virCopyLastError|virGetLastError|virGetLastErrorMessage|virGetLastErrorCode|virGetLastErrorDomain|virResetLastError|virSaveLastError|virResetError|virFreeError|virSetErrorFunc|virDefaultErrorFunc)$/;
+const shimmable = functions.filter(
+  (f) => !ERROR_STATE.test(f.name) && !f.args.some((a) => a.kind === 'callback') && !f.variadic,
+);
 let c = `/* Generated by packages/libvirt/tools/generate-api.mjs from ${xmlPath}. Do not edit. */\n#include <stddef.h>\n#include <libvirt/libvirt.h>\n#include <libvirt/virterror.h>\n\n`;
 for (const f of shimmable) {
   const params = [...f.args.map((a) => `${a.ctype} ${a.name}`), 'virErrorPtr virtmig_err'].join(', ');
@@ -121,7 +161,7 @@ for (const f of shimmable) {
 }
 const outputs = { ...ts, '../../native/libvirt-shim/shim.c': c };
 
-let stale = [];
+const stale = [];
 for (const [rel, text] of Object.entries(outputs)) {
   const path = join(pkg, rel);
   if (args.includes('--check')) {
@@ -137,5 +177,7 @@ if (args.includes('--check')) {
   }
   console.log('generated files are up to date');
 } else {
-  console.log(`generated ${functions.length} functions (${shimmable.length} shimmed), ${Object.keys(enums).length} enum types, ${structs.length} structs, ${Object.keys(strings).length} string macros`);
+  console.log(
+    `generated ${functions.length} functions (${shimmable.length} shimmed), ${Object.keys(enums).length} enum types, ${structs.length} structs, ${Object.keys(strings).length} string macros`,
+  );
 }

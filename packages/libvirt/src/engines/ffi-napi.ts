@@ -71,7 +71,11 @@ export function createFfiNapiEngine(): FfiEngine {
       return bound;
     },
     callback(ret, args, fn): NativeCallback {
-      let cb: Buffer | null = ffi.Callback(TYPES[ret], args.map((k) => TYPES[k]), fn);
+      let cb: Buffer | null = ffi.Callback(
+        TYPES[ret],
+        args.map((k) => TYPES[k]),
+        fn,
+      );
       return {
         get pointer() {
           return cb;

@@ -81,7 +81,11 @@ export function createKoffiEngine(): FfiEngine {
     },
     callback(ret, args, fn): NativeCallback {
       protoCounter += 1;
-      const proto = koffi.proto(`virtmig_cb_${protoCounter}`, TYPES[ret], args.map((k) => TYPES[k]));
+      const proto = koffi.proto(
+        `virtmig_cb_${protoCounter}`,
+        TYPES[ret],
+        args.map((k) => TYPES[k]),
+      );
       const registered = koffi.register(fn, koffi.pointer(proto));
       return { pointer: registered, dispose: () => koffi.unregister(registered) };
     },
