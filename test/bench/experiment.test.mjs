@@ -20,7 +20,11 @@ const bin = join(repoRoot, 'packages/cli/dist/src/bin.js');
 
 async function virtmig(...args) {
   try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { env, timeout: 240_000, maxBuffer: 8 << 20 });
+    const { stdout, stderr } = await run(process.execPath, [bin, ...args], {
+      env,
+      timeout: 240_000,
+      maxBuffer: 8 << 20,
+    });
     return { code: 0, stdout, stderr };
   } catch (e) {
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
@@ -94,7 +98,11 @@ describe('experiment on the real lab: run, results database, report', function (
     const r = await virtmig('report', join(dir, 'tiny.db'), '--out', out);
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.contain(`report: ${out}`);
-    const browser = await puppeteer.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+    const browser = await puppeteer.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu'],
+    });
     try {
       const page = await browser.newPage();
       const problems = [];

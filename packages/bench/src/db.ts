@@ -4,7 +4,7 @@ import type { TrialPlan } from './matrix.js';
 import type { CpuSample, MigrationTimeline, TimelineSample, TrialOutcome, TrialRecord } from './records.js';
 import { SCHEMA_MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import type { ExperimentSpec } from './spec-types.js';
-import { type SqliteDatabase, openSqlite } from './sqlite.js';
+import { openSqlite, type SqliteDatabase } from './sqlite.js';
 
 /** Status of a run. */
 export type RunStatus = 'running' | 'finished' | 'failed';
@@ -42,9 +42,15 @@ export function specHash(spec: ExperimentSpec): string {
     Array.isArray(v)
       ? v.map(canon)
       : v && typeof v === 'object'
-        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon((v as Record<string, unknown>)[k])]))
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, canon((v as Record<string, unknown>)[k])]),
+          )
         : v;
-  return createHash('sha256').update(JSON.stringify(canon(spec))).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(canon(spec)))
+    .digest('hex');
 }
 
 function jsonReplacer(_k: string, v: unknown): unknown {
@@ -101,7 +107,8 @@ export class ResultsDb {
       db = openSqlite(path, { readonly: options.readonly ?? false, fileMustExist: options.mustExist ?? false });
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
-      if (/unable to open|does not exist|directory does not exist/i.test(msg)) throw new NotFoundError('database', path, `cannot open database ${JSON.stringify(path)}: ${msg}`);
+      if (/unable to open|does not exist|directory does not exist/i.test(msg))
+        throw new NotFoundError('database', path, `cannot open database ${JSON.stringify(path)}: ${msg}`);
       throw new InvalidArgumentError('db', `cannot open ${JSON.stringify(path)}: ${msg}`);
     }
     const rdb = new ResultsDb(path, db);
@@ -118,7 +125,8 @@ export class ResultsDb {
       db.close();
       if (e instanceof StateError) throw e;
       const msg = e instanceof Error ? e.message : String(e);
-      if (/file is not a database|malformed/i.test(msg)) throw new InvalidArgumentError('db', `${JSON.stringify(path)} is not a SQLite database`);
+      if (/file is not a database|malformed/i.test(msg))
+        throw new InvalidArgumentError('db', `${JSON.stringify(path)} is not a SQLite database`);
       throw e;
     }
     return rdb;
@@ -131,10 +139,14 @@ export class ResultsDb {
   }
 
   private migrate(readonly: boolean): void {
-    const hasTable = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
+    const hasTable = this.db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+      .get();
     if (!hasTable) {
       if (readonly) throw new StateError(`${this.path} is not a virtmig results database (no schema_migrations table)`);
-      this.db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+      this.db.exec(
+        'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+      );
     }
     const current = this.schemaVersion();
     if (current > SCHEMA_VERSION) {
@@ -144,10 +156,13 @@ export class ResultsDb {
       });
     }
     for (const m of SCHEMA_MIGRATIONS.filter((s) => s.version > current)) {
-      if (readonly) throw new StateError(`${this.path} has schema version ${current}; open it read-write once to upgrade`);
+      if (readonly)
+        throw new StateError(`${this.path} has schema version ${current}; open it read-write once to upgrade`);
       this.db.transaction(() => {
         this.db.exec(m.sql);
-        this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, now());
+        this.db
+          .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+          .run(m.version, m.name, now());
       })();
     }
   }
@@ -167,7 +182,19 @@ export class ResultsDb {
         )
         .run(runId, spec.name, JSON.stringify(spec), specHash(spec), plans.length, at, at);
       for (const p of plans) {
-        insertTrial.run(runId, p.id, p.seq, p.pair, p.workload, p.ramMiB, p.vcpus, p.capPercent, p.hostCores, p.trial, p.migrate ? 1 : 0);
+        insertTrial.run(
+          runId,
+          p.id,
+          p.seq,
+          p.pair,
+          p.workload,
+          p.ramMiB,
+          p.vcpus,
+          p.capPercent,
+          p.hostCores,
+          p.trial,
+          p.migrate ? 1 : 0,
+        );
       }
     })();
     return runId;
@@ -187,17 +214,28 @@ export class ResultsDb {
 
   /** The most recent run that did not finish, if any. */
   latestUnfinishedRun(): RunRow | undefined {
-    const r = this.db.prepare("SELECT * FROM runs WHERE status != 'finished' ORDER BY created_at DESC, rowid DESC LIMIT 1").get() as
-      | RunDbRow
-      | undefined;
+    const r = this.db
+      .prepare("SELECT * FROM runs WHERE status != 'finished' ORDER BY created_at DESC, rowid DESC LIMIT 1")
+      .get() as RunDbRow | undefined;
     return r ? runFromRow(r) : undefined;
   }
 
   /** A run's trials in order. */
   trials(runId: string): TrialRow[] {
     const rows = this.db
-      .prepare('SELECT run_id, trial_id, seq, pair, status, attempts, domain, error FROM trials WHERE run_id = ? ORDER BY seq')
-      .all(runId) as { run_id: string; trial_id: string; seq: number; pair: number; status: TrialStatus; attempts: number; domain: string | null; error: string | null }[];
+      .prepare(
+        'SELECT run_id, trial_id, seq, pair, status, attempts, domain, error FROM trials WHERE run_id = ? ORDER BY seq',
+      )
+      .all(runId) as {
+      run_id: string;
+      trial_id: string;
+      seq: number;
+      pair: number;
+      status: TrialStatus;
+      attempts: number;
+      domain: string | null;
+      error: string | null;
+    }[];
     return rows.map((r) => ({
       runId: r.run_id,
       trialId: r.trial_id,
@@ -219,7 +257,8 @@ export class ResultsDb {
          WHERE run_id = ? AND trial_id = ? AND status != 'done'`,
       )
       .run(domain, at, runId, trialId);
-    if (r.changes !== 1) throw new StateError(`trial ${trialId} of run ${runId} is done or does not exist`, { runId, trialId });
+    if (r.changes !== 1)
+      throw new StateError(`trial ${trialId} of run ${runId} is done or does not exist`, { runId, trialId });
     this.touch(runId, at);
   }
 
@@ -238,7 +277,9 @@ export class ResultsDb {
       const cpu = this.db.prepare(
         'INSERT INTO cpu_samples (run_id, trial_id, idx, t_ms, domain_pct_host, domain_pct_cpu, host_pct) VALUES (?, ?, ?, ?, ?, ?, ?)',
       );
-      r.cpuSamples.forEach((s, i) => cpu.run(runId, trialId, i, s.tMs, s.domainPercentOfHost, s.domainPercentOfCpu, s.hostPercent));
+      for (const [i, s] of r.cpuSamples.entries()) {
+        cpu.run(runId, trialId, i, s.tMs, s.domainPercentOfHost, s.domainPercentOfCpu, s.hostPercent);
+      }
       const m = r.migration;
       if (m) {
         this.db
@@ -264,9 +305,19 @@ export class ResultsDb {
         `INSERT INTO timeline_samples (run_id, trial_id, idx, t_ms, transferred_bytes, remaining_bytes, dirty_rate_bps, iteration, host_cpu_pct)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
-      (outcome.timeline ?? []).forEach((s, i) =>
-        tl.run(runId, trialId, i, s.tMs, s.transferredBytes, s.remainingBytes, s.dirtyRateBps, s.iteration, s.hostCpuPercent),
-      );
+      for (const [i, s] of (outcome.timeline ?? []).entries()) {
+        tl.run(
+          runId,
+          trialId,
+          i,
+          s.tMs,
+          s.transferredBytes,
+          s.remainingBytes,
+          s.dirtyRateBps,
+          s.iteration,
+          s.hostCpuPercent,
+        );
+      }
       this.touch(runId, at);
     })();
   }
@@ -275,7 +326,9 @@ export class ResultsDb {
   failTrial(runId: string, trialId: string, error: string): void {
     const at = now();
     this.db
-      .prepare("UPDATE trials SET status = 'failed', ended_at = ?, error = ? WHERE run_id = ? AND trial_id = ? AND status = 'running'")
+      .prepare(
+        "UPDATE trials SET status = 'failed', ended_at = ?, error = ? WHERE run_id = ? AND trial_id = ? AND status = 'running'",
+      )
       .run(at, error.split('\n')[0] ?? error, runId, trialId);
     this.touch(runId, at);
   }
@@ -283,12 +336,16 @@ export class ResultsDb {
   /** Sets a run's final status. */
   finishRun(runId: string, status: Exclude<RunStatus, 'running'>): void {
     const at = now();
-    this.db.prepare('UPDATE runs SET status = ?, updated_at = ?, finished_at = ? WHERE run_id = ?').run(status, at, at, runId);
+    this.db
+      .prepare('UPDATE runs SET status = ?, updated_at = ?, finished_at = ? WHERE run_id = ?')
+      .run(status, at, at, runId);
   }
 
   /** Marks a run as running again (resume). */
   reopenRun(runId: string): void {
-    this.db.prepare("UPDATE runs SET status = 'running', updated_at = ?, finished_at = NULL WHERE run_id = ?").run(now(), runId);
+    this.db
+      .prepare("UPDATE runs SET status = 'running', updated_at = ?, finished_at = NULL WHERE run_id = ?")
+      .run(now(), runId);
   }
 
   private touch(runId: string, at: string): void {
@@ -318,8 +375,20 @@ export class ResultsDb {
     const samples = this.db.prepare('SELECT * FROM cpu_samples WHERE run_id = ? AND trial_id = ? ORDER BY idx');
     const migration = this.db.prepare('SELECT result_json FROM migration_results WHERE run_id = ? AND trial_id = ?');
     return trials.map((t) => {
-      const cpu = (samples.all(t.run_id, t.trial_id) as { t_ms: number; domain_pct_host: number; domain_pct_cpu: number; host_pct: number }[]).map(
-        (s): CpuSample => ({ tMs: s.t_ms, domainPercentOfHost: s.domain_pct_host, domainPercentOfCpu: s.domain_pct_cpu, hostPercent: s.host_pct }),
+      const cpu = (
+        samples.all(t.run_id, t.trial_id) as {
+          t_ms: number;
+          domain_pct_host: number;
+          domain_pct_cpu: number;
+          host_pct: number;
+        }[]
+      ).map(
+        (s): CpuSample => ({
+          tMs: s.t_ms,
+          domainPercentOfHost: s.domain_pct_host,
+          domainPercentOfCpu: s.domain_pct_cpu,
+          hostPercent: s.host_pct,
+        }),
       );
       const m = migration.get(t.run_id, t.trial_id) as { result_json: string } | undefined;
       return {
@@ -347,7 +416,13 @@ export class ResultsDb {
            AND EXISTS (SELECT 1 FROM timeline_samples s WHERE s.run_id = t.run_id AND s.trial_id = t.trial_id)
          ORDER BY r.created_at, r.rowid, t.seq`,
       )
-      .all(runId ?? null, runId ?? null) as { run_id: string; trial_id: string; workload: string; trial_index: number; experiment: string }[];
+      .all(runId ?? null, runId ?? null) as {
+      run_id: string;
+      trial_id: string;
+      workload: string;
+      trial_index: number;
+      experiment: string;
+    }[];
     const samples = this.db.prepare('SELECT * FROM timeline_samples WHERE run_id = ? AND trial_id = ? ORDER BY idx');
     return trials.map((t) => ({
       experimentId: t.experiment,

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AbortedError, type ConnectOptions, type DriverRegistry, type Hypervisor } from '@virtmig/core';
 import { HostCpuSampler, type ProcStat } from '@virtmig/workloads';
-import { type GuestProvider, LabGuestProvider, SimulatedGuestProvider, buildGuestImage } from './guest.js';
+import { buildGuestImage, type GuestProvider, LabGuestProvider, SimulatedGuestProvider } from './guest.js';
 import { labHostPairs } from './lab.js';
 import type { ExperimentSpec, HostPairSpec } from './spec-types.js';
 
@@ -64,7 +64,9 @@ export function defaultEnvironment(options: DefaultEnvironmentOptions): RunnerEn
     guests: async (spec) => {
       if (spec.guest.image === 'none') return new SimulatedGuestProvider(spec.storage);
       const image =
-        spec.guest.kernel && spec.guest.initrd ? { kernel: spec.guest.kernel, initrd: spec.guest.initrd } : await buildGuestImage();
+        spec.guest.kernel && spec.guest.initrd
+          ? { kernel: spec.guest.kernel, initrd: spec.guest.initrd }
+          : await buildGuestImage();
       return new LabGuestProvider({
         image,
         logDir: options.logDir ?? join(tmpdir(), 'virtmig-serial'),

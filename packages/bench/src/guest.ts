@@ -39,7 +39,9 @@ export interface GuestProvider {
 }
 
 function disksFor(storage: StorageSpec): DiskConfig[] {
-  return storage.kind === 'iscsi' ? [{ kind: 'iscsi', portal: storage.portal, iqn: storage.iqn, lun: storage.lun }] : [];
+  return storage.kind === 'iscsi'
+    ? [{ kind: 'iscsi', portal: storage.portal, iqn: storage.iqn, lun: storage.lun }]
+    : [];
 }
 
 /**
@@ -79,7 +81,8 @@ export async function buildGuestImage(): Promise<GuestImage> {
     throw new CommandFailedError(script, ['--json'], err.code ?? null, null, String(err.stderr ?? e).slice(-400));
   }
   const j = JSON.parse(stdout) as Partial<GuestImage>;
-  if (typeof j.kernel !== 'string' || typeof j.initrd !== 'string') throw new ParseError('build-guest output', 'no kernel or initrd');
+  if (typeof j.kernel !== 'string' || typeof j.initrd !== 'string')
+    throw new ParseError('build-guest output', 'no kernel or initrd');
   return { kernel: j.kernel, initrd: j.initrd };
 }
 

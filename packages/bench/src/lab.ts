@@ -22,7 +22,13 @@ export async function labHostPairs(labScript = repoPath('scripts/lab/lab')): Pro
     ({ stdout } = await promisify(execFile)(labScript, ['status', '--json'], { maxBuffer: 1 << 20 }));
   } catch (e) {
     const err = e as { code?: number; stderr?: string };
-    throw new CommandFailedError(labScript, ['status', '--json'], err.code ?? null, null, String(err.stderr ?? e).slice(-400));
+    throw new CommandFailedError(
+      labScript,
+      ['status', '--json'],
+      err.code ?? null,
+      null,
+      String(err.stderr ?? e).slice(-400),
+    );
   }
   let status: LabStatus;
   try {
@@ -33,7 +39,9 @@ export async function labHostPairs(labScript = repoPath('scripts/lab/lab')): Pro
   const a = status.hosts?.find((h) => h.name === 'a');
   const b = status.hosts?.find((h) => h.name === 'b');
   if (status.state !== 'running' || !a?.running || !b?.running) {
-    throw new StateError('the lab is not running; start it with `virtmig lab up` (or scripts/lab/lab up)', { state: status.state });
+    throw new StateError('the lab is not running; start it with `virtmig lab up` (or scripts/lab/lab up)', {
+      state: status.state,
+    });
   }
   // The lab's guest image loads no modules, so it has no balloon driver; TCG unless KVM really works.
   const connectOptions = { domainType: status.domainType === 'kvm' ? 'kvm' : 'qemu', memoryBalloon: false };

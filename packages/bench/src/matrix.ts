@@ -21,7 +21,9 @@ export interface TrialPlan {
 }
 
 /** The id of a trial of a cell. */
-export function trialId(t: Pick<TrialPlan, 'workload' | 'ramMiB' | 'vcpus' | 'capPercent' | 'hostCores' | 'trial'>): string {
+export function trialId(
+  t: Pick<TrialPlan, 'workload' | 'ramMiB' | 'vcpus' | 'capPercent' | 'hostCores' | 'trial'>,
+): string {
   return `${t.workload}/ram${t.ramMiB}/vcpu${t.vcpus}/cap${t.capPercent}/cores${t.hostCores}/t${t.trial}`;
 }
 
@@ -40,7 +42,10 @@ function migrates(m: MigrationSpec, ramMiB: number, vcpus: number, capPercent: n
  * cap and host cores (as listed), then trial index. Trials are dealt to host pairs round-robin
  * by that order, so the same spec always gives the same ids, order and pairs.
  */
-export function expandMatrix(spec: ExperimentSpec, pairCount = spec.hosts === 'lab' ? 1 : spec.hosts.length): TrialPlan[] {
+export function expandMatrix(
+  spec: ExperimentSpec,
+  pairCount = spec.hosts === 'lab' ? 1 : spec.hosts.length,
+): TrialPlan[] {
   const out: TrialPlan[] = [];
   const m = spec.matrix;
   for (const w of spec.workloads) {

@@ -52,7 +52,10 @@ export function presetNames(): string[] {
 export function preset(name: string): ExperimentSpec {
   const raw = PRESETS[name];
   if (raw === undefined) {
-    throw new InvalidArgumentError('preset', `unknown preset ${JSON.stringify(name)} (known: ${presetNames().join(', ')})`);
+    throw new InvalidArgumentError(
+      'preset',
+      `unknown preset ${JSON.stringify(name)} (known: ${presetNames().join(', ')})`,
+    );
   }
   return validateSpec(raw);
 }

@@ -1,8 +1,20 @@
 /** What the runner reports as it goes. */
 export type ProgressEvent =
-  | { readonly kind: 'start'; readonly runId: string; readonly total: number; readonly alreadyDone: number; readonly resumed: boolean }
+  | {
+      readonly kind: 'start';
+      readonly runId: string;
+      readonly total: number;
+      readonly alreadyDone: number;
+      readonly resumed: boolean;
+    }
   | { readonly kind: 'trial-start'; readonly trialId: string; readonly pair: number }
-  | { readonly kind: 'trial-end'; readonly trialId: string; readonly ok: boolean; readonly ms: number; readonly error?: string }
+  | {
+      readonly kind: 'trial-end';
+      readonly trialId: string;
+      readonly ok: boolean;
+      readonly ms: number;
+      readonly error?: string;
+    }
   | { readonly kind: 'end'; readonly done: number; readonly failed: number; readonly interrupted: boolean };
 
 function duration(ms: number): string {
@@ -13,7 +25,11 @@ function duration(ms: number): string {
 }
 
 /** The ETA from the trials finished in this session: their mean duration times what is left, over parallel pairs. */
-export function estimateRemainingMs(finishedMs: readonly number[], remaining: number, parallel: number): number | undefined {
+export function estimateRemainingMs(
+  finishedMs: readonly number[],
+  remaining: number,
+  parallel: number,
+): number | undefined {
   if (finishedMs.length === 0) return undefined;
   const mean = finishedMs.reduce((s, x) => s + x, 0) / finishedMs.length;
   return (mean * remaining) / Math.max(1, parallel);

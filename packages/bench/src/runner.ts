@@ -1,7 +1,7 @@
 import { InvalidArgumentError, NotFoundError, StateError } from '@virtmig/core';
-import { type ResultsDb, type TrialRow, specHash } from './db.js';
+import { type ResultsDb, specHash, type TrialRow } from './db.js';
 import type { RunnerEnvironment } from './environment.js';
-import { type TrialPlan, expandMatrix } from './matrix.js';
+import { expandMatrix, type TrialPlan } from './matrix.js';
 import type { ProgressEvent } from './progress.js';
 import type { ExperimentSpec, HostPairSpec } from './spec-types.js';
 import { type ConnectedPair, checkMigrationSupport, removeDomain, runTrial } from './trial.js';
@@ -61,12 +61,18 @@ function selectRun(options: RunOptions): { runId: string; spec: ExperimentSpec; 
     if (!run && spec) {
       // The latest run of this very spec, finished or not: resuming a finished run repeats nothing.
       const hash = specHash(spec);
-      run = db.runs().filter((r) => r.specHash === hash).pop();
+      run = db
+        .runs()
+        .filter((r) => r.specHash === hash)
+        .pop();
     }
     run ??= db.latestUnfinishedRun();
     if (run) {
       if (spec && specHash(spec) !== run.specHash) {
-        throw new InvalidArgumentError('spec', `differs from the spec of run ${run.runId} (${run.experiment}) being resumed; resume without a spec or start a new database`);
+        throw new InvalidArgumentError(
+          'spec',
+          `differs from the spec of run ${run.runId} (${run.experiment}) being resumed; resume without a spec or start a new database`,
+        );
       }
       return { runId: run.runId, spec: run.spec, resumed: true };
     }
@@ -97,8 +103,12 @@ export async function runExperiment(options: RunOptions): Promise<RunSummary> {
     runId = db.createRun(spec, plans);
   } else {
     const stored = db.trials(runId);
-    const same = stored.length === plans.length && stored.every((t, i) => t.trialId === plans[i]?.id && t.pair === plans[i]?.pair);
-    if (!same) throw new StateError(`run ${runId}'s stored trials do not match its spec's matrix (host pairs changed?)`, { runId });
+    const same =
+      stored.length === plans.length && stored.every((t, i) => t.trialId === plans[i]?.id && t.pair === plans[i]?.pair);
+    if (!same)
+      throw new StateError(`run ${runId}'s stored trials do not match its spec's matrix (host pairs changed?)`, {
+        runId,
+      });
     db.reopenRun(runId);
   }
   const rows = new Map<string, TrialRow>(db.trials(runId).map((t) => [t.trialId, t]));
@@ -139,7 +149,9 @@ export async function runExperiment(options: RunOptions): Promise<RunSummary> {
     const domain = domainName(runId, plan.seq);
     if (row && row.status !== 'pending') {
       // An interrupted or failed attempt may have left its guest behind on either host.
-      log(`${plan.id}: ${row.status === 'running' ? 'interrupted' : 'failed'} before; removing its guest and running it again`);
+      log(
+        `${plan.id}: ${row.status === 'running' ? 'interrupted' : 'failed'} before; removing its guest and running it again`,
+      );
       await removeDomain([pair.source, pair.destination], row.domain ?? domain);
     }
     db.markRunning(runId, plan.id, domain);

@@ -47,6 +47,7 @@ export const EXPERIMENT_SPEC_SCHEMA = {
       required: ['kind'],
       properties: { kind: { enum: ['none', 'iscsi'] } },
       if: { properties: { kind: { const: 'iscsi' } } },
+      // biome-ignore lint/suspicious/noThenProperty: if/then/else is JSON Schema's conditional, not a thenable
       then: {
         additionalProperties: false,
         required: ['kind', 'portal', 'iqn', 'lun'],

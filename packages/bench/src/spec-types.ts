@@ -41,7 +41,11 @@ export interface MatrixSpec {
 export interface MigrationSpec {
   readonly enabled: boolean;
   /** Only cells matching every listed dimension migrate (all cells when absent). */
-  readonly cells?: { readonly ramMiB?: readonly number[]; readonly vcpus?: readonly number[]; readonly capPercent?: readonly number[] };
+  readonly cells?: {
+    readonly ramMiB?: readonly number[];
+    readonly vcpus?: readonly number[];
+    readonly capPercent?: readonly number[];
+  };
   readonly live: boolean;
   readonly maxDowntimeMs?: number;
   readonly bandwidthMiBps?: number;

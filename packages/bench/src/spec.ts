@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { InvalidArgumentError, type WorkloadName, isVirtmigError, parseUri } from '@virtmig/core';
+import { InvalidArgumentError, isVirtmigError, parseUri, type WorkloadName } from '@virtmig/core';
 import { createWorkload } from '@virtmig/workloads';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
@@ -14,7 +14,10 @@ const validateSchema = ajv.compile(EXPERIMENT_SPEC_SCHEMA);
 
 /** `/matrix/ramMiB/1` -> `matrix.ramMiB[1]`. */
 function fieldPath(instancePath: string, child?: string): string {
-  const parts = instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const parts = instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (child !== undefined) parts.push(child);
   let out = '';
   for (const p of parts) out += /^\d+$/.test(p) ? `[${p}]` : out === '' ? p : `.${p}`;
@@ -46,7 +49,8 @@ function schemaError(errors: readonly ErrorObject[]): InvalidArgumentError {
 }
 
 function normaliseWorkload(w: unknown, i: number): WorkloadSpec {
-  const o = typeof w === 'string' ? { name: w } : (w as { name: string; seconds?: number; options?: Record<string, number> });
+  const o =
+    typeof w === 'string' ? { name: w } : (w as { name: string; seconds?: number; options?: Record<string, number> });
   const spec: WorkloadSpec = {
     name: o.name as WorkloadName,
     seconds: o.seconds ?? DEFAULT_WORKLOAD_SECONDS,
@@ -73,7 +77,10 @@ function crossCheck(spec: ExperimentSpec): void {
           throw new InvalidArgumentError(`hosts[${i}].${end}`, e instanceof Error ? e.message : String(e));
         }
         if (driver !== spec.driver) {
-          throw new InvalidArgumentError(`hosts[${i}].${end}`, `must be a ${spec.driver} URI (the spec's driver), got ${JSON.stringify(pair[end])}`);
+          throw new InvalidArgumentError(
+            `hosts[${i}].${end}`,
+            `must be a ${spec.driver} URI (the spec's driver), got ${JSON.stringify(pair[end])}`,
+          );
         }
       }
       if (pair.source === pair.destination && spec.migration.enabled) {
@@ -81,17 +88,27 @@ function crossCheck(spec: ExperimentSpec): void {
       }
     });
   } else if (spec.driver !== 'qemu') {
-    throw new InvalidArgumentError('driver', `must be "qemu" with hosts: lab (the lab runs QEMU), got ${JSON.stringify(spec.driver)}`);
+    throw new InvalidArgumentError(
+      'driver',
+      `must be "qemu" with hosts: lab (the lab runs QEMU), got ${JSON.stringify(spec.driver)}`,
+    );
   }
   const names = spec.workloads.map((w) => w.name);
   names.forEach((n, i) => {
-    if (names.indexOf(n) !== i) throw new InvalidArgumentError(`workloads[${i}]`, `duplicate workload ${JSON.stringify(n)}`);
+    if (names.indexOf(n) !== i)
+      throw new InvalidArgumentError(`workloads[${i}]`, `duplicate workload ${JSON.stringify(n)}`);
   });
   if (spec.durations.measureMs < spec.sampling.intervalMs) {
-    throw new InvalidArgumentError('durations.measureMs', `must be at least sampling.intervalMs (${spec.sampling.intervalMs}) so a trial takes a sample`);
+    throw new InvalidArgumentError(
+      'durations.measureMs',
+      `must be at least sampling.intervalMs (${spec.sampling.intervalMs}) so a trial takes a sample`,
+    );
   }
   if ((spec.guest.kernel === undefined) !== (spec.guest.initrd === undefined)) {
-    throw new InvalidArgumentError(spec.guest.kernel === undefined ? 'guest.kernel' : 'guest.initrd', 'kernel and initrd go together');
+    throw new InvalidArgumentError(
+      spec.guest.kernel === undefined ? 'guest.kernel' : 'guest.initrd',
+      'kernel and initrd go together',
+    );
   }
 }
 
@@ -115,7 +132,10 @@ export function parseSpec(text: string, source = 'spec'): ExperimentSpec {
   try {
     doc = parseYaml(text, { prettyErrors: false });
   } catch (e) {
-    throw new InvalidArgumentError(source, `is not valid YAML or JSON: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+    throw new InvalidArgumentError(
+      source,
+      `is not valid YAML or JSON: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`,
+    );
   }
   return validateSpec(doc);
 }
@@ -126,7 +146,10 @@ export async function loadSpecFile(path: string): Promise<ExperimentSpec> {
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new InvalidArgumentError('spec', `cannot read ${JSON.stringify(path)}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new InvalidArgumentError(
+      'spec',
+      `cannot read ${JSON.stringify(path)}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+    );
   }
   return parseSpec(text, path);
 }

@@ -17,13 +17,19 @@ export interface SqliteDatabase {
   close(): this;
 }
 
-type SqliteConstructor = new (filename: string, options?: { readonly?: boolean; fileMustExist?: boolean }) => SqliteDatabase;
+type SqliteConstructor = new (
+  filename: string,
+  options?: { readonly?: boolean; fileMustExist?: boolean },
+) => SqliteDatabase;
 
 /**
  * better-sqlite3 is a CommonJS native addon without bundled types (and @types/better-sqlite3 is
  * not installed); this loads it and types the subset used here.
  */
-export function openSqlite(filename: string, options: { readonly?: boolean; fileMustExist?: boolean } = {}): SqliteDatabase {
+export function openSqlite(
+  filename: string,
+  options: { readonly?: boolean; fileMustExist?: boolean } = {},
+): SqliteDatabase {
   const Database = createRequire(import.meta.url)('better-sqlite3') as SqliteConstructor;
   return new Database(filename, options);
 }

@@ -1,12 +1,12 @@
 import {
   type Hypervisor,
+  isVirtmigError,
   type MigrationOptions,
   type MigrationProgress,
   type MigrationResult,
   UnsupportedError,
-  isVirtmigError,
 } from '@virtmig/core';
-import { DomainCpuSampler, busyPercent, domainUsageBetween } from '@virtmig/workloads';
+import { busyPercent, DomainCpuSampler, domainUsageBetween } from '@virtmig/workloads';
 import type { RunnerEnvironment } from './environment.js';
 import type { GuestHandle, GuestProvider } from './guest.js';
 import type { TrialPlan } from './matrix.js';
@@ -102,7 +102,8 @@ async function sampleCpu(
     const dom = await domains.read();
     const hostStat = env.readHostCpu();
     const elapsedNs = Number(dom.atNs - prevDom.atNs);
-    const usage = elapsedNs > 0 ? domainUsageBetween(prevDom.readings, dom.readings, elapsedNs, hostCores)[0] : undefined;
+    const usage =
+      elapsedNs > 0 ? domainUsageBetween(prevDom.readings, dom.readings, elapsedNs, hostCores)[0] : undefined;
     if (usage) {
       samples.push({
         tMs: env.now() - t0,
@@ -148,7 +149,15 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
     if (cap > 0) await pair.source.setCpuCap(domain, cap);
     if (spec.durations.warmupMs > 0) await env.sleep(spec.durations.warmupMs, signal);
     guest.markMeasureStart();
-    const cpuSamples = await sampleCpu(env, pair.source, domain, plan.hostCores, spec.sampling.intervalMs, spec.durations.measureMs, signal);
+    const cpuSamples = await sampleCpu(
+      env,
+      pair.source,
+      domain,
+      plan.hostCores,
+      spec.sampling.intervalMs,
+      spec.durations.measureMs,
+      signal,
+    );
     const score = guest.score();
 
     let migration: MigrationResult | undefined;

@@ -12,7 +12,9 @@ const CHILD = fileURLToPath(new URL('./fixtures/run-child.js', import.meta.url))
 
 function start(spec: string, db: string): { child: ChildProcess; exited: Promise<number | string> } {
   const child = spawn(process.execPath, [CHILD, spec, db], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? (code as number))));
+  const exited = new Promise<number | string>((resolve) =>
+    child.on('exit', (code, signal) => resolve(signal ?? (code as number))),
+  );
   return { child, exited };
 }
 
@@ -68,7 +70,14 @@ describe('crash and resume (child process, SIGKILL at a random point)', function
 
   it('ends with the same trials as an uninterrupted run, each exactly once, and no partial rows at any kill', async () => {
     const spec = join(dir, 'spec.json');
-    await writeFile(spec, JSON.stringify(fakeSpecInput({ matrix: { ramMiB: [128, 256], vcpus: [1, 2], capPercent: [50, 100], hostCores: [2], trials: 2 } })));
+    await writeFile(
+      spec,
+      JSON.stringify(
+        fakeSpecInput({
+          matrix: { ramMiB: [128, 256], vcpus: [1, 2], capPercent: [50, 100], hostCores: [2], trials: 2 },
+        }),
+      ),
+    );
     const samplesPerTrial = 3;
 
     const cleanDb = join(dir, 'clean.db');
@@ -99,13 +108,17 @@ describe('crash and resume (child process, SIGKILL at a random point)', function
     const resumed = snapshot(crashDb);
     expectConsistent(resumed, samplesPerTrial);
 
-    const shape = (s: readonly TrialState[]) => s.map(({ trialId, status, samples, migrations }) => ({ trialId, status, samples, migrations }));
+    const shape = (s: readonly TrialState[]) =>
+      s.map(({ trialId, status, samples, migrations }) => ({ trialId, status, samples, migrations }));
     expect(shape(resumed), `kills after ${kills.join(', ')} ms`).to.deep.equal(shape(clean));
     expect(interruptedMidTrial, `kills after ${kills.join(', ')} ms`).to.be.greaterThan(0);
     // Only a trial caught mid-way by a kill ran twice.
     expect(resumed.reduce((n, s) => n + s.attempts, 0)).to.be.at.most(resumed.length + kills.length);
     const runs = openSqlite(crashDb, { readonly: true });
-    expect(runs.prepare('SELECT COUNT(*) AS n, MIN(status) AS status FROM runs').get()).to.deep.equal({ n: 1, status: 'finished' });
+    expect(runs.prepare('SELECT COUNT(*) AS n, MIN(status) AS status FROM runs').get()).to.deep.equal({
+      n: 1,
+      status: 'finished',
+    });
     runs.close();
   });
 });

@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'chai';
 import { StateError } from '@virtmig/core';
-import { ResultsDb, SCHEMA_VERSION, type TrialOutcome, expandMatrix } from '../src/index.js';
+import { expect } from 'chai';
+import { expandMatrix, ResultsDb, SCHEMA_VERSION, type TrialOutcome } from '../src/index.js';
 import { openSqlite } from '../src/sqlite.js';
 import { fakeSpec } from './helpers.js';
 
@@ -18,7 +18,12 @@ function outcome(workload = 'dhrystone', samples = 3): TrialOutcome {
       capPercent: 50,
       hostCores: 2,
       trial: 0,
-      cpuSamples: Array.from({ length: samples }, (_, i) => ({ tMs: i * 10, domainPercentOfHost: 25, domainPercentOfCpu: 50, hostPercent: 30 })),
+      cpuSamples: Array.from({ length: samples }, (_, i) => ({
+        tMs: i * 10,
+        domainPercentOfHost: 25,
+        domainPercentOfCpu: 50,
+        hostPercent: 30,
+      })),
       workloadScore: 1234.5,
       workloadScoreUnit: 'DMIPS',
       migration: {
@@ -63,8 +68,17 @@ describe('results database (a real SQLite file)', () => {
     const raw = openSqlite(path);
     expect(raw.pragma('journal_mode', { simple: true })).to.equal('wal');
     expect(raw.prepare('SELECT version FROM schema_migrations').all()).to.deep.equal([{ version: 1 }]);
-    const tables = (raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
-    expect(tables).to.deep.equal(['cpu_samples', 'migration_results', 'runs', 'schema_migrations', 'timeline_samples', 'trials']);
+    const tables = (
+      raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]
+    ).map((r) => r.name);
+    expect(tables).to.deep.equal([
+      'cpu_samples',
+      'migration_results',
+      'runs',
+      'schema_migrations',
+      'timeline_samples',
+      'trials',
+    ]);
     raw.close();
   });
 
@@ -93,7 +107,9 @@ describe('results database (a real SQLite file)', () => {
     expect(rec?.workloadScore).to.equal(1234.5);
     expect(rec?.migration?.totalTimeMs).to.equal(1000);
     expect(rec?.migration?.raw.big).to.equal('12345678901234567890');
-    expect(db.timelines(runId)).to.deep.equal([{ experimentId: 'unit', workload: 'dhrystone', trial: 0, samples: outcome().timeline }]);
+    expect(db.timelines(runId)).to.deep.equal([
+      { experimentId: 'unit', workload: 'dhrystone', trial: 0, samples: outcome().timeline },
+    ]);
     expect(() => db.markRunning(runId, id, 'vm-0')).to.throw(StateError, /done/);
     db.close();
   });

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import { type RunnerEnvironment, SimulatedGuestProvider, abortableSleep, validateSpec } from '../src/index.js';
-import { FakeNetwork, connectFake } from '@virtmig/testing';
+import { connectFake, FakeNetwork } from '@virtmig/testing';
 import { HostCpuSampler } from '@virtmig/workloads';
+import { abortableSleep, type RunnerEnvironment, SimulatedGuestProvider, validateSpec } from '../src/index.js';
 
 /** A runner environment on fake hosts of `network`, with simulated guests and real time. */
 export function fakeEnv(network: FakeNetwork): RunnerEnvironment {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ProgressBar, estimateRemainingMs } from '../src/index.js';
+import { estimateRemainingMs, ProgressBar } from '../src/index.js';
 
 function sink() {
   const chunks: string[] = [];
@@ -24,7 +24,9 @@ describe('progress bar', () => {
     bar.update({ kind: 'trial-start', trialId: 'linpack/ram128/vcpu1/cap50/cores2/t0', pair: 0 });
     bar.update({ kind: 'trial-end', trialId: 'linpack/ram128/vcpu1/cap50/cores2/t0', ok: true, ms: 10_000 });
     bar.update({ kind: 'trial-end', trialId: 'x', ok: false, ms: 20_000, error: 'boom' });
-    expect(bar.line()).to.equal('[########------------] 4/10 40% 1 failed ETA 1m30s linpack/ram128/vcpu1/cap50/cores2/t0');
+    expect(bar.line()).to.equal(
+      '[########------------] 4/10 40% 1 failed ETA 1m30s linpack/ram128/vcpu1/cap50/cores2/t0',
+    );
     expect(s.chunks.every((c) => c.startsWith('\r\x1b[K'))).to.equal(true);
   });
 

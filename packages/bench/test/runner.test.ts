@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'chai';
 import { InvalidArgumentError, UnsupportedError } from '@virtmig/core';
 import { FakeHypervisor } from '@virtmig/testing';
-import { type ProgressEvent, ResultsDb, domainName, expandMatrix, runExperiment } from '../src/index.js';
+import { expect } from 'chai';
+import { domainName, expandMatrix, type ProgressEvent, ResultsDb, runExperiment } from '../src/index.js';
 import { fakeEnv, fakeSpec, fastNetwork } from './helpers.js';
 
 describe('runner on fake hosts', function () {
@@ -28,9 +28,11 @@ describe('runner on fake hosts', function () {
     expect(summary).to.include({ total: 16, done: 16, ranNow: 16, failed: 0, interrupted: false, resumed: false });
     expect(db.run(summary.runId).status).to.equal('finished');
     const records = db.records(summary.runId);
-    expect(records.map((r) => `${r.workload}/ram${r.ramMiB}/vcpu${r.vcpus}/cap${r.capPercent}/cores${r.hostCores}/t${r.trial}`)).to.deep.equal(
-      expandMatrix(spec).map((p) => p.id),
-    );
+    expect(
+      records.map(
+        (r) => `${r.workload}/ram${r.ramMiB}/vcpu${r.vcpus}/cap${r.capPercent}/cores${r.hostCores}/t${r.trial}`,
+      ),
+    ).to.deep.equal(expandMatrix(spec).map((p) => p.id));
     for (const r of records) {
       expect(r.cpuSamples).to.have.length(3);
       const mean = r.cpuSamples.reduce((s, x) => s + x.domainPercentOfCpu, 0) / r.cpuSamples.length;
@@ -47,7 +49,10 @@ describe('runner on fake hosts', function () {
 
   it('records a failed migration as a failed trial, goes on, and retries it on resume', async () => {
     const network = fastNetwork();
-    const spec = fakeSpec({ workloads: ['dhrystone'], matrix: { ramMiB: [128], vcpus: [1], capPercent: [50], trials: 3 } });
+    const spec = fakeSpec({
+      workloads: ['dhrystone'],
+      matrix: { ramMiB: [128], vcpus: [1], capPercent: [50], trials: 3 },
+    });
     new FakeHypervisor({ network, host: 'a' }).failNextMigration('link down');
     const first = await runExperiment({ db, spec, env: fakeEnv(network) });
     expect(first).to.include({ done: 2, failed: 1 });
@@ -91,7 +96,10 @@ describe('runner on fake hosts', function () {
 
   it('removes the guest a crashed attempt left on a host before redoing that trial', async () => {
     const network = fastNetwork();
-    const spec = fakeSpec({ workloads: ['linpack'], matrix: { ramMiB: [128], vcpus: [1], capPercent: [50], trials: 2 } });
+    const spec = fakeSpec({
+      workloads: ['linpack'],
+      matrix: { ramMiB: [128], vcpus: [1], capPercent: [50], trials: 2 },
+    });
     const plans = expandMatrix(spec);
     const runId = db.createRun(spec, plans);
     const leftover = domainName(runId, 0);
@@ -143,7 +151,10 @@ describe('runner on fake hosts', function () {
 
   it('refuses to resume a run with a different spec, and to resume nothing without a spec', async () => {
     const network = fastNetwork();
-    const spec = fakeSpec({ workloads: ['dhrystone'], matrix: { ramMiB: [128], vcpus: [1], capPercent: [50], trials: 1 } });
+    const spec = fakeSpec({
+      workloads: ['dhrystone'],
+      matrix: { ramMiB: [128], vcpus: [1], capPercent: [50], trials: 1 },
+    });
     new FakeHypervisor({ network, host: 'a' }).failNextMigration('boom');
     await runExperiment({ db, spec, env: fakeEnv(network) });
     const other = fakeSpec({ name: 'other' });

@@ -2,7 +2,7 @@ import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { LabGuestProvider, SerialWatcher, expandMatrix, validateSpec } from '../src/index.js';
+import { expandMatrix, LabGuestProvider, SerialWatcher, validateSpec } from '../src/index.js';
 
 describe('serial console', () => {
   let dir: string;
@@ -36,11 +36,27 @@ describe('serial console', () => {
   });
 
   it('puts the workload on the kernel command line and averages the verified results of the measure window', async () => {
-    const spec = validateSpec({ name: 's', hosts: 'lab', workloads: [{ name: 'dhrystone', seconds: 2 }], matrix: { ramMiB: [128], vcpus: [1], capPercent: [50], trials: 1 } });
+    const spec = validateSpec({
+      name: 's',
+      hosts: 'lab',
+      workloads: [{ name: 'dhrystone', seconds: 2 }],
+      matrix: { ramMiB: [128], vcpus: [1], capPercent: [50], trials: 1 },
+    });
     const plan = expandMatrix(spec)[0];
     const provider = new LabGuestProvider({ image: { kernel: '/k', initrd: '/i' }, logDir: dir, bootTimeoutMs: 2000 });
-    const g = await provider.prepare(plan as NonNullable<typeof plan>, spec.workloads[0] as NonNullable<(typeof spec.workloads)[0]>, 'vm-1');
-    expect(g.config).to.deep.include({ name: 'vm-1', memoryMiB: 128, vcpus: 1, kernel: '/k', initrd: '/i', serialLog: join(dir, 'vm-1.log') });
+    const g = await provider.prepare(
+      plan as NonNullable<typeof plan>,
+      spec.workloads[0] as NonNullable<(typeof spec.workloads)[0]>,
+      'vm-1',
+    );
+    expect(g.config).to.deep.include({
+      name: 'vm-1',
+      memoryMiB: 128,
+      vcpus: 1,
+      kernel: '/k',
+      initrd: '/i',
+      serialLog: join(dir, 'vm-1.log'),
+    });
     expect(g.config.cmdline).to.equal('console=ttyS0 quiet virtmig.workload=dhrystone virtmig.args="--seconds 2"');
     // Captured from a lab guest (dhrystone at cap 50 % under TCG).
     const lines = [
@@ -48,7 +64,10 @@ describe('serial console', () => {
       'WL {"workload":"dhrystone","score":302.49497536626905,"unit":"DMIPS","seconds":2.0696778819999997,"verified":true,"cpus":[0],"dhrystones_per_second":531483.67171853466,"runs":1100000,"cpu_seconds":1.8053261630000002}',
       'WL {"workload":"dhrystone","score":244.36922758793253,"unit":"DMIPS","seconds":2.0961590470000004,"verified":true,"cpus":[0],"dhrystones_per_second":429356.73287199746,"runs":900000,"cpu_seconds":1.415919269}',
     ];
-    await appendFile(join(dir, 'vm-1.log'), `VIRTMIG BOOT 3730\nVIRTMIG WORKLOAD dhrystone --seconds 2\nHB 0 3800\n${lines[0]}\n`);
+    await appendFile(
+      join(dir, 'vm-1.log'),
+      `VIRTMIG BOOT 3730\nVIRTMIG WORKLOAD dhrystone --seconds 2\nHB 0 3800\n${lines[0]}\n`,
+    );
     await g.waitReady();
     g.markMeasureStart();
     await appendFile(join(dir, 'vm-1.log'), `${lines[1]}\nWL {"torn\n${lines[2]}\n`);
@@ -61,7 +80,12 @@ describe('serial console', () => {
   });
 
   it('fails the boot wait when the guest reports an error or stays silent', async () => {
-    const spec = validateSpec({ name: 's', hosts: 'lab', workloads: ['livermore'], matrix: { ramMiB: [128], vcpus: [1], capPercent: [50], trials: 1 } });
+    const spec = validateSpec({
+      name: 's',
+      hosts: 'lab',
+      workloads: ['livermore'],
+      matrix: { ramMiB: [128], vcpus: [1], capPercent: [50], trials: 1 },
+    });
     const plan = expandMatrix(spec)[0] as NonNullable<ReturnType<typeof expandMatrix>[0]>;
     const provider = new LabGuestProvider({ image: { kernel: '/k', initrd: '/i' }, logDir: dir, bootTimeoutMs: 200 });
     const silent = await provider.prepare(plan, spec.workloads[0] as NonNullable<(typeof spec.workloads)[0]>, 'vm-2');

@@ -1,8 +1,8 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'chai';
 import { InvalidArgumentError } from '@virtmig/core';
+import { expect } from 'chai';
 import { expandMatrix, loadSpecFile, parseSpec, preset, presetNames, validateSpec } from '../src/index.js';
 import { fakeSpecInput } from './helpers.js';
 
@@ -19,7 +19,12 @@ function fieldOf(fn: () => unknown): { field: string; message: string } {
 
 describe('experiment spec', () => {
   it('fills defaults for everything a spec leaves out', () => {
-    const s = validateSpec({ name: 'x', hosts: 'lab', workloads: ['linpack'], matrix: { ramMiB: [128], vcpus: [1], capPercent: [50], trials: 1 } });
+    const s = validateSpec({
+      name: 'x',
+      hosts: 'lab',
+      workloads: ['linpack'],
+      matrix: { ramMiB: [128], vcpus: [1], capPercent: [50], trials: 1 },
+    });
     expect(s.driver).to.equal('qemu');
     expect(s.storage).to.deep.equal({ kind: 'none' });
     expect(s.guest).to.deep.equal({ image: 'lab', bootTimeoutMs: 60_000 });
@@ -39,7 +44,9 @@ describe('experiment spec', () => {
   });
 
   it('names the field path and what was expected for a wrong type inside an array', () => {
-    const e = fieldOf(() => validateSpec(fakeSpecInput({ matrix: { ramMiB: [128, '256'], vcpus: [1], capPercent: [50], trials: 1 } })));
+    const e = fieldOf(() =>
+      validateSpec(fakeSpecInput({ matrix: { ramMiB: [128, '256'], vcpus: [1], capPercent: [50], trials: 1 } })),
+    );
     expect(e.field).to.equal('matrix.ramMiB[1]');
     expect(e.message).to.contain('must be integer');
   });
@@ -57,27 +64,54 @@ describe('experiment spec', () => {
     expect(w.message).to.contain('"dhrystone", "linpack", "livermore", "dirtier"');
     const t = fieldOf(() => validateSpec(fakeSpecInput({ policy: { thresholdPercent: 150 } })));
     expect(t).to.deep.equal({ field: 'policy.thresholdPercent', message: 'policy.thresholdPercent: must be <= 100' });
-    expect(fieldOf(() => validateSpec(fakeSpecInput({ policy: { selection: 'best' } }))).field).to.equal('policy.selection');
+    expect(fieldOf(() => validateSpec(fakeSpecInput({ policy: { selection: 'best' } }))).field).to.equal(
+      'policy.selection',
+    );
   });
 
   it('checks the iSCSI storage fields only when the kind is iscsi', () => {
-    const e = fieldOf(() => validateSpec(fakeSpecInput({ storage: { kind: 'iscsi', portal: '10.0.0.1:3260', iqn: 'iqn.2024-01.dev.virtmig:lun', lun: -1 } })));
+    const e = fieldOf(() =>
+      validateSpec(
+        fakeSpecInput({
+          storage: { kind: 'iscsi', portal: '10.0.0.1:3260', iqn: 'iqn.2024-01.dev.virtmig:lun', lun: -1 },
+        }),
+      ),
+    );
     expect(e.field).to.equal('storage.lun');
-    const ok = validateSpec(fakeSpecInput({ storage: { kind: 'iscsi', portal: '10.0.0.1:3260', iqn: 'iqn.2024-01.dev.virtmig:lun', lun: 0 } }));
-    expect(ok.storage).to.deep.equal({ kind: 'iscsi', portal: '10.0.0.1:3260', iqn: 'iqn.2024-01.dev.virtmig:lun', lun: 0 });
+    const ok = validateSpec(
+      fakeSpecInput({
+        storage: { kind: 'iscsi', portal: '10.0.0.1:3260', iqn: 'iqn.2024-01.dev.virtmig:lun', lun: 0 },
+      }),
+    );
+    expect(ok.storage).to.deep.equal({
+      kind: 'iscsi',
+      portal: '10.0.0.1:3260',
+      iqn: 'iqn.2024-01.dev.virtmig:lun',
+      lun: 0,
+    });
   });
 
   it('checks host URIs against the driver, workload options, and the measure window against the interval', () => {
-    const u = fieldOf(() => validateSpec(fakeSpecInput({ hosts: [{ source: 'qemu:///system', destination: 'fake:///b' }] })));
+    const u = fieldOf(() =>
+      validateSpec(fakeSpecInput({ hosts: [{ source: 'qemu:///system', destination: 'fake:///b' }] })),
+    );
     expect(u.field).to.equal('hosts[0].source');
     expect(u.message).to.contain('must be a fake URI');
-    expect(fieldOf(() => validateSpec(fakeSpecInput({ workloads: [{ name: 'linpack', options: { size: 3 } }] }))).field).to.equal('workloads[0].options');
-    expect(fieldOf(() => validateSpec(fakeSpecInput({ durations: { measureMs: 5 } }))).field).to.equal('durations.measureMs');
-    expect(fieldOf(() => validateSpec(fakeSpecInput({ hosts: [{ source: 'fake:///a', destination: 'fake:///a' }] }))).field).to.equal('hosts[0].destination');
+    expect(
+      fieldOf(() => validateSpec(fakeSpecInput({ workloads: [{ name: 'linpack', options: { size: 3 } }] }))).field,
+    ).to.equal('workloads[0].options');
+    expect(fieldOf(() => validateSpec(fakeSpecInput({ durations: { measureMs: 5 } }))).field).to.equal(
+      'durations.measureMs',
+    );
+    expect(
+      fieldOf(() => validateSpec(fakeSpecInput({ hosts: [{ source: 'fake:///a', destination: 'fake:///a' }] }))).field,
+    ).to.equal('hosts[0].destination');
   });
 
   it('parses YAML and reports unparsable text and missing files as invalid input', async () => {
-    const s = parseSpec('name: y\ndriver: fake\nhosts:\n  - {source: "fake:///a", destination: "fake:///b"}\nguest: {image: none}\nworkloads: [livermore]\nmatrix: {ramMiB: [64], vcpus: [1], capPercent: [0], trials: 3}\n');
+    const s = parseSpec(
+      'name: y\ndriver: fake\nhosts:\n  - {source: "fake:///a", destination: "fake:///b"}\nguest: {image: none}\nworkloads: [livermore]\nmatrix: {ramMiB: [64], vcpus: [1], capPercent: [0], trials: 3}\n',
+    );
     expect(s.matrix.trials).to.equal(3);
     expect(fieldOf(() => parseSpec('name: [unclosed', 'bad.yaml')).field).to.equal('bad.yaml');
     const dir = await mkdtemp(join(tmpdir(), 'bench-spec-'));

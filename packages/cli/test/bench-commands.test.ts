@@ -1,14 +1,21 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type TrialRecord, validateTrialRecord } from '@virtmig/analysis';
-import { ResultsDb, SimulatedGuestProvider, type TrialRecord as BenchRecord, abortableSleep, runExperiment, validateSpec } from '@virtmig/bench';
-import { FakeNetwork, connectFake } from '@virtmig/testing';
+import {
+  abortableSleep,
+  type TrialRecord as BenchRecord,
+  ResultsDb,
+  runExperiment,
+  SimulatedGuestProvider,
+  validateSpec,
+} from '@virtmig/bench';
+import { connectFake, FakeNetwork } from '@virtmig/testing';
 import { HostCpuSampler } from '@virtmig/workloads';
 import { expect } from 'chai';
 import { EXIT } from '../src/index.js';
@@ -57,7 +64,7 @@ async function fakeResults(path: string): Promise<void> {
       sleep: abortableSleep,
     },
   });
-  db.records().forEach((r, i) => validateTrialRecord(fits(r), `records[${i}]`));
+  for (const [i, r] of db.records().entries()) validateTrialRecord(fits(r), `records[${i}]`);
   db.close();
 }
 
@@ -92,14 +99,28 @@ describe('virtmig run, report, recommend', function () {
     const db = join(dir, 'run.db');
     const r = await virtmig('run', spec, '--db', db, '--json');
     expect(r.code, r.stderr).to.equal(EXIT.OK);
-    expect(JSON.parse(r.stdout)).to.include({ experiment: 'cli-test', total: 2, done: 2, failed: 0, interrupted: false });
+    expect(JSON.parse(r.stdout)).to.include({
+      experiment: 'cli-test',
+      total: 2,
+      done: 2,
+      failed: 0,
+      interrupted: false,
+    });
     const again = await virtmig('run', spec, '--db', db, '--resume', '--json');
     expect(JSON.parse(again.stdout)).to.include({ done: 2, ranNow: 0, resumed: true });
   });
 
   it('run refuses a bad spec with exit 2, naming the field path, and creates no database', async () => {
     const spec = join(dir, 'bad.json');
-    await writeFile(spec, JSON.stringify({ name: 'b', hosts: 'lab', workloads: ['dhrystone'], matrix: { ramMiB: [128], vcpus: [0], capPercent: [50], trials: 1 } }));
+    await writeFile(
+      spec,
+      JSON.stringify({
+        name: 'b',
+        hosts: 'lab',
+        workloads: ['dhrystone'],
+        matrix: { ramMiB: [128], vcpus: [0], capPercent: [50], trials: 1 },
+      }),
+    );
     const db = join(dir, 'bad.db');
     const r = await virtmig('run', spec, '--db', db);
     expect(r.code).to.equal(EXIT.USAGE);
@@ -135,7 +156,12 @@ describe('virtmig run, report, recommend', function () {
     const j = JSON.parse(r.stdout);
     expect(j.recommendation).to.include({ kind: 'migrate', policy: 'study', source: 'host-a', destination: 'host-b' });
     expect(j.recommendation.reason).to.contain('above the 65.0 % threshold');
-    expect(j.others.map((o: { policy: string }) => o.policy)).to.deep.equal(['minimum-migration-time', 'maximum-correlation', 'random', 'workload-balance']);
+    expect(j.others.map((o: { policy: string }) => o.policy)).to.deep.equal([
+      'minimum-migration-time',
+      'maximum-correlation',
+      'random',
+      'workload-balance',
+    ]);
     const mmt = await virtmig('recommend', resultsDb, '--policy', 'mmt');
     expect(mmt.stdout).to.match(/^minimum-migration-time: migrate vm-\w+ from host-a to host-b\n {2}why: /);
     const high = JSON.parse((await virtmig('recommend', resultsDb, '--threshold', '100', '--json')).stdout);

@@ -10,21 +10,29 @@ import { liveCluster, liveHosts } from './recommend.js';
 import { loadResults, studyTables, tablesMarkdown, writeReport } from './report.js';
 import { type RunCommandOptions, runCommand } from './run.js';
 
-const EXIT_HELP = '\nExit codes: 0 ok, 1 failed (or trials failed / run interrupted: resume with --resume), 2 bad input (nothing changed), 3 not found, 4 a required component is missing.';
+const EXIT_HELP =
+  '\nExit codes: 0 ok, 1 failed (or trials failed / run interrupted: resume with --resume), 2 bad input (nothing changed), 3 not found, 4 a required component is missing.';
 
 function threshold(v: string | undefined, fallback: number): number {
   if (v === undefined) return fallback;
   const n = /^\d+(\.\d+)?$/.test(v) ? Number(v) : Number.NaN;
-  if (!(n > 0 && n <= 100)) throw new InvalidArgumentError('--threshold', `must be a number in (0, 100], got ${JSON.stringify(v)}`);
+  if (!(n > 0 && n <= 100))
+    throw new InvalidArgumentError('--threshold', `must be a number in (0, 100], got ${JSON.stringify(v)}`);
   return n;
 }
 
 function decisionText(r: Recommendation): string {
-  return r.kind === 'migrate' ? `${r.policy}: migrate ${r.vm} from ${r.source} to ${r.destination}\n  why: ${r.reason}` : `${r.policy}: no migration\n  why: ${r.reason}`;
+  return r.kind === 'migrate'
+    ? `${r.policy}: migrate ${r.vm} from ${r.source} to ${r.destination}\n  why: ${r.reason}`
+    : `${r.policy}: no migration\n  why: ${r.reason}`;
 }
 
 /** Adds `run`, `report` and `recommend` to the program; `registry` is injectable for tests. */
-export function addBenchCommands(program: Command, makeOutput: (json: boolean) => Output, registry: () => DriverRegistry = cliRegistry): void {
+export function addBenchCommands(
+  program: Command,
+  makeOutput: (json: boolean) => Output,
+  registry: () => DriverRegistry = cliRegistry,
+): void {
   program
     .command('run')
     .description('run (or resume) an experiment: trials into a SQLite results database, progress on stderr')
@@ -38,17 +46,21 @@ export function addBenchCommands(program: Command, makeOutput: (json: boolean) =
     .action(async (spec: string | undefined, opts: RunCommandOptions) => {
       const out = makeOutput(Boolean(opts.json));
       const s = await runCommand(registry(), spec, opts);
-      out.data(s, () =>
-        `run ${s.runId} (${s.experiment}): ${s.done}/${s.total} trials done (${s.ranNow} now, ${s.failed} failed) in ${(s.durationMs / 1000).toFixed(1)} s${
-          s.interrupted ? '; interrupted: resume with --resume' : ''
-        }`,
+      out.data(
+        s,
+        () =>
+          `run ${s.runId} (${s.experiment}): ${s.done}/${s.total} trials done (${s.ranNow} now, ${s.failed} failed) in ${(s.durationMs / 1000).toFixed(1)} s${
+            s.interrupted ? '; interrupted: resume with --resume' : ''
+          }`,
       );
       if (s.interrupted || s.failed > 0) process.exitCode = EXIT.FAILED;
     });
 
   program
     .command('report')
-    .description("the study's tables (Markdown; CSV with --out), figures (SVG) and an HTML report from a results database")
+    .description(
+      "the study's tables (Markdown; CSV with --out), figures (SVG) and an HTML report from a results database",
+    )
     .argument('<db>', 'results database')
     .option('--out <file>', 'write the HTML report here, tables (CSV) and figures (SVG) in FILE-files/')
     .option('--run <id>', 'only this run (default: every run in the database)')
@@ -71,28 +83,44 @@ export function addBenchCommands(program: Command, makeOutput: (json: boolean) =
 
   program
     .command('recommend')
-    .description('which VM to migrate, and why: from the measurements (the study scenario) or from running hosts (--live)')
+    .description(
+      'which VM to migrate, and why: from the measurements (the study scenario) or from running hosts (--live)',
+    )
     .argument('<db>', 'results database (migration times and CPU use per workload)')
     .option('--live', 'decide for the domains running now on --hosts')
     .option('--hosts <list>', 'comma-separated libvirt URIs, or "lab"', 'lab')
     .option('--threshold <percent>', "CPU threshold in % of a host's cores (default: the run's, 65)")
-    .option('--policy <name>', 'study | mmt | mc | random | balance (default: the run\'s, study)')
+    .option('--policy <name>', "study | mmt | mc | random | balance (default: the run's, study)")
     .option('--json', 'print JSON')
     .addHelpText('after', EXIT_HELP)
-    .action(async (dbPath: string, opts: { live?: boolean; hosts: string; threshold?: string; policy?: string; json?: boolean }) => {
-      const out = makeOutput(Boolean(opts.json));
-      const policy = opts.policy ?? undefined;
-      if (policy !== undefined) assertPolicy(policy);
-      const t = threshold(opts.threshold, 65);
-      const results = loadResults(dbPath);
-      const thresholdPercent = opts.threshold === undefined ? results.thresholdPercent : t;
-      const chosen = policy ?? results.policy;
-      assertPolicy(chosen);
-      const cluster = opts.live ? await liveCluster(registry(), await liveHosts(opts.hosts), results.records) : clusterFromRecords(results.records);
-      const recommendation = applyPolicy(chosen, cluster, thresholdPercent);
-      const others = recommendAll(cluster, { thresholdPercent }).filter((r) => r.policy !== recommendation.policy);
-      out.data({ recommendation, thresholdPercent, source: opts.live ? 'live' : 'measurements', cluster, others }, () =>
-        [decisionText(recommendation), '', 'other policies:', ...others.map((r) => `  ${decisionText(r).replace(/\n/g, '\n  ')}`)].join('\n'),
-      );
-    });
+    .action(
+      async (
+        dbPath: string,
+        opts: { live?: boolean; hosts: string; threshold?: string; policy?: string; json?: boolean },
+      ) => {
+        const out = makeOutput(Boolean(opts.json));
+        const policy = opts.policy ?? undefined;
+        if (policy !== undefined) assertPolicy(policy);
+        const t = threshold(opts.threshold, 65);
+        const results = loadResults(dbPath);
+        const thresholdPercent = opts.threshold === undefined ? results.thresholdPercent : t;
+        const chosen = policy ?? results.policy;
+        assertPolicy(chosen);
+        const cluster = opts.live
+          ? await liveCluster(registry(), await liveHosts(opts.hosts), results.records)
+          : clusterFromRecords(results.records);
+        const recommendation = applyPolicy(chosen, cluster, thresholdPercent);
+        const others = recommendAll(cluster, { thresholdPercent }).filter((r) => r.policy !== recommendation.policy);
+        out.data(
+          { recommendation, thresholdPercent, source: opts.live ? 'live' : 'measurements', cluster, others },
+          () =>
+            [
+              decisionText(recommendation),
+              '',
+              'other policies:',
+              ...others.map((r) => `  ${decisionText(r).replace(/\n/g, '\n  ')}`),
+            ].join('\n'),
+        );
+      },
+    );
 }

@@ -1,4 +1,4 @@
-import type { ClusterSnapshot, Recommendation, RecommendAllOptions, TrialRecord, VmSnapshot } from '@virtmig/analysis';
+import type { ClusterSnapshot, RecommendAllOptions, Recommendation, TrialRecord, VmSnapshot } from '@virtmig/analysis';
 import {
   estimatesFromTrials,
   maximumCorrelationPolicy,
@@ -17,12 +17,20 @@ export type PolicyName = (typeof POLICY_NAMES)[number];
 /** Throws `E_INVALID_ARGUMENT` (field `--policy`) unless `name` is a known policy. */
 export function assertPolicy(name: string): asserts name is PolicyName {
   if (!(POLICY_NAMES as readonly string[]).includes(name)) {
-    throw new InvalidArgumentError('--policy', `must be one of ${POLICY_NAMES.join(', ')}, got ${JSON.stringify(name)}`);
+    throw new InvalidArgumentError(
+      '--policy',
+      `must be one of ${POLICY_NAMES.join(', ')}, got ${JSON.stringify(name)}`,
+    );
   }
 }
 
 /** Runs one policy on a cluster. */
-export function applyPolicy(name: PolicyName, cluster: ClusterSnapshot, thresholdPercent: number, seed = 1): Recommendation {
+export function applyPolicy(
+  name: PolicyName,
+  cluster: ClusterSnapshot,
+  thresholdPercent: number,
+  seed = 1,
+): Recommendation {
   const o = { thresholdPercent };
   switch (name) {
     case 'study':

@@ -20,12 +20,20 @@ export async function liveHosts(spec: string): Promise<{ name: string; uri: stri
       { name: 'b', uri: pair.destination, options },
     ];
   }
-  const uris = spec.split(',').map((s) => s.trim()).filter(Boolean);
+  const uris = spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (uris.length < 2) throw new InvalidArgumentError('--hosts', 'needs at least two host URIs (A,B) or "lab"');
   return uris.map((uri) => ({ name: uri, uri, options: {} }));
 }
 
-async function snapshotHost(h: Hypervisor, name: string, sampleMs: number, estimates: ReturnType<typeof estimatesFromTrials>): Promise<HostSnapshot> {
+async function snapshotHost(
+  h: Hypervisor,
+  name: string,
+  sampleMs: number,
+  estimates: ReturnType<typeof estimatesFromTrials>,
+): Promise<HostSnapshot> {
   const cores = (await h.hostInfo()).cpus;
   const running = (await h.listDomains()).filter((d) => d.state === 'running');
   const sampler = new DomainCpuSampler(h, { hostCpus: cores });
@@ -63,7 +71,9 @@ export async function liveCluster(
   const conns: Hypervisor[] = [];
   try {
     for (const h of hosts) conns.push(await registry.connect(h.uri, h.options));
-    return { hosts: await Promise.all(conns.map((c, i) => snapshotHost(c, hosts[i]?.name ?? c.uri, sampleMs, estimates))) };
+    return {
+      hosts: await Promise.all(conns.map((c, i) => snapshotHost(c, hosts[i]?.name ?? c.uri, sampleMs, estimates))),
+    };
   } finally {
     await Promise.all(conns.map((c) => c.close()));
   }

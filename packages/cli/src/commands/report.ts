@@ -1,16 +1,16 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import {
-  type MigrationTimeline,
-  type Table,
-  type TrialRecord,
   cpuVsCapSpec,
   cpuVsCapTables,
   hostCoresTable,
+  type MigrationTimeline,
   migrationSpec,
   migrationTable,
   renderReport,
   renderSvg,
+  type Table,
+  type TrialRecord,
   toCsv,
   toMarkdown,
   validateTimeline,
@@ -35,7 +35,8 @@ export function loadResults(dbPath: string, runId?: string): LoadedResults {
   const db = ResultsDb.open(dbPath, { mustExist: true });
   try {
     const records = db.records(runId).map((r, i) => validateTrialRecord(r, `records[${i}]`));
-    if (records.length === 0) throw new StateError(`${dbPath} holds no finished trial${runId ? ` of run ${runId}` : ''}`);
+    if (records.length === 0)
+      throw new StateError(`${dbPath} holds no finished trial${runId ? ` of run ${runId}` : ''}`);
     const timelines = db.timelines(runId).map((t, i) => validateTimeline(t, `timelines[${i}]`));
     const runs = db.runs();
     const latest = runId ? db.run(runId) : runs[runs.length - 1];
@@ -111,5 +112,7 @@ export async function writeReport(results: LoadedResults, out: string, generated
 
 /** The tables as Markdown, one after the other. */
 export function tablesMarkdown(records: readonly TrialRecord[]): string {
-  return studyTables(records).map((t) => toMarkdown(t)).join('\n');
+  return studyTables(records)
+    .map((t) => toMarkdown(t))
+    .join('\n');
 }

@@ -1,13 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import {
+  defaultEnvironment,
   type ExperimentSpec,
+  loadSpecFile,
   ProgressBar,
+  preset,
   ResultsDb,
   type RunSummary,
-  defaultEnvironment,
-  loadSpecFile,
-  preset,
   runExperiment,
 } from '@virtmig/bench';
 import { type DriverRegistry, InvalidArgumentError } from '@virtmig/core';
@@ -22,11 +22,16 @@ export interface RunCommandOptions {
 }
 
 /** The spec a `run` invocation names (file or preset), or undefined for a bare `--resume`. */
-export async function specOf(file: string | undefined, options: RunCommandOptions): Promise<ExperimentSpec | undefined> {
-  if (file !== undefined && options.preset !== undefined) throw new InvalidArgumentError('spec', 'give a SPEC file or --preset, not both');
+export async function specOf(
+  file: string | undefined,
+  options: RunCommandOptions,
+): Promise<ExperimentSpec | undefined> {
+  if (file !== undefined && options.preset !== undefined)
+    throw new InvalidArgumentError('spec', 'give a SPEC file or --preset, not both');
   if (file !== undefined) return loadSpecFile(file);
   if (options.preset !== undefined) return preset(options.preset);
-  if (!options.resume) throw new InvalidArgumentError('spec', 'give a SPEC file or --preset NAME (or --resume with --db)');
+  if (!options.resume)
+    throw new InvalidArgumentError('spec', 'give a SPEC file or --preset NAME (or --resume with --db)');
   return undefined;
 }
 
@@ -34,7 +39,11 @@ export async function specOf(file: string | undefined, options: RunCommandOption
  * Runs or resumes an experiment with progress on stderr. SIGINT/SIGTERM stop it cleanly (the
  * current trial's guest is removed; the run stays resumable); a second SIGINT exits at once.
  */
-export async function runCommand(registry: DriverRegistry, file: string | undefined, options: RunCommandOptions): Promise<RunSummary> {
+export async function runCommand(
+  registry: DriverRegistry,
+  file: string | undefined,
+  options: RunCommandOptions,
+): Promise<RunSummary> {
   const spec = await specOf(file, options);
   if (!spec && !options.db) throw new InvalidArgumentError('--db', 'is required with --resume and no spec');
   const dbPath = resolve(options.db ?? `results/${(spec as ExperimentSpec).name}.db`);
