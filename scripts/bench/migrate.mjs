@@ -14,7 +14,7 @@ import { QemuHypervisor } from '@virtmig/driver-qemu';
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const PREFIX = process.env.BENCH_LAB_PREFIX ?? 'vmqbench';
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const RAMS = (process.env.BENCH_RAMS ?? '128,256,512').split(',').map(Number);
 const RATES = (process.env.BENCH_RATES ?? '0,32,128').split(',').map(Number);
 // BENCH_SWEEP=0 runs only the virtmig-vs-virsh comparison.
@@ -22,8 +22,10 @@ const SWEEP = process.env.BENCH_SWEEP !== '0';
 const virtmigBin = `${root}packages/cli/dist/src/bin.js`;
 
 const log = (s) => process.stderr.write(`${s}\n`);
-const lab = async (...args) => (await run(`${root}scripts/lab/lab`, ['--prefix', PREFIX, ...args], { maxBuffer: 4 << 20 })).stdout;
-const virtmig = async (...args) => (await run(process.execPath, [virtmigBin, ...args, '--prefix', PREFIX], { maxBuffer: 4 << 20 })).stdout;
+const lab = async (...args) =>
+  (await run(`${root}scripts/lab/lab`, ['--prefix', PREFIX, ...args], { maxBuffer: 4 << 20 })).stdout;
+const virtmig = async (...args) =>
+  (await run(process.execPath, [virtmigBin, ...args, '--prefix', PREFIX], { maxBuffer: 4 << 20 })).stdout;
 const virsh = async (uri, args) => (await run('virsh', ['-q', '-c', uri, ...args], { maxBuffer: 4 << 20 })).stdout;
 const median = (xs) => {
   const s = [...xs].sort((x, y) => x - y);
@@ -57,7 +59,9 @@ async function main() {
   await lab('down');
   const status = JSON.parse(await lab('up', '--json'));
   const [A, B] = status.hosts;
-  log(`lab ${PREFIX} up (${status.accel}); ${ROUNDS} rounds of virtmig vs virsh, then a ${RAMS.length}x${RATES.length} sweep`);
+  log(
+    `lab ${PREFIX} up (${status.accel}); ${ROUNDS} rounds of virtmig vs virsh, then a ${RAMS.length}x${RATES.length} sweep`,
+  );
   try {
     // Part 1: virtmig vs virsh, same guest, alternating tools and directions.
     const name = 'bench-ab';
@@ -71,7 +75,9 @@ async function main() {
         const [src, dst] = where;
         const m = tool === 'virtmig' ? await virtmigMigrate(src, dst, name, {}) : await virshMigrate(src, dst, name);
         (tool === 'virtmig' ? ours : theirs).push(m);
-        log(`  round ${i + 1} ${tool.padEnd(7)} ${src.name}->${dst.name}: wall ${m.wallMs.toFixed(0)} ms, downtime ${m.downtimeMs} ms`);
+        log(
+          `  round ${i + 1} ${tool.padEnd(7)} ${src.name}->${dst.name}: wall ${m.wallMs.toFixed(0)} ms, downtime ${m.downtimeMs} ms`,
+        );
         where = [dst, src];
       }
     }
@@ -82,9 +88,14 @@ async function main() {
     console.log('virtmig vs virsh (128 MiB idle guest, unshaped veth, median of %d each)', ROUNDS);
     console.log(`| tool | wall ms (median) | wall ms (min-max) | downtime ms (median) |`);
     console.log('|---|---|---|---|');
-    for (const [tool, ms] of [['virtmig', ours], ['virsh', theirs]]) {
+    for (const [tool, ms] of [
+      ['virtmig', ours],
+      ['virsh', theirs],
+    ]) {
       const w = ms.map((m) => m.wallMs);
-      console.log(`| ${tool} | ${median(w).toFixed(0)} | ${Math.min(...w).toFixed(0)}-${Math.max(...w).toFixed(0)} | ${median(ms.map((m) => m.downtimeMs))} |`);
+      console.log(
+        `| ${tool} | ${median(w).toFixed(0)} | ${Math.min(...w).toFixed(0)}-${Math.max(...w).toFixed(0)} | ${median(ms.map((m) => m.downtimeMs))} |`,
+      );
     }
     console.log('');
 
@@ -94,7 +105,8 @@ async function main() {
       for (const rate of RATES) {
         const g = `bench-${ram}-${rate}`;
         const wss = Math.min(Math.floor(ram / 2), 128);
-        const wl = rate > 0 ? ['--workload', 'dirtier', '--args', `--wss-mb ${wss} --rate-mbps ${rate} --seconds 100000`] : [];
+        const wl =
+          rate > 0 ? ['--workload', 'dirtier', '--args', `--wss-mb ${wss} --rate-mbps ${rate} --seconds 100000`] : [];
         await virtmig('guest', 'start', g, '--on', 'a', '--memory', String(ram), ...wl);
         let pair = [A, B];
         for (const shaped of [false, true]) {
@@ -105,7 +117,18 @@ async function main() {
           try {
             const m = await virtmigMigrate(src, dst, g, { timeoutMs: 60_000 }, { heartbeat: true });
             const r = m.result;
-            row = { ram, rate, link: shaped ? '1 Gb/s' : 'veth', total: r.totalTimeMs, libvirtTotal: r.reportedTotalTimeMs, downtime: r.downtimeMs, hbGap: r.heartbeat?.hostGapMs, iterations: r.iterations, mib: r.dataTransferredBytes / 1048576, dirty: (r.dirtyRateBps ?? 0) / 1048576 };
+            row = {
+              ram,
+              rate,
+              link: shaped ? '1 Gb/s' : 'veth',
+              total: r.totalTimeMs,
+              libvirtTotal: r.reportedTotalTimeMs,
+              downtime: r.downtimeMs,
+              hbGap: r.heartbeat?.hostGapMs,
+              iterations: r.iterations,
+              mib: r.dataTransferredBytes / 1048576,
+              dirty: (r.dirtyRateBps ?? 0) / 1048576,
+            };
             pair = [dst, src];
           } catch (e) {
             row = { ram, rate, link: shaped ? '1 Gb/s' : 'veth', error: e.code ?? String(e) };
@@ -119,16 +142,23 @@ async function main() {
     }
     if (SWEEP) {
       console.log('RAM x dirty rate sweep (virtmig, one migration per cell, TCG guests)');
-      console.log('| RAM MiB | dirty MiB/s (set) | link | total ms (virtmig) | total ms (libvirt) | downtime ms (libvirt) | heartbeat gap ms | passes | MiB sent |');
+      console.log(
+        '| RAM MiB | dirty MiB/s (set) | link | total ms (virtmig) | total ms (libvirt) | downtime ms (libvirt) | heartbeat gap ms | passes | MiB sent |',
+      );
       console.log('|---|---|---|---|---|---|---|---|---|');
       for (const r of rows) {
         if (r.error) console.log(`| ${r.ram} | ${r.rate} | ${r.link} | ${r.error} | | | | | |`);
-        else console.log(`| ${r.ram} | ${r.rate} | ${r.link} | ${r.total} | ${r.libvirtTotal ?? '-'} | ${r.downtime ?? '-'} | ${r.hbGap ?? '-'} | ${r.iterations ?? '-'} | ${r.mib.toFixed(0)} |`);
+        else
+          console.log(
+            `| ${r.ram} | ${r.rate} | ${r.link} | ${r.total} | ${r.libvirtTotal ?? '-'} | ${r.downtime ?? '-'} | ${r.hbGap ?? '-'} | ${r.iterations ?? '-'} | ${r.mib.toFixed(0)} |`,
+          );
       }
       console.log('');
     }
     log(`bench took ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-    console.log(`migrate-bench: virtmig/virsh=${ratio.toFixed(3)} downtime-ms-virtmig=${Math.round(dtOurs)} downtime-ms-virsh=${Math.round(dtTheirs)}`);
+    console.log(
+      `migrate-bench: virtmig/virsh=${ratio.toFixed(3)} downtime-ms-virtmig=${Math.round(dtOurs)} downtime-ms-virsh=${Math.round(dtTheirs)}`,
+    );
   } finally {
     await lab('down');
   }

@@ -19,7 +19,10 @@ describe('virtmig lab / guest / migrate (real lab)', function () {
     expect(again.hosts.map((h) => h.pid)).to.deep.equal(status.hosts.map((h) => h.pid));
     const s = await virtmigOk('lab', 'status', '--prefix', prefix, '--json');
     expect(s.state).to.equal('running');
-    expect(s.hosts.map((h) => [h.name, h.running])).to.deep.equal([['a', true], ['b', true]]);
+    expect(s.hosts.map((h) => [h.name, h.running])).to.deep.equal([
+      ['a', true],
+      ['b', true],
+    ]);
     expect(s.hosts[0].uri).to.not.equal(s.hosts[1].uri);
     const text = await virtmigOk('lab', 'status', '--prefix', prefix);
     expect(text).to.match(/^lab vmqtest: running/);
@@ -33,9 +36,26 @@ describe('virtmig lab / guest / migrate (real lab)', function () {
     expect(doms.find((d) => d.name === name)?.state).to.equal('running');
   });
 
-  it('migrate --from a --to b --json prints the MigrationResult with libvirt\'s downtime and the heartbeat gap', async () => {
-    const r = await virtmigOk('migrate', name, '--from', 'a', '--to', 'b', '--max-downtime', '300', '--prefix', prefix, '--json');
-    expect(r).to.include({ domain: name, sourceUri: status.hosts[0].uri, destinationUri: status.hosts[1].uri, postCopy: false });
+  it("migrate --from a --to b --json prints the MigrationResult with libvirt's downtime and the heartbeat gap", async () => {
+    const r = await virtmigOk(
+      'migrate',
+      name,
+      '--from',
+      'a',
+      '--to',
+      'b',
+      '--max-downtime',
+      '300',
+      '--prefix',
+      prefix,
+      '--json',
+    );
+    expect(r).to.include({
+      domain: name,
+      sourceUri: status.hosts[0].uri,
+      destinationUri: status.hosts[1].uri,
+      postCopy: false,
+    });
     expect(r.totalTimeMs).to.be.greaterThan(0);
     expect(r.downtimeMs).to.be.a('number');
     expect(r.heartbeat.continuous).to.equal(true);
@@ -52,7 +72,12 @@ describe('virtmig lab / guest / migrate (real lab)', function () {
   });
 
   it('migrate with bad input exits 2 with a one-line reason and leaves the guest running where it was', async () => {
-    for (const args of [['--bandwidth', 'fast'], ['--compression', 'lz4'], ['--parallel', '0'], ['--migrate-uri', 'http://x']]) {
+    for (const args of [
+      ['--bandwidth', 'fast'],
+      ['--compression', 'lz4'],
+      ['--parallel', '0'],
+      ['--migrate-uri', 'http://x'],
+    ]) {
       const r = await virtmig('migrate', name, '--from', 'a', '--to', 'b', '--prefix', prefix, ...args);
       expect(r.code, args.join(' ')).to.equal(2);
       expect(r.stderr.trim().split('\n')).to.have.length(1);
@@ -62,7 +87,9 @@ describe('virtmig lab / guest / migrate (real lab)', function () {
   });
 
   it('migrate of a missing guest exits 3, and an unknown lab host exits 3', async () => {
-    expect((await virtmig('migrate', 'no-such-guest', '--from', 'a', '--to', 'b', '--prefix', prefix)).code).to.equal(3);
+    expect((await virtmig('migrate', 'no-such-guest', '--from', 'a', '--to', 'b', '--prefix', prefix)).code).to.equal(
+      3,
+    );
     expect((await virtmig('migrate', name, '--from', 'a', '--to', 'c', '--prefix', prefix)).code).to.equal(3);
   });
 

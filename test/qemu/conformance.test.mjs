@@ -16,7 +16,14 @@ async function open(host) {
 runConformance({
   name: 'qemu (lab, TCG)',
   connect: () => open('a'),
-  domainConfig: (name) => ({ name, memoryMiB: 128, vcpus: 1, kernel: image.kernel, initrd: image.initrd, cmdline: 'console=ttyS0 quiet' }),
+  domainConfig: (name) => ({
+    name,
+    memoryMiB: 128,
+    vcpus: 1,
+    kernel: image.kernel,
+    initrd: image.initrd,
+    cmdline: 'console=ttyS0 quiet',
+  }),
   migrationPeer: async () => ({ source: await open('a'), destination: await open('b') }),
   timeoutMs: 120_000,
 });

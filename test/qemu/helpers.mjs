@@ -82,13 +82,26 @@ export async function labProcesses(labPrefix, stateDir) {
 
 /** Everything a lab could leave behind; every list is empty after a clean `lab down`. */
 export async function labLeftovers(labPrefix, stateDir) {
-  const cgroups = (await run('find', ['/sys/fs/cgroup', '-maxdepth', '3', '-type', 'd', '-name', `virtmig-${labPrefix}-*`])).stdout.split('\n').filter(Boolean);
-  const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => l.includes(stateDir) || l.includes(`/run/netns/${labPrefix}-`));
+  const cgroups = (
+    await run('find', ['/sys/fs/cgroup', '-maxdepth', '3', '-type', 'd', '-name', `virtmig-${labPrefix}-*`])
+  ).stdout
+    .split('\n')
+    .filter(Boolean);
+  const mounts = (await readFile('/proc/self/mountinfo', 'utf8'))
+    .split('\n')
+    .filter((l) => l.includes(stateDir) || l.includes(`/run/netns/${labPrefix}-`));
   const netns = (await run('ip', ['netns', 'list'])).stdout.split('\n').filter((l) => l.startsWith(`${labPrefix}-`));
   const links = (await run('ip', ['-o', 'link', 'show'])).stdout.split('\n').filter((l) => l.includes(`${labPrefix}-`));
   let stateDirExists = true;
   await readdir(stateDir).catch(() => {
     stateDirExists = false;
   });
-  return { processes: await labProcesses(labPrefix, stateDir), cgroups, mounts, netns, links, stateDir: stateDirExists ? [stateDir] : [] };
+  return {
+    processes: await labProcesses(labPrefix, stateDir),
+    cgroups,
+    mounts,
+    netns,
+    links,
+    stateDir: stateDirExists ? [stateDir] : [],
+  };
 }

@@ -1,8 +1,9 @@
 // Real live migrations between the two lab hosts with the QEMU driver: pre-copy and post-copy of
 // a running guest (heartbeat continuity, downtime from the heartbeat next to libvirt's), a dead
 // and an unreachable destination, and an abort mid-migration.
-import { expect } from 'chai';
+
 import { QemuHypervisor } from '@virtmig/driver-qemu';
+import { expect } from 'chai';
 import { ensureLab, openHosts, rejectsWith, startGuest, stopGuest, virtmigOk } from './helpers.mjs';
 
 const DIRTIER = '--wss-mb 64 --rate-mbps 32 --seconds 100000';
@@ -45,7 +46,7 @@ describe('QEMU driver: live migration in the lab', function () {
     return name;
   }
 
-  it('pre-copy moves a running guest A→B: heartbeat sequence continues on B, heartbeat gap reported next to libvirt\'s downtime', async () => {
+  it("pre-copy moves a running guest A→B: heartbeat sequence continues on B, heartbeat gap reported next to libvirt's downtime", async () => {
     const name = await guest('a');
     const before = await a.lookupDomain(name);
     const r = await a.migrate(name, b, { heartbeat: true, migrateUri: `tcp://${status.hosts[1].address}` });
@@ -62,9 +63,14 @@ describe('QEMU driver: live migration in the lab', function () {
     const onB = await b.lookupDomain(name);
     expect(onB.state).to.equal('running');
     expect(onB.uuid).to.equal(before.uuid);
-    const left = await a.lookupDomain(name).then((i) => i.state, (e) => e.code);
+    const left = await a.lookupDomain(name).then(
+      (i) => i.state,
+      (e) => e.code,
+    );
     expect(left).to.be.oneOf(['shutoff', 'E_NOT_FOUND']);
-    console.log(`      pre-copy: total ${r.totalTimeMs} ms, libvirt downtime ${r.downtimeMs} ms, heartbeat gap ${r.heartbeat.hostGapMs} ms`);
+    console.log(
+      `      pre-copy: total ${r.totalTimeMs} ms, libvirt downtime ${r.downtimeMs} ms, heartbeat gap ${r.heartbeat.hostGapMs} ms`,
+    );
   });
 
   it('post-copy moves a memory-dirtying guest B→A after RAM transfer began: heartbeat continues, downtime reported', async () => {
@@ -83,13 +89,18 @@ describe('QEMU driver: live migration in the lab', function () {
     expect(r.heartbeat.seqAfter).to.be.greaterThan(r.heartbeat.seqBefore);
     expect(r.stages.postcopy).to.not.equal(undefined);
     expect((await a.lookupDomain(name)).state).to.equal('running');
-    console.log(`      post-copy: total ${r.totalTimeMs} ms, downtime ${r.downtimeMs} ms (${r.downtimeSource}), heartbeat gap ${r.heartbeat.hostGapMs} ms`);
+    console.log(
+      `      post-copy: total ${r.totalTimeMs} ms, downtime ${r.downtimeMs} ms (${r.downtimeSource}), heartbeat gap ${r.heartbeat.hostGapMs} ms`,
+    );
   });
 
   it('migration to an unreachable destination address fails with E_MIGRATION_FAILED; the guest keeps running on the source', async () => {
     const name = await guest('a');
     const before = await a.lookupDomain(name);
-    const err = await rejectsWith(() => a.migrate(name, b, { migrateUri: 'tcp://10.77.0.99:49190', timeoutMs: 60_000 }), 'E_MIGRATION_FAILED');
+    const err = await rejectsWith(
+      () => a.migrate(name, b, { migrateUri: 'tcp://10.77.0.99:49190', timeoutMs: 60_000 }),
+      'E_MIGRATION_FAILED',
+    );
     expect(err.details.sourceState).to.equal('running');
     const after = await a.lookupDomain(name);
     expect(after.state).to.equal('running');

@@ -25,7 +25,8 @@ export type QemuDomainConfig = DomainConfig & { readonly qemu?: QemuGuestOptions
 
 const TARGET = /^(vd|sd|hd)[a-z]{1,2}$/;
 const MACHINE = /^[A-Za-z0-9_.-]{1,64}$/;
-const IQN = /^(iqn\.\d{4}-\d{2}\.[A-Za-z0-9][A-Za-z0-9.-]*(:[A-Za-z0-9.:_-]+)?|eui\.[0-9A-Fa-f]{16}|naa\.[0-9A-Fa-f]{16,32})$/;
+const IQN =
+  /^(iqn\.\d{4}-\d{2}\.[A-Za-z0-9][A-Za-z0-9.-]*(:[A-Za-z0-9.:_-]+)?|eui\.[0-9A-Fa-f]{16}|naa\.[0-9A-Fa-f]{16,32})$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CHAP_USER = /^[A-Za-z0-9._@:-]{1,255}$/;
 const HOST = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])$/;
@@ -47,7 +48,8 @@ function diskXml(disk: DiskConfig, index: number): string[] {
   const field = `config.disks[${index}]`;
   if (typeof disk !== 'object' || disk === null) throw new InvalidArgumentError(field, 'must be an object');
   const target = disk.target ?? `vd${String.fromCharCode(97 + index)}`;
-  if (!TARGET.test(target)) throw new InvalidArgumentError(`${field}.target`, `must look like vda, got ${JSON.stringify(target)}`);
+  if (!TARGET.test(target))
+    throw new InvalidArgumentError(`${field}.target`, `must look like vda, got ${JSON.stringify(target)}`);
   const format = disk.format ?? 'raw';
   if (format !== 'raw' && format !== 'qcow2') throw new InvalidArgumentError(`${field}.format`, 'must be raw or qcow2');
   const driver = `      <driver name='qemu' type='${format}' cache='none'/>`;
@@ -65,7 +67,8 @@ function diskXml(disk: DiskConfig, index: number): string[] {
   }
   if (disk.kind !== 'iscsi') throw new InvalidArgumentError(`${field}.kind`, 'must be "file" or "iscsi"');
   const { host, port } = parsePortal(disk.portal, `${field}.portal`);
-  if (typeof disk.iqn !== 'string' || !IQN.test(disk.iqn)) throw new InvalidArgumentError(`${field}.iqn`, `not an IQN: ${JSON.stringify(disk.iqn)}`);
+  if (typeof disk.iqn !== 'string' || !IQN.test(disk.iqn))
+    throw new InvalidArgumentError(`${field}.iqn`, `not an IQN: ${JSON.stringify(disk.iqn)}`);
   assertInt(disk.lun, `${field}.lun`, 0, 16383);
   if (disk.initiatorIqn !== undefined && (typeof disk.initiatorIqn !== 'string' || !IQN.test(disk.initiatorIqn))) {
     throw new InvalidArgumentError(`${field}.initiatorIqn`, `not an IQN: ${JSON.stringify(disk.initiatorIqn)}`);
@@ -85,7 +88,9 @@ function diskXml(disk: DiskConfig, index: number): string[] {
     driver,
     `      <source protocol='iscsi' name='${escapeXml(`${disk.iqn}/${disk.lun}`)}'>`,
     `        <host name='${escapeXml(host)}' port='${port}'/>`,
-    ...(disk.initiatorIqn !== undefined ? [`        <initiator><iqn name='${escapeXml(disk.initiatorIqn)}'/></initiator>`] : []),
+    ...(disk.initiatorIqn !== undefined
+      ? [`        <initiator><iqn name='${escapeXml(disk.initiatorIqn)}'/></initiator>`]
+      : []),
     ...(disk.chap !== undefined
       ? [
           `        <auth username='${escapeXml(disk.chap.username)}'>`,
@@ -112,17 +117,22 @@ export function qemuDomainXml(config: QemuDomainConfig, defaults: { domainType?:
   const q = config.qemu ?? {};
   if (typeof q !== 'object' || q === null) throw new InvalidArgumentError('config.qemu', 'must be an object');
   const type = q.domainType ?? defaults.domainType ?? 'kvm';
-  if (type !== 'kvm' && type !== 'qemu') throw new InvalidArgumentError('config.qemu.domainType', `must be kvm or qemu, got ${JSON.stringify(type)}`);
+  if (type !== 'kvm' && type !== 'qemu')
+    throw new InvalidArgumentError('config.qemu.domainType', `must be kvm or qemu, got ${JSON.stringify(type)}`);
   const machine = q.machine ?? 'pc';
-  if (typeof machine !== 'string' || !MACHINE.test(machine)) throw new InvalidArgumentError('config.qemu.machine', `bad machine type ${JSON.stringify(machine)}`);
+  if (typeof machine !== 'string' || !MACHINE.test(machine))
+    throw new InvalidArgumentError('config.qemu.machine', `bad machine type ${JSON.stringify(machine)}`);
   if (q.emulator !== undefined) assertPath(q.emulator, 'config.qemu.emulator');
-  if (config.initrd !== undefined && config.kernel === undefined) throw new InvalidArgumentError('config.initrd', 'needs config.kernel');
-  if (config.cmdline !== undefined && config.kernel === undefined) throw new InvalidArgumentError('config.cmdline', 'needs config.kernel');
+  if (config.initrd !== undefined && config.kernel === undefined)
+    throw new InvalidArgumentError('config.initrd', 'needs config.kernel');
+  if (config.cmdline !== undefined && config.kernel === undefined)
+    throw new InvalidArgumentError('config.cmdline', 'needs config.kernel');
   const disks = config.disks ?? [];
   if (!Array.isArray(disks)) throw new InvalidArgumentError('config.disks', 'must be an array');
   const diskLines = disks.flatMap((d, i) => diskXml(d, i));
   const targets = disks.map((d, i) => d.target ?? `vd${String.fromCharCode(97 + i)}`);
-  if (new Set(targets).size !== targets.length) throw new InvalidArgumentError('config.disks', 'two disks share a target');
+  if (new Set(targets).size !== targets.length)
+    throw new InvalidArgumentError('config.disks', 'two disks share a target');
   const max = config.maxVcpus ?? config.vcpus;
   return [
     `<domain type='${type}'>`,
@@ -164,5 +174,8 @@ export function qemuDomainXml(config: QemuDomainConfig, defaults: { domainType?:
 export function serialLogOf(xml: string): string | undefined {
   const m = /<serial type=['"]file['"]>[\s\S]*?<source path=['"]([^'"]+)['"]/.exec(xml);
   if (!m?.[1]) return undefined;
-  return m[1].replace(/&(lt|gt|amp|apos|quot);/g, (_, e: string) => ({ lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' })[e] ?? '');
+  return m[1].replace(
+    /&(lt|gt|amp|apos|quot);/g,
+    (_, e: string) => ({ lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' })[e] ?? '',
+  );
 }

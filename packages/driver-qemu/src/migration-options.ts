@@ -14,24 +14,38 @@ export function assertQemuMigrationOptions(o: MigrationOptions): void {
   if (o.parallelConnections !== undefined) assertInt(o.parallelConnections, 'options.parallelConnections', 1, 255);
   if (o.timeoutMs !== undefined) assertInt(o.timeoutMs, 'options.timeoutMs', 1, 2 ** 31 - 1);
   if (o.postCopy !== undefined && typeof o.postCopy !== 'boolean') {
-    if (typeof o.postCopy !== 'object' || o.postCopy === null) throw new InvalidArgumentError('options.postCopy', 'must be a boolean or { afterMs }');
+    if (typeof o.postCopy !== 'object' || o.postCopy === null)
+      throw new InvalidArgumentError('options.postCopy', 'must be a boolean or { afterMs }');
     assertInt(o.postCopy.afterMs, 'options.postCopy.afterMs', 0, 2 ** 31 - 1);
   }
-  if (o.postCopy && o.live === false) throw new InvalidArgumentError('options.postCopy', 'post-copy needs a live migration');
+  if (o.postCopy && o.live === false)
+    throw new InvalidArgumentError('options.postCopy', 'post-copy needs a live migration');
   if (o.compression !== undefined) {
     if (!Array.isArray(o.compression) || o.compression.length === 0) {
-      throw new InvalidArgumentError('options.compression', `must be a non-empty list of ${QEMU_COMPRESSION_METHODS.join(', ')}`);
+      throw new InvalidArgumentError(
+        'options.compression',
+        `must be a non-empty list of ${QEMU_COMPRESSION_METHODS.join(', ')}`,
+      );
     }
     for (const m of o.compression) {
       if (!(QEMU_COMPRESSION_METHODS as readonly string[]).includes(m)) {
-        throw new InvalidArgumentError('options.compression', `unknown method ${JSON.stringify(m)}; QEMU takes ${QEMU_COMPRESSION_METHODS.join(', ')}`);
+        throw new InvalidArgumentError(
+          'options.compression',
+          `unknown method ${JSON.stringify(m)}; QEMU takes ${QEMU_COMPRESSION_METHODS.join(', ')}`,
+        );
       }
     }
-    if (new Set(o.compression).size !== o.compression.length) throw new InvalidArgumentError('options.compression', 'lists a method twice');
+    if (new Set(o.compression).size !== o.compression.length)
+      throw new InvalidArgumentError('options.compression', 'lists a method twice');
   }
   if (o.migrateUri !== undefined && (typeof o.migrateUri !== 'string' || !MIGRATE_URI.test(o.migrateUri))) {
-    throw new InvalidArgumentError('options.migrateUri', `must be tcp://HOST[:PORT], rdma://HOST[:PORT] or unix:///PATH, got ${JSON.stringify(o.migrateUri)}`);
+    throw new InvalidArgumentError(
+      'options.migrateUri',
+      `must be tcp://HOST[:PORT], rdma://HOST[:PORT] or unix:///PATH, got ${JSON.stringify(o.migrateUri)}`,
+    );
   }
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new InvalidArgumentError('options.signal', 'must be an AbortSignal');
-  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new InvalidArgumentError('options.onProgress', 'must be a function');
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal))
+    throw new InvalidArgumentError('options.signal', 'must be an AbortSignal');
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function')
+    throw new InvalidArgumentError('options.onProgress', 'must be a function');
 }

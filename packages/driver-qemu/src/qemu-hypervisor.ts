@@ -1,4 +1,5 @@
 import {
+  assertInt,
   type ConnectOptions,
   type DomainConfig,
   type DriverRegistry,
@@ -11,12 +12,11 @@ import {
   type ParsedUri,
   type PostCopyCapable,
   UnsupportedError,
-  assertInt,
 } from '@virtmig/core';
 import { type BindingOptions, Connection, type Domain, ENUMS, LibvirtHypervisor } from '@virtmig/libvirt';
 import { QEMU_CAPABILITIES } from './capabilities.js';
 import { type QemuDomainConfig, qemuDomainXml, serialLogOf } from './domain-xml.js';
-import { HeartbeatWatcher, type HeartbeatReport } from './heartbeat.js';
+import { type HeartbeatReport, HeartbeatWatcher } from './heartbeat.js';
 import { assertQemuMigrationOptions } from './migration-options.js';
 import { bandwidthOf, bandwidthParams, bandwidthToCap, capToBandwidth } from './scheduler.js';
 import { parseQemuUri } from './uri.js';
@@ -107,13 +107,18 @@ export class QemuHypervisor extends LibvirtHypervisor implements PostCopyCapable
   protected override async applyCpuCap(d: Domain, percent: number, live: boolean): Promise<void> {
     const vcpus = d.infoSync().vcpus;
     const bandwidth = capToBandwidth(percent, vcpus);
-    const flags = live ? AFFECT.VIR_DOMAIN_AFFECT_LIVE | (d.isPersistent() ? AFFECT.VIR_DOMAIN_AFFECT_CONFIG : 0) : AFFECT.VIR_DOMAIN_AFFECT_CONFIG;
+    const flags = live
+      ? AFFECT.VIR_DOMAIN_AFFECT_LIVE | (d.isPersistent() ? AFFECT.VIR_DOMAIN_AFFECT_CONFIG : 0)
+      : AFFECT.VIR_DOMAIN_AFFECT_CONFIG;
     await d.setSchedulerParameters(bandwidthParams(bandwidth), flags);
   }
 
   protected override async readCpuCap(d: Domain): Promise<number> {
     // AFFECT_CURRENT: the running cgroup for an active domain, <cputune> for an inactive one.
-    return bandwidthToCap(bandwidthOf(await d.schedulerParameters(AFFECT.VIR_DOMAIN_AFFECT_CURRENT)), d.infoSync().vcpus);
+    return bandwidthToCap(
+      bandwidthOf(await d.schedulerParameters(AFFECT.VIR_DOMAIN_AFFECT_CURRENT)),
+      d.infoSync().vcpus,
+    );
   }
 
   /**
@@ -121,7 +126,11 @@ export class QemuHypervisor extends LibvirtHypervisor implements PostCopyCapable
    * With `heartbeat`, the guest's serial heartbeat is followed during the migration and its
    * host-side gap and sequence continuity come back in `result.heartbeat`.
    */
-  override async migrate(name: string, destination: Hypervisor, options: QemuMigrationOptions = {}): Promise<QemuMigrationResult> {
+  override async migrate(
+    name: string,
+    destination: Hypervisor,
+    options: QemuMigrationOptions = {},
+  ): Promise<QemuMigrationResult> {
     const { heartbeat, ...rest } = options;
     assertQemuMigrationOptions(rest);
     if (heartbeat === undefined || heartbeat === false) return super.migrate(name, destination, rest);
@@ -150,5 +159,7 @@ export class QemuHypervisor extends LibvirtHypervisor implements PostCopyCapable
 
 /** Registers the `qemu` scheme (qemu://, qemu+unix://, qemu+ssh://, qemu+tls://, qemu+tcp://) in a registry (the default one when omitted). */
 export function registerQemuDriver(registry: DriverRegistry = defaultRegistry, options: QemuDriverOptions = {}): void {
-  registry.register('qemu', (uri: ParsedUri, connectOptions: ConnectOptions) => QemuHypervisor.open(uri.uri, { ...options, ...connectOptions }));
+  registry.register('qemu', (uri: ParsedUri, connectOptions: ConnectOptions) =>
+    QemuHypervisor.open(uri.uri, { ...options, ...connectOptions }),
+  );
 }

@@ -11,7 +11,8 @@ export const QEMU_TRANSPORTS = ['unix', 'ssh', 'tls', 'tcp'] as const;
  */
 export function parseQemuUri(uri: string): ParsedUri {
   const parsed = parseUri(uri);
-  if (parsed.driver !== 'qemu') throw new InvalidUriError(uri, `the QEMU driver takes qemu:// URIs, not ${parsed.scheme}://`);
+  if (parsed.driver !== 'qemu')
+    throw new InvalidUriError(uri, `the QEMU driver takes qemu:// URIs, not ${parsed.scheme}://`);
   const transport = parsed.transport;
   if (transport !== undefined && !(QEMU_TRANSPORTS as readonly string[]).includes(transport)) {
     throw new InvalidUriError(uri, `transport "${transport}" is not one of ${QEMU_TRANSPORTS.join(', ')}`);
@@ -19,7 +20,10 @@ export function parseQemuUri(uri: string): ParsedUri {
   const remote = transport === 'ssh' || transport === 'tls' || transport === 'tcp';
   if (remote && parsed.host === '') throw new InvalidUriError(uri, `qemu+${transport} needs a host`);
   if (!remote && parsed.host !== '') {
-    throw new InvalidUriError(uri, 'a local qemu URI has no host (qemu:///system); use qemu+ssh:// or qemu+tls:// for a remote host');
+    throw new InvalidUriError(
+      uri,
+      'a local qemu URI has no host (qemu:///system); use qemu+ssh:// or qemu+tls:// for a remote host',
+    );
   }
   if (transport === 'unix' && parsed.params.socket !== undefined && !parsed.params.socket.startsWith('/')) {
     throw new InvalidUriError(uri, 'socket must be an absolute path');

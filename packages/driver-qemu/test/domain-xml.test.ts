@@ -8,7 +8,15 @@ import { type QemuDomainConfig, qemuDomainXml, serialLogOf } from '../src/index.
 
 const run = promisify(execFile);
 
-const base: QemuDomainConfig = { name: 'g1', memoryMiB: 128, vcpus: 1, kernel: '/k/vmlinuz', initrd: '/k/initrd.img', cmdline: 'console=ttyS0 quiet', serialLog: '/tmp/g1.log' };
+const base: QemuDomainConfig = {
+  name: 'g1',
+  memoryMiB: 128,
+  vcpus: 1,
+  kernel: '/k/vmlinuz',
+  initrd: '/k/initrd.img',
+  cmdline: 'console=ttyS0 quiet',
+  serialLog: '/tmp/g1.log',
+};
 
 describe('qemuDomainXml', () => {
   let dir: string;
@@ -26,7 +34,7 @@ describe('qemuDomainXml', () => {
     await run('virt-xml-validate', [file, 'domain']);
   }
 
-  it('builds a direct-kernel-boot guest that libvirt\'s domain schema accepts', async () => {
+  it("builds a direct-kernel-boot guest that libvirt's domain schema accepts", async () => {
     const xml = qemuDomainXml(base);
     await validate(xml);
     expect(xml).to.contain("<domain type='kvm'>");
@@ -104,14 +112,31 @@ describe('qemuDomainXml', () => {
     ['config.disks[0].iqn', { disks: [{ kind: 'iscsi', portal: 'h', iqn: 'not-an-iqn', lun: 0 }] }],
     ['config.disks[0].portal', { disks: [{ kind: 'iscsi', portal: 'h:99999', iqn: 'iqn.2026-11.a:b', lun: 0 }] }],
     ['config.disks[0].lun', { disks: [{ kind: 'iscsi', portal: 'h', iqn: 'iqn.2026-11.a:b', lun: -1 }] }],
-    ['config.disks[0].chap.secretUuid', { disks: [{ kind: 'iscsi', portal: 'h', iqn: 'iqn.2026-11.a:b', lun: 0, chap: { username: 'u', secretUuid: 'pw' } }] }],
-    ['config.disks', { disks: [{ kind: 'file', path: '/a' }, { kind: 'file', path: '/b', target: 'vda' }] }],
+    [
+      'config.disks[0].chap.secretUuid',
+      {
+        disks: [
+          { kind: 'iscsi', portal: 'h', iqn: 'iqn.2026-11.a:b', lun: 0, chap: { username: 'u', secretUuid: 'pw' } },
+        ],
+      },
+    ],
+    [
+      'config.disks',
+      {
+        disks: [
+          { kind: 'file', path: '/a' },
+          { kind: 'file', path: '/b', target: 'vda' },
+        ],
+      },
+    ],
   ];
   for (const [field, patch] of bad) {
     it(`refuses a bad ${field} with E_INVALID_ARGUMENT naming it`, () => {
       expect(() => qemuDomainXml({ ...base, ...patch } as QemuDomainConfig))
         .to.throw()
-        .that.satisfies((e: { code: string; message: string }) => e.code === 'E_INVALID_ARGUMENT' && e.message.includes(field));
+        .that.satisfies(
+          (e: { code: string; message: string }) => e.code === 'E_INVALID_ARGUMENT' && e.message.includes(field),
+        );
     });
   }
 

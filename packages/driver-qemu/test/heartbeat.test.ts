@@ -26,7 +26,10 @@ describe('HeartbeatWatcher', () => {
     await appendFile(log, '00\n');
     await w.waitFor((x) => x.beats.length === 2, 2000);
     await w.stop();
-    expect(w.beats.map((b) => [b.seq, b.guestMs])).to.deep.equal([[2, 300], [3, 400]]);
+    expect(w.beats.map((b) => [b.seq, b.guestMs])).to.deep.equal([
+      [2, 300],
+      [3, 400],
+    ]);
     expect(w.lastSeq).to.equal(3);
   });
 
@@ -58,9 +61,11 @@ describe('HeartbeatWatcher', () => {
     const w = new HeartbeatWatcher(log, 2);
     await w.start();
     let err: unknown;
-    await w.waitFor((x) => x.beats.length > 0, 30).catch((e) => {
-      err = e;
-    });
+    await w
+      .waitFor((x) => x.beats.length > 0, 30)
+      .catch((e) => {
+        err = e;
+      });
     await w.stop();
     expect(err).to.be.instanceOf(Error);
   });

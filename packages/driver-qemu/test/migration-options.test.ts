@@ -3,7 +3,22 @@ import { assertQemuMigrationOptions, QEMU_CAPABILITIES } from '../src/index.js';
 
 describe('QEMU migration options', () => {
   it('offers every MigrationOptions field, post-copy and TLS included', () => {
-    for (const k of ['live', 'postCopy', 'maxDowntimeMs', 'bandwidthMiBps', 'autoConverge', 'compression', 'parallelConnections', 'tls', 'persistDestination', 'undefineSource', 'migrateUri', 'timeoutMs', 'signal', 'onProgress'] as const) {
+    for (const k of [
+      'live',
+      'postCopy',
+      'maxDowntimeMs',
+      'bandwidthMiBps',
+      'autoConverge',
+      'compression',
+      'parallelConnections',
+      'tls',
+      'persistDestination',
+      'undefineSource',
+      'migrateUri',
+      'timeoutMs',
+      'signal',
+      'onProgress',
+    ] as const) {
       expect(QEMU_CAPABILITIES.migrationOptions.has(k), k).to.equal(true);
     }
   });
@@ -42,7 +57,9 @@ describe('QEMU migration options', () => {
     it(`refuses a bad ${field} (${JSON.stringify(o)}) with E_INVALID_ARGUMENT`, () => {
       expect(() => assertQemuMigrationOptions(o as never))
         .to.throw()
-        .that.satisfies((e: { code: string; message: string }) => e.code === 'E_INVALID_ARGUMENT' && e.message.includes(field));
+        .that.satisfies(
+          (e: { code: string; message: string }) => e.code === 'E_INVALID_ARGUMENT' && e.message.includes(field),
+        );
     });
   }
 });

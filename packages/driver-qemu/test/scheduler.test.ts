@@ -16,13 +16,25 @@ describe('CPU cap ↔ vcpu_quota/vcpu_period', () => {
   });
 
   it('refuses caps too small for any period, and negative caps, with E_INVALID_ARGUMENT', () => {
-    for (const [p, v] of [[0.01, 4], [-1, 1], [Number.NaN, 1]] as const) {
-      expect(() => capToBandwidth(p, v)).to.throw().with.property('code', 'E_INVALID_ARGUMENT');
+    for (const [p, v] of [
+      [0.01, 4],
+      [-1, 1],
+      [Number.NaN, 1],
+    ] as const) {
+      expect(() => capToBandwidth(p, v))
+        .to.throw()
+        .with.property('code', 'E_INVALID_ARGUMENT');
     }
   });
 
   it('reads back the cap it wrote', () => {
-    for (const [p, v] of [[50, 1], [50, 2], [33, 3], [0.5, 1], [250, 4]] as const) {
+    for (const [p, v] of [
+      [50, 1],
+      [50, 2],
+      [33, 3],
+      [0.5, 1],
+      [250, 4],
+    ] as const) {
       expect(bandwidthToCap(capToBandwidth(p, v), v)).to.be.closeTo(p, 0.01);
     }
   });
@@ -33,7 +45,7 @@ describe('CPU cap ↔ vcpu_quota/vcpu_period', () => {
     expect(bandwidthToCap(bandwidthOf({ vcpu_period: 100000n, vcpu_quota: 30000n }), 2)).to.equal(60);
   });
 
-  it('writes vcpu_period as ullong and vcpu_quota as llong, as libvirt\'s QEMU driver requires', () => {
+  it("writes vcpu_period as ullong and vcpu_quota as llong, as libvirt's QEMU driver requires", () => {
     expect(bandwidthParams({ periodUs: 100_000, quotaUs: -1 })).to.deep.equal([
       { name: 'vcpu_period', type: 'ullong', value: 100_000 },
       { name: 'vcpu_quota', type: 'llong', value: -1 },

@@ -26,7 +26,9 @@ describe('parseQemuUri', () => {
     ['not a uri', 'garbage'],
   ]) {
     it(`refuses ${why} with E_INVALID_URI`, () => {
-      expect(() => parseQemuUri(uri as string)).to.throw().with.property('code', 'E_INVALID_URI');
+      expect(() => parseQemuUri(uri as string))
+        .to.throw()
+        .with.property('code', 'E_INVALID_URI');
     });
   }
 });

@@ -53,11 +53,13 @@ export async function buildGuestImage(): Promise<GuestImage> {
 export function guestCmdline(workload?: string, args?: string): string {
   const parts = ['console=ttyS0', 'quiet'];
   if (workload !== undefined) {
-    if (!/^[A-Za-z0-9_-]+$/.test(workload)) throw new InvalidArgumentError('--workload', `bad workload name ${JSON.stringify(workload)}`);
+    if (!/^[A-Za-z0-9_-]+$/.test(workload))
+      throw new InvalidArgumentError('--workload', `bad workload name ${JSON.stringify(workload)}`);
     parts.push(`virtmig.workload=${workload}`);
   }
   if (args !== undefined && args !== '') {
-    if (!/^[A-Za-z0-9_.,:=+\/ -]+$/.test(args)) throw new InvalidArgumentError('--args', 'may hold letters, digits, spaces and _.,:=+/- only');
+    if (!/^[A-Za-z0-9_.,:=+/ -]+$/.test(args))
+      throw new InvalidArgumentError('--args', 'may hold letters, digits, spaces and _.,:=+/- only');
     parts.push(`virtmig.args="${args}"`);
   }
   return parts.join(' ');
@@ -76,14 +78,25 @@ export async function startGuest(name: string, o: GuestStartOptions): Promise<Gu
   const host = labHost(status, o.on);
   const image = await buildGuestImage();
   if (o.workload !== undefined && !image.workloads.includes(o.workload)) {
-    throw new InvalidArgumentError('--workload', `"${o.workload}" is not in the guest image (it has ${image.workloads.join(', ')})`);
+    throw new InvalidArgumentError(
+      '--workload',
+      `"${o.workload}" is not in the guest image (it has ${image.workloads.join(', ')})`,
+    );
   }
   const dir = join(status.stateDir, 'guests');
   await mkdir(dir, { recursive: true });
   const serialLog = join(dir, `${name}.log`);
   const h = await QemuHypervisor.open(host.uri, { domainType: status.domainType, memoryBalloon: false });
   try {
-    await h.defineDomain({ name, memoryMiB: o.memoryMiB, vcpus: o.vcpus, kernel: image.kernel, initrd: image.initrd, cmdline, serialLog });
+    await h.defineDomain({
+      name,
+      memoryMiB: o.memoryMiB,
+      vcpus: o.vcpus,
+      kernel: image.kernel,
+      initrd: image.initrd,
+      cmdline,
+      serialLog,
+    });
     const watcher = new HeartbeatWatcher(serialLog);
     try {
       const t0 = Date.now();

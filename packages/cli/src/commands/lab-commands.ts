@@ -8,7 +8,9 @@ const PREFIX_HELP = 'lab prefix (default $VIRTMIG_LAB_PREFIX or vmlab)';
 
 /** Adds `lab up|down|status`, `guest start|stop` and `migrate` to the program. */
 export function addLabCommands(program: Command, makeOutput: (json: boolean) => Output): void {
-  const lab = program.command('lab').description('the local two-host lab (scripts/lab/lab): two libvirt daemons joined by a veth link');
+  const lab = program
+    .command('lab')
+    .description('the local two-host lab (scripts/lab/lab): two libvirt daemons joined by a veth link');
   for (const [name, description] of [
     ['up', 'start the lab (idempotent) and print its status'],
     ['status', 'print what runs'],
@@ -39,7 +41,9 @@ export function addLabCommands(program: Command, makeOutput: (json: boolean) => 
       for (const line of stderr.trim().split('\n').filter(Boolean)) out.log(line);
     });
 
-  const guest = program.command('guest').description('lab guests (scripts/guest/build-guest image: heartbeat on the serial console, optional workload)');
+  const guest = program
+    .command('guest')
+    .description('lab guests (scripts/guest/build-guest image: heartbeat on the serial console, optional workload)');
   guest
     .command('start')
     .description('define and start a guest on a lab host and wait for its first heartbeat')
@@ -52,20 +56,38 @@ export function addLabCommands(program: Command, makeOutput: (json: boolean) => 
     .option('--wait <ms>', 'wait this long for the first heartbeat (0 = do not wait)', '120000')
     .option('--prefix <name>', PREFIX_HELP)
     .option('--json', 'print JSON')
-    .action(async (name: string, opts: { on: string; memory: string; vcpus: string; workload?: string; args?: string; wait: string; prefix?: string; json?: boolean }) => {
-      const out = makeOutput(Boolean(opts.json));
-      const num = (v: string): number => (/^\d+$/.test(v) ? Number(v) : Number.NaN);
-      const started = await startGuest(name, {
-        prefix: labPrefix(opts.prefix),
-        on: opts.on,
-        memoryMiB: num(opts.memory),
-        vcpus: num(opts.vcpus),
-        ...(opts.workload !== undefined ? { workload: opts.workload } : {}),
-        ...(opts.args !== undefined ? { args: opts.args } : {}),
-        waitMs: Number.isFinite(num(opts.wait)) ? num(opts.wait) : 120_000,
-      });
-      out.data(started, () => `${started.name} running on ${started.host}${started.firstHeartbeatMs !== undefined ? `, first heartbeat after ${started.firstHeartbeatMs} ms` : ''}; serial log ${started.serialLog}`);
-    });
+    .action(
+      async (
+        name: string,
+        opts: {
+          on: string;
+          memory: string;
+          vcpus: string;
+          workload?: string;
+          args?: string;
+          wait: string;
+          prefix?: string;
+          json?: boolean;
+        },
+      ) => {
+        const out = makeOutput(Boolean(opts.json));
+        const num = (v: string): number => (/^\d+$/.test(v) ? Number(v) : Number.NaN);
+        const started = await startGuest(name, {
+          prefix: labPrefix(opts.prefix),
+          on: opts.on,
+          memoryMiB: num(opts.memory),
+          vcpus: num(opts.vcpus),
+          ...(opts.workload !== undefined ? { workload: opts.workload } : {}),
+          ...(opts.args !== undefined ? { args: opts.args } : {}),
+          waitMs: Number.isFinite(num(opts.wait)) ? num(opts.wait) : 120_000,
+        });
+        out.data(
+          started,
+          () =>
+            `${started.name} running on ${started.host}${started.firstHeartbeatMs !== undefined ? `, first heartbeat after ${started.firstHeartbeatMs} ms` : ''}; serial log ${started.serialLog}`,
+        );
+      },
+    );
   guest
     .command('stop')
     .description('destroy and undefine a lab guest on whichever lab host has it')
@@ -75,7 +97,9 @@ export function addLabCommands(program: Command, makeOutput: (json: boolean) => 
     .action(async (name: string, opts: { prefix?: string; json?: boolean }) => {
       const out = makeOutput(Boolean(opts.json));
       const hosts = await removeGuest(name, labPrefix(opts.prefix));
-      out.data({ name, removedFrom: hosts }, () => (hosts.length ? `${name} removed from ${hosts.join(', ')}` : `${name} was on no lab host`));
+      out.data({ name, removedFrom: hosts }, () =>
+        hosts.length ? `${name} removed from ${hosts.join(', ')}` : `${name} was on no lab host`,
+      );
     });
 
   program
@@ -94,9 +118,12 @@ export function addLabCommands(program: Command, makeOutput: (json: boolean) => 
     .option('--tls', 'encrypt the migration stream (both hosts need x509 certificates)')
     .option('--persist', 'define the domain persistently on the destination')
     .option('--undefine-source', 'undefine the domain on the source after success')
-    .option('--migrate-uri <uri>', 'migration data URI, e.g. tcp://10.77.0.2:49184 (lab hosts default to tcp://ADDRESS)')
+    .option(
+      '--migrate-uri <uri>',
+      'migration data URI, e.g. tcp://10.77.0.2:49184 (lab hosts default to tcp://ADDRESS)',
+    )
     .option('--timeout <ms>', 'abort the migration after this long')
-    .option('--no-heartbeat', 'do not follow the guest\'s serial heartbeat')
+    .option('--no-heartbeat', "do not follow the guest's serial heartbeat")
     .option('--prefix <name>', PREFIX_HELP)
     .option('--json', 'print JSON')
     .action(async (name: string, opts: MigrateCliOptions) => {
@@ -106,10 +133,14 @@ export function addLabCommands(program: Command, makeOutput: (json: boolean) => 
       const onSigint = (): void => controller.abort();
       process.once('SIGINT', onSigint);
       try {
-        const result = await migrateGuest(name, { ...opts, prefix: labPrefix(opts.prefix) }, {
-          signal: controller.signal,
-          ...(tty ? { onProgress: (p) => process.stderr.write(`\r${progressLine(p)}\u001b[K`) } : {}),
-        });
+        const result = await migrateGuest(
+          name,
+          { ...opts, prefix: labPrefix(opts.prefix) },
+          {
+            signal: controller.signal,
+            ...(tty ? { onProgress: (p) => process.stderr.write(`\r${progressLine(p)}\u001b[K`) } : {}),
+          },
+        );
         if (tty) process.stderr.write('\n');
         out.data(result, () => formatMigrationResult(result));
       } finally {

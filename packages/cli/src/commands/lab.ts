@@ -38,7 +38,11 @@ const PREFIX = /^[a-z][a-z0-9]{0,11}$/;
 /** The lab prefix to use: the option, else `$VIRTMIG_LAB_PREFIX`, else `vmlab`. Throws `E_INVALID_ARGUMENT` for a bad one. */
 export function labPrefix(option?: string): string {
   const p = option ?? process.env.VIRTMIG_LAB_PREFIX ?? 'vmlab';
-  if (!PREFIX.test(p)) throw new InvalidArgumentError('--prefix', `must be 1-12 lower-case letters/digits starting with a letter, got ${JSON.stringify(p)}`);
+  if (!PREFIX.test(p))
+    throw new InvalidArgumentError(
+      '--prefix',
+      `must be 1-12 lower-case letters/digits starting with a letter, got ${JSON.stringify(p)}`,
+    );
   return p;
 }
 
@@ -48,7 +52,10 @@ export async function repoScript(relative: string): Promise<string> {
   try {
     await access(path, constants.X_OK);
   } catch {
-    throw new UnsupportedError(`${relative} (not found at ${path}; the lab commands run from a source checkout)`, 'cli');
+    throw new UnsupportedError(
+      `${relative} (not found at ${path}; the lab commands run from a source checkout)`,
+      'cli',
+    );
   }
   return path;
 }
@@ -73,8 +80,16 @@ export async function labStatus(prefix: string): Promise<LabStatus> {
 /** A lab host by name (`a`/`b`, also `A`/`B`); throws `E_NOT_FOUND` when there is no such host, `E_STATE` when it is down. */
 export function labHost(status: LabStatus, name: string): LabHost {
   const host = status.hosts.find((h) => h.name === name.toLowerCase());
-  if (!host) throw new NotFoundError('lab host', name, `no lab host "${name}" (the lab has ${status.hosts.map((h) => h.name).join(', ')})`);
-  if (!host.running) throw new StateError(`lab host "${host.name}" of lab "${status.prefix}" is not running; run \`virtmig lab up\``, { host: host.name });
+  if (!host)
+    throw new NotFoundError(
+      'lab host',
+      name,
+      `no lab host "${name}" (the lab has ${status.hosts.map((h) => h.name).join(', ')})`,
+    );
+  if (!host.running)
+    throw new StateError(`lab host "${host.name}" of lab "${status.prefix}" is not running; run \`virtmig lab up\``, {
+      host: host.name,
+    });
   return host;
 }
 
@@ -87,7 +102,9 @@ export function isLabHostName(s: string): boolean {
 export function formatLabStatus(s: LabStatus): string {
   const lines = [`lab ${s.prefix}: ${s.state} (${s.accel}, domain type ${s.domainType}), state in ${s.stateDir}`];
   for (const h of s.hosts) {
-    lines.push(`  ${h.name}  ${h.running ? `running pid ${h.pid}` : 'stopped'}  ${h.uri}  migrate ${h.migrateUri}  domains ${h.domains.length}`);
+    lines.push(
+      `  ${h.name}  ${h.running ? `running pid ${h.pid}` : 'stopped'}  ${h.uri}  migrate ${h.migrateUri}  domains ${h.domains.length}`,
+    );
   }
   lines.push(`  link ${s.link.subnet} ${s.link.shape ? `shaped ${JSON.stringify(s.link.shape)}` : 'unshaped'}`);
   return lines.join('\n');

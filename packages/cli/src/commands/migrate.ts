@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { InvalidArgumentError, type MigrationOptions, type MigrationProgress } from '@virtmig/core';
 import { QemuHypervisor, type QemuMigrationResult, serialLogOf } from '@virtmig/driver-qemu';
 import { table } from '../output.js';
-import { isLabHostName, labHost, labStatus, type LabStatus } from './lab.js';
+import { isLabHostName, type LabStatus, labHost, labStatus } from './lab.js';
 
 /** Raw options of `virtmig migrate` as commander parses them. */
 export interface MigrateCliOptions {
@@ -27,7 +27,8 @@ export interface MigrateCliOptions {
 
 function integer(value: string | undefined, flag: string, min: number): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) < min) throw new InvalidArgumentError(flag, `must be an integer >= ${min}, got ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(value) || Number(value) < min)
+    throw new InvalidArgumentError(flag, `must be an integer >= ${min}, got ${JSON.stringify(value)}`);
   return Number(value);
 }
 
@@ -63,7 +64,8 @@ interface Endpoint {
 
 async function endpoint(spec: string, flag: string, prefix: string, cache: { status?: LabStatus }): Promise<Endpoint> {
   if (!isLabHostName(spec)) {
-    if (!spec.startsWith('qemu')) throw new InvalidArgumentError(flag, `must be a lab host (a, b) or a qemu URI, got ${JSON.stringify(spec)}`);
+    if (!spec.startsWith('qemu'))
+      throw new InvalidArgumentError(flag, `must be a lab host (a, b) or a qemu URI, got ${JSON.stringify(spec)}`);
     return { uri: spec };
   }
   cache.status ??= await labStatus(prefix);
@@ -126,15 +128,26 @@ export function formatMigrationResult(r: QemuMigrationResult): string {
     ['total time (virtmig)', ms(r.totalTimeMs)],
     ['total time (libvirt)', ms(r.reportedTotalTimeMs)],
     [`downtime (${r.downtimeSource ?? '-'})`, ms(r.downtimeMs)],
-    ['downtime (heartbeat gap)', r.heartbeat ? `${r.heartbeat.hostGapMs} ms (seq ${r.heartbeat.seqBefore}..${r.heartbeat.seqAfter}, ${r.heartbeat.continuous ? 'no restart' : 'NOT continuous'})` : '-'],
+    [
+      'downtime (heartbeat gap)',
+      r.heartbeat
+        ? `${r.heartbeat.hostGapMs} ms (seq ${r.heartbeat.seqBefore}..${r.heartbeat.seqAfter}, ${r.heartbeat.continuous ? 'no restart' : 'NOT continuous'})`
+        : '-',
+    ],
     ['setup time', ms(r.setupTimeMs)],
-    ['data transferred', r.dataTransferredBytes === undefined ? '-' : `${(r.dataTransferredBytes / 1048576).toFixed(1)} MiB`],
+    [
+      'data transferred',
+      r.dataTransferredBytes === undefined ? '-' : `${(r.dataTransferredBytes / 1048576).toFixed(1)} MiB`,
+    ],
     ['bandwidth', r.memoryBandwidthBps === undefined ? '-' : `${(r.memoryBandwidthBps / 1048576).toFixed(1)} MiB/s`],
     ['dirty rate', r.dirtyRateBps === undefined ? '-' : `${(r.dirtyRateBps / 1048576).toFixed(1)} MiB/s`],
     ['iterations', r.iterations === undefined ? '-' : String(r.iterations)],
     ['reservation', span(s.reservation)],
     ['initialisation', span(s.initialisation)],
-    ['pre-copy rounds', s.precopyRounds.length === 0 ? '-' : s.precopyRounds.map((x) => `${x.startMs}-${x.endMs}`).join(', ')],
+    [
+      'pre-copy rounds',
+      s.precopyRounds.length === 0 ? '-' : s.precopyRounds.map((x) => `${x.startMs}-${x.endMs}`).join(', '),
+    ],
     ['stop-and-copy', span(s.stopAndCopy)],
     ...(r.postCopy ? ([['post-copy', span(s.postcopy)]] as [string, string][]) : []),
     ['activation', span(s.activation)],
