@@ -2,6 +2,7 @@ import type { Hypervisor } from '@virtmig/core';
 import { Command, CommanderError } from 'commander';
 import { runDoctor } from './commands/doctor.js';
 import { collectInventory, printInventory } from './commands/inventory.js';
+import { addBenchCommands } from './commands/bench-commands.js';
 import { addLabCommands } from './commands/lab-commands.js';
 import { cliRegistry } from './drivers.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
@@ -73,6 +74,7 @@ export function buildProgram(makeOutput: (json: boolean) => Output = processOutp
     });
 
   addLabCommands(program, makeOutput);
+  addBenchCommands(program, makeOutput);
 
   return program;
 }
