@@ -86,12 +86,14 @@ export interface DowntimeEvidence {
 
 /**
  * Fills `downtimeMs` of a result whose hypervisor reported none (libxl never does): from the
- * heartbeat gap when logs were given and hold one, else from the events. A reported downtime is kept.
+ * heartbeat gap when logs were given and hold one (what the guest saw), else from the events. A
+ * hypervisor-reported downtime is kept.
  */
 export function withMeasuredDowntime(result: MigrationResult, evidence: DowntimeEvidence): MigrationResult {
-  if (result.downtimeMs !== undefined) return result;
+  if (result.downtimeMs !== undefined && result.downtimeSource === 'hypervisor') return result;
   const gap = evidence.heartbeat ? heartbeatDowntime(evidence.heartbeat.before, evidence.heartbeat.after) : undefined;
   if (gap) return { ...result, downtimeMs: gap.gapMs, downtimeSource: 'heartbeat' };
+  if (result.downtimeMs !== undefined) return result;
   const fromEvents = measureDowntimeFromEvents(evidence.events);
   if (fromEvents !== undefined) return { ...result, downtimeMs: fromEvents, downtimeSource: 'events' };
   return result;
