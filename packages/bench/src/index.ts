@@ -43,3 +43,5 @@ export {
   runTrial,
   type TrialContext,
 } from './trial.js';
+/** The CPU samplers the runner uses, for tools built on bench (the CLI's live recommendation). */
+export { DomainCpuSampler, domainUsageBetween } from '@virtmig/workloads';
