@@ -4,6 +4,7 @@ import { runDoctor } from './commands/doctor.js';
 import { collectInventory, printInventory } from './commands/inventory.js';
 import { addBenchCommands } from './commands/bench-commands.js';
 import { addLabCommands } from './commands/lab-commands.js';
+import { addStorageCommands } from './commands/storage.js';
 import { cliRegistry } from './drivers.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { type Output, processOutput, table } from './output.js';
@@ -74,6 +75,7 @@ export function buildProgram(makeOutput: (json: boolean) => Output = processOutp
     });
 
   addLabCommands(program, makeOutput);
+  addStorageCommands(program, makeOutput);
   addBenchCommands(program, makeOutput);
 
   return program;

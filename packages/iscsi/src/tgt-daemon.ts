@@ -40,7 +40,8 @@ async function freePort(host: string): Promise<number> {
   });
 }
 
-function freeControlPort(): number {
+/** A random tgtd management port (10000-32767) whose socket and lock file do not exist on this machine. */
+export function freeControlPort(): number {
   for (;;) {
     const n = 10000 + Math.floor(Math.random() * (TGTD_CONTROL_PORT_MAX - 10000));
     if (!existsSync(`${TGTD_SOCKET_DIR}/socket.${n}`) && !existsSync(`${TGTD_SOCKET_DIR}/socket.${n}.lock`)) return n;
