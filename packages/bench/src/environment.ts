@@ -1,10 +1,18 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { AbortedError, type ConnectOptions, type DriverRegistry, type Hypervisor } from '@virtmig/core';
+import {
+  AbortedError,
+  type ConnectOptions,
+  type DiskConfig,
+  type DriverRegistry,
+  type Hypervisor,
+  StateError,
+} from '@virtmig/core';
+import type { LabStorage } from '@virtmig/iscsi';
 import { HostCpuSampler, type ProcStat } from '@virtmig/workloads';
 import { buildGuestImage, type GuestProvider, LabGuestProvider, SimulatedGuestProvider } from './guest.js';
-import { labHostPairs } from './lab.js';
+import { labHostPairs, labStorage } from './lab.js';
 import type { ExperimentSpec, HostPairSpec } from './spec-types.js';
 
 /**
@@ -45,6 +53,29 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
   });
 }
 
+/**
+ * The lab's shared disk as host a's guests attach it, when the spec asks for iSCSI storage
+ * without naming a LUN: served (idempotently) with the spec's CHAP setting. It stays up after the
+ * run, like the lab; `virtmig storage down` or `virtmig lab down` stops it. A disk already served
+ * with the other CHAP setting is refused rather than silently used.
+ */
+export async function labDiskFor(
+  spec: ExperimentSpec,
+  storage: () => Promise<LabStorage> = labStorage,
+): Promise<DiskConfig | undefined> {
+  if (spec.storage.kind !== 'iscsi' || spec.storage.portal !== undefined) return undefined;
+  const chap = spec.storage.chap ?? false;
+  const s = await storage();
+  const status = await s.up({ chap });
+  if ((status.chap != null) !== chap) {
+    throw new StateError(
+      `the shared disk of lab ${status.prefix} already runs with CHAP ${chap ? 'off' : 'on'}; stop it (\`virtmig storage down\`) or set storage.chap to ${!chap}`,
+      { prefix: status.prefix },
+    );
+  }
+  return s.disk('a');
+}
+
 /** Options of {@link defaultEnvironment}. */
 export interface DefaultEnvironmentOptions {
   /** Where connections come from (the CLI passes its registry with every driver it ships). */
@@ -62,7 +93,8 @@ export function defaultEnvironment(options: DefaultEnvironmentOptions): RunnerEn
     connect: (uri, connectOptions) => options.registry.connect(uri, connectOptions ?? {}),
     hostPairs: async (spec) => (spec.hosts === 'lab' ? labHostPairs() : [...spec.hosts]),
     guests: async (spec) => {
-      if (spec.guest.image === 'none') return new SimulatedGuestProvider(spec.storage);
+      const disk = await labDiskFor(spec);
+      if (spec.guest.image === 'none') return new SimulatedGuestProvider(spec.storage, disk);
       const image =
         spec.guest.kernel && spec.guest.initrd
           ? { kernel: spec.guest.kernel, initrd: spec.guest.initrd }
@@ -72,6 +104,7 @@ export function defaultEnvironment(options: DefaultEnvironmentOptions): RunnerEn
         logDir: options.logDir ?? join(tmpdir(), 'virtmig-serial'),
         bootTimeoutMs: spec.guest.bootTimeoutMs,
         storage: spec.storage,
+        ...(disk ? { disk } : {}),
         keepLogs: options.keepLogs ?? false,
       });
     },

@@ -3,11 +3,11 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { type DiskConfig, type DomainConfig, ParseError, StateError } from '@virtmig/core';
+import { type DiskConfig, type DomainConfig, InvalidArgumentError, ParseError, StateError } from '@virtmig/core';
 import { CommandFailedError, createWorkload, guestInitCmdline } from '@virtmig/workloads';
 import type { TrialPlan } from './matrix.js';
 import { repoPath } from './paths.js';
-import { SerialWatcher } from './serial.js';
+import { type ConsoleLine, SerialWatcher } from './serial.js';
 import type { StorageSpec, WorkloadSpec } from './spec-types.js';
 
 /** A workload score averaged over the runs that finished in a window. */
@@ -29,6 +29,12 @@ export interface GuestHandle {
   score(): ScoreSummary | undefined;
   /** Largest host-side heartbeat gap between two `performance.now()` readings, when the guest sends heartbeats. */
   heartbeatGap(fromMs: number, toMs: number): number | undefined;
+  /**
+   * Resolves once the guest shows it still works on the destination of a migration that started
+   * at `fromMs` and returned at `toMs` (`performance.now()` readings); throws `E_STATE` or
+   * `E_TIMEOUT` when it does not. Guests with nothing to check leave it out.
+   */
+  checkAfterMigration?(fromMs: number, toMs: number, signal?: AbortSignal): Promise<void>;
   /** Stops watching and removes per-trial files. */
   close(): Promise<void>;
 }
@@ -38,10 +44,25 @@ export interface GuestProvider {
   prepare(plan: TrialPlan, workload: WorkloadSpec, domain: string): Promise<GuestHandle>;
 }
 
-function disksFor(storage: StorageSpec): DiskConfig[] {
-  return storage.kind === 'iscsi'
-    ? [{ kind: 'iscsi', portal: storage.portal, iqn: storage.iqn, lun: storage.lun }]
-    : [];
+/**
+ * The guest's disks: `disk` when the environment made one (the lab's shared disk), else the
+ * spec's own LUN. An iSCSI storage with neither cannot be attached.
+ */
+export function disksFor(storage: StorageSpec, disk?: DiskConfig): DiskConfig[] {
+  if (disk) return [disk];
+  if (storage.kind !== 'iscsi') return [];
+  if (storage.portal === undefined || storage.iqn === undefined || storage.lun === undefined) {
+    throw new InvalidArgumentError(
+      'storage.portal',
+      "is required unless the lab's shared disk is served (hosts: lab); got no portal and no disk",
+    );
+  }
+  return [{ kind: 'iscsi', portal: storage.portal, iqn: storage.iqn, lun: storage.lun }];
+}
+
+/** The device the guest sees its first disk as (the QEMU driver names disks vda, vdb, ... in order). */
+function guestDevice(disk: DiskConfig): string {
+  return disk.target ?? 'vda';
 }
 
 /**
@@ -49,10 +70,15 @@ function disksFor(storage: StorageSpec): DiskConfig[] {
  * ready at once, no heartbeats, no workload score.
  */
 export class SimulatedGuestProvider implements GuestProvider {
-  constructor(private readonly storage: StorageSpec = { kind: 'none' }) {}
+  private readonly disks: readonly DiskConfig[];
+
+  /** `disk` replaces the spec's LUN (the lab's shared disk, see {@link disksFor}). */
+  constructor(storage: StorageSpec = { kind: 'none' }, disk?: DiskConfig) {
+    this.disks = disksFor(storage, disk);
+  }
 
   async prepare(plan: TrialPlan, _workload: WorkloadSpec, domain: string): Promise<GuestHandle> {
-    const disks = disksFor(this.storage);
+    const disks = this.disks;
     return {
       config: { name: domain, memoryMiB: plan.ramMiB, vcpus: plan.vcpus, ...(disks.length ? { disks } : {}) },
       waitReady: async () => {},
@@ -93,17 +119,44 @@ export interface LabGuestOptions {
   readonly logDir: string;
   readonly bootTimeoutMs: number;
   readonly storage?: StorageSpec;
+  /** The disk the environment made for the storage (the lab's shared disk); replaces the spec's LUN. */
+  readonly disk?: DiskConfig;
   /** Keep serial logs after the trial (default false). */
   readonly keepLogs?: boolean;
+}
+
+/** A `DISK <seq> <md5>` line: the guest read its disk's first MiB (scripts/guest/init, virtmig.disk). */
+interface DiskRead {
+  readonly seq: number;
+  readonly md5: string;
+  readonly hostMs: number;
+}
+
+function diskReads(lines: readonly ConsoleLine[]): DiskRead[] {
+  return lines.flatMap((l) => {
+    const m = /^DISK (\d+) ([0-9a-f]{32})$/.exec(l.text);
+    return m ? [{ seq: Number(m[1]), md5: m[2] as string, hostMs: l.hostMs }] : [];
+  });
+}
+
+function guestError(lines: readonly ConsoleLine[], domain: string, fromMs = 0): StateError | undefined {
+  const err = lines.find((l) => l.hostMs >= fromMs && l.text.startsWith('VIRTMIG ERROR'));
+  return err ? new StateError(`guest ${domain} reported: ${err.text}`, { domain }) : undefined;
 }
 
 /**
  * Guests of the lab image (docs/lab.md): direct kernel boot with the workload on the kernel
  * command line; heartbeats and workload output come back on the serial console, which is
- * appended to a file both hosts write.
+ * appended to a file both hosts write. With a disk, the guest also reads its first MiB and
+ * writes a record to it every half second (`virtmig.disk=vda`), so a trial exercises the
+ * shared LUN before, during and after the migration.
  */
 export class LabGuestProvider implements GuestProvider {
-  constructor(private readonly options: LabGuestOptions) {}
+  private readonly disks: readonly DiskConfig[];
+
+  constructor(private readonly options: LabGuestOptions) {
+    this.disks = disksFor(options.storage ?? { kind: 'none' }, options.disk);
+  }
 
   async prepare(plan: TrialPlan, workload: WorkloadSpec, domain: string): Promise<GuestHandle> {
     const o = this.options;
@@ -111,14 +164,20 @@ export class LabGuestProvider implements GuestProvider {
     const serialLog = join(o.logDir, `${domain}.log`);
     // Created empty first: the watcher opens it before QEMU does, and a stale log of a crashed attempt is dropped.
     await writeFile(serialLog, '');
-    const disks = disksFor(o.storage ?? { kind: 'none' });
+    const disks = this.disks;
+    const device = disks[0] ? guestDevice(disks[0]) : undefined;
+    const params = [
+      'console=ttyS0 quiet',
+      guestInitCmdline(workload.name, { seconds: workload.seconds }, workload.options),
+      ...(device ? [`virtmig.disk=${device}`] : []),
+    ];
     const config: DomainConfig = {
       name: domain,
       memoryMiB: plan.ramMiB,
       vcpus: plan.vcpus,
       kernel: o.image.kernel,
       initrd: o.image.initrd,
-      cmdline: `console=ttyS0 quiet ${guestInitCmdline(workload.name, { seconds: workload.seconds }, workload.options)}`,
+      cmdline: params.join(' '),
       serialLog,
       ...(disks.length ? { disks } : {}),
     };
@@ -130,11 +189,15 @@ export class LabGuestProvider implements GuestProvider {
       config,
       waitReady: async (signal) => {
         await watcher.waitFor(
-          `boot of ${domain} (first heartbeat and workload start)`,
+          `boot of ${domain} (first heartbeat and workload start${device ? `, first read of ${device}` : ''})`,
           () => {
-            const err = watcher.lines.find((l) => l.text.startsWith('VIRTMIG ERROR'));
-            if (err) throw new StateError(`guest ${domain} reported: ${err.text}`, { domain });
-            return watcher.beats.length > 0 && watcher.lines.some((l) => l.text.startsWith('VIRTMIG WORKLOAD'));
+            const err = guestError(watcher.lines, domain);
+            if (err) throw err;
+            return (
+              watcher.beats.length > 0 &&
+              watcher.lines.some((l) => l.text.startsWith('VIRTMIG WORKLOAD')) &&
+              (device === undefined || diskReads(watcher.lines).length > 0)
+            );
           },
           o.bootTimeoutMs,
           signal,
@@ -162,6 +225,38 @@ export class LabGuestProvider implements GuestProvider {
         };
       },
       heartbeatGap: (fromMs, toMs) => watcher.largestGap(fromMs, toMs),
+      ...(device
+        ? {
+            // Nothing writes the first MiB, so reads on the destination must match the last one on
+            // the source. The second read printed after the migration returned started on the
+            // destination whatever the console's delay, so that one proves the new host's path.
+            checkAfterMigration: async (fromMs: number, toMs: number, signal?: AbortSignal) => {
+              const before = diskReads(watcher.lines)
+                .filter((d) => d.hostMs < fromMs)
+                .at(-1);
+              if (!before) throw new StateError(`guest ${domain} read no disk before the migration`, { domain });
+              const after = (): DiskRead[] => diskReads(watcher.lines).filter((d) => d.hostMs > toMs);
+              await watcher.waitFor(
+                `two reads of ${device} by ${domain} after the migration`,
+                () => {
+                  const err = guestError(watcher.lines, domain, fromMs);
+                  if (err) throw err;
+                  return after().length >= 2;
+                },
+                o.bootTimeoutMs,
+                signal,
+              );
+              for (const d of after().slice(0, 2)) {
+                if (d.md5 !== before.md5 || d.seq <= before.seq) {
+                  throw new StateError(
+                    `guest ${domain} read ${device} as md5 ${d.md5} (read ${d.seq}) after the migration, ${before.md5} (read ${before.seq}) before`,
+                    { domain },
+                  );
+                }
+              }
+            },
+          }
+        : {}),
       close: async () => {
         await watcher.stop();
         if (!o.keepLogs) await rm(serialLog, { force: true });

@@ -5,15 +5,19 @@
  * stores every trial in a SQLite results database as it ends, and resumes after a crash.
  */
 
+/** The CPU samplers the runner uses, for tools built on bench (the CLI's live recommendation). */
+export { DomainCpuSampler, domainUsageBetween } from '@virtmig/workloads';
 export { ResultsDb, type RunRow, type RunStatus, specHash, type TrialRow, type TrialStatus } from './db.js';
 export {
   abortableSleep,
   type DefaultEnvironmentOptions,
   defaultEnvironment,
+  labDiskFor,
   type RunnerEnvironment,
 } from './environment.js';
 export {
   buildGuestImage,
+  disksFor,
   type GuestHandle,
   type GuestImage,
   type GuestProvider,
@@ -22,7 +26,7 @@ export {
   type ScoreSummary,
   SimulatedGuestProvider,
 } from './guest.js';
-export { labHostPairs } from './lab.js';
+export { labHostPairs, labStorage } from './lab.js';
 export { expandMatrix, type TrialPlan, trialId } from './matrix.js';
 export { REPO_ROOT, repoPath } from './paths.js';
 export { PRESETS, preset, presetNames } from './presets.js';
@@ -43,5 +47,3 @@ export {
   runTrial,
   type TrialContext,
 } from './trial.js';
-/** The CPU samplers the runner uses, for tools built on bench (the CLI's live recommendation). */
-export { DomainCpuSampler, domainUsageBetween } from '@virtmig/workloads';

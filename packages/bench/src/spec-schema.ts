@@ -50,12 +50,16 @@ export const EXPERIMENT_SPEC_SCHEMA = {
       // biome-ignore lint/suspicious/noThenProperty: if/then/else is JSON Schema's conditional, not a thenable
       then: {
         additionalProperties: false,
-        required: ['kind', 'portal', 'iqn', 'lun'],
+        required: ['kind'],
+        // A LUN is named in full or not at all (then the lab serves its own; see spec.ts). Draft-07
+        // spells 2019-09's dependentRequired as `dependencies`, which ajv's default draft takes.
+        dependencies: { portal: ['iqn', 'lun'], iqn: ['portal', 'lun'], lun: ['portal', 'iqn'] },
         properties: {
           kind: { const: 'iscsi' },
           portal: { type: 'string', pattern: '^[^:\\s]+:\\d{1,5}$' },
           iqn: { type: 'string', pattern: '^iqn\\.\\d{4}-\\d{2}\\.[a-z0-9.-]+(:[A-Za-z0-9_.:-]+)?$' },
           lun: uint(0, 16383),
+          chap: { type: 'boolean' },
         },
       },
       else: { additionalProperties: false, properties: { kind: { const: 'none' } } },

@@ -12,10 +12,22 @@ export interface HostPairSpec {
   readonly connectOptions?: Readonly<Record<string, string | number | boolean>>;
 }
 
-/** Shared storage for the guests: none, or one iSCSI LUN both hosts reach. */
+/**
+ * Shared storage for the guests: none, or one iSCSI LUN both hosts reach. With `portal`, `iqn`
+ * and `lun` the LUN is an existing target's; without them (only with `hosts: lab`) the runner
+ * serves the lab's shared disk (`LabStorage` from @virtmig/iscsi) and leaves it up afterwards.
+ */
 export type StorageSpec =
   | { readonly kind: 'none' }
-  | { readonly kind: 'iscsi'; readonly portal: string; readonly iqn: string; readonly lun: number };
+  | {
+      readonly kind: 'iscsi';
+      /** Portal as `host:port`; given together with `iqn` and `lun`, or none of them (the lab's disk). */
+      readonly portal?: string;
+      readonly iqn?: string;
+      readonly lun?: number;
+      /** The lab's disk with one-way CHAP (a generated secret, a libvirt secret on both hosts). */
+      readonly chap?: boolean;
+    };
 
 /** One workload of the experiment and how long each run of it inside the guest lasts. */
 export interface WorkloadSpec {

@@ -34,6 +34,11 @@ function schemaError(errors: readonly ErrorObject[]): InvalidArgumentError {
   switch (e.keyword) {
     case 'required':
       return new InvalidArgumentError(fieldPath(e.instancePath, String(p.missingProperty)), 'is required');
+    case 'dependencies':
+      return new InvalidArgumentError(
+        fieldPath(e.instancePath, String(p.missingProperty)),
+        `is required with ${fieldPath(e.instancePath, String(p.property))}`,
+      );
     case 'additionalProperties':
       return new InvalidArgumentError(fieldPath(e.instancePath, String(p.additionalProperty)), 'is not a known field');
     case 'enum':
@@ -65,6 +70,27 @@ function normaliseWorkload(w: unknown, i: number): WorkloadSpec {
   return spec;
 }
 
+/**
+ * An iSCSI storage without a portal is the lab's own disk, which only exists with `hosts: lab`;
+ * CHAP is generated for that disk, so a spec's own LUN cannot ask for it.
+ */
+function checkStorage(spec: ExperimentSpec): void {
+  const s = spec.storage;
+  if (s.kind !== 'iscsi') return;
+  if (s.portal === undefined && spec.hosts !== 'lab') {
+    throw new InvalidArgumentError(
+      'storage.portal',
+      'is required unless hosts is "lab" (then the lab serves the shared disk)',
+    );
+  }
+  if (s.portal !== undefined && s.chap !== undefined) {
+    throw new InvalidArgumentError(
+      'storage.chap',
+      "only applies to the lab's shared disk (a storage without portal, iqn and lun)",
+    );
+  }
+}
+
 /** Checks what the schema cannot express; throws `E_INVALID_ARGUMENT` naming the field. */
 function crossCheck(spec: ExperimentSpec): void {
   if (spec.hosts !== 'lab') {
@@ -93,6 +119,7 @@ function crossCheck(spec: ExperimentSpec): void {
       `must be "qemu" with hosts: lab (the lab runs QEMU), got ${JSON.stringify(spec.driver)}`,
     );
   }
+  checkStorage(spec);
   const names = spec.workloads.map((w) => w.name);
   names.forEach((n, i) => {
     if (names.indexOf(n) !== i)

@@ -185,9 +185,12 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
         ...(caps.has('onProgress') ? { onProgress } : {}),
         ...(signal && caps.has('signal') ? { signal } : {}),
       });
+      const migrated = env.now();
       // Heartbeats that were due during the switch-over arrive a little after the call returns.
       await env.sleep(Math.min(500, spec.sampling.intervalMs), signal);
       heartbeatGapMs = guest.heartbeatGap(from, env.now());
+      // A migration that cost the guest its disk is a failed trial, not a measurement.
+      await guest.checkAfterMigration?.(from, migrated, signal);
       migration =
         result.downtimeMs === undefined && heartbeatGapMs !== undefined
           ? { ...result, downtimeMs: heartbeatGapMs, downtimeSource: 'heartbeat' }

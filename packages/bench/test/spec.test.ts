@@ -91,6 +91,47 @@ describe('experiment spec', () => {
     });
   });
 
+  it("takes iSCSI storage without a LUN (the lab's shared disk) with a CHAP flag only when the hosts are the lab", () => {
+    const lab = {
+      name: 'x',
+      hosts: 'lab',
+      workloads: ['linpack'],
+      matrix: { ramMiB: [128], vcpus: [1], capPercent: [50], trials: 1 },
+    };
+    expect(validateSpec({ ...lab, storage: { kind: 'iscsi', chap: true } }).storage).to.deep.equal({
+      kind: 'iscsi',
+      chap: true,
+    });
+    expect(validateSpec({ ...lab, storage: { kind: 'iscsi' } }).storage).to.deep.equal({ kind: 'iscsi' });
+    expect(fieldOf(() => validateSpec(fakeSpecInput({ storage: { kind: 'iscsi', chap: true } })))).to.deep.equal({
+      field: 'storage.portal',
+      message: 'storage.portal: is required unless hosts is "lab" (then the lab serves the shared disk)',
+    });
+    expect(fieldOf(() => validateSpec({ ...lab, storage: { kind: 'iscsi', chap: 'yes' } }))).to.deep.equal({
+      field: 'storage.chap',
+      message: 'storage.chap: must be boolean',
+    });
+  });
+
+  it('refuses a partly named LUN and CHAP on a LUN the spec names, naming the missing or extra field', () => {
+    const lun = { portal: '10.0.0.1:3260', iqn: 'iqn.2024-01.dev.virtmig:lun', lun: 1 };
+    expect(
+      fieldOf(() => validateSpec(fakeSpecInput({ storage: { kind: 'iscsi', portal: lun.portal } }))),
+    ).to.deep.equal({ field: 'storage.iqn', message: 'storage.iqn: is required with storage.portal' });
+    expect(
+      fieldOf(() => validateSpec(fakeSpecInput({ storage: { kind: 'iscsi', iqn: lun.iqn, lun: 1 } }))).field,
+    ).to.equal('storage.portal');
+    expect(
+      fieldOf(() => validateSpec(fakeSpecInput({ storage: { kind: 'iscsi', portal: lun.portal, iqn: lun.iqn } }))),
+    ).to.deep.equal({ field: 'storage.lun', message: 'storage.lun: is required with storage.portal' });
+    const chap = fieldOf(() => validateSpec(fakeSpecInput({ storage: { kind: 'iscsi', ...lun, chap: false } })));
+    expect(chap.field).to.equal('storage.chap');
+    expect(chap.message).to.contain("only applies to the lab's shared disk");
+    expect(fieldOf(() => validateSpec(fakeSpecInput({ storage: { kind: 'none', chap: true } }))).field).to.equal(
+      'storage.chap',
+    );
+  });
+
   it('checks host URIs against the driver, workload options, and the measure window against the interval', () => {
     const u = fieldOf(() =>
       validateSpec(fakeSpecInput({ hosts: [{ source: 'qemu:///system', destination: 'fake:///b' }] })),
