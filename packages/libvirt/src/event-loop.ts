@@ -152,7 +152,13 @@ export class EventLoop {
     const sub = this.subs.get(key);
     if (!sub) return;
     this.subs.delete(key);
-    for (const id of sub.callbackIds) this.binding.call('virConnectDomainEventDeregisterAny', source.pointer, id);
+    for (const id of sub.callbackIds) {
+      try {
+        this.binding.call('virConnectDomainEventDeregisterAny', source.pointer, id);
+      } catch {
+        // A connection whose daemon is gone cannot deregister; closing it drops the callbacks anyway.
+      }
+    }
   }
 
   private dispatch(conn: Pointer, dom: Pointer, make: (domain: string) => DomainEvent): void {

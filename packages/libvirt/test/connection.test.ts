@@ -89,3 +89,22 @@ for (const engine of ENGINES) {
     });
   });
 }
+
+describe('Connection.close on a dead connection', () => {
+  it('closes and releases the event loop even when deregistering callbacks fails', async () => {
+    const conn = await Connection.open('test:///default');
+    conn.events.subscribe(conn, () => undefined);
+    const b = conn.binding;
+    const real = b.call.bind(b);
+    b.call = (name: string, ...args: unknown[]) => {
+      if (name === 'virConnectDomainEventDeregisterAny') throw new Error('Cannot write data: Broken pipe');
+      return real(name, ...args);
+    };
+    try {
+      conn.close();
+    } finally {
+      b.call = real;
+    }
+    expect(conn.closed).to.equal(true);
+  });
+});
