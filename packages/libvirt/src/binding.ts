@@ -125,9 +125,11 @@ export class LibvirtBinding {
     const errBuf = this.engine.alloc(ERROR_LAYOUT.size);
     const ret = await fn.async(...args, errBuf);
     if (errBuf.readInt32LE(ERROR_CODE_OFFSET) !== 0) {
-      const error = this.decodeError(name, errBuf);
+      // A call that succeeded can still leave an error behind (virEventRunDefaultImpl reports a
+      // dead connection's EOF that way): as on the sync path, only a failed return is a failure.
+      const error = this.looksFailed(sig.ret.kind, ret) ? this.decodeError(name, errBuf) : null;
       this.resetError.sync(errBuf);
-      throw error;
+      if (error) throw error;
     }
     return this.convertReturn(sig.ret.kind, ret);
   }

@@ -208,7 +208,15 @@ export class EventLoop {
   private async run(): Promise<void> {
     const timer = this.binding.shimCall('virtmig_add_wakeup_timer', 'int', ['int'], WAKEUP_MS) as number;
     try {
-      while (this.refs > 0) await this.binding.callAsync('virEventRunDefaultImpl');
+      while (this.refs > 0) {
+        try {
+          await this.binding.callAsync('virEventRunDefaultImpl');
+        } catch {
+          // The loop must outlive any one failure, or keepalives stop and every connection dies;
+          // the pause keeps a persistent failure from spinning.
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
     } finally {
       if (timer >= 0) this.binding.call('virEventRemoveTimeout', timer);
       this.running = null;

@@ -108,3 +108,35 @@ describe('Connection.close on a dead connection', () => {
     expect(conn.closed).to.equal(true);
   });
 });
+
+describe('EventLoop resilience', () => {
+  it('keeps running after an iteration fails, so events and keepalives keep flowing', async () => {
+    const conn = await Connection.open('test:///default');
+    const b = conn.binding;
+    const real = b.callAsync.bind(b);
+    let failures = 0;
+    b.callAsync = async (name: string, ...args: unknown[]) => {
+      if (name === 'virEventRunDefaultImpl' && failures < 3) {
+        failures += 1;
+        throw new Error('End of file while reading data: Input/output error');
+      }
+      return real(name, ...args);
+    };
+    const seen: string[] = [];
+    try {
+      const off = conn.events.subscribe(conn, (e) => seen.push(`${e.domain}:${e.kind}`));
+      const d = await conn.defineXml(
+        "<domain type='test'><name>resilient</name><memory>65536</memory><os><type>hvm</type></os></domain>",
+      );
+      await d.undefine();
+      d.free();
+      for (let i = 0; i < 100 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      off();
+    } finally {
+      b.callAsync = real;
+      conn.close();
+    }
+    expect(failures).to.equal(3);
+    expect(seen).to.deep.equal(['resilient:defined', 'resilient:undefined']);
+  });
+});
