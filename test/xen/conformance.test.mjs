@@ -1,0 +1,18 @@
+// The shared Hypervisor contract, run by driver-xen over FFI against the two real Xen 4.17
+// dom0s of the xenlab (libvirt's libxl driver, reached with xen+tls and the lab's client
+// certificate).
+import { XenHypervisor } from '@virtmig/driver-xen';
+import { runConformance } from '@virtmig/testing';
+import { ensureXenlab, hostOf, openBoth, pvDomain } from '../../scripts/xenlab/harness.mjs';
+
+runConformance({
+  name: 'XenHypervisor on real Xen 4.17 dom0s (xenlab, xen+tls over FFI)',
+  connect: async () => XenHypervisor.open(hostOf(await ensureXenlab(), 'xen-a').uri),
+  domainConfig: (name) => pvDomain(name, { memoryMiB: 96 }),
+  migrationPeer: async () => {
+    const [source, destination] = await openBoth(await ensureXenlab());
+    return { source, destination };
+  },
+  // Under TCG a PV domU takes about 20 s to create; the lab's first boot several minutes.
+  timeoutMs: 900_000,
+});
