@@ -71,17 +71,23 @@ let storage;
 export function ensureSharedLun(status) {
   storage ??= (async () => {
     const target = new TargetcliTarget({ runner: runnerOf(status, 'storage') });
-    await target.createTarget(SHARED_IQN);
-    await target.addLun(SHARED_IQN, LUN, '/srv/iscsi/shared.img', 256 * 1024 * 1024);
-    for (const n of ['xen-a', 'xen-b']) await target.allowInitiator(SHARED_IQN, hostOf(status, n).initiatorIqn);
-    await target.setChap(SHARED_IQN, CHAP);
+    // An earlier process (a test file, the bench) may have set the running lab up already.
+    const made = (await target.listTargets()).some((t) => t.iqn === SHARED_IQN);
+    if (!made) {
+      await target.createTarget(SHARED_IQN);
+      await target.addLun(SHARED_IQN, LUN, '/srv/iscsi/shared.img', 256 * 1024 * 1024);
+      for (const n of ['xen-a', 'xen-b']) await target.allowInitiator(SHARED_IQN, hostOf(status, n).initiatorIqn);
+      await target.setChap(SHARED_IQN, CHAP);
+    }
     const portal = { host: status.storageAddress, port: 3260 };
     const initiators = {};
     for (const n of ['xen-a', 'xen-b']) {
       const runner = runnerOf(status, n);
       const ini = new IscsiadmInitiator({ runner, initiatorIqn: hostOf(status, n).initiatorIqn });
-      await ini.discover(portal);
-      await ini.login(portal, SHARED_IQN, CHAP);
+      if (!(await ini.sessions()).some((x) => x.iqn === SHARED_IQN)) {
+        await ini.discover(portal);
+        await ini.login(portal, SHARED_IQN, CHAP);
+      }
       await runner.run('udevadm', ['settle', '-t', '30']);
       initiators[n] = ini;
     }
