@@ -102,12 +102,13 @@ export const GUEST = { kernel: '/var/lib/xenlab/guest/vmlinuz', initrd: '/var/li
 export const STORAGE_ADDRESS = '10.0.1.3';
 
 /** A PV domU config: build-guest's kernel + initramfs (with the xenlab overlay), optional workload and LUN. */
-export function pvDomain(name, { workload, seconds = 5, memoryMiB = 128, disk = false } = {}) {
+export function pvDomain(name, { workload, seconds = 5, memoryMiB = 128, maxVcpus, disk = false } = {}) {
   const cmdline = ['console=hvc0', 'quiet', ...(workload ? [guestInitCmdline(workload, { seconds })] : [])].join(' ');
   return {
     name,
     memoryMiB,
     vcpus: 1,
+    ...(maxVcpus ? { maxVcpus } : {}),
     kernel: GUEST.kernel,
     initrd: GUEST.initrd,
     cmdline,

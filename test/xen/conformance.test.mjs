@@ -8,7 +8,7 @@ import { ensureXenlab, hostOf, openBoth, pvDomain } from '../../scripts/xenlab/h
 runConformance({
   name: 'XenHypervisor on real Xen 4.17 dom0s (xenlab, xen+tls over FFI)',
   connect: async () => XenHypervisor.open(hostOf(await ensureXenlab(), 'xen-a').uri),
-  domainConfig: (name) => pvDomain(name, { memoryMiB: 96 }),
+  domainConfig: (name) => pvDomain(name, { memoryMiB: 96, maxVcpus: 2 }),
   migrationPeer: async () => {
     const [source, destination] = await openBoth(await ensureXenlab());
     return { source, destination };

@@ -169,6 +169,8 @@ export class LabGuestProvider implements GuestProvider {
     const params = [
       'console=ttyS0 quiet',
       guestInitCmdline(workload.name, { seconds: workload.seconds }, workload.options),
+      // One workload copy per vCPU: the workloads are single-threaded.
+      `virtmig.instances=${plan.vcpus}`,
       ...(device ? [`virtmig.disk=${device}`] : []),
     ];
     const config: DomainConfig = {

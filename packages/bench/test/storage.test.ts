@@ -120,7 +120,7 @@ describe('shared storage in trials', () => {
     const g = await provider.prepare(plan, workload, 'vm-d');
     expect(g.config.disks).to.deep.equal([LAB_DISK]);
     expect(g.config.cmdline).to.equal(
-      'console=ttyS0 quiet virtmig.workload=dhrystone virtmig.args="--seconds 2" virtmig.disk=vda',
+      'console=ttyS0 quiet virtmig.workload=dhrystone virtmig.args="--seconds 2" virtmig.instances=1 virtmig.disk=vda',
     );
     const log = join(dir, 'vm-d.log');
     let ready = false;

@@ -13,7 +13,7 @@ import {
   StateError,
   UnsupportedError,
 } from '@virtmig/core';
-import { type BindingOptions, Connection, type Domain, LibvirtHypervisor } from '@virtmig/libvirt';
+import { type BindingOptions, Connection, type Domain, ENUMS, LibvirtHypervisor } from '@virtmig/libvirt';
 import { XEN_CAPABILITIES } from './capabilities.js';
 import { libxlUnsupported, type XenDomainConfig, xenDomainXml } from './domain-xml.js';
 import { measureDowntimeFromEvents, withMeasuredDowntime } from './downtime.js';
@@ -49,6 +49,8 @@ const EVENT_GRACE_MS = 1000;
  */
 export class XenHypervisor extends LibvirtHypervisor {
   readonly capabilities = XEN_CAPABILITIES;
+  // libxlDomainUndefineFlags accepts VIR_DOMAIN_UNDEFINE_MANAGED_SAVE only ("unsupported flags (0x2)").
+  protected override readonly undefineFlags = ENUMS.virDomainUndefineFlagsValues.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE;
 
   /** Wraps an open libvirt connection (normally made by {@link XenHypervisor.open}). */
   constructor(connection: Connection) {

@@ -20,7 +20,7 @@ import {
   StateError,
   UnsupportedError,
 } from '@virtmig/core';
-import type { Connection } from './connection.js';
+import type { Connection, DomainStatsRecord } from './connection.js';
 import { DOMAIN_STATES, type Domain } from './domain-handle.js';
 import { ENUMS } from './generated/enums.js';
 import { migrateWithLibvirt } from './migrate.js';
@@ -43,6 +43,12 @@ export function domainState(n: number): DomainState {
  */
 export abstract class LibvirtHypervisor implements Hypervisor, EventCapable {
   abstract readonly capabilities: HypervisorCapabilities;
+
+  /**
+   * virDomainUndefineFlags flags: managed-save images and snapshot metadata go with the domain.
+   * Drivers whose libvirt backend refuses some of them (libxl takes only MANAGED_SAVE) override it.
+   */
+  protected readonly undefineFlags: number = UNDEFINE_FLAGS;
 
   constructor(
     readonly connection: Connection,
@@ -150,7 +156,7 @@ export abstract class LibvirtHypervisor implements Hypervisor, EventCapable {
           await this.applyCpuCap(d, config.cpuCapPercent, false);
         } catch (e) {
           // Define is all-or-nothing: a cap the driver refuses must not leave a half-configured domain.
-          await d.undefine(UNDEFINE_FLAGS);
+          await d.undefine(this.undefineFlags);
           throw e;
         }
       }
@@ -165,7 +171,7 @@ export abstract class LibvirtHypervisor implements Hypervisor, EventCapable {
   }
 
   async undefineDomain(name: string): Promise<void> {
-    await this.withDomain(name, (d) => d.undefine(UNDEFINE_FLAGS));
+    await this.withDomain(name, (d) => d.undefine(this.undefineFlags));
   }
 
   // libvirt drivers disagree on how they refuse a lifecycle call in the wrong state (QEMU:
@@ -263,9 +269,38 @@ export abstract class LibvirtHypervisor implements Hypervisor, EventCapable {
     throw new UnsupportedError('CPU caps', this.driver);
   }
 
+  /**
+   * virConnectGetAllDomainStats, or, where the driver lacks it (libvirt's libxl driver), the same
+   * fields gathered per domain from virDomainGetInfo.
+   */
+  private async statsRecords(c: Connection): Promise<DomainStatsRecord[]> {
+    try {
+      return await c.allDomainStats();
+    } catch (e) {
+      if (!isVirtmigError(e, 'E_UNSUPPORTED')) throw e;
+    }
+    const domains = await c.listAllDomains();
+    try {
+      return domains.map((d) => {
+        const i = d.infoSync();
+        return {
+          name: d.name(),
+          stats: {
+            'state.state': i.state,
+            'cpu.time': i.cpuTimeNs,
+            'balloon.current': i.memoryKiB,
+            'vcpu.current': i.vcpus,
+          },
+        };
+      });
+    } finally {
+      for (const d of domains) d.free();
+    }
+  }
+
   async allDomainStats(): Promise<DomainStats[]> {
     const c = this.conn();
-    const records = await c.allDomainStats();
+    const records = await this.statsRecords(c);
     // Some drivers (libvirt's test driver) report no `cpu.time` group; CPU time then comes from
     // virDomainGetInfo of the running domains, so every driver gives samplers a CPU time.
     for (const r of records) {

@@ -140,3 +140,47 @@ describe('EventLoop resilience', () => {
     expect(seen).to.deep.equal(['resilient:defined', 'resilient:undefined']);
   });
 });
+
+describe('LibvirtHypervisor.allDomainStats without virConnectGetAllDomainStats', () => {
+  it('gathers state, CPU time, memory and vCPUs per domain when the driver lacks the call (libxl)', async () => {
+    const { LibvirtHypervisor, LibvirtError, ENUMS } = await import('../src/index.js');
+    class Plain extends LibvirtHypervisor {
+      readonly capabilities = {
+        migration: false,
+        migrationOptions: new Set<never>(),
+        cpuCap: false,
+        vcpuHotplug: false,
+        memoryBalloon: false,
+        events: true,
+      };
+      protected buildDomainXml(): string {
+        return '';
+      }
+    }
+    const conn = await Connection.open('test:///default');
+    const h = new Plain(conn, 'plain');
+    const b = conn.binding;
+    const real = b.callAsync.bind(b);
+    b.callAsync = async (name: string, ...args: unknown[]) => {
+      if (name === 'virConnectGetAllDomainStats') {
+        throw new LibvirtError({
+          fn: name,
+          libvirtCode: ENUMS.virErrorNumber.VIR_ERR_NO_SUPPORT,
+          libvirtDomain: ENUMS.virErrorDomain.VIR_FROM_LIBXL,
+          libvirtMessage: 'this function is not supported by the connection driver',
+        });
+      }
+      return real(name, ...args);
+    };
+    try {
+      const stats = await h.allDomainStats();
+      const t = stats.find((s) => s.name === 'test');
+      expect(t?.state).to.equal('running');
+      expect(t?.vcpus).to.equal(2);
+      expect(t?.cpuTimeNs).to.be.a('number').greaterThan(0);
+    } finally {
+      b.callAsync = real;
+      await h.close();
+    }
+  });
+});
