@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +29,8 @@ interface TrialState {
 }
 
 function snapshot(db: string): TrialState[] {
+  // A kill before the child created its database is a crash point too: nothing was stored.
+  if (!existsSync(db)) return [];
   const raw = openSqlite(db, { readonly: true });
   try {
     return raw
