@@ -55,7 +55,9 @@ try {
           migrateUri: `tcp://${hostOf(status, dstName).migrationAddress}`,
           heartbeatLog: async () => tty.heartbeatLog(),
         });
-        log(`${workload} run ${i + 1}: total ${r.totalTimeMs.toFixed(0)} ms, downtime ${r.downtimeMs} ms (${r.downtimeSource})`);
+        log(
+          `${workload} run ${i + 1}: total ${r.totalTimeMs.toFixed(0)} ms, downtime ${r.downtimeMs} ms (${r.downtimeSource})`,
+        );
         runs.push(r);
         // Let the guest settle on its new host before migrating back.
         await tty.waitFor(new RegExp(`^HB ${Math.max(...tty.heartbeatSeqs()) + 10} `), 120_000);
@@ -79,14 +81,23 @@ try {
 // guest's RAM at the link rate (lambda = 0), plus QEMU's 300 ms stop-and-copy threshold.
 const rateBps = (Number.parseFloat(RATE) * { k: 1e3, m: 1e6, g: 1e9 }[RATE.replace(/^[\d.]+/, '')[0]]) / 8;
 const model = predictPrecopy({ memoryBytes: MEMORY_MIB * 1024 * 1024, bandwidthBps: rateBps, dirtyRateBps: 0 });
-const modelText = model.kind === 'converges' ? `${(model.totalTimeMs / 1000).toFixed(2)} s / ${model.downtimeMs.toFixed(0)} ms` : model.reason;
+const modelText =
+  model.kind === 'converges'
+    ? `${(model.totalTimeMs / 1000).toFixed(2)} s / ${model.downtimeMs.toFixed(0)} ms`
+    : model.reason;
 
 const pad = (s, n) => String(s).padEnd(n);
-console.log(`Table 5 on the xenlab (Xen 4.17 under QEMU ${status.accel}, ${MEMORY_MIB} MiB PV domU, LIO LUN, link ${RATE}, median of ${RUNS})`);
-console.log(`${pad('workload', 11)}${pad('total (s)', 11)}${pad('downtime (ms)', 15)}${pad('study total (s)', 17)}${pad('study downtime (s)', 20)}pre-copy model (lambda=0)`);
+console.log(
+  `Table 5 on the xenlab (Xen 4.17 under QEMU ${status.accel}, ${MEMORY_MIB} MiB PV domU, LIO LUN, link ${RATE}, median of ${RUNS})`,
+);
+console.log(
+  `${pad('workload', 11)}${pad('total (s)', 11)}${pad('downtime (ms)', 15)}${pad('study total (s)', 17)}${pad('study downtime (s)', 20)}pre-copy model (lambda=0)`,
+);
 for (const w of WORKLOADS) {
   const r = rows[w];
-  console.log(`${pad(w, 11)}${pad(r.totalS.toFixed(2), 11)}${pad(r.downMs, 15)}${pad(STUDY.totalS, 17)}${pad(STUDY.downS, 20)}${modelText}`);
+  console.log(
+    `${pad(w, 11)}${pad(r.totalS.toFixed(2), 11)}${pad(r.downMs, 15)}${pad(STUDY.totalS, 17)}${pad(STUDY.downS, 20)}${modelText}`,
+  );
 }
 console.log(
   `xen-table5: ${WORKLOADS.map((w) => `${w}-total-s=${rows[w].totalS.toFixed(2)} ${w}-down-ms=${Math.round(rows[w].downMs)}`).join(' ')}`,

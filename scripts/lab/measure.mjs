@@ -77,7 +77,9 @@ try {
   if (values.json) {
     console.log(JSON.stringify(report));
   } else {
-    console.log(`${memoryMiB} MiB ${status.accel}: boot ${report.bootMs} ms to first heartbeat (guest uptime ${guestBootMs} ms)`);
+    console.log(
+      `${memoryMiB} MiB ${status.accel}: boot ${report.bootMs} ms to first heartbeat (guest uptime ${guestBootMs} ms)`,
+    );
     for (const r of results) {
       console.log(
         `${r.from}->${r.to}: wall ${r.wallMs} ms, total ${r.totalMs} ms, downtime ${r.downtimeMs} ms, ` +

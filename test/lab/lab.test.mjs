@@ -8,15 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import {
-  buildGuest,
-  domainXml,
-  HeartbeatWatcher,
-  lab,
-  labJson,
-  migrate,
-  virsh,
-} from '../../scripts/lab/harness.mjs';
+import { buildGuest, domainXml, HeartbeatWatcher, lab, labJson, migrate, virsh } from '../../scripts/lab/harness.mjs';
 
 const run = promisify(execFile);
 const prefix = 'vmlabtest';
@@ -134,7 +126,7 @@ describe('local two-host lab', function () {
       expect((await virsh(a.uri, ['list', '--name'])).trim()).to.equal('');
       // One boot only, and heartbeat numbers run on without a reset or a hole.
       expect(watcher.lines.filter((l) => l.startsWith('VIRTMIG BOOT'))).to.have.length(1);
-      watcher.beats.forEach((beat, i) => expect(beat.seq).to.equal(i));
+      expect(watcher.beats.map((beat) => beat.seq)).to.deep.equal(watcher.beats.map((_, i) => i));
       // The guest's RAM went through the veth: an idle 128 MiB guest sends
       // some 90 MiB (zero pages are not sent in full).
       expect(sent).to.be.greaterThan(32 << 20);

@@ -7,11 +7,19 @@ import { ensureXenlab, hostOf, openBoth, pvDomain } from '../../scripts/xenlab/h
 
 runConformance({
   name: 'XenHypervisor on real Xen 4.17 dom0s (xenlab, xen+tls over FFI)',
-  connect: async () => XenHypervisor.open(hostOf(await ensureXenlab(), 'xen-a').uri),
+  // The lab's PV domUs have no working balloon driver: a live memory target breaks libxl_domain_info.
+  connect: async () => XenHypervisor.open(hostOf(await ensureXenlab(), 'xen-a').uri, { memoryBalloon: false }),
   domainConfig: (name) => pvDomain(name, { memoryMiB: 96, maxVcpus: 2 }),
   migrationPeer: async () => {
-    const [source, destination] = await openBoth(await ensureXenlab());
-    return { source, destination };
+    const status = await ensureXenlab();
+    const [source, destination] = await openBoth(status);
+    // Each dom0's libvirtd is reached on a forwarded loopback port, so libxl's default migration
+    // address means nothing to the source: migrations name the migration link's address.
+    return {
+      source,
+      destination,
+      migrationOptions: { migrateUri: `tcp://${hostOf(status, 'xen-b').migrationAddress}` },
+    };
   },
   // Under TCG a PV domU takes about 20 s to create; the lab's first boot several minutes.
   timeoutMs: 900_000,

@@ -1,15 +1,9 @@
 // Xen's credit scheduler cap, set through libvirt's libxl driver on a running domU that runs
 // Dhrystone: read back as set, and the domU's CPU use follows it.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { expect } from 'chai';
-import {
-  ConsoleFollower,
-  ensureXenlab,
-  hostOf,
-  pvDomain,
-  removeEverywhere,
-} from '../../scripts/xenlab/harness.mjs';
 import { XenHypervisor } from '@virtmig/driver-xen';
+import { expect } from 'chai';
+import { ConsoleFollower, ensureXenlab, hostOf, pvDomain, removeEverywhere } from '../../scripts/xenlab/harness.mjs';
 
 async function cpuPercent(h, name, ms) {
   const t0 = (await h.lookupDomain(name)).cpuTimeNs;

@@ -84,7 +84,10 @@ describe('xenlab: PV domU on a shared LIO LUN, live-migrated between two Xen hos
         expect(r.postCopy).to.equal(false);
         expect(r.totalTimeMs).to.be.greaterThan(0);
         expect(r.downtimeSource).to.equal('heartbeat');
-        expect(r.downtimeMs).to.be.a('number').and.greaterThan(0).and.lessThan(r.totalTimeMs + 5000);
+        expect(r.downtimeMs)
+          .to.be.a('number')
+          .and.greaterThan(0)
+          .and.lessThan(r.totalTimeMs + 5000);
         expect((await b.lookupDomain(name)).state).to.equal('running');
         expect((await a.listDomains()).filter((d) => d.name === name && d.state !== 'shutoff')).to.deep.equal([]);
 

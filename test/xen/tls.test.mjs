@@ -1,6 +1,6 @@
 // libvirtd on the dom0s listens with TLS and requires a client certificate signed by the
 // lab's CA: the lab's pki path gets in, anything else is refused.
-import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XenHypervisor } from '@virtmig/driver-xen';
@@ -52,14 +52,30 @@ describe('xenlab: libvirt over TLS', function () {
     const { promisify } = await import('node:util');
     const run = promisify(execFile);
     await run('mkdir', ['-p', other]);
-    await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=intruder',
-      '-keyout', join(other, 'clientkey.pem'), '-out', join(other, 'clientcert.pem'),
-      '-addext', 'extendedKeyUsage=clientAuth']);
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=intruder',
+      '-keyout',
+      join(other, 'clientkey.pem'),
+      '-out',
+      join(other, 'clientcert.pem'),
+      '-addext',
+      'extendedKeyUsage=clientAuth',
+    ]);
     // The client trusts the lab's CA (so it accepts the server) but presents a foreign certificate.
     await writeFile(join(other, 'cacert.pem'), await readFile(join(status.pkiPath, 'cacert.pem')));
     let err;
     try {
-      const h = await XenHypervisor.open(`xen+tls://127.0.0.1:${hostOf(status, 'xen-a').tlsPort}/system?pkipath=${other}`);
+      const h = await XenHypervisor.open(
+        `xen+tls://127.0.0.1:${hostOf(status, 'xen-a').tlsPort}/system?pkipath=${other}`,
+      );
       await h.listDomains();
       await h.close();
     } catch (e) {

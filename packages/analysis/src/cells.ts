@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '@virtmig/core';
 import type { CpuSample, TrialRecord } from './records.js';
-import { type Summary, mean, summarize } from './stats.js';
+import { mean, type Summary, summarize } from './stats.js';
 
 /** One cell of the experiment matrix: everything that defines a trial except its index. */
 export interface MatrixCell {
@@ -66,6 +66,10 @@ export function summarizeBy<K>(
 }
 
 /** Summary of a CPU metric per matrix cell (one value per trial: its mean over samples). */
-export function summarizeCells(records: readonly TrialRecord[], metric: CpuMetric, level = 0.95): CellSummary<MatrixCell>[] {
+export function summarizeCells(
+  records: readonly TrialRecord[],
+  metric: CpuMetric,
+  level = 0.95,
+): CellSummary<MatrixCell>[] {
   return summarizeBy(records, cellOf, (r) => trialCpuMean(r, metric), level);
 }

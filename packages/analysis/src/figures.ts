@@ -97,7 +97,12 @@ export function cpuVsCapSpec(records: readonly TrialRecord[], options: CpuVsCapF
 export function migrationSpec(records: readonly TrialRecord[], level?: number): VegaLiteSpec {
   const migrated = records.filter((r) => r.migration !== undefined);
   const rows = [
-    ...summarizeBy(migrated, (r) => r.workload, (r) => (r.migration?.totalTimeMs ?? 0) / 1000, level).map((g) => ({
+    ...summarizeBy(
+      migrated,
+      (r) => r.workload,
+      (r) => (r.migration?.totalTimeMs ?? 0) / 1000,
+      level,
+    ).map((g) => ({
       metric: 'Total migration time',
       workload: g.key,
       s: g.summary,
@@ -159,7 +164,8 @@ export function timelineSpec(timeline: MigrationTimeline): VegaLiteSpec {
   const markers: { t: number; label: string }[] = [];
   s.forEach((p, i) => {
     const prev = s[i - 1];
-    if (prev !== undefined && p.iteration > prev.iteration) markers.push({ t: p.tMs / 1000, label: `it ${p.iteration}` });
+    if (prev !== undefined && p.iteration > prev.iteration)
+      markers.push({ t: p.tMs / 1000, label: `it ${p.iteration}` });
   });
   const x = { field: 't', type: 'quantitative', title: 'Time since migration start (s)' };
   const panel = (name: string, colorRange: string[]) => ({

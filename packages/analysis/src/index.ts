@@ -5,16 +5,17 @@
  * policies and a self-contained HTML report. Pure functions over {@link TrialRecord}s and
  * {@link MigrationTimeline}s; no I/O.
  */
-export * from './records.js';
-export * from './distributions.js';
-export * from './stats.js';
+
 export * from './cells.js';
-export * from './table.js';
-export * from './study-tables.js';
-export * from './precopy.js';
-export * from './model-compare.js';
-export * from './regression.js';
+export * from './distributions.js';
 export * from './figures.js';
+export * from './model-compare.js';
 export * from './policies/index.js';
+export * from './precopy.js';
+export * from './records.js';
+export * from './regression.js';
 export * from './report.js';
 export * from './sample-data.js';
+export * from './stats.js';
+export * from './study-tables.js';
+export * from './table.js';

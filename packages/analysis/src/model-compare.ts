@@ -2,7 +2,7 @@ import { InvalidArgumentError } from '@virtmig/core';
 import { summarizeBy } from './cells.js';
 import { type PrecopyParams, type PrecopyPrediction, predictPrecopy, relativeError } from './precopy.js';
 import type { TrialRecord } from './records.js';
-import { type Summary, mean } from './stats.js';
+import { mean, type Summary } from './stats.js';
 import type { Cell, Table } from './table.js';
 
 /** Model settings for {@link compareWithModel}; bandwidth and dirty rate default to the trials' measured means. */
@@ -29,7 +29,10 @@ export interface ModelComparison {
   readonly downtimeRelativeError: number | null;
 }
 
-function measuredMean(records: readonly TrialRecord[], pick: (r: TrialRecord) => number | undefined): number | undefined {
+function measuredMean(
+  records: readonly TrialRecord[],
+  pick: (r: TrialRecord) => number | undefined,
+): number | undefined {
   const xs = records.map(pick).filter((x): x is number => x !== undefined);
   return xs.length ? mean(xs) : undefined;
 }
@@ -42,13 +45,26 @@ function measuredMean(records: readonly TrialRecord[], pick: (r: TrialRecord) =>
 export function compareWithModel(records: readonly TrialRecord[], options: ComparisonOptions = {}): ModelComparison[] {
   const { level, bandwidthBps, dirtyRateBps, ...model } = options;
   const migrated = records.filter((r) => r.migration !== undefined);
-  const totals = summarizeBy(migrated, (r) => [r.workload, r.ramMiB] as const, (r) => r.migration?.totalTimeMs, level);
-  const downs = summarizeBy(migrated, (r) => [r.workload, r.ramMiB] as const, (r) => r.migration?.downtimeMs, level);
+  const totals = summarizeBy(
+    migrated,
+    (r) => [r.workload, r.ramMiB] as const,
+    (r) => r.migration?.totalTimeMs,
+    level,
+  );
+  const downs = summarizeBy(
+    migrated,
+    (r) => [r.workload, r.ramMiB] as const,
+    (r) => r.migration?.downtimeMs,
+    level,
+  );
   return totals.map(({ key: [workload, ramMiB], summary }) => {
     const own = migrated.filter((r) => r.workload === workload && r.ramMiB === ramMiB);
     const R = bandwidthBps ?? measuredMean(own, (r) => r.migration?.memoryBandwidthBps);
     if (R === undefined) {
-      throw new InvalidArgumentError('bandwidthBps', `no bandwidth measured for ${workload} with ${ramMiB} MiB; pass one`);
+      throw new InvalidArgumentError(
+        'bandwidthBps',
+        `no bandwidth measured for ${workload} with ${ramMiB} MiB; pass one`,
+      );
     }
     const D = dirtyRateBps ?? measuredMean(own, (r) => r.migration?.dirtyRateBps) ?? 0;
     const params: PrecopyParams = { ...model, memoryBytes: ramMiB * 1024 * 1024, bandwidthBps: R, dirtyRateBps: D };

@@ -54,7 +54,10 @@ const DEFAULT_MAX_ITERATIONS = 30;
 
 function check(v: unknown, field: string, positive: boolean): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (positive && v === 0)) {
-    throw new InvalidArgumentError(field, `must be a finite number ${positive ? '> 0' : '>= 0'}, got ${JSON.stringify(v)}`);
+    throw new InvalidArgumentError(
+      field,
+      `must be a finite number ${positive ? '> 0' : '>= 0'}, got ${JSON.stringify(v)}`,
+    );
   }
   return v;
 }

@@ -21,7 +21,10 @@ const RANK_TOLERANCE = 1e-9;
  * dependent ones. Returns null when y is constant (its correlation is undefined).
  * Throws `E_INVALID_ARGUMENT` when lengths differ.
  */
-export function multipleCorrelationSquared(y: readonly number[], predictors: readonly (readonly number[])[]): number | null {
+export function multipleCorrelationSquared(
+  y: readonly number[],
+  predictors: readonly (readonly number[])[],
+): number | null {
   for (const [j, x] of predictors.entries()) {
     if (x.length !== y.length) {
       throw new InvalidArgumentError(`predictors[${j}]`, `has ${x.length} values, y has ${y.length}`);

@@ -1,6 +1,12 @@
 import { cpuVsCapSpec, migrationSpec, renderSvg, timelineSpec } from './figures.js';
 import { type ComparisonOptions, compareWithModel, modelTable } from './model-compare.js';
-import { type ClusterSnapshot, type RecommendAllOptions, type Recommendation, hostLoad, recommendAll } from './policies/index.js';
+import {
+  type ClusterSnapshot,
+  hostLoad,
+  type RecommendAllOptions,
+  type Recommendation,
+  recommendAll,
+} from './policies/index.js';
 import type { MigrationTimeline, TrialRecord } from './records.js';
 import { cpuVsCapTables, hostCoresTable, migrationTable } from './study-tables.js';
 import { escapeHtml, toHtmlTable } from './table.js';
@@ -104,10 +110,20 @@ export async function renderReport(input: ReportInput): Promise<string> {
   ];
   const figures: string[] = [];
   if (records.length) {
-    figures.push(figure(await renderSvg(cpuVsCapSpec(records, { level })), 'Domain CPU usage against the CPU cap per workload and RAM size; whiskers: 95 % CI; dotted: usage = cap.'));
+    figures.push(
+      figure(
+        await renderSvg(cpuVsCapSpec(records, { level })),
+        'Domain CPU usage against the CPU cap per workload and RAM size; whiskers: 95 % CI; dotted: usage = cap.',
+      ),
+    );
   }
   if (migrated) {
-    figures.push(figure(await renderSvg(migrationSpec(records, level)), 'Total migration time and downtime per workload; whiskers: 95 % CI.'));
+    figures.push(
+      figure(
+        await renderSvg(migrationSpec(records, level)),
+        'Total migration time and downtime per workload; whiskers: 95 % CI.',
+      ),
+    );
   }
   for (const t of input.timelines ?? []) {
     figures.push(

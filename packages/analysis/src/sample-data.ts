@@ -24,7 +24,14 @@ function noise(next: () => number): number {
   return next() + next() + next() + next() - 2;
 }
 
-function migration(workload: string, trial: number, totalS: number, downS: number, dirty: number, next: () => number): MigrationResult {
+function migration(
+  workload: string,
+  trial: number,
+  totalS: number,
+  downS: number,
+  dirty: number,
+  next: () => number,
+): MigrationResult {
   const totalTimeMs = Math.round((totalS + 0.35 * noise(next)) * 1000);
   const downtimeMs = Math.round((downS + 0.9 * noise(next)) * 1000);
   const start = Date.UTC(2026, 10, 20, 10, 0, 0) + trial * 600_000;
@@ -54,14 +61,27 @@ function migration(workload: string, trial: number, totalS: number, downS: numbe
 export function sampleTrials(): TrialRecord[] {
   const next = seededRandom(20261126);
   const out: TrialRecord[] = [];
-  const trial = (w: (typeof WORKLOADS)[number], ramMiB: number, vcpus: number, capPercent: number, hostCores: number, t: number, migrate: boolean) => {
+  const trial = (
+    w: (typeof WORKLOADS)[number],
+    ramMiB: number,
+    vcpus: number,
+    capPercent: number,
+    hostCores: number,
+    t: number,
+    migrate: boolean,
+  ) => {
     const demand = vcpus * 100;
     const allowed = Math.min(capPercent === 0 ? demand : capPercent, demand, hostCores * 100);
     const samples: CpuSample[] = [];
     for (let i = 0; i < 20; i++) {
       const ofCpu = Math.max(0, allowed * w.efficiency + 1.2 * noise(next));
       const ofHost = ofCpu / hostCores;
-      samples.push({ tMs: i * 1000, domainPercentOfCpu: ofCpu, domainPercentOfHost: ofHost, hostPercent: Math.min(100, ofHost + 2.5 + 0.5 * noise(next)) });
+      samples.push({
+        tMs: i * 1000,
+        domainPercentOfCpu: ofCpu,
+        domainPercentOfHost: ofHost,
+        hostPercent: Math.min(100, ofHost + 2.5 + 0.5 * noise(next)),
+      });
     }
     out.push({
       experimentId: 'study-sample',
@@ -153,8 +173,16 @@ export function sampleCluster(records: readonly TrialRecord[] = sampleTrials()):
   });
   return {
     hosts: [
-      { name: 'host-a', cores: 2, vms: [vm('dhrystone', 60, false), vm('linpack', 50, true), vm('livermore', 35, true)] },
-      { name: 'host-b', cores: 2, vms: [{ name: 'vm-idle', ramMiB: 1024, cpuPercent: 20, cpuHistory: history(20, 3, false) }] },
+      {
+        name: 'host-a',
+        cores: 2,
+        vms: [vm('dhrystone', 60, false), vm('linpack', 50, true), vm('livermore', 35, true)],
+      },
+      {
+        name: 'host-b',
+        cores: 2,
+        vms: [{ name: 'vm-idle', ramMiB: 1024, cpuPercent: 20, cpuHistory: history(20, 3, false) }],
+      },
     ],
   };
 }

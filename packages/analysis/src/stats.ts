@@ -23,7 +23,10 @@ export interface Summary {
 
 function checkValues(xs: readonly number[], field: string, min: number): void {
   if (!Array.isArray(xs) || xs.length < min) {
-    throw new InvalidArgumentError(field, `needs at least ${min} value(s), got ${Array.isArray(xs) ? xs.length : typeof xs}`);
+    throw new InvalidArgumentError(
+      field,
+      `needs at least ${min} value(s), got ${Array.isArray(xs) ? xs.length : typeof xs}`,
+    );
   }
   xs.forEach((x, i) => {
     if (typeof x !== 'number' || !Number.isFinite(x)) {

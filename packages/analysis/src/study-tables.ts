@@ -108,7 +108,10 @@ export function hostCoresTable(all: readonly TrialRecord[], options: StudyTableO
   return {
     id: `table-${n}-host-cores`,
     title: `Table ${n}: host CPU usage (% of the host) per workload and number of host cores`,
-    columns: [{ header: 'Host cores', kind: 'text' }, ...workloads.map((w) => ({ header: w, kind: 'summary' as const }))],
+    columns: [
+      { header: 'Host cores', kind: 'text' },
+      ...workloads.map((w) => ({ header: w, kind: 'summary' as const })),
+    ],
     rows: cores.map((c) => [String(c), ...workloads.map((w) => lookup(groups, [c, w]))]),
     note: `Mean ± half-width of the ${pct(options.level)} Student-t confidence interval over trials.`,
   };
@@ -119,7 +122,12 @@ export function migrationTable(records: readonly TrialRecord[], options: StudyTa
   const n = options.firstNumber ?? 5;
   const migrated = records.filter((r) => r.migration !== undefined);
   const workloads = distinct(migrated.map((r) => r.workload));
-  const total = summarizeBy(migrated, (r) => r.workload, (r) => (r.migration?.totalTimeMs ?? 0) / 1000, options.level);
+  const total = summarizeBy(
+    migrated,
+    (r) => r.workload,
+    (r) => (r.migration?.totalTimeMs ?? 0) / 1000,
+    options.level,
+  );
   const down = summarizeBy(
     migrated,
     (r) => r.workload,

@@ -67,10 +67,16 @@ describe('Student t and normal quantiles', () => {
 
   it('refuses probabilities outside (0, 1) and non-positive df with E_INVALID_ARGUMENT', () => {
     for (const p of [0, 1, -0.1, 1.5, Number.NaN]) {
-      expect(() => tQuantile(p, 3)).to.throw().with.property('code', 'E_INVALID_ARGUMENT');
+      expect(() => tQuantile(p, 3))
+        .to.throw()
+        .with.property('code', 'E_INVALID_ARGUMENT');
     }
-    expect(() => tQuantile(0.9, 0)).to.throw().with.property('code', 'E_INVALID_ARGUMENT');
-    expect(() => tQuantile(0.9, Number.NaN)).to.throw().with.property('code', 'E_INVALID_ARGUMENT');
+    expect(() => tQuantile(0.9, 0))
+      .to.throw()
+      .with.property('code', 'E_INVALID_ARGUMENT');
+    expect(() => tQuantile(0.9, Number.NaN))
+      .to.throw()
+      .with.property('code', 'E_INVALID_ARGUMENT');
   });
 
   it('computes the incomplete beta function and log-gamma at known points', () => {

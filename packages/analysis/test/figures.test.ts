@@ -45,8 +45,14 @@ describe('figures (Vega-Lite rendered to SVG in Node)', () => {
   });
 
   it('refuses to plot nothing with E_INVALID_ARGUMENT', () => {
-    expect(() => cpuVsCapSpec([])).to.throw().with.property('code', 'E_INVALID_ARGUMENT');
-    expect(() => migrationSpec(records.filter((r) => !r.migration))).to.throw().with.property('code', 'E_INVALID_ARGUMENT');
-    expect(() => timelineSpec({ ...sampleTimeline(), samples: [] })).to.throw().with.property('code', 'E_INVALID_ARGUMENT');
+    expect(() => cpuVsCapSpec([]))
+      .to.throw()
+      .with.property('code', 'E_INVALID_ARGUMENT');
+    expect(() => migrationSpec(records.filter((r) => !r.migration)))
+      .to.throw()
+      .with.property('code', 'E_INVALID_ARGUMENT');
+    expect(() => timelineSpec({ ...sampleTimeline(), samples: [] }))
+      .to.throw()
+      .with.property('code', 'E_INVALID_ARGUMENT');
   });
 });

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import {
   type ClusterSnapshot,
-  type VmSnapshot,
   estimatesFromTrials,
   maximumCorrelationPolicy,
   minimumMigrationTimePolicy,
@@ -11,6 +10,7 @@ import {
   sampleTrials,
   seededRandom,
   studyPolicy,
+  type VmSnapshot,
   workloadBalancePolicy,
 } from '../src/index.js';
 
@@ -34,20 +34,42 @@ const costs = (total: number, down: number) => ({ expectedTotalTimeMs: total, ex
 describe('selection policies', () => {
   describe('study', () => {
     it('migrates the VM with the least total migration time to the least-used host', () => {
-      const r = studyPolicy(cluster([vm('a1', 60, costs(64_000, 18_000)), vm('a2', 50, costs(63_000, 28_000)), vm('a3', 30, costs(63_500, 20_000))]));
-      expect(r).to.deep.include({ kind: 'migrate', policy: 'study', vm: 'a2', source: 'host-a', destination: 'host-b' });
+      const r = studyPolicy(
+        cluster([
+          vm('a1', 60, costs(64_000, 18_000)),
+          vm('a2', 50, costs(63_000, 28_000)),
+          vm('a3', 30, costs(63_500, 20_000)),
+        ]),
+      );
+      expect(r).to.deep.include({
+        kind: 'migrate',
+        policy: 'study',
+        vm: 'a2',
+        source: 'host-a',
+        destination: 'host-b',
+      });
       expect(r.reason).to.contain('least expected total migration time (63.0 s)');
       expect(r.reason).to.contain('70.0 %');
     });
 
     it('breaks a tie on total time with the lower downtime', () => {
-      const r = studyPolicy(cluster([vm('a1', 60, costs(63_000, 28_000)), vm('a2', 50, costs(63_000, 18_000)), vm('a3', 30, costs(64_000, 1_000))]));
+      const r = studyPolicy(
+        cluster([
+          vm('a1', 60, costs(63_000, 28_000)),
+          vm('a2', 50, costs(63_000, 18_000)),
+          vm('a3', 30, costs(64_000, 1_000)),
+        ]),
+      );
       expect(r).to.deep.include({ kind: 'migrate', vm: 'a2' });
       expect(r.reason).to.contain('lower downtime');
     });
 
     it('treats totals within the tolerance as a tie', () => {
-      const vms = [vm('a1', 60, costs(63_200, 18_000)), vm('a2', 50, costs(63_000, 28_000)), vm('a3', 30, costs(64_000, 22_000))];
+      const vms = [
+        vm('a1', 60, costs(63_200, 18_000)),
+        vm('a2', 50, costs(63_000, 28_000)),
+        vm('a3', 30, costs(64_000, 22_000)),
+      ];
       expect(studyPolicy(cluster(vms))).to.deep.include({ vm: 'a2' });
       expect(studyPolicy(cluster(vms), { totalTimeToleranceMs: 500 })).to.deep.include({ vm: 'a1' });
     });
@@ -64,23 +86,36 @@ describe('selection policies', () => {
     });
 
     it('answers no migration when no host can take the VM below the threshold', () => {
-      const c: ClusterSnapshot = { hosts: [{ name: 'h', cores: 1, vms: [vm('x', 90, costs(1, 1))] }, { name: 'g', cores: 1, vms: [vm('y', 50)] }] };
+      const c: ClusterSnapshot = {
+        hosts: [
+          { name: 'h', cores: 1, vms: [vm('x', 90, costs(1, 1))] },
+          { name: 'g', cores: 1, vms: [vm('y', 50)] },
+        ],
+      };
       const r = studyPolicy(c);
       expect(r.kind).to.equal('no-migration');
       expect(r.reason).to.contain('no other host stays below 65.0 %');
     });
 
     it('refuses a VM without migration estimates with E_INVALID_ARGUMENT', () => {
-      expect(() => studyPolicy(cluster())).to.throw().with.property('code', 'E_INVALID_ARGUMENT');
+      expect(() => studyPolicy(cluster()))
+        .to.throw()
+        .with.property('code', 'E_INVALID_ARGUMENT');
     });
 
-    it('picks the sample cluster\'s dhrystone VM, the study workload with the least total time', () => {
-      expect(studyPolicy(sampleCluster())).to.deep.include({ kind: 'migrate', vm: 'vm-dhrystone', destination: 'host-b' });
+    it("picks the sample cluster's dhrystone VM, the study workload with the least total time", () => {
+      expect(studyPolicy(sampleCluster())).to.deep.include({
+        kind: 'migrate',
+        vm: 'vm-dhrystone',
+        destination: 'host-b',
+      });
     });
   });
 
   it('minimum migration time picks the VM with the least RAM, ties by name', () => {
-    const r = minimumMigrationTimePolicy(cluster([vm('a1', 60, { ramMiB: 4096 }), vm('a3', 50, { ramMiB: 512 }), vm('a2', 30, { ramMiB: 512 })]));
+    const r = minimumMigrationTimePolicy(
+      cluster([vm('a1', 60, { ramMiB: 4096 }), vm('a3', 50, { ramMiB: 512 }), vm('a2', 30, { ramMiB: 512 })]),
+    );
     expect(r).to.deep.include({ kind: 'migrate', policy: 'minimum-migration-time', vm: 'a2' });
     expect(r.reason).to.contain('least RAM (512 MiB)');
   });
@@ -105,20 +140,35 @@ describe('selection policies', () => {
 
     it('aligns histories of different lengths on their most recent samples', () => {
       const r = maximumCorrelationPolicy(
-        cluster([vm('a1', 60, { cpuHistory: [99, 99, 99, ...wave] }), vm('a2', 50, { cpuHistory: wave }), vm('a3', 30, { cpuHistory: other })]),
+        cluster([
+          vm('a1', 60, { cpuHistory: [99, 99, 99, ...wave] }),
+          vm('a2', 50, { cpuHistory: wave }),
+          vm('a3', 30, { cpuHistory: other }),
+        ]),
       );
       expect(r.reason).to.contain('last 12 samples');
     });
 
     it('declines when histories are missing or too short to regress', () => {
       expect(maximumCorrelationPolicy(cluster()).reason).to.contain('no CPU history for a1, a2, a3');
-      const short = maximumCorrelationPolicy(cluster([vm('a1', 60, { cpuHistory: [1, 2, 3] }), vm('a2', 50, { cpuHistory: [3, 2, 1] }), vm('a3', 30, { cpuHistory: [1, 1, 2] })]));
+      const short = maximumCorrelationPolicy(
+        cluster([
+          vm('a1', 60, { cpuHistory: [1, 2, 3] }),
+          vm('a2', 50, { cpuHistory: [3, 2, 1] }),
+          vm('a3', 30, { cpuHistory: [1, 1, 2] }),
+        ]),
+      );
       expect(short).to.deep.include({ kind: 'no-migration' });
       expect(short.reason).to.contain('needs at least 4');
     });
 
     it('declines when the overloaded host runs a single VM', () => {
-      const c: ClusterSnapshot = { hosts: [{ name: 'h', cores: 1, vms: [vm('x', 90, { cpuHistory: wave })] }, { name: 'g', cores: 1, vms: [] }] };
+      const c: ClusterSnapshot = {
+        hosts: [
+          { name: 'h', cores: 1, vms: [vm('x', 90, { cpuHistory: wave })] },
+          { name: 'g', cores: 1, vms: [] },
+        ],
+      };
       expect(maximumCorrelationPolicy(c).reason).to.contain('runs one VM');
     });
   });
@@ -150,7 +200,9 @@ describe('selection policies', () => {
       const xs = [a(), a(), a()];
       expect([b(), b(), b()]).to.deep.equal(xs);
       for (const x of xs) expect(x).to.be.within(0, 1);
-      expect(() => seededRandom(0.5)).to.throw().with.property('code', 'E_INVALID_ARGUMENT');
+      expect(() => seededRandom(0.5))
+        .to.throw()
+        .with.property('code', 'E_INVALID_ARGUMENT');
     });
   });
 

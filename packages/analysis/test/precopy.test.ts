@@ -7,7 +7,12 @@ describe('pre-copy model', () => {
   it('predicts total time and downtime with the geometric formula', () => {
     // M = 1024 MiB, R = 100 MiB/s, D = 50 MiB/s: lambda 0.5; threshold 300 ms x 100 MiB/s = 30 MiB.
     // Remaining 1024, 512, ..., 32, 16: n = 6 (1024 x 0.5^6 = 16 <= 30).
-    const p = predictPrecopy({ memoryBytes: 1024 * MiB, bandwidthBps: 100 * MiB, dirtyRateBps: 50 * MiB, resumeTimeMs: 20 });
+    const p = predictPrecopy({
+      memoryBytes: 1024 * MiB,
+      bandwidthBps: 100 * MiB,
+      dirtyRateBps: 50 * MiB,
+      resumeTimeMs: 20,
+    });
     if (p.kind !== 'converges') throw new Error('expected convergence');
     expect(p.lambda).to.equal(0.5);
     expect(p.rounds).to.equal(6);
@@ -19,7 +24,12 @@ describe('pre-copy model', () => {
   });
 
   it('stops at the iteration limit when the threshold is not reached first', () => {
-    const p = predictPrecopy({ memoryBytes: 1024 * MiB, bandwidthBps: 100 * MiB, dirtyRateBps: 90 * MiB, maxIterations: 3 });
+    const p = predictPrecopy({
+      memoryBytes: 1024 * MiB,
+      bandwidthBps: 100 * MiB,
+      dirtyRateBps: 90 * MiB,
+      maxIterations: 3,
+    });
     if (p.kind !== 'converges') throw new Error('expected convergence');
     expect(p.rounds).to.equal(3);
     expect(p.stopReason).to.equal('max-iterations');
@@ -50,16 +60,29 @@ describe('pre-copy model', () => {
   });
 
   it('honours an explicit byte threshold over the downtime limit', () => {
-    const p = predictPrecopy({ memoryBytes: 1024 * MiB, bandwidthBps: 100 * MiB, dirtyRateBps: 50 * MiB, thresholdBytes: 300 * MiB });
+    const p = predictPrecopy({
+      memoryBytes: 1024 * MiB,
+      bandwidthBps: 100 * MiB,
+      dirtyRateBps: 50 * MiB,
+      thresholdBytes: 300 * MiB,
+    });
     expect(p).to.deep.include({ kind: 'converges', rounds: 2, thresholdBytes: 300 * MiB });
   });
 
   it('refuses zero bandwidth, negative dirty rates and fractional iteration limits', () => {
     const base = { memoryBytes: MiB, bandwidthBps: MiB, dirtyRateBps: 0 };
-    expect(() => predictPrecopy({ ...base, bandwidthBps: 0 })).to.throw().with.property('field', 'bandwidthBps');
-    expect(() => predictPrecopy({ ...base, dirtyRateBps: -1 })).to.throw().with.property('field', 'dirtyRateBps');
-    expect(() => predictPrecopy({ ...base, maxIterations: 1.5 })).to.throw().with.property('field', 'maxIterations');
-    expect(() => predictPrecopy({ ...base, memoryBytes: Number.POSITIVE_INFINITY })).to.throw().with.property('code', 'E_INVALID_ARGUMENT');
+    expect(() => predictPrecopy({ ...base, bandwidthBps: 0 }))
+      .to.throw()
+      .with.property('field', 'bandwidthBps');
+    expect(() => predictPrecopy({ ...base, dirtyRateBps: -1 }))
+      .to.throw()
+      .with.property('field', 'dirtyRateBps');
+    expect(() => predictPrecopy({ ...base, maxIterations: 1.5 }))
+      .to.throw()
+      .with.property('field', 'maxIterations');
+    expect(() => predictPrecopy({ ...base, memoryBytes: Number.POSITIVE_INFINITY }))
+      .to.throw()
+      .with.property('code', 'E_INVALID_ARGUMENT');
   });
 
   it('computes relative error and null against a zero measurement', () => {

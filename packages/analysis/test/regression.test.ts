@@ -28,11 +28,16 @@ describe('multiple correlation (least squares)', () => {
   it('copes with collinear predictors by ignoring the redundant one', () => {
     const y = [2, 4, 5, 4, 5, 7, 8, 9];
     const twice = x1.map((v) => 2 * v + 1);
-    expect(multipleCorrelationSquared(y, [x1, twice])).to.be.closeTo(multipleCorrelationSquared(y, [x1]) as number, 1e-12);
+    expect(multipleCorrelationSquared(y, [x1, twice])).to.be.closeTo(
+      multipleCorrelationSquared(y, [x1]) as number,
+      1e-12,
+    );
   });
 
   it('returns null for a constant response and refuses mismatched lengths', () => {
     expect(multipleCorrelationSquared([5, 5, 5], [[1, 2, 3]])).to.equal(null);
-    expect(() => multipleCorrelationSquared([1, 2, 3], [[1, 2]])).to.throw().with.property('code', 'E_INVALID_ARGUMENT');
+    expect(() => multipleCorrelationSquared([1, 2, 3], [[1, 2]]))
+      .to.throw()
+      .with.property('code', 'E_INVALID_ARGUMENT');
   });
 });

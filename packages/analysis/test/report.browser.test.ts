@@ -1,8 +1,8 @@
-import { expect } from 'chai';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { expect } from 'chai';
 import puppeteer from 'puppeteer-core';
 import { renderReport, sampleCluster, sampleTimeline, sampleTrials } from '../src/index.js';
 
@@ -34,7 +34,11 @@ describe('HTML report in a real browser (headless Chromium)', function () {
     await writeFile(file, html);
 
     // Root cannot use Chromium's sandbox; the page is our own static file with no scripts.
-    const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+    const browser = await puppeteer.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu'],
+    });
     try {
       const page = await browser.newPage();
       const problems: string[] = [];

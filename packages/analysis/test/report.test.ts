@@ -5,7 +5,12 @@ describe('HTML report', () => {
   const records = sampleTrials();
 
   it('is one self-contained page: inline SVG and CSS, no scripts, no URLs', async () => {
-    const html = await renderReport({ records, timelines: [sampleTimeline()], model: { maxDowntimeMs: 30_000 }, cluster: sampleCluster(records) });
+    const html = await renderReport({
+      records,
+      timelines: [sampleTimeline()],
+      model: { maxDowntimeMs: 30_000 },
+      cluster: sampleCluster(records),
+    });
     expect(html.startsWith('<!DOCTYPE html>')).to.equal(true);
     expect(html).not.to.match(/<script|<link|<img|<iframe|url\(|@import/i);
     expect(html).not.to.match(/https?:|file:|\/\//);
@@ -17,7 +22,8 @@ describe('HTML report', () => {
     const html = await renderReport({ records, model: { maxDowntimeMs: 30_000 }, cluster: sampleCluster(records) });
     expect(html).to.contain('Migrate <code>vm-dhrystone</code> from host-a to host-b');
     expect(html).to.contain('least expected total migration time');
-    for (const p of ['minimum-migration-time', 'maximum-correlation', 'random', 'workload-balance']) expect(html).to.contain(p);
+    for (const p of ['minimum-migration-time', 'maximum-correlation', 'random', 'workload-balance'])
+      expect(html).to.contain(p);
   });
 
   it('sets the model beside the measurements', async () => {

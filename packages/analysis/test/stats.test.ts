@@ -1,5 +1,13 @@
 import { expect } from 'chai';
-import { confidenceInterval, mean, sampleSd, summarize, summarizeCells, trialCpuMean, type TrialRecord } from '../src/index.js';
+import {
+  confidenceInterval,
+  mean,
+  sampleSd,
+  summarize,
+  summarizeCells,
+  type TrialRecord,
+  trialCpuMean,
+} from '../src/index.js';
 
 function trial(workload: string, cap: number, t: number, values: number[]): TrialRecord {
   return {
@@ -10,7 +18,12 @@ function trial(workload: string, cap: number, t: number, values: number[]): Tria
     capPercent: cap,
     hostCores: 2,
     trial: t,
-    cpuSamples: values.map((v, i) => ({ tMs: i * 1000, domainPercentOfCpu: v, domainPercentOfHost: v / 2, hostPercent: v / 2 + 1 })),
+    cpuSamples: values.map((v, i) => ({
+      tMs: i * 1000,
+      domainPercentOfCpu: v,
+      domainPercentOfHost: v / 2,
+      hostPercent: v / 2 + 1,
+    })),
     workloadScore: 1,
   };
 }
@@ -42,14 +55,27 @@ describe('statistics', () => {
   });
 
   it('refuses empty input, non-finite values and a bad level with E_INVALID_ARGUMENT', () => {
-    expect(() => mean([])).to.throw().with.property('code', 'E_INVALID_ARGUMENT');
-    expect(() => sampleSd([1])).to.throw().with.property('code', 'E_INVALID_ARGUMENT');
-    expect(() => mean([1, Number.NaN])).to.throw().with.property('field', 'values[1]');
-    expect(() => confidenceInterval([1, 2], 1)).to.throw().with.property('code', 'E_INVALID_ARGUMENT');
+    expect(() => mean([]))
+      .to.throw()
+      .with.property('code', 'E_INVALID_ARGUMENT');
+    expect(() => sampleSd([1]))
+      .to.throw()
+      .with.property('code', 'E_INVALID_ARGUMENT');
+    expect(() => mean([1, Number.NaN]))
+      .to.throw()
+      .with.property('field', 'values[1]');
+    expect(() => confidenceInterval([1, 2], 1))
+      .to.throw()
+      .with.property('code', 'E_INVALID_ARGUMENT');
   });
 
   it('groups trials per matrix cell, one value (the sample mean) per trial', () => {
-    const records = [trial('a', 50, 0, [48, 50]), trial('a', 50, 1, [50, 52]), trial('a', 100, 0, [97]), trial('b', 50, 0, [40])];
+    const records = [
+      trial('a', 50, 0, [48, 50]),
+      trial('a', 50, 1, [50, 52]),
+      trial('a', 100, 0, [97]),
+      trial('b', 50, 0, [40]),
+    ];
     const cells = summarizeCells(records, 'domainPercentOfCpu');
     expect(cells.map((c) => [c.key.workload, c.key.capPercent, c.summary.n, c.summary.mean])).to.deep.equal([
       ['a', 50, 2, 50],
@@ -61,6 +87,8 @@ describe('statistics', () => {
   });
 
   it('refuses a trial without CPU samples', () => {
-    expect(() => trialCpuMean(trial('a', 50, 0, []), 'hostPercent')).to.throw().with.property('code', 'E_INVALID_ARGUMENT');
+    expect(() => trialCpuMean(trial('a', 50, 0, []), 'hostPercent'))
+      .to.throw()
+      .with.property('code', 'E_INVALID_ARGUMENT');
   });
 });

@@ -1,14 +1,14 @@
 import { expect } from 'chai';
 import {
-  STUDY_CAPS,
-  type Table,
-  type TrialRecord,
   cpuVsCapTables,
   csvField,
   hostCoresTable,
   migrationTable,
+  STUDY_CAPS,
   sampleTrials,
   summarize,
+  type Table,
+  type TrialRecord,
   toCsv,
   toHtmlTable,
   toMarkdown,
@@ -85,7 +85,12 @@ describe('tables', () => {
   });
 
   it('escapes HTML in cells and captions', () => {
-    const html = toHtmlTable({ id: 'x', title: '<b>', columns: [{ header: 'h&', kind: 'text' }], rows: [['<script>']] });
+    const html = toHtmlTable({
+      id: 'x',
+      title: '<b>',
+      columns: [{ header: 'h&', kind: 'text' }],
+      rows: [['<script>']],
+    });
     expect(html).to.contain('&lt;b&gt;');
     expect(html).to.contain('h&amp;');
     expect(html).not.to.contain('<script>');

@@ -57,7 +57,9 @@ describe('serial console', () => {
       initrd: '/i',
       serialLog: join(dir, 'vm-1.log'),
     });
-    expect(g.config.cmdline).to.equal('console=ttyS0 quiet virtmig.workload=dhrystone virtmig.args="--seconds 2" virtmig.instances=1');
+    expect(g.config.cmdline).to.equal(
+      'console=ttyS0 quiet virtmig.workload=dhrystone virtmig.args="--seconds 2" virtmig.instances=1',
+    );
     // Captured from a lab guest (dhrystone at cap 50 % under TCG).
     const lines = [
       'WL {"workload":"dhrystone","score":300.12193328305028,"unit":"DMIPS","seconds":2.0860426729999997,"verified":true,"cpus":[0],"dhrystones_per_second":527314.23677831935,"runs":1100000,"cpu_seconds":1.7725054149999999}',

@@ -2,8 +2,9 @@
  * @packageDocumentation
  * The `virtmig` command-line tool, also usable as a library (`main(argv)`).
  */
-export { buildProgram, main } from './main.js';
-export { EXIT, exitCodeFor } from './exit-codes.js';
-export { type Output, processOutput, table } from './output.js';
+
 export { type Check, runDoctor } from './commands/doctor.js';
 export { collectInventory, type Inventory } from './commands/inventory.js';
+export { EXIT, exitCodeFor } from './exit-codes.js';
+export { buildProgram, main } from './main.js';
+export { type Output, processOutput, table } from './output.js';

@@ -1,8 +1,8 @@
 import type { Hypervisor } from '@virtmig/core';
 import { Command, CommanderError } from 'commander';
+import { addBenchCommands } from './commands/bench-commands.js';
 import { runDoctor } from './commands/doctor.js';
 import { collectInventory, printInventory } from './commands/inventory.js';
-import { addBenchCommands } from './commands/bench-commands.js';
 import { addLabCommands } from './commands/lab-commands.js';
 import { addStorageCommands } from './commands/storage.js';
 import { cliRegistry } from './drivers.js';
@@ -40,7 +40,7 @@ export function buildProgram(makeOutput: (json: boolean) => Output = processOutp
 
   program
     .command('inventory')
-    .description('list hosts, their domains and the domains\' statistics')
+    .description("list hosts, their domains and the domains' statistics")
     .argument('[uris...]', 'libvirt URIs of the hosts', [DEFAULT_URI])
     .option('--json', 'print JSON')
     .action(async (uris: string[], opts: CommonOptions) => {
@@ -57,7 +57,12 @@ export function buildProgram(makeOutput: (json: boolean) => Output = processOutp
       const out = makeOutput(Boolean(opts.json));
       await withHosts([opts.uri], async ([h]) => {
         const doms = await (h as Hypervisor).listDomains();
-        out.data(doms, () => table(['NAME', 'STATE', 'VCPUS', 'MEM(MiB)'], doms.map((d) => [d.name, d.state, d.vcpus, Math.round(d.memoryKiB / 1024)])));
+        out.data(doms, () =>
+          table(
+            ['NAME', 'STATE', 'VCPUS', 'MEM(MiB)'],
+            doms.map((d) => [d.name, d.state, d.vcpus, Math.round(d.memoryKiB / 1024)]),
+          ),
+        );
       });
     });
 
@@ -69,7 +74,12 @@ export function buildProgram(makeOutput: (json: boolean) => Output = processOutp
       const out = makeOutput(Boolean(opts.json));
       const checks = await runDoctor();
       out.data(checks, () =>
-        checks.map((c) => `${c.ok ? 'ok  ' : c.required ? 'FAIL' : 'warn'}  ${c.name}: ${c.detail}${c.ok || !c.fix ? '' : `\n      fix: ${c.fix}`}`).join('\n'),
+        checks
+          .map(
+            (c) =>
+              `${c.ok ? 'ok  ' : c.required ? 'FAIL' : 'warn'}  ${c.name}: ${c.detail}${c.ok || !c.fix ? '' : `\n      fix: ${c.fix}`}`,
+          )
+          .join('\n'),
       );
       if (checks.some((c) => c.required && !c.ok)) process.exitCode = EXIT.UNAVAILABLE;
     });

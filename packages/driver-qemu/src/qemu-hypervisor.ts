@@ -1,5 +1,4 @@
 import {
-  assertInt,
   type ConnectOptions,
   type DomainConfig,
   type DriverRegistry,
@@ -11,7 +10,6 @@ import {
   type MigrationResult,
   type ParsedUri,
   type PostCopyCapable,
-  UnsupportedError,
 } from '@virtmig/core';
 import { type BindingOptions, Connection, type Domain, ENUMS, LibvirtHypervisor } from '@virtmig/libvirt';
 import { QEMU_CAPABILITIES } from './capabilities.js';
@@ -93,15 +91,6 @@ export class QemuHypervisor extends LibvirtHypervisor implements PostCopyCapable
   /** Defines a domain from a {@link QemuDomainConfig}. */
   override defineDomain(config: QemuDomainConfig): ReturnType<LibvirtHypervisor['defineDomain']> {
     return super.defineDomain(config);
-  }
-
-  override async setMemory(name: string, memoryMiB: number): Promise<void> {
-    assertInt(memoryMiB, 'memoryMiB', 1, 1 << 24);
-    if (!this.capabilities.memoryBalloon) {
-      const active = await this.withDomain(name, (d) => d.isActive());
-      if (active) throw new UnsupportedError('live memory changes (guests have no balloon driver)', this.driver);
-    }
-    return super.setMemory(name, memoryMiB);
   }
 
   protected override async applyCpuCap(d: Domain, percent: number, live: boolean): Promise<void> {

@@ -6,6 +6,7 @@ import {
   type DriverRegistry,
   defaultRegistry,
   type Hypervisor,
+  type HypervisorCapabilities,
   InvalidArgumentError,
   type MigrationOptions,
   type MigrationResult,
@@ -24,6 +25,13 @@ import { parseXenUri } from './uri.js';
 export interface XenDriverOptions extends ConnectOptions {
   /** FFI engine: `koffi` (default) or `ffi-napi`. */
   readonly engine?: BindingOptions['engine'];
+  /**
+   * Whether running domUs can change memory (default true). Set false when the guests' kernels
+   * have no working balloon driver: libxl then sets a memory target the guest never reaches, and
+   * libxl_domain_info fails for that domain afterwards (measured on the xenlab's PV domUs), so
+   * live memory changes are refused with `E_UNSUPPORTED` instead.
+   */
+  readonly memoryBalloon?: boolean;
 }
 
 /** {@link MigrationOptions} plus a heartbeat source for guest-observed downtime. */
@@ -48,13 +56,14 @@ const EVENT_GRACE_MS = 1000;
  * events or from the guest's heartbeat.
  */
 export class XenHypervisor extends LibvirtHypervisor {
-  readonly capabilities = XEN_CAPABILITIES;
+  readonly capabilities: HypervisorCapabilities;
   // libxlDomainUndefineFlags accepts VIR_DOMAIN_UNDEFINE_MANAGED_SAVE only ("unsupported flags (0x2)").
   protected override readonly undefineFlags = ENUMS.virDomainUndefineFlagsValues.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE;
 
   /** Wraps an open libvirt connection (normally made by {@link XenHypervisor.open}). */
-  constructor(connection: Connection) {
+  constructor(connection: Connection, options: Pick<XenDriverOptions, 'memoryBalloon'> = {}) {
     super(connection, 'xen');
+    this.capabilities = Object.freeze({ ...XEN_CAPABILITIES, memoryBalloon: options.memoryBalloon ?? true });
   }
 
   /** Opens `xen:///system`, `xen+ssh://host/system`, `xen+tls://host/system` or `xen+tcp://host/system`. */
@@ -64,7 +73,7 @@ export class XenHypervisor extends LibvirtHypervisor {
       ...(options.engine !== undefined ? { engine: options.engine } : {}),
       ...(options.readonly ? { readonly: true } : {}),
     });
-    return new XenHypervisor(conn);
+    return new XenHypervisor(conn, options);
   }
 
   protected buildDomainXml(config: DomainConfig): string {

@@ -160,4 +160,22 @@ describe('XenHypervisor on a libxl-like binding', () => {
       await rejectsWith(h.lookupDomain(name), 'E_NOT_FOUND');
     });
   });
+
+  describe('memory ballooning', () => {
+    it('declares memoryBalloon true by default and false when opened with memoryBalloon: false', async () => {
+      expect(h.capabilities.memoryBalloon).to.equal(true);
+      const lean = new (h.constructor as typeof XenHypervisor)(h.connection, { memoryBalloon: false });
+      expect(lean.capabilities.memoryBalloon).to.equal(false);
+      expect(lean.capabilities.migrationOptions).to.equal(h.capabilities.migrationOptions);
+    });
+
+    it('without ballooning, setMemory on a running domU fails with E_UNSUPPORTED and calls no virDomainSetMemoryFlags', async () => {
+      const name = await runningDomain();
+      const lean = new (h.constructor as typeof XenHypervisor)(h.connection, { memoryBalloon: false });
+      const before = (await lean.lookupDomain(name)).memoryKiB;
+      await rejectsWith(lean.setMemory(name, 32), 'E_UNSUPPORTED');
+      expect(seam.asyncCalls('virDomainSetMemoryFlags')).to.deep.equal([]);
+      expect((await lean.lookupDomain(name)).memoryKiB).to.equal(before);
+    });
+  });
 });

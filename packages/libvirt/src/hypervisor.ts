@@ -239,6 +239,9 @@ export abstract class LibvirtHypervisor implements Hypervisor, EventCapable {
     const kib = memoryMiB * 1024;
     await this.withDomain(name, async (d) => {
       if (d.isActive()) {
+        if (!this.capabilities.memoryBalloon) {
+          throw new UnsupportedError('live memory changes (the guests have no balloon driver)', this.driver);
+        }
         await d.setMemory(kib, AFFECT.VIR_DOMAIN_AFFECT_LIVE);
       } else {
         await d.setMemory(kib, AFFECT.VIR_DOMAIN_AFFECT_CONFIG | MEM_MAXIMUM);

@@ -66,7 +66,9 @@ export function stubBinding(
     if (options.others === 'reject') throw new UnexpectedBindingCallError(name);
     return real(name, ...args);
   };
-  const call = sandbox.stub(binding, 'call').callsFake((name: string, ...args: unknown[]) => answer(name, args, realCall));
+  const call = sandbox
+    .stub(binding, 'call')
+    .callsFake((name: string, ...args: unknown[]) => answer(name, args, realCall));
   const callAsync = sandbox
     .stub(binding, 'callAsync')
     .callsFake(async (name: string, ...args: unknown[]) => answer(name, args, realAsync));

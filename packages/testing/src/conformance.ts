@@ -20,14 +20,25 @@ export interface ConformanceOptions {
    */
   domainConfig(name: string): DomainConfig;
   /**
-   * Two connections to two different hosts that can live-migrate between each other. Omit it
-   * for a driver without migration: the suite then checks that `capabilities.migration` is false.
+   * Two connections to two different hosts that can live-migrate between each other, and the
+   * options the environment needs for every migration between them (e.g. `migrateUri` when the
+   * hosts reach each other on another address than their libvirt URI's; each must be in
+   * `capabilities.migrationOptions`; the suite adds its own on top). Omit it for a driver without
+   * migration: the suite then checks that `capabilities.migration` is false.
    */
-  readonly migrationPeer?: () => Promise<{ source: Hypervisor; destination: Hypervisor }>;
+  readonly migrationPeer?: () => Promise<MigrationPeer>;
   /** Runs once after the whole suite (e.g. stops a lab). */
   readonly cleanup?: () => Promise<void>;
   /** Per-test and per-hook timeout in ms (default 10 000). */
   readonly timeoutMs?: number;
+}
+
+/** What {@link ConformanceOptions.migrationPeer} returns. */
+export interface MigrationPeer {
+  readonly source: Hypervisor;
+  readonly destination: Hypervisor;
+  /** Options added to every migration from `source` to `destination` (default none). */
+  readonly migrationOptions?: MigrationOptions;
 }
 
 /** A sample value for each migration option, for the check that unoffered options are refused. */
@@ -583,8 +594,15 @@ export function runConformance(options: ConformanceOptions): void {
 
       let source: Hypervisor;
       let destination: Hypervisor;
+      let env: MigrationOptions = {};
       before(async () => {
-        ({ source, destination } = await peer());
+        const given = await peer();
+        ({ source, destination } = given);
+        env = given.migrationOptions ?? {};
+        for (const key of Object.keys(env) as (keyof MigrationOptions)[]) {
+          if (!source.capabilities.migrationOptions.has(key))
+            throw new Error(`migrationPeer's migrationOptions sets ${key}, which the source does not offer`);
+        }
       });
       after(async () => {
         await source?.close();
@@ -605,7 +623,7 @@ export function runConformance(options: ConformanceOptions): void {
 
       it('migrate moves a running domain: sane result, running on the destination, gone or shut off on the source', async () => {
         const name = await migratable();
-        const result = await source.migrate(name, destination);
+        const result = await source.migrate(name, destination, env);
         assert.equal(result.domain, name);
         assert.equal(result.sourceUri, source.uri);
         assert.equal(result.destinationUri, destination.uri);
@@ -639,7 +657,7 @@ export function runConformance(options: ConformanceOptions): void {
       });
 
       it('migrate of a missing domain fails with E_NOT_FOUND', async () => {
-        await rejectsWithCode(() => source.migrate(fresh(source), destination), 'E_NOT_FOUND', 'migrate');
+        await rejectsWithCode(() => source.migrate(fresh(source), destination, env), 'E_NOT_FOUND', 'migrate');
       });
 
       it('a failed migration (the name is taken on the destination) throws E_MIGRATION_FAILED and leaves the guest running on the source', async () => {
@@ -648,7 +666,7 @@ export function runConformance(options: ConformanceOptions): void {
         await destination.startDomain(name);
         const before = await destination.lookupDomain(name);
         await rejectsWithCode(
-          () => source.migrate(name, destination),
+          () => source.migrate(name, destination, env),
           'E_MIGRATION_FAILED',
           'migrate onto a taken name',
         );
@@ -662,7 +680,7 @@ export function runConformance(options: ConformanceOptions): void {
         controller.abort();
         const code = source.capabilities.migrationOptions.has('signal') ? 'E_ABORTED' : 'E_UNSUPPORTED';
         await rejectsWithCode(
-          () => source.migrate(name, destination, { signal: controller.signal }),
+          () => source.migrate(name, destination, { ...env, signal: controller.signal }),
           code,
           'migrate with an aborted signal',
         );
@@ -677,7 +695,7 @@ export function runConformance(options: ConformanceOptions): void {
         for (const key of unoffered) {
           const name = await migratable();
           const before = await source.lookupDomain(name);
-          const opts = { [key]: SAMPLE_OPTION[key]() } as MigrationOptions;
+          const opts = { ...env, [key]: SAMPLE_OPTION[key]() } as MigrationOptions;
           await rejectsWithCode(
             () => source.migrate(name, destination, opts),
             'E_UNSUPPORTED',

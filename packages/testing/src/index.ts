@@ -5,13 +5,7 @@
  * pre-copy/post-copy migration), and {@link runConformance}, the mocha suite every driver
  * package runs to prove it honours the `Hypervisor` contract.
  */
-export { type Clock, ManualClock, systemClock } from './clock.js';
-export { type ConformanceOptions, runConformance } from './conformance.js';
-export { type ConnectFakeOptions, connectFake, fakeHostFromUri, registerFakeDriver } from './connect.js';
-export { type FailMigrationOptions, FakeHypervisor, type FakeHypervisorOptions } from './fake-hypervisor.js';
-export { FAKE_MIGRATION_OPTIONS, type FakeHostOptions } from './host.js';
-export { defaultFakeNetwork, FakeNetwork, type FakeNetworkOptions } from './network.js';
-export { type PrecopyParams, type PrecopyPlan, type PrecopyRound, planPrecopy } from './precopy.js';
+
 export {
   type BindingHandler,
   type BindingLike,
@@ -20,3 +14,10 @@ export {
   stubBinding,
   UnexpectedBindingCallError,
 } from './binding-stub.js';
+export { type Clock, ManualClock, systemClock } from './clock.js';
+export { type ConformanceOptions, type MigrationPeer, runConformance } from './conformance.js';
+export { type ConnectFakeOptions, connectFake, fakeHostFromUri, registerFakeDriver } from './connect.js';
+export { type FailMigrationOptions, FakeHypervisor, type FakeHypervisorOptions } from './fake-hypervisor.js';
+export { FAKE_MIGRATION_OPTIONS, type FakeHostOptions } from './host.js';
+export { defaultFakeNetwork, FakeNetwork, type FakeNetworkOptions } from './network.js';
+export { type PrecopyParams, type PrecopyPlan, type PrecopyRound, planPrecopy } from './precopy.js';

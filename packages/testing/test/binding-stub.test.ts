@@ -15,7 +15,12 @@ describe('stubBinding', () => {
 
   it('answers handled functions, sync and async, and records their arguments in order', async () => {
     const b = realish();
-    const stub = stubBinding(sinon, b, { virDomainGetInfo: (_d, buf) => ((buf as Buffer).writeUInt8(1, 0), 0) });
+    const stub = stubBinding(sinon, b, {
+      virDomainGetInfo: (_d, buf) => {
+        (buf as Buffer).writeUInt8(1, 0);
+        return 0;
+      },
+    });
     const buf = Buffer.alloc(40);
     expect(b.call('virDomainGetInfo', 'dom', buf)).to.equal(0);
     expect(buf.readUInt8(0)).to.equal(1);
@@ -39,7 +44,7 @@ describe('stubBinding', () => {
     expect(err).to.be.instanceOf(UnexpectedBindingCallError);
   });
 
-  it('propagates a handler\'s error as the call\'s failure', async () => {
+  it("propagates a handler's error as the call's failure", async () => {
     const b = realish();
     stubBinding(sinon, b, {
       virDomainLookupByName: () => {

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type WorkloadBudget, assertInt, assertNumber } from '@virtmig/core';
+import { assertInt, assertNumber, InvalidArgumentError, type WorkloadBudget } from '@virtmig/core';
 
 /** Longest run the binaries accept, in seconds. */
 export const MAX_SECONDS = 1e7;
@@ -13,7 +13,10 @@ export function assertBudget(budget: unknown): asserts budget is WorkloadBudget 
   const b = budget as Record<string, unknown>;
   const keys = Object.keys(b);
   if (keys.length !== 1 || (keys[0] !== 'seconds' && keys[0] !== 'iterations')) {
-    throw new InvalidArgumentError('budget', `must have exactly one of seconds or iterations, got ${JSON.stringify(keys)}`);
+    throw new InvalidArgumentError(
+      'budget',
+      `must have exactly one of seconds or iterations, got ${JSON.stringify(keys)}`,
+    );
   }
   if ('seconds' in b) {
     assertNumber(b.seconds, 'budget.seconds', 0, MAX_SECONDS);

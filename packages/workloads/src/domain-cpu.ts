@@ -1,4 +1,11 @@
-import { type Hypervisor, InvalidArgumentError, NotFoundError, assertDomainName, assertInt, isVirtmigError } from '@virtmig/core';
+import {
+  assertDomainName,
+  assertInt,
+  type Hypervisor,
+  InvalidArgumentError,
+  isVirtmigError,
+  NotFoundError,
+} from '@virtmig/core';
 import { sleepUnlessAborted } from './sleep.js';
 
 /** The Hypervisor methods {@link DomainCpuSampler} uses; any connected Hypervisor has them. */
@@ -48,7 +55,8 @@ export function domainUsageBetween(
   elapsedNs: number,
   hostCpus: number,
 ): DomainCpuUsage[] {
-  if (!(elapsedNs > 0) || !Number.isFinite(elapsedNs)) throw new InvalidArgumentError('elapsedNs', `must be > 0, got ${elapsedNs}`);
+  if (!(elapsedNs > 0) || !Number.isFinite(elapsedNs))
+    throw new InvalidArgumentError('elapsedNs', `must be > 0, got ${elapsedNs}`);
   assertInt(hostCpus, 'hostCpus', 1, 1 << 20);
   const before = new Map(prev.map((r) => [r.name, r.cpuTimeNs]));
   const out: DomainCpuUsage[] = [];
@@ -57,7 +65,13 @@ export function domainUsageBetween(
     if (then === undefined || r.cpuTimeNs < then) continue;
     const deltaCpuNs = r.cpuTimeNs - then;
     const percentOfOneCpu = (deltaCpuNs / elapsedNs) * 100;
-    out.push({ name: r.name, cpuTimeNs: r.cpuTimeNs, deltaCpuNs, percentOfOneCpu, percentOfHost: percentOfOneCpu / hostCpus });
+    out.push({
+      name: r.name,
+      cpuTimeNs: r.cpuTimeNs,
+      deltaCpuNs,
+      percentOfOneCpu,
+      percentOfHost: percentOfOneCpu / hostCpus,
+    });
   }
   return out;
 }

@@ -18,7 +18,8 @@ export class FieldReader {
   /** A finite number >= min. */
   number(key: string, min = 0): number {
     const v = this.obj[key];
-    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(key, `must be a finite number, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      this.fail(key, `must be a finite number, got ${JSON.stringify(v)}`);
     if (v < min) this.fail(key, `must be >= ${min}, got ${v}`);
     return v;
   }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { InvalidArgumentError, ParseError, assertInt } from '@virtmig/core';
+import { assertInt, InvalidArgumentError, ParseError } from '@virtmig/core';
 import { sleepUnlessAborted } from './sleep.js';
 
 /** One `cpu` line of /proc/stat, in clock ticks. guest and guest_nice are already inside user and nice. */

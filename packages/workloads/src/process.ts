@@ -54,7 +54,9 @@ export function runProcess(argv: readonly string[], options: RunProcessOptions =
       child.kill('SIGKILL');
     };
     const timer =
-      options.timeoutMs !== undefined ? setTimeout(() => kill(new TimeoutError(file, options.timeoutMs ?? 0)), options.timeoutMs) : undefined;
+      options.timeoutMs !== undefined
+        ? setTimeout(() => kill(new TimeoutError(file, options.timeoutMs ?? 0)), options.timeoutMs)
+        : undefined;
     const onAbort = () => kill(new AbortedError(file, { cause: options.signal?.reason }));
     options.signal?.addEventListener('abort', onAbort, { once: true });
     const cleanup = () => {
@@ -63,7 +65,9 @@ export function runProcess(argv: readonly string[], options: RunProcessOptions =
     };
     child.on('error', (err: NodeJS.ErrnoException) => {
       cleanup();
-      reject(err.code === 'ENOENT' ? new NotFoundError('command', file, `command not found: ${file}`, { cause: err }) : err);
+      reject(
+        err.code === 'ENOENT' ? new NotFoundError('command', file, `command not found: ${file}`, { cause: err }) : err,
+      );
     });
     child.on('close', (exitCode, signal) => {
       cleanup();

@@ -1,4 +1,10 @@
-import { InvalidArgumentError, ParseError, type Workload, type WorkloadBudget, type WorkloadResult } from '@virtmig/core';
+import {
+  InvalidArgumentError,
+  ParseError,
+  type Workload,
+  type WorkloadBudget,
+  type WorkloadResult,
+} from '@virtmig/core';
 import { assertBudget } from './budget.js';
 import { CommandFailedError, EXIT_VERIFY_FAILED, WorkloadVerificationError } from './errors.js';
 import { runProcess } from './process.js';

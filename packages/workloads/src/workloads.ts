@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import {
+  assertNumber,
   InvalidArgumentError,
   ParseError,
   type Workload,
   type WorkloadBudget,
   type WorkloadName,
   type WorkloadResult,
-  assertNumber,
 } from '@virtmig/core';
 import { assertBudget, budgetFlags } from './budget.js';
 import { FieldReader, isCount, isNonNegative, parseJsonObject } from './fields.js';
@@ -248,7 +248,10 @@ export function createWorkload(name: WorkloadName, binDir: string = DEFAULT_BIN_
     case 'dirtier':
       return new Dirtier(binDir);
     default:
-      throw new InvalidArgumentError('name', `unknown workload ${JSON.stringify(name)}; known: ${WORKLOAD_NAMES.join(', ')}`);
+      throw new InvalidArgumentError(
+        'name',
+        `unknown workload ${JSON.stringify(name)}; known: ${WORKLOAD_NAMES.join(', ')}`,
+      );
   }
 }
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { InvalidArgumentError, type WorkloadName } from '@virtmig/core';
 import { expect } from 'chai';
-import { DEFAULT_BIN_DIR, WORKLOAD_NAMES, createWorkload, tasksetPrefix } from '../src/index.js';
+import { createWorkload, DEFAULT_BIN_DIR, tasksetPrefix, WORKLOAD_NAMES } from '../src/index.js';
 
 describe('workload argv builders', () => {
   it('start with the binary and carry the time budget', () => {
@@ -49,7 +49,10 @@ describe('workload argv builders', () => {
   }
 
   it('refuse options a workload does not take', () => {
-    expect(() => createWorkload('dhrystone').argv({ seconds: 1 }, { n: 100 })).to.throw(InvalidArgumentError, /extra\.n/);
+    expect(() => createWorkload('dhrystone').argv({ seconds: 1 }, { n: 100 })).to.throw(
+      InvalidArgumentError,
+      /extra\.n/,
+    );
   });
 
   it('refuse option values out of range or not whole where they must be', () => {

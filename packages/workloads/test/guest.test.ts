@@ -4,15 +4,15 @@ import { join } from 'node:path';
 import { InvalidArgumentError } from '@virtmig/core';
 import { expect } from 'chai';
 import {
-  DEFAULT_GUEST_BIN_DIR,
-  WORKLOAD_NAMES,
   buildWorkloads,
   createWorkload,
+  DEFAULT_GUEST_BIN_DIR,
   guestArgv,
   guestCmdline,
   guestInitCmdline,
   guestPackaging,
   runProcess,
+  WORKLOAD_NAMES,
 } from '../src/index.js';
 
 describe('guest packaging', function () {
@@ -57,13 +57,9 @@ describe('guest packaging', function () {
       '--n',
       '300',
     ]);
-    expect(guestArgv('virtmig.heartbeat=1 virtmig.workload=dirtier virtmig.wss_mb=256 virtmig.rate_mbps=50', '/g')).to.deep.equal([
-      '/g/dirtier',
-      '--wss-mb',
-      '256',
-      '--rate-mbps',
-      '50',
-    ]);
+    expect(
+      guestArgv('virtmig.heartbeat=1 virtmig.workload=dirtier virtmig.wss_mb=256 virtmig.rate_mbps=50', '/g'),
+    ).to.deep.equal(['/g/dirtier', '--wss-mb', '256', '--rate-mbps', '50']);
     expect(guestArgv('console=ttyS0 quiet')).to.equal(undefined);
   });
 
@@ -71,13 +67,17 @@ describe('guest packaging', function () {
     expect(() => guestArgv('virtmig.workload=whetstone')).to.throw(InvalidArgumentError);
     expect(() => guestArgv('virtmig.workload=linpack virtmig.seconds=abc')).to.throw(InvalidArgumentError);
     expect(() => guestArgv('virtmig.workload=dhrystone virtmig.n=100')).to.throw(InvalidArgumentError);
-    expect(() => guestArgv('virtmig.workload=dhrystone virtmig.seconds=1 virtmig.iterations=5')).to.throw(InvalidArgumentError);
+    expect(() => guestArgv('virtmig.workload=dhrystone virtmig.seconds=1 virtmig.iterations=5')).to.throw(
+      InvalidArgumentError,
+    );
   });
 
   it('build the kernel command line that guestArgv reads back', () => {
     const cmdline = guestCmdline('dirtier', { seconds: 60 }, { wssMb: 128, rateMbps: 25 });
     expect(cmdline).to.equal('virtmig.workload=dirtier virtmig.seconds=60 virtmig.wss_mb=128 virtmig.rate_mbps=25');
-    expect(guestArgv(cmdline)).to.deep.equal(createWorkload('dirtier', DEFAULT_GUEST_BIN_DIR).argv({ seconds: 60 }, { wssMb: 128, rateMbps: 25 }));
+    expect(guestArgv(cmdline)).to.deep.equal(
+      createWorkload('dirtier', DEFAULT_GUEST_BIN_DIR).argv({ seconds: 60 }, { wssMb: 128, rateMbps: 25 }),
+    );
   });
 
   it('build the virtmig.args form that the lab guest init reads', () => {
@@ -98,7 +98,10 @@ describe('guest packaging', function () {
 
   for (const shell of [['busybox', 'sh'], ['/bin/sh']]) {
     it(`start the named workload from a kernel command line with the launcher under ${shell.join(' ')}`, async () => {
-      const out = await runLauncher(shell, 'console=ttyS0 virtmig.workload=linpack virtmig.iterations=3 virtmig.n=64 rw');
+      const out = await runLauncher(
+        shell,
+        'console=ttyS0 virtmig.workload=linpack virtmig.iterations=3 virtmig.n=64 rw',
+      );
       expect(out.exitCode, out.stderr).to.equal(0);
       const r = createWorkload('linpack').parse(out.stdout);
       expect(r.verified).to.equal(true);

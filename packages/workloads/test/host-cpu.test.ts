@@ -1,7 +1,17 @@
 import { spawn } from 'node:child_process';
 import { InvalidArgumentError, ParseError } from '@virtmig/core';
 import { expect } from 'chai';
-import { type CpuTicks, HostCpuSampler, type HostCpuSample, type ProcStat, buildWorkloads, busyPercent, createWorkload, hostUsageBetween, parseProcStat } from '../src/index.js';
+import {
+  buildWorkloads,
+  busyPercent,
+  type CpuTicks,
+  createWorkload,
+  type HostCpuSample,
+  HostCpuSampler,
+  hostUsageBetween,
+  type ProcStat,
+  parseProcStat,
+} from '../src/index.js';
 
 const STAT_A = `cpu  100 0 50 800 50 0 0 0 0 0
 cpu0 60 0 30 400 10 0 0 0 0 0
@@ -21,7 +31,16 @@ describe('HostCpuSampler', function () {
 
   it('parse the aggregate and per-CPU lines of /proc/stat', () => {
     const s = parseProcStat(STAT_A);
-    expect(s.total).to.deep.equal({ user: 100, nice: 0, system: 50, idle: 800, iowait: 50, irq: 0, softirq: 0, steal: 0 });
+    expect(s.total).to.deep.equal({
+      user: 100,
+      nice: 0,
+      system: 50,
+      idle: 800,
+      iowait: 50,
+      irq: 0,
+      softirq: 0,
+      steal: 0,
+    });
     expect([...s.cores.keys()]).to.deep.equal([0, 1]);
     expect(s.cores.get(1)?.iowait).to.equal(40);
   });
@@ -64,7 +83,9 @@ describe('HostCpuSampler', function () {
       for await (const s of sampler) {
         samples.push(s);
         if (samples.length === 2) {
-          const child = spawn('taskset', ['-c', '1', ...createWorkload('dhrystone').argv({ seconds: 1.5 })], { stdio: 'ignore' });
+          const child = spawn('taskset', ['-c', '1', ...createWorkload('dhrystone').argv({ seconds: 1.5 })], {
+            stdio: 'ignore',
+          });
           childExit = new Promise((resolve) => child.once('exit', resolve));
         }
         if (samples.length === 8) ac.abort();

@@ -3,15 +3,15 @@ import { cpus } from 'node:os';
 import { AbortedError, InvalidArgumentError, NotFoundError, TimeoutError } from '@virtmig/core';
 import { expect } from 'chai';
 import {
+  buildWorkloads,
   CommandFailedError,
+  createWorkload,
   EXIT_USAGE,
   EXIT_VERIFY_FAILED,
-  WORKLOAD_NAMES,
-  WorkloadVerificationError,
-  buildWorkloads,
-  createWorkload,
   runOnHost,
   runProcess,
+  WORKLOAD_NAMES,
+  WorkloadVerificationError,
 } from '../src/index.js';
 
 /** True when an x86-64 ELF file has no PT_INTERP program header, i.e. needs no dynamic loader. */
@@ -67,7 +67,10 @@ describe('native workloads, built and run on this host', function () {
   it('run all 24 Livermore kernels at three spans, each checked against the reference build', async () => {
     const r = await runOnHost(createWorkload('livermore'), { seconds: 1.5 });
     expect(r.raw.failed_kernels).to.deep.equal([]);
-    const spans = r.raw.spans as Record<string, { mflops: number[]; hmean: number; gmean: number; amean: number; min: number; max: number }>;
+    const spans = r.raw.spans as Record<
+      string,
+      { mflops: number[]; hmean: number; gmean: number; amean: number; min: number; max: number }
+    >;
     for (const set of ['short', 'medium', 'long']) {
       const s = spans[set];
       expect(s?.mflops, set).to.have.length(24);
@@ -110,7 +113,11 @@ describe('native workloads, built and run on this host', function () {
 
   it('turn a failed verification into a WorkloadVerificationError carrying the parsed result', async () => {
     const corrupt = createWorkload('linpack');
-    const wrapped = { name: corrupt.name, parse: (l: string) => corrupt.parse(l), argv: (b: never) => [...corrupt.argv(b), '--self-test-corrupt'] };
+    const wrapped = {
+      name: corrupt.name,
+      parse: (l: string) => corrupt.parse(l),
+      argv: (b: never) => [...corrupt.argv(b), '--self-test-corrupt'],
+    };
     const err = await runOnHost(wrapped, { iterations: 1 }).then(
       () => undefined,
       (e: unknown) => e,
@@ -124,7 +131,12 @@ describe('native workloads, built and run on this host', function () {
   for (const name of WORKLOAD_NAMES) {
     it(`make ${name} exit ${EXIT_USAGE} with a message on a usage error`, async () => {
       const w = createWorkload(name);
-      for (const bad of [['--bogus', '1'], ['--seconds', 'x'], ['--seconds', '1', '--iterations', '1'], ['--seconds']]) {
+      for (const bad of [
+        ['--bogus', '1'],
+        ['--seconds', 'x'],
+        ['--seconds', '1', '--iterations', '1'],
+        ['--seconds'],
+      ]) {
         const out = await runProcess([w.binary, ...bad]);
         expect(out.exitCode, bad.join(' ')).to.equal(EXIT_USAGE);
         expect(out.stdout).to.equal('');
@@ -144,13 +156,19 @@ describe('native workloads, built and run on this host', function () {
 
   it('print progress lines on stderr when asked', async () => {
     const lines: string[] = [];
-    await runOnHost(createWorkload('dhrystone'), { seconds: 0.6 }, { extra: { progressMs: 100 }, onStderrLine: (l) => lines.push(l) });
+    await runOnHost(
+      createWorkload('dhrystone'),
+      { seconds: 0.6 },
+      { extra: { progressMs: 100 }, onStderrLine: (l) => lines.push(l) },
+    );
     expect(lines.length).to.be.within(3, 8);
     for (const l of lines) expect(l).to.match(/^dhrystone: progress \d+\.\d% runs=\d+$/);
   });
 
   it('kill a run that exceeds its timeout and throw E_TIMEOUT', async () => {
-    const err = await runOnHost(createWorkload('dhrystone'), { seconds: 30 }, { timeoutMs: 300 }).catch((e: unknown) => e);
+    const err = await runOnHost(createWorkload('dhrystone'), { seconds: 30 }, { timeoutMs: 300 }).catch(
+      (e: unknown) => e,
+    );
     expect(err).to.be.instanceOf(TimeoutError);
   });
 
@@ -158,7 +176,9 @@ describe('native workloads, built and run on this host', function () {
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 200);
     const started = Date.now();
-    const err = await runOnHost(createWorkload('dhrystone'), { seconds: 30 }, { signal: ac.signal }).catch((e: unknown) => e);
+    const err = await runOnHost(createWorkload('dhrystone'), { seconds: 30 }, { signal: ac.signal }).catch(
+      (e: unknown) => e,
+    );
     expect(err).to.be.instanceOf(AbortedError);
     expect(Date.now() - started).to.be.below(5000);
   });

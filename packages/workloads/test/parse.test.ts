@@ -1,6 +1,6 @@
 import { ParseError } from '@virtmig/core';
 import { expect } from 'chai';
-import { Dhrystone, Dirtier, Linpack, Livermore, createWorkload } from '../src/index.js';
+import { createWorkload, Dhrystone, Dirtier, Linpack, Livermore } from '../src/index.js';
 import { DHRYSTONE, DIRTIER, LINPACK, LIVERMORE, LIVERMORE_CORRUPT } from './fixtures.js';
 
 /** The captured line with one field replaced (or removed when value is undefined). */
@@ -67,7 +67,9 @@ describe('workload result parsers', () => {
   ];
   for (const [what, line] of malformed) {
     it(`reject ${what} with ParseError`, () => {
-      expect(() => new Dhrystone().parse(line)).to.throw(ParseError).with.property('code', 'E_PARSE');
+      expect(() => new Dhrystone().parse(line))
+        .to.throw(ParseError)
+        .with.property('code', 'E_PARSE');
     });
   }
 

@@ -6,7 +6,10 @@ export const DEFAULT_THRESHOLD_PERCENT = 65;
 
 function finite(v: unknown, field: string, min: number, exclusive = false): void {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min || (exclusive && v === min)) {
-    throw new InvalidArgumentError(field, `must be a finite number ${exclusive ? '>' : '>='} ${min}, got ${JSON.stringify(v)}`);
+    throw new InvalidArgumentError(
+      field,
+      `must be a finite number ${exclusive ? '>' : '>='} ${min}, got ${JSON.stringify(v)}`,
+    );
   }
 }
 
@@ -20,7 +23,8 @@ export function checkInput(cluster: ClusterSnapshot, options: PolicyOptions | un
   const vms = new Set<string>();
   cluster.hosts.forEach((h, i) => {
     const f = `cluster.hosts[${i}]`;
-    if (typeof h.name !== 'string' || h.name === '') throw new InvalidArgumentError(`${f}.name`, 'must be a non-empty string');
+    if (typeof h.name !== 'string' || h.name === '')
+      throw new InvalidArgumentError(`${f}.name`, 'must be a non-empty string');
     if (hosts.has(h.name)) throw new InvalidArgumentError(`${f}.name`, `duplicate host ${JSON.stringify(h.name)}`);
     hosts.add(h.name);
     if (!Number.isInteger(h.cores) || h.cores < 1) {
@@ -30,7 +34,8 @@ export function checkInput(cluster: ClusterSnapshot, options: PolicyOptions | un
     if (!Array.isArray(list)) throw new InvalidArgumentError(`${f}.vms`, 'must be an array');
     list.forEach((vm: VmSnapshot, j: number) => {
       const g = `${f}.vms[${j}]`;
-      if (typeof vm.name !== 'string' || vm.name === '') throw new InvalidArgumentError(`${g}.name`, 'must be a non-empty string');
+      if (typeof vm.name !== 'string' || vm.name === '')
+        throw new InvalidArgumentError(`${g}.name`, 'must be a non-empty string');
       if (vms.has(vm.name)) throw new InvalidArgumentError(`${g}.name`, `duplicate VM ${JSON.stringify(vm.name)}`);
       vms.add(vm.name);
       finite(vm.ramMiB, `${g}.ramMiB`, 0, true);
@@ -91,7 +96,12 @@ export function findDestination(
 ): { host: HostSnapshot; before: number; after: number } | null {
   const fits = cluster.hosts
     .filter((h) => h.name !== source.name)
-    .map((host) => ({ host, name: host.name, before: hostLoad(host), after: hostLoad(host) + vm.cpuPercent / host.cores }))
+    .map((host) => ({
+      host,
+      name: host.name,
+      before: hostLoad(host),
+      after: hostLoad(host) + vm.cpuPercent / host.cores,
+    }))
     .filter((c) => c.after < threshold)
     .sort(byKeyThenName((c) => c.before));
   return fits[0] ?? null;

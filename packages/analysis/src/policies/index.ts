@@ -5,15 +5,15 @@ import { studyPolicy } from './study.js';
 import type { ClusterSnapshot, PolicyOptions, Recommendation } from './types.js';
 import { workloadBalancePolicy } from './workload-balance.js';
 
-export * from './types.js';
 export { DEFAULT_THRESHOLD_PERCENT, hostLoad } from './common.js';
-export { seededRandom } from './prng.js';
-export { type StudyPolicyOptions, studyPolicy } from './study.js';
-export { minimumMigrationTimePolicy } from './minimum-migration-time.js';
+export { estimatesFromTrials, type MigrationEstimate } from './estimates.js';
 export { maximumCorrelationPolicy } from './maximum-correlation.js';
+export { minimumMigrationTimePolicy } from './minimum-migration-time.js';
+export { seededRandom } from './prng.js';
 export { type RandomPolicyOptions, randomPolicy } from './random.js';
+export { type StudyPolicyOptions, studyPolicy } from './study.js';
+export * from './types.js';
 export { workloadBalancePolicy } from './workload-balance.js';
-export { type MigrationEstimate, estimatesFromTrials } from './estimates.js';
 
 /** Options of {@link recommendAll}. */
 export interface RecommendAllOptions extends PolicyOptions {
@@ -25,9 +25,13 @@ export interface RecommendAllOptions extends PolicyOptions {
 
 /** Every policy's recommendation for the same cluster, the study's first. */
 export function recommendAll(cluster: ClusterSnapshot, options: RecommendAllOptions = {}): Recommendation[] {
-  const base: PolicyOptions = options.thresholdPercent === undefined ? {} : { thresholdPercent: options.thresholdPercent };
+  const base: PolicyOptions =
+    options.thresholdPercent === undefined ? {} : { thresholdPercent: options.thresholdPercent };
   return [
-    studyPolicy(cluster, { ...base, ...(options.totalTimeToleranceMs === undefined ? {} : { totalTimeToleranceMs: options.totalTimeToleranceMs }) }),
+    studyPolicy(cluster, {
+      ...base,
+      ...(options.totalTimeToleranceMs === undefined ? {} : { totalTimeToleranceMs: options.totalTimeToleranceMs }),
+    }),
     minimumMigrationTimePolicy(cluster, base),
     maximumCorrelationPolicy(cluster, base),
     randomPolicy(cluster, { ...base, seed: options.seed ?? 1 }),

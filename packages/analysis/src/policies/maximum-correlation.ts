@@ -19,7 +19,11 @@ export function maximumCorrelationPolicy(cluster: ClusterSnapshot, options: Poli
   const vms = source.host.vms;
   const name = source.host.name;
   if (vms.length < 2) {
-    return { kind: 'no-migration', policy, reason: `${name} is overloaded but runs one VM: there is nothing to correlate it with` };
+    return {
+      kind: 'no-migration',
+      policy,
+      reason: `${name} is overloaded but runs one VM: there is nothing to correlate it with`,
+    };
   }
   const missing = vms.filter((vm) => !vm.cpuHistory || vm.cpuHistory.length === 0).map((vm) => vm.name);
   if (missing.length) {
@@ -48,7 +52,11 @@ export function maximumCorrelationPolicy(cluster: ClusterSnapshot, options: Poli
     .sort(byKeyThenName((s) => -s.r2));
   const best = scored[0];
   if (!best) {
-    return { kind: 'no-migration', policy, reason: `every VM on ${name} has a constant CPU history, so no correlation is defined` };
+    return {
+      kind: 'no-migration',
+      policy,
+      reason: `every VM on ${name} has a constant CPU history, so no correlation is defined`,
+    };
   }
   const list = scored.map((s) => `${s.name} ${s.r2.toFixed(3)}`).join(', ');
   return recommend(

@@ -13,5 +13,12 @@ export function minimumMigrationTimePolicy(cluster: ClusterSnapshot, options: Po
   const source = findSource(policy, cluster, threshold);
   if ('kind' in source) return source;
   const pick = [...source.host.vms].sort(byKeyThenName((vm) => vm.ramMiB))[0] as VmSnapshot;
-  return recommend(policy, cluster, source, pick, threshold, `${pick.name} has the least RAM (${pick.ramMiB} MiB), so it should migrate fastest`);
+  return recommend(
+    policy,
+    cluster,
+    source,
+    pick,
+    threshold,
+    `${pick.name} has the least RAM (${pick.ramMiB} MiB), so it should migrate fastest`,
+  );
 }

@@ -5,7 +5,8 @@ import { InvalidArgumentError } from '@virtmig/core';
  * every platform, which is what makes the random policy reproducible. Returns numbers in [0, 1).
  */
 export function seededRandom(seed: number): () => number {
-  if (!Number.isInteger(seed)) throw new InvalidArgumentError('seed', `must be an integer, got ${JSON.stringify(seed)}`);
+  if (!Number.isInteger(seed))
+    throw new InvalidArgumentError('seed', `must be an integer, got ${JSON.stringify(seed)}`);
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

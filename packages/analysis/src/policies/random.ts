@@ -21,5 +21,12 @@ export function randomPolicy(cluster: ClusterSnapshot, options: RandomPolicyOpti
   if ('kind' in source) return source;
   const vms = [...source.host.vms].sort(byKeyThenName(() => 0));
   const pick = vms[Math.floor(next() * vms.length)] as VmSnapshot;
-  return recommend(policy, cluster, source, pick, threshold, `${pick.name} was drawn at random (seed ${options.seed}) from ${vms.length} VMs`);
+  return recommend(
+    policy,
+    cluster,
+    source,
+    pick,
+    threshold,
+    `${pick.name} was drawn at random (seed ${options.seed}) from ${vms.length} VMs`,
+  );
 }

@@ -50,17 +50,36 @@ export async function runDoctor(): Promise<Check[]> {
   const checks: Check[] = [];
   try {
     const b = getBinding();
-    checks.push({ name: 'libvirt library', ok: true, detail: `libvirt ${b.version()} via ${b.engine.name}`, required: true });
+    checks.push({
+      name: 'libvirt library',
+      ok: true,
+      detail: `libvirt ${b.version()} via ${b.engine.name}`,
+      required: true,
+    });
   } catch (e) {
-    checks.push({ name: 'libvirt library', ok: false, detail: (e as Error).message, fix: 'apt-get install libvirt0', required: true });
+    checks.push({
+      name: 'libvirt library',
+      ok: false,
+      detail: (e as Error).message,
+      fix: 'apt-get install libvirt0',
+      required: true,
+    });
   }
   const shim = locateShim();
   checks.push(
     shim
       ? { name: 'libvirt shim', ok: true, detail: shim, required: true }
-      : { name: 'libvirt shim', ok: false, detail: 'native/build/lib/libvirtmig-shim.so missing', fix: 'npm run build:native (needs libvirt-dev, gcc)', required: true },
+      : {
+          name: 'libvirt shim',
+          ok: false,
+          detail: 'native/build/lib/libvirtmig-shim.so missing',
+          fix: 'npm run build:native (needs libvirt-dev, gcc)',
+          required: true,
+        },
   );
-  checks.push(await tool('libvirt daemon', 'libvirtd', ['--version'], 'libvirt-daemon libvirt-daemon-driver-qemu', false));
+  checks.push(
+    await tool('libvirt daemon', 'libvirtd', ['--version'], 'libvirt-daemon libvirt-daemon-driver-qemu', false),
+  );
   checks.push(await tool('QEMU', 'qemu-system-x86_64', ['--version'], 'qemu-system-x86', false));
   checks.push(await tool('tgt (iSCSI target)', 'tgtadm', ['--help'], 'tgt', false));
   checks.push(await tool('libiscsi tools', 'iscsi-ls', ['--help'], 'libiscsi-bin', false));
@@ -69,7 +88,13 @@ export async function runDoctor(): Promise<Check[]> {
     const mounts = await readFile('/proc/mounts', 'utf8');
     const v1 = mounts.split('\n').filter((l) => / cgroup /.test(l)).length;
     const v2 = mounts.split('\n').some((l) => / cgroup2 /.test(l));
-    checks.push({ name: 'cgroups', ok: v1 > 0 || v2, detail: v2 ? 'cgroup v2 mounted' : `${v1} cgroup v1 controllers mounted`, fix: 'mount cgroups (needed for QEMU CPU caps)', required: false });
+    checks.push({
+      name: 'cgroups',
+      ok: v1 > 0 || v2,
+      detail: v2 ? 'cgroup v2 mounted' : `${v1} cgroup v1 controllers mounted`,
+      fix: 'mount cgroups (needed for QEMU CPU caps)',
+      required: false,
+    });
   } catch (e) {
     checks.push({ name: 'cgroups', ok: false, detail: (e as Error).message, required: false });
   }
@@ -77,7 +102,13 @@ export async function runDoctor(): Promise<Check[]> {
     await access('/dev/kvm', constants.R_OK | constants.W_OK);
     checks.push({ name: 'KVM', ok: true, detail: '/dev/kvm is accessible', required: false });
   } catch {
-    checks.push({ name: 'KVM', ok: false, detail: '/dev/kvm is not accessible: guests run under TCG (slower, still correct)', fix: 'enable virtualisation or run on a host with KVM', required: false });
+    checks.push({
+      name: 'KVM',
+      ok: false,
+      detail: '/dev/kvm is not accessible: guests run under TCG (slower, still correct)',
+      fix: 'enable virtualisation or run on a host with KVM',
+      required: false,
+    });
   }
   return checks;
 }

@@ -13,7 +13,12 @@ export interface Inventory {
 /** Collects host info, domains and all-domain stats from each hypervisor. */
 export async function collectInventory(hosts: readonly Hypervisor[]): Promise<Inventory[]> {
   return Promise.all(
-    hosts.map(async (h) => ({ uri: h.uri, host: await h.hostInfo(), domains: await h.listDomains(), stats: await h.allDomainStats() })),
+    hosts.map(async (h) => ({
+      uri: h.uri,
+      host: await h.hostInfo(),
+      domains: await h.listDomains(),
+      stats: await h.allDomainStats(),
+    })),
   );
 }
 
@@ -28,7 +33,14 @@ export function printInventory(out: Output, inv: readonly Inventory[]): void {
         const head = `${i.uri}  ${h.hypervisorType} ${h.hypervisorVersion}, libvirt ${h.libvirtVersion}, ${h.cpus} CPUs (${h.model} ${h.mhz} MHz), ${mib(h.memoryKiB)} MiB`;
         const rows = i.domains.map((d) => {
           const s = i.stats.find((x) => x.name === d.name);
-          return [d.name, d.state, d.vcpus, mib(d.memoryKiB), (d.cpuTimeNs / 1e9).toFixed(2), s ? Object.keys(s.fields).length : 0];
+          return [
+            d.name,
+            d.state,
+            d.vcpus,
+            mib(d.memoryKiB),
+            (d.cpuTimeNs / 1e9).toFixed(2),
+            s ? Object.keys(s.fields).length : 0,
+          ];
         });
         return `${head}\n${table(['DOMAIN', 'STATE', 'VCPUS', 'MEM(MiB)', 'CPU(s)', 'STATS'], rows)}`;
       })

@@ -1,8 +1,7 @@
 import type { ClusterSnapshot, HostSnapshot, TrialRecord, VmSnapshot } from '@virtmig/analysis';
 import { estimatesFromTrials } from '@virtmig/analysis';
-import { abortableSleep, labHostPairs } from '@virtmig/bench';
+import { abortableSleep, DomainCpuSampler, domainUsageBetween, labHostPairs } from '@virtmig/bench';
 import { type ConnectOptions, type DriverRegistry, type Hypervisor, InvalidArgumentError } from '@virtmig/core';
-import { DomainCpuSampler, domainUsageBetween } from '@virtmig/bench';
 
 /** The workload a lab guest runs, from `virtmig.workload=` on its kernel command line. */
 export function workloadOfXml(xml: string): string | undefined {
