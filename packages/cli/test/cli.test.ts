@@ -50,6 +50,20 @@ describe('virtmig CLI', () => {
     expect(r.stdout).to.equal('');
   });
 
+  it('lab commands refuse an unknown --kind and a --prefix with --kind xen (exit 2), touching no lab', async () => {
+    for (const args of [
+      ['lab', 'up', '--kind', 'kvm'],
+      ['lab', 'status', '--kind', 'vmware', '--json'],
+      ['lab', 'down', '--kind', 'xen', '--prefix', 'vmlab'],
+      ['lab', 'up', '--kind', 'xen', '--prefix', 'x'],
+    ]) {
+      const r = await virtmig(...args);
+      expect(r.code, args.join(' ')).to.equal(EXIT.USAGE);
+      expect(r.stderr, args.join(' ')).to.match(/^virtmig: --(kind|prefix): /);
+      expect(r.stdout).to.equal('');
+    }
+  });
+
   it('exits 2 for a malformed URI', async () => {
     const r = await virtmig('domains', '--uri', 'not a uri');
     expect(r.code).to.equal(EXIT.USAGE);

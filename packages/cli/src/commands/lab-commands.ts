@@ -1,16 +1,41 @@
+import { InvalidArgumentError } from '@virtmig/core';
 import type { Command } from 'commander';
 import type { Output } from '../output.js';
 import { removeGuest, startGuest } from './guest.js';
-import { formatLabStatus, labPrefix, labStatus, runLab } from './lab.js';
+import {
+  formatLabStatus,
+  formatXenlabStatus,
+  labKind,
+  labPrefix,
+  labStatus,
+  runLab,
+  runXenlab,
+  xenlabStatus,
+} from './lab.js';
 import { formatMigrationResult, type MigrateCliOptions, migrateGuest, progressLine } from './migrate.js';
 
 const PREFIX_HELP = 'lab prefix (default $VIRTMIG_LAB_PREFIX or vmlab)';
+const KIND_HELP = 'qemu: the local two-host lab; xen: two Xen hosts and an LIO storage host as QEMU guests';
+
+/** True for `--kind xen`; the Xen testbed has one instance per state directory, so `--prefix` is refused there. */
+function xenKind(opts: { kind: string; prefix?: string }): boolean {
+  if (labKind(opts.kind) !== 'xen') return false;
+  if (opts.prefix !== undefined) {
+    throw new InvalidArgumentError(
+      '--prefix',
+      'names a local lab; the Xen testbed (--kind xen) takes $VIRTMIG_XENLAB_STATE',
+    );
+  }
+  return true;
+}
 
 /** Adds `lab up|down|status`, `guest start|stop` and `migrate` to the program. */
 export function addLabCommands(program: Command, makeOutput: (json: boolean) => Output): void {
   const lab = program
     .command('lab')
-    .description('the local two-host lab (scripts/lab/lab): two libvirt daemons joined by a veth link');
+    .description(
+      'the local two-host lab (scripts/lab/lab: two libvirt daemons joined by a veth link), or with --kind xen the nested Xen testbed (scripts/xenlab/xenlab)',
+    );
   for (const [name, description] of [
     ['up', 'start the lab (idempotent) and print its status'],
     ['status', 'print what runs'],
@@ -18,10 +43,17 @@ export function addLabCommands(program: Command, makeOutput: (json: boolean) => 
     lab
       .command(name)
       .description(description)
+      .option('--kind <kind>', KIND_HELP, 'qemu')
       .option('--prefix <name>', PREFIX_HELP)
       .option('--json', 'print JSON')
-      .action(async (opts: { prefix?: string; json?: boolean }) => {
+      .action(async (opts: { kind: string; prefix?: string; json?: boolean }) => {
         const out = makeOutput(Boolean(opts.json));
+        if (xenKind(opts)) {
+          if (name === 'up') await runXenlab(['up'], (line) => out.log(line));
+          const status = await xenlabStatus();
+          out.data(status, () => formatXenlabStatus(status));
+          return;
+        }
         const prefix = labPrefix(opts.prefix);
         if (name === 'up') {
           const { stderr } = await runLab(prefix, ['up']);
@@ -34,10 +66,15 @@ export function addLabCommands(program: Command, makeOutput: (json: boolean) => 
   lab
     .command('down')
     .description('stop everything the lab started (processes, mounts, cgroups, namespaces, veth, state)')
+    .option('--kind <kind>', KIND_HELP, 'qemu')
     .option('--prefix <name>', PREFIX_HELP)
-    .action(async (opts: { prefix?: string }) => {
-      const { stderr } = await runLab(labPrefix(opts.prefix), ['down']);
+    .action(async (opts: { kind: string; prefix?: string }) => {
       const out = makeOutput(false);
+      if (xenKind(opts)) {
+        await runXenlab(['down'], (line) => out.log(line));
+        return;
+      }
+      const { stderr } = await runLab(labPrefix(opts.prefix), ['down']);
       for (const line of stderr.trim().split('\n').filter(Boolean)) out.log(line);
     });
 

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -107,5 +107,89 @@ export function formatLabStatus(s: LabStatus): string {
     );
   }
   lines.push(`  link ${s.link.subnet} ${s.link.shape ? `shaped ${JSON.stringify(s.link.shape)}` : 'unshaped'}`);
+  return lines.join('\n');
+}
+
+/** Which lab a `lab` command drives: the local two-host QEMU lab or the nested Xen testbed. */
+export type LabKind = 'qemu' | 'xen';
+
+/** Checks `--kind`: `qemu` (default) or `xen`; throws `E_INVALID_ARGUMENT` otherwise. */
+export function labKind(option?: string): LabKind {
+  const kind = option ?? 'qemu';
+  if (kind !== 'qemu' && kind !== 'xen') {
+    throw new InvalidArgumentError('--kind', `must be qemu or xen, got ${JSON.stringify(kind)}`);
+  }
+  return kind;
+}
+
+/** One host of `scripts/xenlab/xenlab status --json` (`storage`, `xen-a`, `xen-b`). */
+export interface XenlabHost {
+  readonly name: string;
+  readonly running: boolean;
+  readonly pid: number | null;
+  readonly sshPort: number;
+  /** `xen+tls://127.0.0.1:PORT/system?pkipath=...` (the Xen hosts only). */
+  readonly uri?: string;
+  readonly migrationAddress?: string;
+  readonly [key: string]: unknown;
+}
+
+/** `scripts/xenlab/xenlab status --json`. */
+export interface XenlabStatus {
+  readonly state: string;
+  readonly stateDir: string;
+  readonly accel: string;
+  readonly hosts: readonly XenlabHost[];
+  readonly link: { readonly shape: string | null };
+  readonly [key: string]: unknown;
+}
+
+/**
+ * Runs `scripts/xenlab/xenlab ARGS...` (argument array, no shell). `progress` receives its stderr
+ * line by line as it comes (an `up` with a cold image cache takes minutes); resolves to stdout.
+ */
+export async function runXenlab(args: readonly string[], progress?: (line: string) => void): Promise<string> {
+  const script = await repoScript('scripts/xenlab/xenlab');
+  return new Promise((resolve, reject) => {
+    const child = spawn(script, [...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let tail = '';
+    let partial = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString('utf8');
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      const lines = (partial + c.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines.filter(Boolean)) {
+        tail = line;
+        progress?.(line);
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (partial) {
+        tail = partial;
+        progress?.(partial);
+      }
+      if (code === 0) resolve(stdout);
+      else reject(new StateError(`xenlab ${args[0] ?? ''} failed: ${tail || `exit ${code}`}`, { exitCode: code }));
+    });
+  });
+}
+
+/** The Xen testbed's status as JSON. */
+export async function xenlabStatus(): Promise<XenlabStatus> {
+  return JSON.parse(await runXenlab(['status', '--json'])) as XenlabStatus;
+}
+
+/** A one-screen summary of the Xen testbed's status. */
+export function formatXenlabStatus(s: XenlabStatus): string {
+  const lines = [`xenlab: ${s.state} (${s.accel}), state in ${s.stateDir}`];
+  for (const h of s.hosts) {
+    const where = h.uri ? `  ${h.uri}  migrate tcp://${h.migrationAddress}` : '';
+    lines.push(`  ${h.name}  ${h.running ? `running pid ${h.pid}` : 'stopped'}  ssh 127.0.0.1:${h.sshPort}${where}`);
+  }
+  lines.push(`  migration link ${s.link.shape ? `shaped ${s.link.shape}` : 'unshaped'}`);
   return lines.join('\n');
 }
