@@ -178,6 +178,25 @@ export class ConsoleFollower {
   }
 }
 
+/**
+ * Resolves once domU `name` on `host` has printed a heartbeat on its console (its kernel is up,
+ * so it can be saved and migrated); rejects after `ms`.
+ */
+export async function waitBooted(status, host, name, ms = 300_000) {
+  const runner = runnerOf(status, host);
+  const until = performance.now() + ms;
+  for (;;) {
+    try {
+      await runner.run('grep', ['-q', '^HB ', `/var/log/xen/console/guest-${name}.log`], { timeoutMs: 30_000 });
+      return;
+    } catch (e) {
+      if (performance.now() > until)
+        throw new Error(`${name} on ${host} printed no heartbeat within ${ms} ms: ${e.message}`);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
 /** Destroys and undefines a domain on either host, ignoring absence. */
 export async function removeEverywhere(hosts, name) {
   for (const h of hosts) {

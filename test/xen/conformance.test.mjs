@@ -3,7 +3,7 @@
 // certificate).
 import { XenHypervisor } from '@virtmig/driver-xen';
 import { runConformance } from '@virtmig/testing';
-import { ensureXenlab, hostOf, openBoth, pvDomain } from '../../scripts/xenlab/harness.mjs';
+import { ensureXenlab, hostOf, openBoth, pvDomain, waitBooted } from '../../scripts/xenlab/harness.mjs';
 
 runConformance({
   name: 'XenHypervisor on real Xen 4.17 dom0s (xenlab, xen+tls over FFI)',
@@ -19,6 +19,8 @@ runConformance({
       source,
       destination,
       migrationOptions: { migrateUri: `tcp://${hostOf(status, 'xen-b').migrationAddress}` },
+      // A PV domU cannot be saved before its kernel is up ("Bad mfn 0 for p2m frame list").
+      ready: (name) => waitBooted(status, 'xen-a', name),
     };
   },
   // Under TCG a PV domU takes about 20 s to create; the lab's first boot several minutes.

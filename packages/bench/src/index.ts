@@ -34,7 +34,14 @@ export { estimateRemainingMs, ProgressBar, type ProgressEvent } from './progress
 export * from './records.js';
 export { domainName, type RunOptions, type RunSummary, runExperiment } from './runner.js';
 export { SCHEMA_MIGRATIONS, SCHEMA_VERSION, type SchemaMigration } from './schema.js';
-export { type ConsoleLine, type Heartbeat, SerialWatcher } from './serial.js';
+export {
+  CommandConsoleWatcher,
+  type ConsoleLine,
+  ConsoleLog,
+  type ConsoleWatcher,
+  type Heartbeat,
+  SerialWatcher,
+} from './serial.js';
 export { DEFAULT_WORKLOAD_SECONDS, loadSpecFile, parseSpec, validateSpec } from './spec.js';
 export { EXPERIMENT_SPEC_SCHEMA } from './spec-schema.js';
 export * from './spec-types.js';

@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { type FileHandle, open } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { TimeoutError } from '@virtmig/core';
@@ -17,54 +18,34 @@ export interface ConsoleLine {
 }
 
 /**
- * Follows a guest's serial log (scripts/guest/init's protocol) and stamps every line with the
- * host's monotonic clock. The guest's own clock stands still while QEMU is paused, so only
- * host-side arrival gaps show the unavailability around a migration.
+ * A guest console as lines stamped with this machine's monotonic clock when they arrived
+ * (scripts/guest/init's protocol: `HB <seq> <ms>` heartbeats and other lines). The guest's own
+ * clock stands still while it is paused (QEMU) or skips the paused time (Xen PV), so only
+ * arrival gaps show the unavailability around a migration. Sources push lines; readers wait on
+ * them and measure gaps.
  */
-export class SerialWatcher {
+export class ConsoleLog {
   readonly beats: Heartbeat[] = [];
   readonly lines: ConsoleLine[] = [];
-  private fh: FileHandle | undefined;
-  private offset = 0;
-  private partial = '';
-  private timer: NodeJS.Timeout | undefined;
-  private busy = false;
-  private readonly buf = Buffer.alloc(1 << 16);
+  private readonly seen = new Set<number>();
 
-  constructor(
-    readonly path: string,
-    readonly pollMs = 10,
-  ) {}
+  constructor(readonly pollMs = 10) {}
 
-  async start(): Promise<void> {
-    this.fh = await open(this.path, 'r');
-    this.timer = setInterval(() => {
-      this.poll().catch(() => {});
-    }, this.pollMs);
-  }
-
-  /** Reads whatever was appended since the last poll. */
-  async poll(): Promise<void> {
-    if (this.busy || !this.fh) return;
-    this.busy = true;
-    try {
-      for (;;) {
-        const { bytesRead } = await this.fh.read(this.buf, 0, this.buf.length, this.offset);
-        if (bytesRead === 0) break;
-        this.offset += bytesRead;
-        const hostMs = performance.now();
-        const parts = (this.partial + this.buf.subarray(0, bytesRead).toString('latin1')).split('\n');
-        this.partial = parts.pop() ?? '';
-        for (const raw of parts) {
-          const text = raw.replace(/\r$/, '');
-          const m = /^HB (\d+) (\d+)$/.exec(text);
-          if (m) this.beats.push({ seq: Number(m[1]), guestMs: Number(m[2]), hostMs });
-          else this.lines.push({ text, hostMs });
-        }
-      }
-    } finally {
-      this.busy = false;
+  /**
+   * Records one line read at `hostMs`. A heartbeat whose sequence number was already recorded
+   * is dropped: sources that follow a console on two hosts may both deliver it.
+   */
+  push(raw: string, hostMs: number): void {
+    const text = raw.replace(/\r$/, '');
+    const m = /^HB (\d+) (\d+)$/.exec(text);
+    if (!m) {
+      this.lines.push({ text, hostMs });
+      return;
     }
+    const seq = Number(m[1]);
+    if (this.seen.has(seq)) return;
+    this.seen.add(seq);
+    this.beats.push({ seq, guestMs: Number(m[2]), hostMs });
   }
 
   /** Resolves once `pred()` holds; throws `E_TIMEOUT` after `timeoutMs`, `E_ABORTED`-style rejection on abort. */
@@ -88,11 +69,109 @@ export class SerialWatcher {
     }
     return gap;
   }
+}
+
+/** A {@link ConsoleLog} with a source that is started and stopped. */
+export interface ConsoleWatcher extends ConsoleLog {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Follows a guest's serial log file (QEMU's `<serial type='file'>`), polling every `pollMs`.
+ */
+export class SerialWatcher extends ConsoleLog implements ConsoleWatcher {
+  private fh: FileHandle | undefined;
+  private offset = 0;
+  private partial = '';
+  private timer: NodeJS.Timeout | undefined;
+  private busy = false;
+  private readonly buf = Buffer.alloc(1 << 16);
+
+  constructor(
+    readonly path: string,
+    pollMs = 10,
+  ) {
+    super(pollMs);
+  }
+
+  async start(): Promise<void> {
+    this.fh = await open(this.path, 'r');
+    this.timer = setInterval(() => {
+      this.poll().catch(() => {});
+    }, this.pollMs);
+  }
+
+  /** Reads whatever was appended since the last poll. */
+  async poll(): Promise<void> {
+    if (this.busy || !this.fh) return;
+    this.busy = true;
+    try {
+      for (;;) {
+        const { bytesRead } = await this.fh.read(this.buf, 0, this.buf.length, this.offset);
+        if (bytesRead === 0) break;
+        this.offset += bytesRead;
+        const hostMs = performance.now();
+        const parts = (this.partial + this.buf.subarray(0, bytesRead).toString('latin1')).split('\n');
+        this.partial = parts.pop() ?? '';
+        for (const raw of parts) this.push(raw, hostMs);
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.poll();
     await this.fh?.close();
     this.fh = undefined;
+  }
+}
+
+/**
+ * Follows a console through commands that print it as it grows, e.g. `ssh dom0 tail -F
+ * /var/log/xen/console/guest-NAME.log` on each host a guest can be on: every line of every
+ * command's stdout is stamped when it arrives; heartbeats seen twice count once.
+ */
+export class CommandConsoleWatcher extends ConsoleLog implements ConsoleWatcher {
+  private children: ChildProcess[] = [];
+
+  /** `commands`: argv arrays (program first), run without a shell. */
+  constructor(
+    private readonly commands: readonly (readonly string[])[],
+    pollMs = 10,
+  ) {
+    super(pollMs);
+  }
+
+  async start(): Promise<void> {
+    this.children = this.commands.map(([program, ...args]) => {
+      const child = spawn(program as string, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+      let partial = '';
+      child.stdout?.on('data', (chunk: Buffer) => {
+        const hostMs = performance.now();
+        const parts = (partial + chunk.toString('latin1')).split('\n');
+        partial = parts.pop() ?? '';
+        for (const raw of parts) this.push(raw, hostMs);
+      });
+      // A follower that cannot start (no ssh) must not crash the run; the guest's readiness wait reports it.
+      child.on('error', () => {});
+      return child;
+    });
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) return resolve();
+            c.once('close', () => resolve());
+            c.kill();
+          }),
+      ),
+    );
+    this.children = [];
   }
 }

@@ -14,13 +14,16 @@ const ANSI = /\x1b\[[0-9;]*m/g;
 
 /**
  * Parses the tree `targetcli ls PATH` draws (configshell-fb: two columns per level, `o-` or
- * `+-` before each name, dots, then `[summary]`). Colour codes are ignored. Returns the root.
+ * `+-` before each name, dots, then `[summary]`). Colour codes and `Warning: ...` lines before
+ * the tree are ignored. Returns the root.
  */
 export function parseTargetcliTree(text: string): TargetcliNode {
   const stack: { depth: number; node: TargetcliNode }[] = [];
   let root: TargetcliNode | undefined;
   for (const [i, raw] of text.replace(ANSI, '').split('\n').entries()) {
     if (raw.trim() === '') continue;
+    // configshell prints this on stdout until it has saved preferences once (a fresh host).
+    if (!root && /^Warning: /.test(raw)) continue;
     const m = /^([ |]*)[o+]- (\S+) \.*\s*\[(.*)\]$/.exec(raw);
     if (!m || (m[1] as string).length % 2 !== 0) {
       throw new ParseError('targetcli ls output', `line ${i + 1}: unexpected ${JSON.stringify(raw)}`);

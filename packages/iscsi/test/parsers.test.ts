@@ -152,6 +152,14 @@ describe('targetcli parsers (configshell-fb rendered fixtures)', () => {
     expect(parseTargetcliIscsi(coloured)[1]?.iqn).to.equal('iqn.2026-11.org.example:lab');
   });
 
+  it("skips the preferences warning a fresh host's targetcli prints before the tree, but not text inside it", () => {
+    const warned = `Warning: Could not load preferences file /root/.targetcli/prefs.bin.\n${fixture('targetcli-ls-iscsi.txt')}`;
+    expect(parseTargetcliIscsi(warned)).to.deep.equal(parseTargetcliIscsi(fixture('targetcli-ls-iscsi.txt')));
+    const lines = fixture('targetcli-ls-iscsi.txt').split('\n');
+    const inside = [lines[0], 'Warning: something', ...lines.slice(1)].join('\n');
+    expect(() => parseTargetcliIscsi(inside)).to.throw(/line 2: unexpected/);
+  });
+
   it('reads fileio backstores with approximate sizes', () => {
     expect(parseTargetcliFileio(fixture('targetcli-ls-fileio.txt'))).to.deep.equal([
       {

@@ -29,14 +29,33 @@ runConformance({
 });
 
 /**
- * A host pair that, like the xenlab's forwarded dom0s, migrates only over a given address: the
- * suite must pass `migrationOptions` to every migration for its migration checks to pass.
+ * A host pair that, like the xenlab's PV dom0s, migrates only over a given address and only
+ * guests that finished booting: the suite must pass the peer's `migrationOptions` to every
+ * migration and call its `ready` before the migration that must succeed.
  */
+const booted = new Set<string>();
 class AddressedFake extends FakeHypervisor {
-  override migrate(name: string, destination: Hypervisor, options: MigrationOptions = {}): Promise<MigrationResult> {
+  override async migrate(
+    name: string,
+    destination: Hypervisor,
+    options: MigrationOptions = {},
+  ): Promise<MigrationResult> {
     if (!this.closed && options.migrateUri !== 'tcp://10.0.0.2') {
-      return Promise.reject(new MigrationError(`no route to the destination without migrateUri (domain ${name})`));
+      throw new MigrationError(`no route to the destination without migrateUri (domain ${name})`);
     }
+    const transfers =
+      !this.closed &&
+      !options.signal?.aborted &&
+      (Object.keys(options) as (keyof MigrationOptions)[]).every((k) => this.capabilities.migrationOptions.has(k)) &&
+      (await this.lookupDomain(name).then(
+        () => true,
+        () => false,
+      )) &&
+      (await destination.lookupDomain(name).then(
+        () => false,
+        () => true,
+      ));
+    if (transfers && !booted.has(name)) throw new MigrationError(`domain ${name} has not booted yet`);
     return super.migrate(name, destination, options);
   }
 }
@@ -45,12 +64,15 @@ for (const host of ['addressed-a', 'addressed-b'])
 const addressed = (uri: string) => new AddressedFake({ host: fakeHostFromUri(uri), network });
 
 runConformance({
-  name: 'FakeHypervisor reachable only through the migrateUri given as migrationOptions',
+  name: 'FakeHypervisor reachable only through migrationOptions, migrating only guests the peer called ready',
   connect: async () => addressed('fake:///addressed-a'),
   domainConfig: (name) => ({ name, memoryMiB: 64, vcpus: 1 }),
   migrationPeer: async () => ({
     source: addressed('fake:///addressed-a'),
     destination: addressed('fake:///addressed-b'),
     migrationOptions: { migrateUri: 'tcp://10.0.0.2' },
+    ready: async (name) => {
+      booted.add(name);
+    },
   }),
 });
