@@ -12,7 +12,7 @@ import {
 import type { LabStorage } from '@virtmig/iscsi';
 import { HostCpuSampler, type ProcStat } from '@virtmig/workloads';
 import { buildGuestImage, type GuestProvider, LabGuestProvider, SimulatedGuestProvider } from './guest.js';
-import { labHostPairs, labStorage } from './lab.js';
+import { labHostPairs, labStorage, xenlabGuestSetup, xenlabHostPairs } from './lab.js';
 import type { ExperimentSpec, HostPairSpec } from './spec-types.js';
 
 /**
@@ -91,10 +91,24 @@ export function defaultEnvironment(options: DefaultEnvironmentOptions): RunnerEn
   const hostSampler = new HostCpuSampler();
   return {
     connect: (uri, connectOptions) => options.registry.connect(uri, connectOptions ?? {}),
-    hostPairs: async (spec) => (spec.hosts === 'lab' ? labHostPairs() : [...spec.hosts]),
+    hostPairs: async (spec) =>
+      spec.hosts === 'lab' ? labHostPairs() : spec.hosts === 'xenlab' ? xenlabHostPairs() : [...spec.hosts],
     guests: async (spec) => {
       const disk = await labDiskFor(spec);
       if (spec.guest.image === 'none') return new SimulatedGuestProvider(spec.storage, disk);
+      if (spec.hosts === 'xenlab') {
+        const xen = await xenlabGuestSetup();
+        return new LabGuestProvider({
+          image:
+            spec.guest.kernel && spec.guest.initrd
+              ? { kernel: spec.guest.kernel, initrd: spec.guest.initrd }
+              : xen.image,
+          console: xen.console,
+          logDir: options.logDir ?? join(tmpdir(), 'virtmig-serial'),
+          bootTimeoutMs: spec.guest.bootTimeoutMs,
+          storage: spec.storage,
+        });
+      }
       const image =
         spec.guest.kernel && spec.guest.initrd
           ? { kernel: spec.guest.kernel, initrd: spec.guest.initrd }

@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { type DiskConfig, type DomainConfig, InvalidArgumentError, ParseError, StateError } from '@virtmig/core';
+import { SshRunner } from '@virtmig/iscsi';
 import { CommandFailedError, createWorkload, guestInitCmdline } from '@virtmig/workloads';
 import type { TrialPlan } from './matrix.js';
 import { repoPath } from './paths.js';
-import { type ConsoleLine, SerialWatcher } from './serial.js';
+import { CommandConsoleWatcher, type ConsoleLine, type ConsoleWatcher, SerialWatcher } from './serial.js';
 import type { StorageSpec, WorkloadSpec } from './spec-types.js';
 
 /** A workload score averaged over the runs that finished in a window. */
@@ -112,11 +113,54 @@ export async function buildGuestImage(): Promise<GuestImage> {
   return { kernel: j.kernel, initrd: j.initrd };
 }
 
+/** Where a lab guest's console comes from. */
+export interface ConsoleSource {
+  /** The guest kernel's console device: `ttyS0` (a QEMU serial port) or `hvc0` (Xen's PV console). */
+  readonly device: string;
+  /**
+   * A (not yet started) watcher of `domain`'s console, and the serial log file the domain's
+   * config must name when the console is a file on this machine. Leftovers of an earlier guest
+   * with the same name are dropped first.
+   */
+  open(domain: string, logDir: string): Promise<{ watcher: ConsoleWatcher; serialLog?: string }>;
+}
+
+/** QEMU's `<serial type='file'>` in `logDir`, which both lab hosts write (one filesystem). */
+export const serialFileConsole: ConsoleSource = {
+  device: 'ttyS0',
+  async open(domain, logDir) {
+    await mkdir(logDir, { recursive: true });
+    const serialLog = join(logDir, `${domain}.log`);
+    // Created empty first: the watcher opens it before QEMU does, and a stale log of a crashed attempt is dropped.
+    await writeFile(serialLog, '');
+    return { watcher: new SerialWatcher(serialLog), serialLog };
+  },
+};
+
+/**
+ * Xen PV consoles as xenconsoled logs them on each dom0 (`/var/log/xen/console/guest-NAME.log`),
+ * followed with `tail -F` over ssh on every host the guest can be on.
+ */
+export function xenConsole(hosts: readonly SshRunner[]): ConsoleSource {
+  const logOf = (domain: string): string => `/var/log/xen/console/guest-${domain}.log`;
+  return {
+    device: 'hvc0',
+    async open(domain) {
+      // xenconsoled appends to an existing log, so an earlier guest's heartbeats would be read as this one's.
+      await Promise.all(hosts.map((h) => h.run('rm', ['-f', logOf(domain)])));
+      const tail = SshRunner.remoteCommand('tail', ['-n', '+1', '-F', logOf(domain)]);
+      return { watcher: new CommandConsoleWatcher(hosts.map((h) => ['ssh', ...h.sshArgs(tail)])) };
+    },
+  };
+}
+
 /** Options of {@link LabGuestProvider}. */
 export interface LabGuestOptions {
   readonly image: GuestImage;
   /** Directory for serial logs (both hosts must see the same path). */
   readonly logDir: string;
+  /** Where the console comes from (default {@link serialFileConsole}). */
+  readonly console?: ConsoleSource;
   readonly bootTimeoutMs: number;
   readonly storage?: StorageSpec;
   /** The disk the environment made for the storage (the lab's shared disk); replaces the spec's LUN. */
@@ -160,14 +204,12 @@ export class LabGuestProvider implements GuestProvider {
 
   async prepare(plan: TrialPlan, workload: WorkloadSpec, domain: string): Promise<GuestHandle> {
     const o = this.options;
-    await mkdir(o.logDir, { recursive: true });
-    const serialLog = join(o.logDir, `${domain}.log`);
-    // Created empty first: the watcher opens it before QEMU does, and a stale log of a crashed attempt is dropped.
-    await writeFile(serialLog, '');
+    const source = o.console ?? serialFileConsole;
+    const { watcher, serialLog } = await source.open(domain, o.logDir);
     const disks = this.disks;
     const device = disks[0] ? guestDevice(disks[0]) : undefined;
     const params = [
-      'console=ttyS0 quiet',
+      `console=${source.device} quiet`,
       guestInitCmdline(workload.name, { seconds: workload.seconds }, workload.options),
       // One workload copy per vCPU: the workloads are single-threaded.
       `virtmig.instances=${plan.vcpus}`,
@@ -180,10 +222,9 @@ export class LabGuestProvider implements GuestProvider {
       kernel: o.image.kernel,
       initrd: o.image.initrd,
       cmdline: params.join(' '),
-      serialLog,
+      ...(serialLog ? { serialLog } : {}),
       ...(disks.length ? { disks } : {}),
     };
-    const watcher = new SerialWatcher(serialLog);
     await watcher.start();
     const parser = createWorkload(workload.name);
     let measureFrom = Number.POSITIVE_INFINITY;
@@ -261,7 +302,7 @@ export class LabGuestProvider implements GuestProvider {
         : {}),
       close: async () => {
         await watcher.stop();
-        if (!o.keepLogs) await rm(serialLog, { force: true });
+        if (!o.keepLogs && serialLog) await rm(serialLog, { force: true });
       },
     };
   }

@@ -17,6 +17,7 @@ export {
 } from './environment.js';
 export {
   buildGuestImage,
+  type ConsoleSource,
   disksFor,
   type GuestHandle,
   type GuestImage,
@@ -25,8 +26,10 @@ export {
   LabGuestProvider,
   type ScoreSummary,
   SimulatedGuestProvider,
+  serialFileConsole,
+  xenConsole,
 } from './guest.js';
-export { labHostPairs, labStorage } from './lab.js';
+export { labHostPairs, labStorage, xenlabGuestSetup, xenlabHostPairs } from './lab.js';
 export { expandMatrix, type TrialPlan, trialId } from './matrix.js';
 export { REPO_ROOT, repoPath } from './paths.js';
 export { PRESETS, preset, presetNames } from './presets.js';

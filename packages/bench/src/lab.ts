@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ParseError, StateError } from '@virtmig/core';
-import { LabStorage } from '@virtmig/iscsi';
+import { LabStorage, SshRunner } from '@virtmig/iscsi';
 import { CommandFailedError } from '@virtmig/workloads';
+import { type ConsoleSource, type GuestImage, xenConsole } from './guest.js';
 import { repoPath } from './paths.js';
 import type { HostPairSpec } from './spec-types.js';
 
@@ -14,8 +15,8 @@ interface LabStatus {
   hosts: { name: string; running: boolean; uri: string; address: string; netns?: string }[];
 }
 
-/** The running lab's `status --json`; throws `E_STATE` when the lab is not up. */
-async function runningLab(labScript: string): Promise<LabStatus> {
+/** Runs a lab script's `status --json` and parses it. */
+async function statusOf<T>(labScript: string): Promise<T> {
   let stdout: string;
   try {
     ({ stdout } = await promisify(execFile)(labScript, ['status', '--json'], { maxBuffer: 1 << 20 }));
@@ -29,12 +30,16 @@ async function runningLab(labScript: string): Promise<LabStatus> {
       String(err.stderr ?? e).slice(-400),
     );
   }
-  let status: LabStatus;
   try {
-    status = JSON.parse(stdout) as LabStatus;
+    return JSON.parse(stdout) as T;
   } catch {
     throw new ParseError('lab status', 'not JSON');
   }
+}
+
+/** The running lab's `status --json`; throws `E_STATE` when the lab is not up. */
+async function runningLab(labScript: string): Promise<LabStatus> {
+  const status = await statusOf<LabStatus>(labScript);
   const a = status.hosts?.find((h) => h.name === 'a');
   const b = status.hosts?.find((h) => h.name === 'b');
   if (status.state !== 'running' || !a?.running || !b?.running) {
@@ -65,4 +70,65 @@ export async function labHostPairs(labScript = repoPath('scripts/lab/lab')): Pro
  */
 export async function labStorage(labScript = repoPath('scripts/lab/lab')): Promise<LabStorage> {
   return LabStorage.forLab(await runningLab(labScript));
+}
+
+interface XenlabStatus {
+  state: string;
+  ssh: { user: string; identityFile: string; knownHostsFile: string };
+  guest: { kernel: string; initrd: string };
+  hosts: { name: string; running: boolean; sshPort: number; uri?: string; migrationAddress?: string }[];
+}
+
+/** The running Xen testbed's `status --json` and its two Xen hosts; throws `E_STATE` when it is not up. */
+async function runningXenlab(script: string) {
+  const status = await statusOf<XenlabStatus>(script);
+  const a = status.hosts?.find((h) => h.name === 'xen-a');
+  const b = status.hosts?.find((h) => h.name === 'xen-b');
+  if (status.state !== 'running' || !a?.running || !b?.running || !a.uri || !b.uri) {
+    throw new StateError('the Xen testbed is not running; start it with `virtmig lab up --kind xen`', {
+      state: status.state,
+    });
+  }
+  return { status, a: { ...a, uri: a.uri }, b: { ...b, uri: b.uri } };
+}
+
+/**
+ * The host pair of the running Xen testbed (`scripts/xenlab/xenlab status --json`, docs/xenlab.md):
+ * guests start on xen-a and migrate to xen-b over the migration link (libxl listens there; the
+ * dom0s' libvirtds are reached on forwarded loopback ports with the lab's TLS certificates).
+ * The testbed's PV domUs have no working balloon driver. Throws `E_STATE` when it is not up.
+ */
+export async function xenlabHostPairs(script = repoPath('scripts/xenlab/xenlab')): Promise<HostPairSpec[]> {
+  const { a, b } = await runningXenlab(script);
+  return [
+    {
+      source: a.uri,
+      destination: b.uri,
+      migrateUri: `tcp://${b.migrationAddress}`,
+      connectOptions: { memoryBalloon: false },
+    },
+  ];
+}
+
+/**
+ * What guests on the running Xen testbed need: the guest image as the dom0s hold it, and their
+ * PV consoles followed over ssh on both Xen hosts. Throws `E_STATE` when it is not up.
+ */
+export async function xenlabGuestSetup(
+  script = repoPath('scripts/xenlab/xenlab'),
+): Promise<{ image: GuestImage; console: ConsoleSource }> {
+  const { status, a, b } = await runningXenlab(script);
+  const runners = [a, b].map(
+    (h) =>
+      new SshRunner({
+        host: '127.0.0.1',
+        port: h.sshPort,
+        user: status.ssh.user,
+        identityFile: status.ssh.identityFile,
+        knownHostsFile: status.ssh.knownHostsFile,
+        strictHostKeyChecking: 'yes',
+        sshOptions: { ConnectTimeout: '30' },
+      }),
+  );
+  return { image: { kernel: status.guest.kernel, initrd: status.guest.initrd }, console: xenConsole(runners) };
 }

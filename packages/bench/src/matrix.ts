@@ -44,7 +44,7 @@ function migrates(m: MigrationSpec, ramMiB: number, vcpus: number, capPercent: n
  */
 export function expandMatrix(
   spec: ExperimentSpec,
-  pairCount = spec.hosts === 'lab' ? 1 : spec.hosts.length,
+  pairCount = typeof spec.hosts === 'string' ? 1 : spec.hosts.length,
 ): TrialPlan[] {
   const out: TrialPlan[] = [];
   const m = spec.matrix;

@@ -23,7 +23,7 @@ export const EXPERIMENT_SPEC_SCHEMA = {
     driver: { type: 'string', pattern: '^[a-z][a-z0-9]*$', default: 'qemu' },
     hosts: {
       anyOf: [
-        { const: 'lab' },
+        { enum: ['lab', 'xenlab'] },
         {
           type: 'array',
           minItems: 1,

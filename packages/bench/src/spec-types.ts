@@ -89,8 +89,11 @@ export interface ExperimentSpec {
   readonly name: string;
   /** Driver name the URIs must use (e.g. `qemu`, `fake`, `test`). */
   readonly driver: string;
-  /** Host pairs; the literal `lab` is resolved from `scripts/lab/lab status --json` at run time. */
-  readonly hosts: 'lab' | readonly HostPairSpec[];
+  /**
+   * Host pairs. `lab` is resolved from `scripts/lab/lab status --json` at run time (the local
+   * QEMU lab), `xenlab` from `scripts/xenlab/xenlab status --json` (the nested Xen testbed).
+   */
+  readonly hosts: 'lab' | 'xenlab' | readonly HostPairSpec[];
   readonly storage: StorageSpec;
   readonly guest: GuestSpec;
   readonly workloads: readonly WorkloadSpec[];

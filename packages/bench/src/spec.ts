@@ -93,7 +93,15 @@ function checkStorage(spec: ExperimentSpec): void {
 
 /** Checks what the schema cannot express; throws `E_INVALID_ARGUMENT` naming the field. */
 function crossCheck(spec: ExperimentSpec): void {
-  if (spec.hosts !== 'lab') {
+  if (spec.hosts === 'lab' || spec.hosts === 'xenlab') {
+    const runs = spec.hosts === 'lab' ? 'qemu' : 'xen';
+    if (spec.driver !== runs) {
+      throw new InvalidArgumentError(
+        'driver',
+        `must be "${runs}" with hosts: ${spec.hosts} (the ${spec.hosts === 'lab' ? 'lab runs QEMU' : 'Xen testbed runs Xen'}), got ${JSON.stringify(spec.driver)}`,
+      );
+    }
+  } else {
     spec.hosts.forEach((pair, i) => {
       for (const end of ['source', 'destination'] as const) {
         let driver: string;
@@ -113,11 +121,6 @@ function crossCheck(spec: ExperimentSpec): void {
         throw new InvalidArgumentError(`hosts[${i}].destination`, 'must differ from the source when trials migrate');
       }
     });
-  } else if (spec.driver !== 'qemu') {
-    throw new InvalidArgumentError(
-      'driver',
-      `must be "qemu" with hosts: lab (the lab runs QEMU), got ${JSON.stringify(spec.driver)}`,
-    );
   }
   checkStorage(spec);
   const names = spec.workloads.map((w) => w.name);

@@ -8,7 +8,7 @@ export function fakeEnv(network: FakeNetwork): RunnerEnvironment {
   const host = new HostCpuSampler();
   return {
     connect: (uri) => connectFake(uri, { network }),
-    hostPairs: async (spec) => (spec.hosts === 'lab' ? [] : [...spec.hosts]),
+    hostPairs: async (spec) => (typeof spec.hosts === 'string' ? [] : [...spec.hosts]),
     guests: async (spec) => new SimulatedGuestProvider(spec.storage),
     readHostCpu: () => host.read(),
     now: () => performance.now(),

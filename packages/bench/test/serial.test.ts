@@ -2,7 +2,15 @@ import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { expandMatrix, LabGuestProvider, SerialWatcher, validateSpec } from '../src/index.js';
+import {
+  CommandConsoleWatcher,
+  ConsoleLog,
+  type ConsoleSource,
+  expandMatrix,
+  LabGuestProvider,
+  SerialWatcher,
+  validateSpec,
+} from '../src/index.js';
 
 describe('serial console', () => {
   let dir: string;
@@ -99,5 +107,57 @@ describe('serial console', () => {
     const b = await broken.waitReady().catch((e: unknown) => e);
     await broken.close();
     expect((b as Error).message).to.equal('guest vm-3 reported: VIRTMIG ERROR workload livermore not in image');
+  });
+
+  it('follows a console through commands on two hosts: lines stamped on arrival, a heartbeat both deliver counted once, stop ends the commands', async () => {
+    // Two "hosts": the source prints heartbeats 0-2, the destination 2-4 (2 seen on both).
+    const host = (seqs: number[], delayMs: number) => [
+      process.execPath,
+      '-e',
+      `(async () => { for (const n of ${JSON.stringify(seqs)}) { console.log('HB ' + n + ' ' + n * 100); await new Promise((r) => setTimeout(r, ${delayMs})); } console.log('VIRTMIG WORKLOAD x'); setInterval(() => {}, 1000); })()`,
+    ];
+    const w = new CommandConsoleWatcher([host([0, 1, 2], 20), host([2, 3, 4], 60)], 5);
+    await w.start();
+    await w.waitFor('both hosts done', () => w.beats.length === 5 && w.lines.length === 2, 10_000);
+    await w.stop();
+    expect(w.beats.map((b) => b.seq).sort()).to.deep.equal([0, 1, 2, 3, 4]);
+    expect(w.lines.map((l) => l.text)).to.deep.equal(['VIRTMIG WORKLOAD x', 'VIRTMIG WORKLOAD x']);
+    const arrivals = w.beats.map((b) => b.hostMs);
+    expect(arrivals.every((t, i) => i === 0 || t >= (arrivals[i - 1] as number))).to.equal(true);
+  });
+
+  it('uses the console source it is given: its device on the kernel command line and no serial log in the config', async () => {
+    const spec = validateSpec({
+      name: 's',
+      hosts: 'lab',
+      workloads: [{ name: 'dhrystone', seconds: 2 }],
+      matrix: { ramMiB: [128], vcpus: [2], capPercent: [50], trials: 1 },
+    });
+    const plan = expandMatrix(spec)[0] as NonNullable<ReturnType<typeof expandMatrix>[0]>;
+    const log = new ConsoleLog(5);
+    const opened: string[] = [];
+    const console: ConsoleSource = {
+      device: 'hvc0',
+      open: async (domain) => {
+        opened.push(domain);
+        return { watcher: Object.assign(log, { start: async () => {}, stop: async () => {} }) };
+      },
+    };
+    const provider = new LabGuestProvider({
+      image: { kernel: '/k', initrd: '/i' },
+      logDir: dir,
+      bootTimeoutMs: 2000,
+      console,
+    });
+    const g = await provider.prepare(plan, spec.workloads[0] as NonNullable<(typeof spec.workloads)[0]>, 'xen-1');
+    expect(opened).to.deep.equal(['xen-1']);
+    expect(g.config).to.not.have.property('serialLog');
+    expect(g.config.cmdline).to.equal(
+      'console=hvc0 quiet virtmig.workload=dhrystone virtmig.args="--seconds 2" virtmig.instances=2',
+    );
+    log.push('VIRTMIG WORKLOAD dhrystone --seconds 2', 1);
+    log.push('HB 0 10', 2);
+    await g.waitReady();
+    await g.close();
   });
 });

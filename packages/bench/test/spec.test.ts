@@ -113,6 +113,29 @@ describe('experiment spec', () => {
     });
   });
 
+  it('takes hosts: xenlab with driver xen only, and asks it for a named LUN (the testbed serves none by itself)', () => {
+    const xen = {
+      name: 'x',
+      hosts: 'xenlab',
+      driver: 'xen',
+      workloads: ['dhrystone'],
+      matrix: { ramMiB: [128], vcpus: [1], capPercent: [50], trials: 1 },
+    };
+    const ok = validateSpec(xen);
+    expect([ok.hosts, ok.driver]).to.deep.equal(['xenlab', 'xen']);
+    expect(fieldOf(() => validateSpec({ ...xen, driver: 'qemu' }))).to.deep.equal({
+      field: 'driver',
+      message: 'driver: must be "xen" with hosts: xenlab (the Xen testbed runs Xen), got "qemu"',
+    });
+    expect(fieldOf(() => validateSpec({ ...xen, hosts: 'lab' })).message).to.equal(
+      'driver: must be "qemu" with hosts: lab (the lab runs QEMU), got "xen"',
+    );
+    expect(fieldOf(() => validateSpec({ ...xen, storage: { kind: 'iscsi' } })).field).to.equal('storage.portal');
+    const lun = { kind: 'iscsi', portal: '10.0.1.3:3260', iqn: 'iqn.2026-11.lab.virtmig:shared', lun: 0 };
+    expect(validateSpec({ ...xen, storage: lun }).storage).to.deep.equal(lun);
+    expect(fieldOf(() => validateSpec({ ...xen, hosts: 'xenlabs' })).field).to.equal('hosts');
+  });
+
   it('refuses a partly named LUN and CHAP on a LUN the spec names, naming the missing or extra field', () => {
     const lun = { portal: '10.0.0.1:3260', iqn: 'iqn.2024-01.dev.virtmig:lun', lun: 1 };
     expect(

@@ -57,7 +57,7 @@ async function fakeResults(path: string): Promise<void> {
     spec,
     env: {
       connect: (uri) => connectFake(uri, { network }),
-      hostPairs: async (s) => (s.hosts === 'lab' ? [] : [...s.hosts]),
+      hostPairs: async (s) => (typeof s.hosts === 'string' ? [] : [...s.hosts]),
       guests: async () => new SimulatedGuestProvider(),
       readHostCpu: () => host.read(),
       now: () => performance.now(),

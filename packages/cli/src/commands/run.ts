@@ -59,7 +59,7 @@ export async function runCommand(
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const stderrTty = Boolean(process.stderr.isTTY) && !options.json;
-  const pairs = spec && spec.hosts !== 'lab' ? spec.hosts.length : 1;
+  const pairs = spec && typeof spec.hosts !== 'string' ? spec.hosts.length : 1;
   const bar = new ProgressBar(process.stderr, stderrTty, pairs);
   try {
     return await runExperiment({
