@@ -172,6 +172,21 @@ export async function migrateWithLibvirt(
       { cause: e },
     );
   }
+  // A name another domain (another UUID) already has on the destination fails in its Prepare phase. Refused here instead: libvirt's libxl driver keeps the source domain's
+  // migration job after a failed Prepare (the job ends only in Confirm, which the client never
+  // calls then), so every later call on that domain, destroy included, times out.
+  const clash = await dest.lookupDomain(name).then(
+    (i) => i,
+    () => undefined,
+  );
+  if (clash && clash.uuid !== d.uuid()) {
+    for (const u of unsubs) u();
+    const onSource = (await source.lookupDomain(name)).state;
+    throw new MigrationError(
+      `migration of ${name} to ${dest.uri} refused: the destination already has another domain named ${name} (UUID ${clash.uuid}, ${clash.state})`,
+      { domain: name, sourceState: onSource },
+    );
+  }
   if (o.maxDowntimeMs !== undefined) await d.migrateSetMaxDowntime(o.maxDowntimeMs);
   const t0 = Date.now();
   const startedAt = new Date(t0).toISOString();

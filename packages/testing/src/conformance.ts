@@ -669,7 +669,7 @@ export function runConformance(options: ConformanceOptions): void {
         await rejectsWithCode(() => source.migrate(fresh(source), destination, env), 'E_NOT_FOUND', 'migrate');
       });
 
-      it('a failed migration (the name is taken on the destination) throws E_MIGRATION_FAILED and leaves the guest running on the source', async () => {
+      it('a failed migration (the name is taken on the destination) throws E_MIGRATION_FAILED and leaves the guest running and manageable on the source', async () => {
         const name = await migratable();
         await destination.defineDomain(config(name));
         await destination.startDomain(name);
@@ -681,6 +681,11 @@ export function runConformance(options: ConformanceOptions): void {
         );
         assert.equal(await stateOf(source, name), 'running');
         assert.equal((await destination.lookupDomain(name)).uuid, before.uuid, 'the destination domain was replaced');
+        // Still fully manageable on the source: no migration job or lock left behind.
+        await source.suspendDomain(name);
+        assert.equal(await stateOf(source, name), 'paused');
+        await source.resumeDomain(name);
+        assert.equal(await stateOf(source, name), 'running');
       });
 
       it('migrate with an aborted signal fails with E_ABORTED (or E_UNSUPPORTED without the signal option) and leaves the guest running on the source', async () => {

@@ -46,6 +46,8 @@ describe('runConformance against deliberately broken drivers', function () {
       'domain lifecycle define → start → suspend → resume → destroy → undefine passes through shutoff, running, paused, running, shutoff, gone',
       // resumeDomain of the still-running domain is refused, so the monotonicity walk fails too.
       'statistics cpuTimeNs from lookupDomain never decreases while a domain runs, pauses and resumes',
+      // The failed-migration check suspends and resumes the guest it left on the source.
+      'migration a failed migration (the name is taken on the destination) throws E_MIGRATION_FAILED and leaves the guest running and manageable on the source',
     ],
     'broken: 0 vCPUs accepted': [
       'invalid input defineDomain with 0 vCPUs fails with E_INVALID_ARGUMENT and defines nothing',
@@ -56,7 +58,7 @@ describe('runConformance against deliberately broken drivers', function () {
     ],
     'broken: hostInfo after close': ['closed connection hostInfo on a closed connection fails with E_CLOSED'],
     'broken: failed migration kills the guest': [
-      'migration a failed migration (the name is taken on the destination) throws E_MIGRATION_FAILED and leaves the guest running on the source',
+      'migration a failed migration (the name is taken on the destination) throws E_MIGRATION_FAILED and leaves the guest running and manageable on the source',
       'migration migrate with an aborted signal fails with E_ABORTED (or E_UNSUPPORTED without the signal option) and leaves the guest running on the source',
       'migration migrate refuses every option missing from capabilities.migrationOptions with E_UNSUPPORTED before anything runs',
     ],
