@@ -180,8 +180,11 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
       };
       const caps = pair.source.capabilities.migrationOptions;
       const from = env.now();
+      // The spec's timeout is a safety net; a driver that cannot abort a migration (libxl) runs without it.
+      const { timeoutMs, ...options } = migrationOptions(spec.migration, pair.spec);
       const result = await pair.source.migrate(domain, pair.destination, {
-        ...migrationOptions(spec.migration, pair.spec),
+        ...options,
+        ...(caps.has('timeoutMs') ? { timeoutMs } : {}),
         ...(caps.has('onProgress') ? { onProgress } : {}),
         ...(signal && caps.has('signal') ? { signal } : {}),
       });

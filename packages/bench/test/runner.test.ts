@@ -149,6 +149,19 @@ describe('runner on fake hosts', function () {
     expect(db.trials(run?.runId as string).every((t) => t.status === 'pending')).to.equal(true);
   });
 
+  it('migrates on hosts that offer no timeout, progress or abort (like libxl): the spec timeout is left out, not refused', async () => {
+    const network = fastNetwork();
+    for (const host of ['lx-a', 'lx-b']) network.addHost(host, { migrationOptions: ['live'] });
+    const spec = fakeSpec({
+      hosts: [{ source: 'fake:///lx-a', destination: 'fake:///lx-b' }],
+      workloads: ['dhrystone'],
+      matrix: { ramMiB: [128], vcpus: [1], capPercent: [50], hostCores: [2], trials: 1 },
+    });
+    const summary = await runExperiment({ db, spec, env: fakeEnv(network) });
+    expect(summary).to.include({ total: 1, done: 1, failed: 0 });
+    expect(db.records(summary.runId)[0]?.migration?.sourceUri).to.equal('fake:///lx-a');
+  });
+
   it('refuses to resume a run with a different spec, and to resume nothing without a spec', async () => {
     const network = fastNetwork();
     const spec = fakeSpec({
