@@ -196,7 +196,7 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
       await guest.checkAfterMigration?.(from, migrated, signal);
       migration =
         result.downtimeMs === undefined && heartbeatGapMs !== undefined
-          ? { ...result, downtimeMs: heartbeatGapMs, downtimeSource: 'heartbeat' }
+          ? { ...result, downtimeMs: Math.round(heartbeatGapMs), downtimeSource: 'heartbeat' }
           : result;
       timeline = samples.sort((a, b) => a.tMs - b.tMs);
     }
