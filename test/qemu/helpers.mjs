@@ -52,6 +52,32 @@ export async function stopGuest(name) {
   await virtmig('guest', 'stop', name, '--prefix', prefix);
 }
 
+/**
+ * Registers mocha hooks that bring the lab up and open both hosts before the suite, and stop
+ * its guests and close the hosts after it. Returns the live state: `status`, `a`, `b` (set once
+ * the hook ran) and `guest(on, ...extra)`, which starts a 128 MiB guest named `TAG<n>-<pid>`.
+ */
+export function labPair(tag) {
+  const pair = { status: undefined, a: undefined, b: undefined };
+  const guests = [];
+  before(async () => {
+    pair.status = await ensureLab();
+    [pair.a, pair.b] = await openHosts(pair.status);
+  });
+  after(async () => {
+    for (const g of guests) await stopGuest(g);
+    await pair.a?.close();
+    await pair.b?.close();
+  });
+  pair.guest = async (on, ...extra) => {
+    const name = `${tag}${guests.length}-${process.pid % 10000}`;
+    guests.push(name);
+    await startGuest(name, on, '--memory', '128', ...extra);
+    return name;
+  };
+  return pair;
+}
+
 /** Rejects unless `fn` rejects with a VirtmigError whose code is `code`; resolves to the error. */
 export async function rejectsWith(fn, code) {
   try {

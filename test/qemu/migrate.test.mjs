@@ -4,7 +4,7 @@
 
 import { QemuHypervisor } from '@virtmig/driver-qemu';
 import { expect } from 'chai';
-import { ensureLab, openHosts, rejectsWith, startGuest, stopGuest, virtmigOk } from './helpers.mjs';
+import { labPair, rejectsWith, virtmigOk } from './helpers.mjs';
 
 const DIRTIER = '--wss-mb 64 --rate-mbps 32 --seconds 100000';
 
@@ -24,27 +24,14 @@ function expectStagesTile(r) {
 
 describe('QEMU driver: live migration in the lab', function () {
   this.timeout(240_000);
+  const lab = labPair('mig');
   let status;
   let a;
   let b;
-  const guests = [];
-
-  before(async () => {
-    status = await ensureLab();
-    [a, b] = await openHosts(status);
+  before(() => {
+    ({ status, a, b } = lab);
   });
-  after(async () => {
-    for (const g of guests) await stopGuest(g);
-    await a?.close();
-    await b?.close();
-  });
-
-  async function guest(on, ...extra) {
-    const name = `mig${guests.length}-${process.pid % 10000}`;
-    guests.push(name);
-    await startGuest(name, on, '--memory', '128', ...extra);
-    return name;
-  }
+  const guest = lab.guest;
 
   it("pre-copy moves a running guest A→B: heartbeat sequence continues on B, heartbeat gap reported next to libvirt's downtime", async () => {
     const name = await guest('a');

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { ensureLab, openHosts, rejectsWith, startGuest, stopGuest } from './helpers.mjs';
+import { labPair, rejectsWith } from './helpers.mjs';
 
 const run = promisify(execFile);
 const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
@@ -64,27 +64,14 @@ async function foreignCertDir(dir, address) {
 
 describe('QEMU driver: TLS migration in the lab', function () {
   this.timeout(240_000);
+  const lab = labPair('tls');
   let status;
   let a;
   let b;
-  const guests = [];
-
-  before(async () => {
-    status = await ensureLab();
-    [a, b] = await openHosts(status);
+  before(() => {
+    ({ status, a, b } = lab);
   });
-  after(async () => {
-    for (const g of guests) await stopGuest(g);
-    await a?.close();
-    await b?.close();
-  });
-
-  async function guest(on) {
-    const name = `tls${guests.length}-${process.pid % 10000}`;
-    guests.push(name);
-    await startGuest(name, on, '--memory', '128');
-    return name;
-  }
+  const guest = lab.guest;
 
   it('tls: true moves a running guest A→B over the lab certificates; the heartbeat continues on B', async () => {
     const name = await guest('a');
