@@ -76,7 +76,14 @@ interface XenlabStatus {
   state: string;
   ssh: { user: string; identityFile: string; knownHostsFile: string };
   guest: { kernel: string; initrd: string };
-  hosts: { name: string; running: boolean; sshPort: number; uri?: string; migrationAddress?: string }[];
+  hosts: {
+    name: string;
+    running: boolean;
+    sshPort: number;
+    uri?: string;
+    migrationAddress?: string;
+    peerUri?: string;
+  }[];
 }
 
 /** The running Xen testbed's `status --json` and its two Xen hosts; throws `E_STATE` when it is not up. */
@@ -95,7 +102,8 @@ async function runningXenlab(script: string) {
 /**
  * The host pair of the running Xen testbed (`scripts/xenlab/xenlab status --json`, docs/xenlab.md):
  * guests start on xen-a and migrate to xen-b over the migration link (libxl listens there; the
- * dom0s' libvirtds are reached on forwarded loopback ports with the lab's TLS certificates).
+ * dom0s' libvirtds are reached on forwarded loopback ports with the lab's TLS certificates), or
+ * with `migration.tunnelled` peer-to-peer inside xen-a's TLS connection to `xen+tls://xen-b/system`.
  * The testbed's PV domUs have no working balloon driver. Throws `E_STATE` when it is not up.
  */
 export async function xenlabHostPairs(script = repoPath('scripts/xenlab/xenlab')): Promise<HostPairSpec[]> {
@@ -105,6 +113,7 @@ export async function xenlabHostPairs(script = repoPath('scripts/xenlab/xenlab')
       source: a.uri,
       destination: b.uri,
       migrateUri: `tcp://${b.migrationAddress}`,
+      ...(b.peerUri !== undefined ? { peerUri: b.peerUri } : {}),
       connectOptions: { memoryBalloon: false },
     },
   ];

@@ -8,6 +8,11 @@ export interface HostPairSpec {
   readonly destination: string;
   /** Migration data URI (e.g. `tcp://10.0.0.2`), when the destination needs one. */
   readonly migrateUri?: string;
+  /**
+   * The destination's libvirt URI as the source host reaches it (e.g. `xen+tls://xen-b/system`):
+   * where a `tunnelled` migration goes, peer-to-peer.
+   */
+  readonly peerUri?: string;
   /** Driver options for both connections, e.g. `{ domainType: 'qemu' }` for QEMU hosts without working KVM. */
   readonly connectOptions?: Readonly<Record<string, string | number | boolean>>;
 }
@@ -66,6 +71,11 @@ export interface MigrationSpec {
   readonly postCopyAfterMs?: number;
   readonly compression?: readonly string[];
   readonly parallelConnections?: number;
+  /**
+   * Peer-to-peer and tunnelled: the data goes inside the source host's own libvirt connection to
+   * the pair's `peerUri` (encrypted when that is a `+tls` URI) instead of on `migrateUri`.
+   */
+  readonly tunnelled?: boolean;
   readonly timeoutMs: number;
 }
 

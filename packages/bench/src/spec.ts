@@ -93,6 +93,12 @@ function checkStorage(spec: ExperimentSpec): void {
 
 /** Checks what the schema cannot express; throws `E_INVALID_ARGUMENT` naming the field. */
 function crossCheck(spec: ExperimentSpec): void {
+  if (spec.hosts === 'lab' && spec.migration.enabled && spec.migration.tunnelled) {
+    throw new InvalidArgumentError(
+      'migration.tunnelled',
+      "needs hosts with a peerUri (hosts: xenlab or a hosts list); the QEMU lab's hosts have none",
+    );
+  }
   if (spec.hosts === 'lab' || spec.hosts === 'xenlab') {
     const runs = spec.hosts === 'lab' ? 'qemu' : 'xen';
     if (spec.driver !== runs) {
@@ -119,6 +125,12 @@ function crossCheck(spec: ExperimentSpec): void {
       }
       if (pair.source === pair.destination && spec.migration.enabled) {
         throw new InvalidArgumentError(`hosts[${i}].destination`, 'must differ from the source when trials migrate');
+      }
+      if (spec.migration.enabled && spec.migration.tunnelled && pair.peerUri === undefined) {
+        throw new InvalidArgumentError(
+          `hosts[${i}].peerUri`,
+          'is needed with migration.tunnelled: the source host migrates peer-to-peer to that URI',
+        );
       }
     });
   }

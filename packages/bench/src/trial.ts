@@ -31,7 +31,11 @@ export function migrationOptions(m: MigrationSpec, pair: HostPairSpec): Migratio
     ...(m.postCopyAfterMs !== undefined ? { postCopy: { afterMs: m.postCopyAfterMs } } : {}),
     ...(m.compression !== undefined ? { compression: m.compression } : {}),
     ...(m.parallelConnections !== undefined ? { parallelConnections: m.parallelConnections } : {}),
-    ...(pair.migrateUri !== undefined ? { migrateUri: pair.migrateUri } : {}),
+    ...(m.tunnelled
+      ? { tunnelled: true, ...(pair.peerUri !== undefined ? { peerUri: pair.peerUri } : {}) }
+      : pair.migrateUri !== undefined
+        ? { migrateUri: pair.migrateUri }
+        : {}),
   };
 }
 

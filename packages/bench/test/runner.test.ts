@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { InvalidArgumentError, UnsupportedError } from '@virtmig/core';
 import { FakeHypervisor } from '@virtmig/testing';
 import { expect } from 'chai';
+import sinon from 'sinon';
 import { domainName, expandMatrix, type ProgressEvent, ResultsDb, runExperiment } from '../src/index.js';
 import { fakeEnv, fakeSpec, fastNetwork } from './helpers.js';
 
@@ -160,6 +161,46 @@ describe('runner on fake hosts', function () {
     const summary = await runExperiment({ db, spec, env: fakeEnv(network) });
     expect(summary).to.include({ total: 1, done: 1, failed: 0 });
     expect(db.records(summary.runId)[0]?.migration?.sourceUri).to.equal('fake:///lx-a');
+  });
+
+  it("migration.tunnelled migrates peer-to-peer to the pair's peerUri with the data tunnelled, not on its migrateUri", async () => {
+    const network = fastNetwork();
+    for (const host of ['p2p-a', 'p2p-b'])
+      network.addHost(host, { migrationOptions: ['live', 'peerUri', 'tunnelled'] });
+    const spec = fakeSpec({
+      hosts: [
+        {
+          source: 'fake:///p2p-a',
+          destination: 'fake:///p2p-b',
+          migrateUri: 'tcp://10.0.0.2',
+          peerUri: 'fake+tls://p2p-b/system',
+        },
+      ],
+      workloads: ['dhrystone'],
+      matrix: { ramMiB: [128], vcpus: [1], capPercent: [50], hostCores: [2], trials: 1 },
+      migration: { enabled: true, tunnelled: true },
+    });
+    const migrate = sinon.spy(FakeHypervisor.prototype, 'migrate');
+    try {
+      const summary = await runExperiment({ db, spec, env: fakeEnv(network) });
+      expect(summary).to.include({ total: 1, done: 1, failed: 0 });
+    } finally {
+      migrate.restore();
+    }
+    expect(migrate.callCount).to.equal(1);
+    const options = migrate.firstCall.args[2] ?? {};
+    expect(options).to.include({ tunnelled: true, peerUri: 'fake+tls://p2p-b/system' });
+    expect(options).not.to.have.property('migrateUri');
+  });
+
+  it('refuses migration.tunnelled on hosts that do not offer it before any trial runs', async () => {
+    const spec = fakeSpec({
+      hosts: [{ source: 'fake:///a', destination: 'fake:///b', peerUri: 'fake+tls://b/system' }],
+      migration: { enabled: true, tunnelled: true },
+    });
+    const err = await runExperiment({ db, spec, env: fakeEnv(fastNetwork()) }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(UnsupportedError);
+    expect((err as Error).message).to.contain('tunnelled');
   });
 
   it('refuses to resume a run with a different spec, and to resume nothing without a spec', async () => {

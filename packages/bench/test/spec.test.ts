@@ -136,6 +136,26 @@ describe('experiment spec', () => {
     expect(fieldOf(() => validateSpec({ ...xen, hosts: 'xenlabs' })).field).to.equal('hosts');
   });
 
+  it('migration.tunnelled needs every host pair to name a peerUri, and hosts other than the QEMU lab', () => {
+    const tunnelled = { enabled: true, tunnelled: true };
+    const pair = { source: 'fake:///a', destination: 'fake:///b' };
+    expect(fieldOf(() => validateSpec(fakeSpecInput({ migration: tunnelled })))).to.deep.equal({
+      field: 'hosts[0].peerUri',
+      message:
+        'hosts[0].peerUri: is needed with migration.tunnelled: the source host migrates peer-to-peer to that URI',
+    });
+    const ok = validateSpec(
+      fakeSpecInput({ hosts: [{ ...pair, peerUri: 'fake+tls://b/system' }], migration: tunnelled }),
+    );
+    expect(ok.migration.tunnelled).to.equal(true);
+    expect(
+      fieldOf(() => validateSpec({ ...fakeSpecInput({ migration: tunnelled }), hosts: 'lab', driver: 'qemu' })).field,
+    ).to.equal('migration.tunnelled');
+    expect(fieldOf(() => validateSpec(fakeSpecInput({ hosts: [{ ...pair, peerUri: 'b' }] }))).field).to.equal(
+      'hosts[0].peerUri',
+    );
+  });
+
   it('refuses a partly named LUN and CHAP on a LUN the spec names, naming the missing or extra field', () => {
     const lun = { portal: '10.0.0.1:3260', iqn: 'iqn.2024-01.dev.virtmig:lun', lun: 1 };
     expect(

@@ -47,6 +47,19 @@ export interface MigrationOptions {
   readonly undefineSource?: boolean;
   /** Explicit migration data URI, e.g. `tcp://10.0.0.2:49152`. */
   readonly migrateUri?: string;
+  /**
+   * Peer-to-peer migration: the source host's libvirt daemon opens its own connection to the
+   * destination's at this URI (as the source host reaches it, with the source host's
+   * credentials), e.g. `xen+tls://dom0-b/system`, and drives the migration itself. The
+   * caller's destination connection still watches the migration and finds its result.
+   */
+  readonly peerUri?: string;
+  /**
+   * Carry the migration data inside that peer-to-peer connection instead of a separate data
+   * stream, so a `+tls` {@link MigrationOptions.peerUri} encrypts it. Needs `peerUri`; excludes
+   * `migrateUri`, `tls` and `parallelConnections`.
+   */
+  readonly tunnelled?: boolean;
   /** Give up (and abort) after this many milliseconds. */
   readonly timeoutMs?: number;
   /** Aborts the migration; the guest stays on the source. */

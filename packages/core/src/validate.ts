@@ -1,5 +1,6 @@
 import type { DomainConfig } from './domain.js';
 import { InvalidArgumentError } from './errors.js';
+import type { MigrationOptions } from './migration.js';
 
 /** Domain names: what libvirt accepts on every driver, minus characters that break XML or paths. */
 const DOMAIN_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,63}$/;
@@ -59,6 +60,36 @@ export function assertPath(p: unknown, field: string): asserts p is string {
       field,
       `must be an absolute path without control characters, got ${JSON.stringify(p)}`,
     );
+  }
+}
+
+const LIBVIRT_URI = /^[a-z][a-z0-9+.-]*:\/\/[^\s\0]*$/i;
+
+/**
+ * Checks `peerUri` and `tunnelled` of {@link MigrationOptions}: a libvirt URI, a boolean, and
+ * the combinations libvirt refuses (tunnelled without a peer, or with a separate data stream:
+ * `migrateUri`, `tls`, more than one connection). Throws `E_INVALID_ARGUMENT` naming the field.
+ */
+export function assertPeerToPeerOptions(o: MigrationOptions): void {
+  if (o.peerUri !== undefined && (typeof o.peerUri !== 'string' || !LIBVIRT_URI.test(o.peerUri))) {
+    throw new InvalidArgumentError('options.peerUri', 'must be a libvirt URI such as xen+tls://host/system');
+  }
+  if (o.tunnelled !== undefined && typeof o.tunnelled !== 'boolean')
+    throw new InvalidArgumentError('options.tunnelled', 'must be a boolean');
+  if (!o.tunnelled) return;
+  if (o.peerUri === undefined)
+    throw new InvalidArgumentError('options.tunnelled', 'needs options.peerUri: a tunnelled migration is peer-to-peer');
+  const separate: [keyof MigrationOptions, boolean][] = [
+    ['migrateUri', o.migrateUri !== undefined],
+    ['tls', o.tls === true],
+    ['parallelConnections', (o.parallelConnections ?? 1) > 1],
+  ];
+  for (const [key, set] of separate) {
+    if (set)
+      throw new InvalidArgumentError(
+        'options.tunnelled',
+        `excludes options.${key}: the data travels inside the peer-to-peer connection`,
+      );
   }
 }
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { assertDomainConfig, escapeXml, InvalidArgumentError } from '../src/index.js';
+import { assertDomainConfig, assertPeerToPeerOptions, escapeXml, InvalidArgumentError } from '../src/index.js';
 
 describe('assertDomainConfig', () => {
   const ok = { name: 'vm1', memoryMiB: 256, vcpus: 2 };
@@ -35,4 +35,45 @@ describe('assertDomainConfig', () => {
   it('escapes every XML special character', () => {
     expect(escapeXml(`<a href="x">'&'</a>`)).to.equal('&lt;a href=&quot;x&quot;&gt;&apos;&amp;&apos;&lt;/a&gt;');
   });
+});
+
+describe('assertPeerToPeerOptions', () => {
+  const peer = 'xen+tls://xen-b/system';
+
+  it('accepts peer-to-peer alone, tunnelled with a peer, and options without either', () => {
+    for (const o of [
+      {},
+      { peerUri: peer },
+      { peerUri: peer, tunnelled: true },
+      { peerUri: peer, migrateUri: 'tcp://b' },
+    ])
+      expect(() => assertPeerToPeerOptions(o)).not.to.throw();
+  });
+
+  const bad: [string, Record<string, unknown>, string][] = [
+    ['a peerUri without a scheme', { peerUri: 'xen-b' }, 'must be a libvirt URI'],
+    ['a peerUri with a space', { peerUri: 'xen+tls://xen b/system' }, 'must be a libvirt URI'],
+    ['a non-boolean tunnelled', { tunnelled: 1, peerUri: peer }, 'must be a boolean'],
+    ['tunnelled without a peer', { tunnelled: true }, 'needs options.peerUri'],
+    ['tunnelled with a data URI', { tunnelled: true, peerUri: peer, migrateUri: 'tcp://b' }, 'options.migrateUri'],
+    ['tunnelled with TLS', { tunnelled: true, peerUri: peer, tls: true }, 'options.tls'],
+    [
+      'tunnelled with multifd',
+      { tunnelled: true, peerUri: peer, parallelConnections: 4 },
+      'options.parallelConnections',
+    ],
+  ];
+  for (const [what, o, says] of bad) {
+    it(`rejects ${what} with E_INVALID_ARGUMENT`, () => {
+      let err: unknown;
+      try {
+        assertPeerToPeerOptions(o as never);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).to.be.instanceOf(InvalidArgumentError);
+      expect((err as InvalidArgumentError).code).to.equal('E_INVALID_ARGUMENT');
+      expect((err as Error).message).to.contain(says);
+    });
+  }
 });

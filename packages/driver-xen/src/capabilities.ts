@@ -7,12 +7,16 @@ import type { HypervisorCapabilities, MigrationOptions } from '@virtmig/core';
  * there is no bandwidth limit, maximum downtime, compression, multifd, TLS flag, auto-converge or
  * post-copy, and no job abort (the driver has no virDomainAbortJob), hence no `signal`/`timeoutMs`.
  * `onProgress` is virtmig's own polling; libxl's job statistics carry only `time_elapsed`.
+ * Encryption comes from PEER2PEER + TUNNELLED instead: `peerUri` `xen+tls://dom0-b/system` with
+ * `tunnelled` sends the domain's memory through the dom0s' own TLS connection.
  */
 export const XEN_MIGRATION_OPTIONS: ReadonlySet<keyof MigrationOptions> = new Set<keyof MigrationOptions>([
   'live',
   'persistDestination',
   'undefineSource',
   'migrateUri',
+  'peerUri',
+  'tunnelled',
   'onProgress',
 ]);
 

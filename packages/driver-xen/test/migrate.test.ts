@@ -18,6 +18,7 @@ describe('XenHypervisor.migrate on a libxl-like binding', () => {
   let n = 0;
   const listeners: ((e: DomainEvent) => void)[] = [];
   let migrations: { params: SeenParam[]; flags: number; destConn: unknown }[];
+  let peerMigrations: { uri: string; params: SeenParam[]; flags: number }[];
   let migrationStarted = 0;
   let precopyMs = 20;
 
@@ -32,6 +33,7 @@ describe('XenHypervisor.migrate on a libxl-like binding', () => {
     dst = await seam.open();
     listeners.length = 0;
     migrations = [];
+    peerMigrations = [];
     for (const h of [src, dst]) {
       sinon.stub(h, 'onDomainEvent').callsFake((l: (e: DomainEvent) => void) => {
         listeners.push(l);
@@ -76,6 +78,17 @@ describe('XenHypervisor.migrate on a libxl-like binding', () => {
         emit('resumed', 'migrated');
         return real('virDomainLookupByName', destConn, name);
       });
+    seam.callAsync
+      .withArgs('virDomainMigrateToURI3')
+      .callsFake(async (_fn: string, _dom: unknown, uri: string, list: Pointer, count: number, flags: number) => {
+        peerMigrations.push({ uri, params: decodeParams(seam.binding, list, count), flags });
+        migrationStarted = Date.now();
+        await new Promise((r) => setTimeout(r, precopyMs));
+        emit('suspended', 'migrated');
+        await new Promise((r) => setTimeout(r, 60));
+        emit('resumed', 'migrated');
+        return 0;
+      });
   });
 
   afterEach(async () => {
@@ -102,6 +115,56 @@ describe('XenHypervisor.migrate on a libxl-like binding', () => {
     expect(seam.binding.engine.readBytes(migrations[0]?.destConn as Pointer, 0, 8)).to.deep.equal(
       seam.binding.engine.readBytes(dst.connection.pointer, 0, 8),
     );
+  });
+
+  it('peerUri with tunnelled calls virDomainMigrateToURI3 on the peer URI with LIVE|PEER2PEER|TUNNELLED and finds the guest through the destination connection', async () => {
+    const r = await src.migrate(name, dst, { peerUri: 'xen+tls://xen-b/system', tunnelled: true });
+    expect(migrations).to.have.length(0);
+    expect(peerMigrations).to.deep.equal([
+      {
+        uri: 'xen+tls://xen-b/system',
+        params: [],
+        flags: F.VIR_MIGRATE_LIVE | F.VIR_MIGRATE_PEER2PEER | F.VIR_MIGRATE_TUNNELLED,
+      },
+    ]);
+    expect(r).to.include({ domain: name, destinationUri: dst.uri, downtimeSource: 'events' });
+  });
+
+  it('peerUri without tunnelled is peer-to-peer with the data on migrate_uri', async () => {
+    await src.migrate(name, dst, { peerUri: 'xen+tls://xen-b/system', migrateUri: 'tcp://10.0.0.2' });
+    expect(peerMigrations[0]?.flags).to.equal(F.VIR_MIGRATE_LIVE | F.VIR_MIGRATE_PEER2PEER);
+    expect(peerMigrations[0]?.params).to.deep.equal([{ name: 'migrate_uri', type: 'string', value: 'tcp://10.0.0.2' }]);
+  });
+
+  const badPeer: [string, Record<string, unknown>][] = [
+    ['tunnelled without peerUri', { tunnelled: true }],
+    ['tunnelled with migrateUri', { tunnelled: true, peerUri: 'xen+tls://xen-b/system', migrateUri: 'tcp://10.0.0.2' }],
+    ['a peerUri that is not a URI', { peerUri: 'xen-b' }],
+    ['a tunnelled that is not a boolean', { tunnelled: 'yes', peerUri: 'xen+tls://xen-b/system' }],
+  ];
+  for (const [what, opts] of badPeer) {
+    it(`refuses ${what} with E_INVALID_ARGUMENT before libvirt runs`, async () => {
+      await rejectsWith(src.migrate(name, dst, opts), 'E_INVALID_ARGUMENT');
+      expect(migrations.length + peerMigrations.length).to.equal(0);
+      expect((await src.lookupDomain(name)).state).to.equal('running');
+    });
+  }
+
+  it('a failed peer-to-peer migration throws E_MIGRATION_FAILED naming the peer URI, guest still running on the source', async () => {
+    seam.callAsync.withArgs('virDomainMigrateToURI3').rejects(
+      new LibvirtError({
+        fn: 'virDomainMigrateToURI3',
+        libvirtCode: ENUMS.virErrorNumber.VIR_ERR_SYSTEM_ERROR,
+        libvirtDomain: ENUMS.virErrorDomain.VIR_FROM_RPC,
+        libvirtMessage: 'authentication failed: TLS handshake failed',
+      }),
+    );
+    const err = await rejectsWith(
+      src.migrate(name, dst, { peerUri: 'xen+tls://xen-b/system', tunnelled: true }),
+      'E_MIGRATION_FAILED',
+    );
+    expect(err.message).to.contain('peer-to-peer via xen+tls://xen-b/system');
+    expect(err.details.sourceState).to.equal('running');
   });
 
   it('live: false drops VIR_MIGRATE_LIVE and sends no parameters', async () => {

@@ -1,5 +1,6 @@
 import {
   AbortedError,
+  assertPeerToPeerOptions,
   type DomainEvent,
   isVirtmigError,
   MigrationError,
@@ -28,6 +29,8 @@ export function migrationFlags(o: MigrationOptions): number {
   if (o.compression && o.compression.length > 0) flags |= F.VIR_MIGRATE_COMPRESSED;
   if (o.parallelConnections !== undefined && o.parallelConnections > 1) flags |= F.VIR_MIGRATE_PARALLEL;
   if (o.tls) flags |= F.VIR_MIGRATE_TLS;
+  if (o.peerUri !== undefined) flags |= F.VIR_MIGRATE_PEER2PEER;
+  if (o.tunnelled) flags |= F.VIR_MIGRATE_TUNNELLED;
   if (o.persistDestination) flags |= F.VIR_MIGRATE_PERSIST_DEST;
   if (o.undefineSource) flags |= F.VIR_MIGRATE_UNDEFINE_SOURCE;
   return flags;
@@ -140,8 +143,11 @@ function stagesFrom(
 
 /**
  * Live-migrates `d` from `source` to `dest` with virDomainMigrate3 on a worker thread while the
- * main thread polls job statistics (progress, post-copy switch, abort, timeout). On any failure
- * libvirt keeps or resumes the guest on the source; the error says whether it is still running there.
+ * main thread polls job statistics (progress, post-copy switch, abort, timeout). With
+ * `peerUri` it is virDomainMigrateToURI3 in peer-to-peer mode instead: the source daemon
+ * reaches the destination at that URI itself, and `dest` only watches and finds the result.
+ * On any failure libvirt keeps or resumes the guest on the source; the error says whether it is
+ * still running there.
  */
 export async function migrateWithLibvirt(
   source: LibvirtHypervisor,
@@ -150,6 +156,7 @@ export async function migrateWithLibvirt(
   o: MigrationOptions,
 ): Promise<MigrationResult> {
   const name = d.name();
+  assertPeerToPeerOptions(o);
   if (o.signal?.aborted) throw new AbortedError(`migration of ${name}`);
   const events: DomainEvent[] = [];
   const record = (e: DomainEvent): void => {
@@ -194,7 +201,13 @@ export async function migrateWithLibvirt(
   let postCopyStarted = false;
   let aborted: 'signal' | 'timeout' | null = null;
   let lastStats: Record<string, TypedValue> = {};
-  const running = d.migrate3(dest.connection.pointer, migrationParams(o), migrationFlags(o)).finally(() => {
+  const started =
+    o.peerUri === undefined
+      ? d.migrate3(dest.connection.pointer, migrationParams(o), migrationFlags(o))
+      : d
+          .migrateToUri3(o.peerUri, migrationParams(o), migrationFlags(o))
+          .then(() => dest.connection.lookupDomain(name));
+  const running = started.finally(() => {
     settled = true;
   });
   const onAbort = (): void => {
@@ -251,8 +264,9 @@ export async function migrateWithLibvirt(
     if (aborted === 'signal') throw new AbortedError(`migration of ${name}`, { cause: e });
     if (aborted === 'timeout') throw new TimeoutError(`migration of ${name}`, o.timeoutMs ?? 0);
     const msg = isVirtmigError(e) ? e.message : String(e);
+    const via = o.peerUri === undefined ? '' : ` (peer-to-peer via ${o.peerUri})`;
     throw new MigrationError(
-      `migration of ${name} to ${dest.uri} failed: ${msg}`,
+      `migration of ${name} to ${dest.uri}${via} failed: ${msg}`,
       { domain: name, sourceState: onSource },
       { cause: e },
     );

@@ -60,6 +60,8 @@ const SAMPLE_OPTION: { readonly [K in keyof MigrationOptions]-?: () => Migration
   persistDestination: () => true,
   undefineSource: () => true,
   migrateUri: () => 'tcp://127.0.0.1:49152',
+  peerUri: () => 'test:///default',
+  tunnelled: () => true,
   timeoutMs: () => 600_000,
   signal: () => new AbortController().signal,
   onProgress: () => () => undefined,

@@ -2,6 +2,7 @@ import {
   AbortedError,
   assertInt,
   assertNumber,
+  assertPeerToPeerOptions,
   InvalidArgumentError,
   MigrationError,
   type MigrationOptions,
@@ -36,6 +37,8 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof MigrationOptions>([
   'persistDestination',
   'undefineSource',
   'migrateUri',
+  'peerUri',
+  'tunnelled',
   'timeoutMs',
   'signal',
   'onProgress',
@@ -76,6 +79,7 @@ function validateOptions(options: MigrationOptions, offered: ReadonlySet<keyof M
   ) {
     throw new InvalidArgumentError('options.migrateUri', 'must be a URI such as tcp://host:port');
   }
+  assertPeerToPeerOptions(options);
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal))
     throw new InvalidArgumentError('options.signal', 'must be an AbortSignal');
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {

@@ -174,6 +174,14 @@ describe('FakeHypervisor migration', () => {
     expect((await b.lookupDomain('vm')).state).to.equal('running');
   });
 
+  it('a host offering peerUri and tunnelled migrates with them, and refuses tunnelled without a peer before anything runs', async () => {
+    const { clock, a, b } = await cluster({ migrationOptions: ['live', 'peerUri', 'tunnelled'] });
+    await rejectsWith(a.migrate('vm', b, { tunnelled: true }), 'E_INVALID_ARGUMENT');
+    expect((await a.lookupDomain('vm')).state).to.equal('running');
+    await settle(clock, a.migrate('vm', b, { peerUri: 'fake+tls://b/system', tunnelled: true }));
+    expect((await b.lookupDomain('vm')).state).to.equal('running');
+  });
+
   it('a paused guest arrives paused', async () => {
     const { clock, a, b } = await cluster();
     await a.suspendDomain('vm');
