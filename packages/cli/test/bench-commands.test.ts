@@ -6,15 +6,8 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { type TrialRecord, validateTrialRecord } from '@virtmig/analysis';
-import {
-  abortableSleep,
-  type TrialRecord as BenchRecord,
-  ResultsDb,
-  runExperiment,
-  SimulatedGuestProvider,
-  validateSpec,
-} from '@virtmig/bench';
+import { validateTrialRecord } from '@virtmig/analysis';
+import { abortableSleep, ResultsDb, runExperiment, SimulatedGuestProvider, validateSpec } from '@virtmig/bench';
 import { connectFake, FakeNetwork } from '@virtmig/testing';
 import { HostCpuSampler } from '@virtmig/workloads';
 import { expect } from 'chai';
@@ -32,9 +25,6 @@ async function virtmig(...args: string[]): Promise<{ code: number; stdout: strin
     return { code: err.code, stdout: err.stdout, stderr: err.stderr };
   }
 }
-
-// Compile-time proof that the runner's records are what analysis reads.
-const fits = (r: BenchRecord): TrialRecord => r;
 
 /** A results database with migrating trials of three workloads, made by the runner on fake hosts. */
 async function fakeResults(path: string): Promise<void> {
@@ -64,7 +54,7 @@ async function fakeResults(path: string): Promise<void> {
       sleep: abortableSleep,
     },
   });
-  for (const [i, r] of db.records().entries()) validateTrialRecord(fits(r), `records[${i}]`);
+  for (const [i, r] of db.records().entries()) validateTrialRecord(r, `records[${i}]`);
   db.close();
 }
 

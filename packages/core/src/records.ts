@@ -1,0 +1,71 @@
+import type { MigrationResult } from './migration.js';
+
+/*
+ * The experiment data that the runner (@virtmig/bench) stores and analysis (@virtmig/analysis)
+ * reads: defined here once, as neither package may import the other.
+ */
+
+/** One CPU-usage sample taken while a trial ran. */
+export interface CpuSample {
+  /** Milliseconds since the trial's measure window began. */
+  readonly tMs: number;
+  /** The domain's CPU use in percent of the whole host (100 = every `hostCores` core busy). */
+  readonly domainPercentOfHost: number;
+  /** The domain's CPU use in percent of one CPU (100 = one core busy; the unit of the cap). */
+  readonly domainPercentOfCpu: number;
+  /** The host's total CPU use in percent of the whole host. */
+  readonly hostPercent: number;
+}
+
+/**
+ * One trial of an experiment, as the experiment runner stores it: one cell of the matrix
+ * (workload x RAM x vCPUs x cap x host cores) run once.
+ */
+export interface TrialRecord {
+  readonly experimentId: string;
+  /** Workload name, e.g. `dhrystone`. */
+  readonly workload: string;
+  readonly ramMiB: number;
+  readonly vcpus: number;
+  /** CPU cap in percent of one CPU (0 = uncapped). */
+  readonly capPercent: number;
+  /** Host cores available to the host during the trial. */
+  readonly hostCores: number;
+  /** Trial index within its cell, from 0. */
+  readonly trial: number;
+  readonly cpuSamples: readonly CpuSample[];
+  /**
+   * The workload's headline score (DMIPS, MFLOPS, ...): the mean of the runs that finished in the
+   * measure window, 0 when none did.
+   */
+  readonly workloadScore: number;
+  /** Unit of {@link TrialRecord.workloadScore}. */
+  readonly workloadScoreUnit?: string;
+  /** The live migration made during the trial, when one was made. */
+  readonly migration?: MigrationResult;
+}
+
+/** One sample of a running migration, like QEMU's guestperf takes from `query-migrate` every 50 ms. */
+export interface TimelineSample {
+  /** Milliseconds since the migration started. */
+  readonly tMs: number;
+  /** Bytes transferred so far. */
+  readonly transferredBytes: number;
+  /** Bytes still to transfer. */
+  readonly remainingBytes: number;
+  /** Guest dirty rate in bytes per second. */
+  readonly dirtyRateBps: number;
+  /** Pre-copy iteration (round) in progress. */
+  readonly iteration: number;
+  /** The source host's CPU use in percent of the whole host. */
+  readonly hostCpuPercent: number;
+}
+
+/** The sampled course of one migration. */
+export interface MigrationTimeline {
+  readonly experimentId: string;
+  readonly workload: string;
+  readonly trial: number;
+  /** Samples in time order. */
+  readonly samples: readonly TimelineSample[];
+}
