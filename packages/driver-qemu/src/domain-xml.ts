@@ -1,12 +1,14 @@
 import {
   assertDomainConfig,
-  assertInt,
   assertPath,
   type DiskConfig,
   type DomainConfig,
   escapeXml,
   InvalidArgumentError,
 } from '@virtmig/core';
+import { assertIscsiDisk, iscsiNetworkSourceXml } from '@virtmig/libvirt';
+
+export { parsePortal } from '@virtmig/libvirt';
 
 /** QEMU-specific choices a {@link QemuDomainConfig} may add to core's `DomainConfig`. */
 export interface QemuGuestOptions {
@@ -25,23 +27,6 @@ export type QemuDomainConfig = DomainConfig & { readonly qemu?: QemuGuestOptions
 
 const TARGET = /^(vd|sd|hd)[a-z]{1,2}$/;
 const MACHINE = /^[A-Za-z0-9_.-]{1,64}$/;
-const IQN =
-  /^(iqn\.\d{4}-\d{2}\.[A-Za-z0-9][A-Za-z0-9.-]*(:[A-Za-z0-9.:_-]+)?|eui\.[0-9A-Fa-f]{16}|naa\.[0-9A-Fa-f]{16,32})$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const CHAP_USER = /^[A-Za-z0-9._@:-]{1,255}$/;
-const HOST = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])$/;
-
-/** An iSCSI portal split into host and port (3260 when omitted). */
-export function parsePortal(portal: unknown, field: string): { host: string; port: number } {
-  const m = typeof portal === 'string' ? /^(.+?)(?::(\d{1,5}))?$/.exec(portal) : null;
-  const host = m?.[1] ?? '';
-  const port = m?.[2] === undefined ? 3260 : Number(m[2]);
-  if (!m || !HOST.test(host) || port < 1 || port > 65535) {
-    throw new InvalidArgumentError(field, `must be host[:port], got ${JSON.stringify(portal)}`);
-  }
-  return { host: host.replace(/^\[|\]$/g, ''), port };
-}
-
 const BUS: Record<string, string> = { vd: 'virtio', sd: 'scsi', hd: 'ide' };
 
 function diskXml(disk: DiskConfig, index: number): string[] {
@@ -66,39 +51,13 @@ function diskXml(disk: DiskConfig, index: number): string[] {
     ];
   }
   if (disk.kind !== 'iscsi') throw new InvalidArgumentError(`${field}.kind`, 'must be "file" or "iscsi"');
-  const { host, port } = parsePortal(disk.portal, `${field}.portal`);
-  if (typeof disk.iqn !== 'string' || !IQN.test(disk.iqn))
-    throw new InvalidArgumentError(`${field}.iqn`, `not an IQN: ${JSON.stringify(disk.iqn)}`);
-  assertInt(disk.lun, `${field}.lun`, 0, 16383);
-  if (disk.initiatorIqn !== undefined && (typeof disk.initiatorIqn !== 'string' || !IQN.test(disk.initiatorIqn))) {
-    throw new InvalidArgumentError(`${field}.initiatorIqn`, `not an IQN: ${JSON.stringify(disk.initiatorIqn)}`);
-  }
-  if (disk.chap !== undefined) {
-    if (typeof disk.chap.username !== 'string' || !CHAP_USER.test(disk.chap.username)) {
-      throw new InvalidArgumentError(`${field}.chap.username`, 'must be 1-255 of [A-Za-z0-9._@:-]');
-    }
-    if (typeof disk.chap.secretUuid !== 'string' || !UUID.test(disk.chap.secretUuid)) {
-      throw new InvalidArgumentError(`${field}.chap.secretUuid`, 'must be a libvirt secret UUID');
-    }
-  }
+  const portal = assertIscsiDisk(disk, field);
   // QEMU's own iSCSI initiator (libiscsi) opens the LUN, so both hosts of a migration reach the
   // shared disk without a host-side login; the CHAP password stays in a libvirt secret.
   return [
     "    <disk type='network' device='disk'>",
     driver,
-    `      <source protocol='iscsi' name='${escapeXml(`${disk.iqn}/${disk.lun}`)}'>`,
-    `        <host name='${escapeXml(host)}' port='${port}'/>`,
-    ...(disk.initiatorIqn !== undefined
-      ? [`        <initiator><iqn name='${escapeXml(disk.initiatorIqn)}'/></initiator>`]
-      : []),
-    ...(disk.chap !== undefined
-      ? [
-          `        <auth username='${escapeXml(disk.chap.username)}'>`,
-          `          <secret type='iscsi' uuid='${disk.chap.secretUuid.toLowerCase()}'/>`,
-          '        </auth>',
-        ]
-      : []),
-    '      </source>',
+    ...iscsiNetworkSourceXml(disk, portal),
     targetXml,
     '    </disk>',
   ];

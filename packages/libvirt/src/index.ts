@@ -5,7 +5,14 @@
  * libvirt's event loop; an idiomatic layer and `LibvirtHypervisor`, which drivers specialise.
  */
 
-export { type BindingOptions, getBinding, LibvirtBinding, ShimMissingError } from './binding.js';
+export {
+  type BindingOptions,
+  getBinding,
+  LibvirtBinding,
+  type LibvirtRuntime,
+  libvirtRuntime,
+  ShimMissingError,
+} from './binding.js';
 export { Connection, type DomainStatsRecord, LIST_FLAGS, type NodeInfo, type OpenOptions } from './connection.js';
 export { DOMAIN_STATES, Domain, type RawDomainInfo } from './domain-handle.js';
 export type { FfiEngine, NativeCallback, NativeFunction, NativeLibrary, Pointer } from './engine.js';
@@ -17,6 +24,7 @@ export { FUNCTIONS, type FunctionName } from './generated/functions.js';
 export { STRUCTS } from './generated/structs.js';
 export { handleStats, NativeHandle } from './handle.js';
 export { domainState, LibvirtHypervisor } from './hypervisor.js';
+export { assertIscsiDisk, type IscsiDiskConfig, iscsiNetworkSourceXml, parsePortal } from './iscsi-disk-xml.js';
 export { locateShim, SHIM_ENV } from './locate.js';
 export * from './memory.js';
 export { migrateWithLibvirt, migrationFlags, migrationParams } from './migrate.js';
