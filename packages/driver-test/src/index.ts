@@ -1,7 +1,10 @@
 /**
  * @packageDocumentation
  * virtmig's driver for libvirt's embedded test driver: `test:///default` or a custom node XML.
+ * It needs nothing but libvirt0, so it also reports what the libvirt-based drivers run on
+ * ({@link libvirtRuntime}, for diagnostics such as `virtmig doctor`).
  */
 
+export { type LibvirtRuntime, libvirtRuntime } from '@virtmig/libvirt';
 export { type TestNodeOptions, testNodeXml } from './node-xml.js';
 export { registerTestDriver, type TestDriverOptions, TestHypervisor, testDomainXml } from './test-hypervisor.js';

@@ -247,3 +247,19 @@ export function getBinding(options: BindingOptions = {}): LibvirtBinding {
   }
   return b;
 }
+
+/** What libvirt-based drivers run on in this process: the loaded libvirt, the FFI engine and the shim. */
+export interface LibvirtRuntime {
+  /** libvirt's version, e.g. `9.0.0`. */
+  readonly version: string;
+  /** The FFI engine calls go through (`koffi` or `ffi-napi`). */
+  readonly engine: string;
+  /** Path of libvirtmig-shim.so, or null when it is not built (worker-thread calls then fail with {@link ShimMissingError}). */
+  readonly shim: string | null;
+}
+
+/** Loads libvirt through the default binding and says what it found; throws when libvirt0 cannot be loaded. */
+export function libvirtRuntime(): LibvirtRuntime {
+  const b = getBinding();
+  return { version: b.version(), engine: b.engine.name, shim: locateShim() ?? null };
+}

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { access, constants, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { getBinding, locateShim } from '@virtmig/libvirt';
+import { libvirtRuntime } from '@virtmig/driver-test';
 
 const run = promisify(execFile);
 
@@ -48,12 +48,14 @@ async function tool(name: string, cmd: string, args: string[], pkg: string, requ
 /** Checks libvirt, the shim, QEMU, tgt, libiscsi, cgroups and KVM; says what is missing and how to get it. */
 export async function runDoctor(): Promise<Check[]> {
   const checks: Check[] = [];
+  let shim: string | null | undefined;
   try {
-    const b = getBinding();
+    const rt = libvirtRuntime();
+    shim = rt.shim;
     checks.push({
       name: 'libvirt library',
       ok: true,
-      detail: `libvirt ${b.version()} via ${b.engine.name}`,
+      detail: `libvirt ${rt.version} via ${rt.engine}`,
       required: true,
     });
   } catch (e) {
@@ -65,17 +67,18 @@ export async function runDoctor(): Promise<Check[]> {
       required: true,
     });
   }
-  const shim = locateShim();
   checks.push(
     shim
       ? { name: 'libvirt shim', ok: true, detail: shim, required: true }
-      : {
-          name: 'libvirt shim',
-          ok: false,
-          detail: 'native/build/lib/libvirtmig-shim.so missing',
-          fix: 'npm run build:native (needs libvirt-dev, gcc)',
-          required: true,
-        },
+      : shim === undefined
+        ? { name: 'libvirt shim', ok: false, detail: 'not checked: the libvirt library did not load', required: true }
+        : {
+            name: 'libvirt shim',
+            ok: false,
+            detail: 'native/build/lib/libvirtmig-shim.so missing',
+            fix: 'npm run build:native (needs libvirt-dev, gcc)',
+            required: true,
+          },
   );
   checks.push(
     await tool('libvirt daemon', 'libvirtd', ['--version'], 'libvirt-daemon libvirt-daemon-driver-qemu', false),

@@ -1,0 +1,69 @@
+// The package arrows of DESIGN.md, checked: what each package's src/ imports from other
+// @virtmig packages, and what its package.json declares as runtime dependencies. core is the
+// vocabulary every package may use; tests (devDependencies) may also use @virtmig/testing and
+// whatever their fixtures need.
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { repoRoot } from '../scripts/xenlab/harness.mjs';
+
+const DRIVERS = ['driver-qemu', 'driver-xen', 'driver-test'];
+const ALLOWED = {
+  core: [],
+  libvirt: ['core'],
+  'driver-qemu': ['core', 'libvirt'],
+  'driver-xen': ['core', 'libvirt'],
+  'driver-test': ['core', 'libvirt'],
+  iscsi: ['core'],
+  workloads: ['core'],
+  testing: ['core'],
+  bench: ['core', 'workloads', 'iscsi', ...DRIVERS],
+  analysis: ['core'],
+  cli: ['core', 'bench', 'analysis', 'iscsi', ...DRIVERS],
+};
+const IMPORT = /(?:from\s+|import\s*\(\s*)'@virtmig\/([a-z-]+)'/g;
+
+async function sourceFiles(dir) {
+  const out = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await sourceFiles(p)));
+    else if (/\.(ts|mts)$/.test(e.name)) out.push(p);
+  }
+  return out;
+}
+
+describe('package boundaries (DESIGN.md arrows)', () => {
+  it('every package under packages/ has its arrows listed here', async () => {
+    const dirs = (await readdir(join(repoRoot, 'packages'), { withFileTypes: true }))
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
+    expect(dirs.sort()).to.deep.equal(Object.keys(ALLOWED).sort());
+  });
+
+  for (const [pkg, allowed] of Object.entries(ALLOWED)) {
+    it(`${pkg}: src/ imports and runtime dependencies only along its arrows (${allowed.join(', ') || 'none'})`, async () => {
+      const root = join(repoRoot, 'packages', pkg);
+      const imported = new Map();
+      for (const file of await sourceFiles(join(root, 'src'))) {
+        for (const m of (await readFile(file, 'utf8')).matchAll(IMPORT)) {
+          if (m[1] !== pkg) imported.set(m[1], file.slice(root.length + 1));
+        }
+      }
+      const bad = [...imported].filter(([dep]) => !allowed.includes(dep)).map(([dep, file]) => `${dep} (${file})`);
+      expect(bad, `${pkg} imports against the arrows`).to.deep.equal([]);
+      const manifest = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
+      const declared = Object.keys(manifest.dependencies ?? {})
+        .filter((d) => d.startsWith('@virtmig/'))
+        .map((d) => d.slice('@virtmig/'.length));
+      expect(
+        declared.filter((d) => !allowed.includes(d)),
+        `${pkg} declares dependencies against the arrows`,
+      ).to.deep.equal([]);
+      expect(
+        [...imported.keys()].filter((d) => !declared.includes(d)),
+        `${pkg} imports packages its package.json does not declare`,
+      ).to.deep.equal([]);
+    });
+  }
+});
