@@ -4,8 +4,10 @@
 // whatever their fixtures need.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { repoRoot } from '../scripts/xenlab/harness.mjs';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
 const DRIVERS = ['driver-qemu', 'driver-xen', 'driver-test'];
 const ALLOWED = {
