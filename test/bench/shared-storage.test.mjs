@@ -7,7 +7,7 @@
 // storage and the lab are taken down at the end.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -15,27 +15,12 @@ import { promisify } from 'node:util';
 import { ResultsDb, SerialWatcher } from '@virtmig/bench';
 import { expect } from 'chai';
 import { buildGuest, lab, labJson, repoRoot, virsh } from '../../scripts/lab/harness.mjs';
+import { tgtdProcesses } from '../processes.mjs';
 
 const run = promisify(execFile);
 const prefix = 'vmbenchlun';
 const bin = join(repoRoot, 'packages/cli/dist/src/bin.js');
 const MiB = 1 << 20;
-
-/** Live tgtd processes whose command line mentions `text`. */
-async function tgtdProcesses(text) {
-  const found = [];
-  for (const pid of (await readdir('/proc')).filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
-      const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replaceAll('\0', ' ');
-      if (cmdline.startsWith('tgtd ') && cmdline.includes(text)) found.push(`${pid} ${cmdline}`);
-    } catch {
-      // Exited while being read.
-    }
-  }
-  return found;
-}
 
 /** The guest's `DISK <seq> <md5>` lines with the host time the test read them. */
 const diskReads = (watcher) =>

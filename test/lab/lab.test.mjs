@@ -3,12 +3,13 @@
 // untouched, and always takes it down again.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { buildGuest, domainXml, HeartbeatWatcher, lab, labJson, migrate, virsh } from '../../scripts/lab/harness.mjs';
+import { labProcesses } from '../processes.mjs';
 
 const run = promisify(execFile);
 const prefix = 'vmlabtest';
@@ -16,23 +17,6 @@ const g = ['--prefix', prefix];
 
 async function ip(args) {
   return (await run('ip', args)).stdout;
-}
-
-/** Live (non-zombie) processes whose cmdline or cgroups mention the lab. */
-async function labProcesses(stateDir) {
-  const found = [];
-  for (const pid of (await readdir('/proc')).filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
-      const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replaceAll('\0', ' ');
-      const cgroup = await readFile(`/proc/${pid}/cgroup`, 'utf8');
-      if (cmdline.includes(stateDir) || cgroup.includes(`virtmig-${prefix}-`)) found.push(`${pid} ${cmdline}`);
-    } catch {
-      // The process exited while being read.
-    }
-  }
-  return found;
 }
 
 async function labCgroups() {
@@ -179,7 +163,7 @@ describe('local two-host lab', function () {
   it('down leaves no process, mount, cgroup, namespace, veth or socket behind', async () => {
     const stateDir = status.stateDir;
     await lab([...g, 'down']);
-    expect(await labProcesses(stateDir)).to.deep.equal([]);
+    expect(await labProcesses(prefix, stateDir)).to.deep.equal([]);
     expect(await labCgroups()).to.deep.equal([]);
     const mounts = await readFile('/proc/self/mountinfo', 'utf8');
     expect(mounts).to.not.include(stateDir);

@@ -5,6 +5,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { QemuHypervisor } from '@virtmig/driver-qemu';
+import { labProcesses } from '../processes.mjs';
 
 const run = promisify(execFile);
 
@@ -87,23 +88,6 @@ export async function rejectsWith(fn, code) {
     return e;
   }
   throw new Error(`expected ${code}, but it resolved`);
-}
-
-/** Live (non-zombie) processes whose command line or cgroups mention a lab. */
-export async function labProcesses(labPrefix, stateDir) {
-  const found = [];
-  for (const pid of (await readdir('/proc')).filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
-      const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replaceAll('\0', ' ');
-      const cgroup = await readFile(`/proc/${pid}/cgroup`, 'utf8');
-      if (cmdline.includes(stateDir) || cgroup.includes(`virtmig-${labPrefix}-`)) found.push(`${pid} ${cmdline}`);
-    } catch {
-      // The process exited while being read.
-    }
-  }
-  return found;
 }
 
 /** Everything a lab could leave behind; every list is empty after a clean `lab down`. */

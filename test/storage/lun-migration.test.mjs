@@ -5,12 +5,13 @@
 // is stopped at the end.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
+import { readlink, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { QemuHypervisor } from '@virtmig/driver-qemu';
 import { LabStorage } from '@virtmig/iscsi';
 import { expect } from 'chai';
 import { buildGuest, HeartbeatWatcher, lab, labJson, virsh } from '../../scripts/lab/harness.mjs';
+import { tgtdProcesses } from '../processes.mjs';
 
 const prefix = 'vmlun';
 const g = ['--prefix', prefix];
@@ -25,22 +26,6 @@ function diskLines(watcher) {
     .map((l) => /^DISK (\d+) ([0-9a-f]{32})$/.exec(l))
     .filter(Boolean)
     .map((m) => ({ seq: Number(m[1]), md5: m[2] }));
-}
-
-/** Live tgtd processes whose command line mentions `text`. */
-async function tgtdProcesses(text) {
-  const found = [];
-  for (const pid of (await readdir('/proc')).filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
-      const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replaceAll('\0', ' ');
-      if (cmdline.startsWith('tgtd ') && cmdline.includes(text)) found.push(`${pid} ${cmdline}`);
-    } catch {
-      // Exited while being read.
-    }
-  }
-  return found;
 }
 
 describe('live migration of a guest whose disk is a shared iSCSI LUN (real lab, tgt, QEMU)', function () {
