@@ -1,5 +1,5 @@
-// Real live migrations between the two lab hosts with the QEMU driver: pre-copy and post-copy of
-// a running guest (heartbeat continuity, downtime from the heartbeat next to libvirt's), a dead
+// Real live migrations between the two lab hosts with the QEMU driver: pre-copy, peer-to-peer
+// tunnelled and post-copy of a running guest (heartbeat continuity, downtime from the heartbeat next to libvirt's), a dead
 // and an unreachable destination, and an abort mid-migration.
 
 import { QemuHypervisor } from '@virtmig/driver-qemu';
@@ -57,6 +57,22 @@ describe('QEMU driver: live migration in the lab', function () {
     expect(left).to.be.oneOf(['shutoff', 'E_NOT_FOUND']);
     console.log(
       `      pre-copy: total ${r.totalTimeMs} ms, libvirt downtime ${r.downtimeMs} ms, heartbeat gap ${r.heartbeat.hostGapMs} ms`,
+    );
+  });
+
+  it("peer-to-peer tunnelled: A's daemon moves the guest to B's at its qemu+tcp URI with the data inside that connection; heartbeat continuous", async () => {
+    const name = await guest('a');
+    const before = await a.lookupDomain(name);
+    const r = await a.migrate(name, b, { heartbeat: true, peerUri: status.hosts[1].tcpUri, tunnelled: true });
+    expect(r.heartbeat.continuous, 'no restart: sequence numbers continue').to.equal(true);
+    expect(r.heartbeat.seqAfter).to.be.greaterThan(r.heartbeat.seqBefore);
+    expect(r.downtimeMs).to.be.a('number').greaterThan(0);
+    expect(r.dataTransferredBytes).to.be.greaterThan(16 << 20);
+    const onB = await b.lookupDomain(name);
+    expect(onB.state).to.equal('running');
+    expect(onB.uuid).to.equal(before.uuid);
+    console.log(
+      `      tunnelled: total ${r.totalTimeMs} ms, libvirt downtime ${r.downtimeMs} ms, heartbeat gap ${r.heartbeat.hostGapMs} ms`,
     );
   });
 

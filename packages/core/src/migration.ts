@@ -68,6 +68,31 @@ export interface MigrationOptions {
   readonly onProgress?: (progress: MigrationProgress) => void;
 }
 
+/** Every field, once; the mapped type makes the compiler reject a list that misses one. */
+const OPTION_NAMES: { readonly [K in keyof MigrationOptions]-?: true } = {
+  live: true,
+  postCopy: true,
+  maxDowntimeMs: true,
+  bandwidthMiBps: true,
+  autoConverge: true,
+  compression: true,
+  parallelConnections: true,
+  tls: true,
+  persistDestination: true,
+  undefineSource: true,
+  migrateUri: true,
+  peerUri: true,
+  tunnelled: true,
+  timeoutMs: true,
+  signal: true,
+  onProgress: true,
+};
+
+/** The name of every {@link MigrationOptions} field, for drivers and tests that enumerate them. */
+export const MIGRATION_OPTION_NAMES: readonly (keyof MigrationOptions)[] = Object.freeze(
+  Object.keys(OPTION_NAMES) as (keyof MigrationOptions)[],
+);
+
 /** A progress sample of a running migration. */
 export interface MigrationProgress {
   /** Milliseconds since the migration started. */

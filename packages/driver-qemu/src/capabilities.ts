@@ -1,29 +1,15 @@
-import type { HypervisorCapabilities, MigrationOptions } from '@virtmig/core';
+import { type HypervisorCapabilities, MIGRATION_OPTION_NAMES, type MigrationOptions } from '@virtmig/core';
 
 /**
- * Every {@link MigrationOptions} field libvirt's QEMU driver honours: pre-copy (`live`), post-copy
- * (VIR_MIGRATE_POSTCOPY, switched once RAM transfer has begun), `maxDowntimeMs`
+ * Every {@link MigrationOptions} field: libvirt's QEMU driver honours them all. Pre-copy (`live`),
+ * post-copy (VIR_MIGRATE_POSTCOPY, switched once RAM transfer has begun), `maxDowntimeMs`
  * (virDomainMigrateSetMaxDowntime), `bandwidthMiBps`, auto-converge, compression
  * (VIR_MIGRATE_COMPRESSED with `xbzrle` or `mt`), parallel connections (multifd), TLS
  * (needs x509 certificates configured in both hosts' qemu.conf), persist/undefine, the
- * migrate URI, and virtmig's own timeout, abort signal and progress polling.
+ * migrate URI, peer-to-peer (`peerUri`) and tunnelled migration, and virtmig's own timeout,
+ * abort signal and progress polling.
  */
-export const QEMU_MIGRATION_OPTIONS: ReadonlySet<keyof MigrationOptions> = new Set<keyof MigrationOptions>([
-  'live',
-  'postCopy',
-  'maxDowntimeMs',
-  'bandwidthMiBps',
-  'autoConverge',
-  'compression',
-  'parallelConnections',
-  'tls',
-  'persistDestination',
-  'undefineSource',
-  'migrateUri',
-  'timeoutMs',
-  'signal',
-  'onProgress',
-]);
+export const QEMU_MIGRATION_OPTIONS: ReadonlySet<keyof MigrationOptions> = new Set(MIGRATION_OPTION_NAMES);
 
 /** Compression methods libvirt 9's QEMU driver accepts in VIR_MIGRATE_PARAM_COMPRESSION. */
 export const QEMU_COMPRESSION_METHODS = ['xbzrle', 'mt'] as const;

@@ -1,4 +1,4 @@
-import { assertInt, InvalidArgumentError, type MigrationOptions } from '@virtmig/core';
+import { assertInt, assertPeerToPeerOptions, InvalidArgumentError, type MigrationOptions } from '@virtmig/core';
 import { QEMU_COMPRESSION_METHODS } from './capabilities.js';
 
 const MIGRATE_URI = /^(tcp|rdma):\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?\/?$|^unix:\/\/\/[^\0\s]+$/;
@@ -20,6 +20,9 @@ export function assertQemuMigrationOptions(o: MigrationOptions): void {
   }
   if (o.postCopy && o.live === false)
     throw new InvalidArgumentError('options.postCopy', 'post-copy needs a live migration');
+  assertPeerToPeerOptions(o);
+  if (o.tunnelled && o.postCopy)
+    throw new InvalidArgumentError('options.tunnelled', 'excludes post-copy (libvirt refuses it for QEMU)');
   if (o.compression !== undefined) {
     if (!Array.isArray(o.compression) || o.compression.length === 0) {
       throw new InvalidArgumentError(

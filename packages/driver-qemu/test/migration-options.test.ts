@@ -1,26 +1,11 @@
+import { MIGRATION_OPTION_NAMES } from '@virtmig/core';
 import { expect } from 'chai';
 import { assertQemuMigrationOptions, QEMU_CAPABILITIES } from '../src/index.js';
 
 describe('QEMU migration options', () => {
-  it('offers every MigrationOptions field, post-copy and TLS included', () => {
-    for (const k of [
-      'live',
-      'postCopy',
-      'maxDowntimeMs',
-      'bandwidthMiBps',
-      'autoConverge',
-      'compression',
-      'parallelConnections',
-      'tls',
-      'persistDestination',
-      'undefineSource',
-      'migrateUri',
-      'timeoutMs',
-      'signal',
-      'onProgress',
-    ] as const) {
-      expect(QEMU_CAPABILITIES.migrationOptions.has(k), k).to.equal(true);
-    }
+  it('offers every MigrationOptions field, post-copy, TLS and tunnelled peer-to-peer included', () => {
+    expect(MIGRATION_OPTION_NAMES).to.include.members(['postCopy', 'tls', 'peerUri', 'tunnelled']);
+    for (const k of MIGRATION_OPTION_NAMES) expect(QEMU_CAPABILITIES.migrationOptions.has(k), k).to.equal(true);
   });
 
   it('accepts a full set of valid values', () => {
@@ -53,6 +38,9 @@ describe('QEMU migration options', () => {
     ['postCopy', { postCopy: { afterMs: -1 } }],
     ['postCopy', { postCopy: true, live: false }],
     ['timeoutMs', { timeoutMs: 0 }],
+    ['tunnelled', { tunnelled: true, peerUri: 'qemu+tcp://b/system', postCopy: true }],
+    ['tunnelled', { tunnelled: true }],
+    ['peerUri', { peerUri: 'b' }],
   ] as const) {
     it(`refuses a bad ${field} (${JSON.stringify(o)}) with E_INVALID_ARGUMENT`, () => {
       expect(() => assertQemuMigrationOptions(o as never))

@@ -4,6 +4,7 @@ import {
   assertNumber,
   assertPeerToPeerOptions,
   InvalidArgumentError,
+  MIGRATION_OPTION_NAMES,
   MigrationError,
   type MigrationOptions,
   type MigrationProgress,
@@ -25,24 +26,7 @@ const TIME_EPSILON_MS = 1e-3;
 /** QEMU's default maximum downtime. */
 const DEFAULT_MAX_DOWNTIME_MS = 300;
 
-const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof MigrationOptions>([
-  'live',
-  'postCopy',
-  'maxDowntimeMs',
-  'bandwidthMiBps',
-  'autoConverge',
-  'compression',
-  'parallelConnections',
-  'tls',
-  'persistDestination',
-  'undefineSource',
-  'migrateUri',
-  'peerUri',
-  'tunnelled',
-  'timeoutMs',
-  'signal',
-  'onProgress',
-]);
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set<string>(MIGRATION_OPTION_NAMES);
 
 /** Refuses unknown or unoffered options (`E_INVALID_ARGUMENT` / `E_UNSUPPORTED`) and bad values, before anything runs. */
 function validateOptions(options: MigrationOptions, offered: ReadonlySet<keyof MigrationOptions>): void {
