@@ -1,5 +1,5 @@
 // The package arrows of DESIGN.md, checked: what each package's src/ imports from other
-// @virtmig packages, and what its package.json declares as runtime dependencies. core is the
+// @virtmig packages, and what its package.json declares as runtime dependencies (none unused). core is the
 // vocabulary every package may use; tests (devDependencies) may also use @virtmig/testing and
 // whatever their fixtures need.
 import { readdir, readFile } from 'node:fs/promises';
@@ -66,6 +66,17 @@ describe('package boundaries (DESIGN.md arrows)', () => {
         [...imported.keys()].filter((d) => !declared.includes(d)),
         `${pkg} imports packages its package.json does not declare`,
       ).to.deep.equal([]);
+    });
+
+    it(`${pkg}: every runtime dependency in its package.json is imported by src/ (tools and tests use devDependencies)`, async () => {
+      const root = join(repoRoot, 'packages', pkg);
+      const manifest = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
+      const sources = await Promise.all((await sourceFiles(join(root, 'src'))).map((f) => readFile(f, 'utf8')));
+      const unused = Object.keys(manifest.dependencies ?? {}).filter((dep) => {
+        const quoted = new RegExp(`['"]${dep.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}(/[^'"]*)?['"]`);
+        return !sources.some((text) => quoted.test(text));
+      });
+      expect(unused, `${pkg} declares dependencies its src/ never loads`).to.deep.equal([]);
     });
   }
 });

@@ -77,10 +77,37 @@ describe('virtmig lab / guest / migrate (real lab)', function () {
       ['--compression', 'lz4'],
       ['--parallel', '0'],
       ['--migrate-uri', 'http://x'],
+      ['--tunnelled', '--migrate-uri', 'tcp://10.77.0.2'],
+      ['--tunnelled', '--post-copy'],
+      ['--peer-uri', 'b'],
     ]) {
       const r = await virtmig('migrate', name, '--from', 'a', '--to', 'b', '--prefix', prefix, ...args);
       expect(r.code, args.join(' ')).to.equal(2);
       expect(r.stderr.trim().split('\n')).to.have.length(1);
+    }
+    const doms = await virtmigOk('domains', '-c', status.hosts[0].uri, '--json');
+    expect(doms.find((d) => d.name === name)?.state).to.equal('running');
+  });
+
+  it("migrate --tunnelled moves the guest peer-to-peer through the lab hosts' own qemu+tcp URIs, there and back", async () => {
+    for (const [from, to] of [
+      ['a', 'b'],
+      ['b', 'a'],
+    ]) {
+      const r = await virtmigOk(
+        'migrate',
+        name,
+        '--from',
+        from,
+        '--to',
+        to,
+        '--tunnelled',
+        '--prefix',
+        prefix,
+        '--json',
+      );
+      expect(r.destinationUri).to.equal(status.hosts[to === 'a' ? 0 : 1].uri);
+      expect(r.heartbeat.continuous, `${from}→${to} heartbeat`).to.equal(true);
     }
     const doms = await virtmigOk('domains', '-c', status.hosts[0].uri, '--json');
     expect(doms.find((d) => d.name === name)?.state).to.equal('running');

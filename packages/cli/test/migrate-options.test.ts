@@ -19,6 +19,8 @@ describe('virtmig migrate / guest / lab option handling', () => {
         persist: true,
         undefineSource: true,
         migrateUri: 'tcp://10.77.0.2:49184',
+        peerUri: 'qemu+tcp://10.77.0.2/system',
+        tunnelled: true,
         timeout: '60000',
       }),
     ).to.deep.equal({
@@ -32,6 +34,8 @@ describe('virtmig migrate / guest / lab option handling', () => {
       persistDestination: true,
       undefineSource: true,
       migrateUri: 'tcp://10.77.0.2:49184',
+      peerUri: 'qemu+tcp://10.77.0.2/system',
+      tunnelled: true,
       timeoutMs: 60000,
     });
   });

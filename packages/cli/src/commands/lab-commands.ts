@@ -159,6 +159,11 @@ export function addLabCommands(program: Command, makeOutput: (json: boolean) => 
       '--migrate-uri <uri>',
       'migration data URI, e.g. tcp://10.77.0.2:49184 (lab hosts default to tcp://ADDRESS)',
     )
+    .option(
+      '--peer-uri <uri>',
+      "peer-to-peer: the destination's libvirt URI as the source host reaches it (lab hosts: qemu+tcp://ADDRESS/system)",
+    )
+    .option('--tunnelled', "carry the data inside the source daemon's connection to the peer URI (peer-to-peer)")
     .option('--timeout <ms>', 'abort the migration after this long')
     .option('--no-heartbeat', "do not follow the guest's serial heartbeat")
     .option('--prefix <name>', PREFIX_HELP)

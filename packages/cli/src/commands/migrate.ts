@@ -20,6 +20,8 @@ export interface MigrateCliOptions {
   readonly persist?: boolean;
   readonly undefineSource?: boolean;
   readonly migrateUri?: string;
+  readonly peerUri?: string;
+  readonly tunnelled?: boolean;
   readonly timeout?: string;
   readonly heartbeat?: boolean;
   readonly json?: boolean;
@@ -51,14 +53,18 @@ export function migrationOptionsFromCli(o: MigrateCliOptions): MigrationOptions 
     ...(o.persist ? { persistDestination: true } : {}),
     ...(o.undefineSource ? { undefineSource: true } : {}),
     ...(o.migrateUri !== undefined ? { migrateUri: o.migrateUri } : {}),
+    ...(o.peerUri !== undefined ? { peerUri: o.peerUri } : {}),
+    ...(o.tunnelled ? { tunnelled: true } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
   };
 }
 
-/** A host given as a lab name (`a`, `b`) or a libvirt URI, resolved to a URI and, for lab hosts, the migrate URI. */
+/** A host given as a lab name (`a`, `b`) or a libvirt URI, resolved to a URI and, for lab hosts, the migrate and peer URIs. */
 interface Endpoint {
   readonly uri: string;
   readonly migrateUri?: string;
+  /** The host's libvirtd as the other lab host reaches it (`qemu+tcp://ADDRESS/system`). */
+  readonly peerUri?: string;
   readonly domainType?: 'kvm' | 'qemu';
 }
 
@@ -71,7 +77,12 @@ async function endpoint(spec: string, flag: string, prefix: string, cache: { sta
   cache.status ??= await labStatus(prefix);
   const host = labHost(cache.status, spec);
   // The port is left to the destination's migration_port range, so parallel connections get ports too.
-  return { uri: host.uri, migrateUri: `tcp://${host.address}`, domainType: cache.status.domainType };
+  return {
+    uri: host.uri,
+    migrateUri: `tcp://${host.address}`,
+    ...(typeof host.tcpUri === 'string' ? { peerUri: host.tcpUri } : {}),
+    domainType: cache.status.domainType,
+  };
 }
 
 /** A one-line progress bar for a terminal. */
@@ -102,7 +113,14 @@ export async function migrateGuest(
       const log = o.heartbeat === false ? undefined : serialLogOf(await src.domainXml(guest));
       return await src.migrate(guest, dst, {
         ...options,
-        ...(options.migrateUri === undefined && to.migrateUri !== undefined ? { migrateUri: to.migrateUri } : {}),
+        // A tunnelled migration's data goes to the peer URI (a lab host's own by default), not to a migrate URI.
+        ...(options.tunnelled
+          ? options.peerUri === undefined && to.peerUri !== undefined
+            ? { peerUri: to.peerUri }
+            : {}
+          : options.migrateUri === undefined && to.migrateUri !== undefined
+            ? { migrateUri: to.migrateUri }
+            : {}),
         ...(log !== undefined && existsSync(log) ? { heartbeat: log } : {}),
         ...extra,
       });
