@@ -1,6 +1,17 @@
 import { expect } from 'chai';
 import { assertDomainConfig, assertPeerToPeerOptions, escapeXml, InvalidArgumentError } from '../src/index.js';
 
+/** The InvalidArgumentError `fn` throws; fails the test when it throws nothing or something else. */
+function invalidArgumentOf(fn: () => void): InvalidArgumentError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).to.be.instanceOf(InvalidArgumentError);
+    return e as InvalidArgumentError;
+  }
+  throw new Error('expected an InvalidArgumentError, nothing was thrown');
+}
+
 describe('assertDomainConfig', () => {
   const ok = { name: 'vm1', memoryMiB: 256, vcpus: 2 };
 
@@ -21,14 +32,7 @@ describe('assertDomainConfig', () => {
   ];
   for (const [what, config, field] of bad) {
     it(`rejects ${what} naming ${field}`, () => {
-      let err: unknown;
-      try {
-        assertDomainConfig(config as never);
-      } catch (e) {
-        err = e;
-      }
-      expect(err).to.be.instanceOf(InvalidArgumentError);
-      expect((err as InvalidArgumentError).field).to.equal(field);
+      expect(invalidArgumentOf(() => assertDomainConfig(config as never)).field).to.equal(field);
     });
   }
 
@@ -65,15 +69,9 @@ describe('assertPeerToPeerOptions', () => {
   ];
   for (const [what, o, says] of bad) {
     it(`rejects ${what} with E_INVALID_ARGUMENT`, () => {
-      let err: unknown;
-      try {
-        assertPeerToPeerOptions(o as never);
-      } catch (e) {
-        err = e;
-      }
-      expect(err).to.be.instanceOf(InvalidArgumentError);
-      expect((err as InvalidArgumentError).code).to.equal('E_INVALID_ARGUMENT');
-      expect((err as Error).message).to.contain(says);
+      const err = invalidArgumentOf(() => assertPeerToPeerOptions(o as never));
+      expect(err.code).to.equal('E_INVALID_ARGUMENT');
+      expect(err.message).to.contain(says);
     });
   }
 });
