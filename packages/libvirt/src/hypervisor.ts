@@ -1,4 +1,5 @@
 import {
+  assertMigrationOptionsOffered,
   assertDomainName,
   assertInt,
   assertNumber,
@@ -341,12 +342,7 @@ export abstract class LibvirtHypervisor implements Hypervisor, EventCapable {
 
   async migrate(name: string, destination: Hypervisor, options: MigrationOptions = {}): Promise<MigrationResult> {
     this.conn();
-    if (!this.capabilities.migration) throw new UnsupportedError('live migration', this.driver);
-    for (const key of Object.keys(options) as (keyof MigrationOptions)[]) {
-      if (options[key] !== undefined && !this.capabilities.migrationOptions.has(key)) {
-        throw new UnsupportedError(`migration option "${key}"`, this.driver);
-      }
-    }
+    assertMigrationOptionsOffered(options, this.capabilities, this.driver);
     if (!(destination instanceof LibvirtHypervisor) || destination.closed) {
       throw new InvalidArgumentError('destination', 'must be an open libvirt hypervisor connection');
     }

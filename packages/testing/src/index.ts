@@ -15,7 +15,32 @@ export {
   UnexpectedBindingCallError,
 } from './binding-stub.js';
 export { type Clock, ManualClock, systemClock } from './clock.js';
-export { type ConformanceOptions, type MigrationPeer, runConformance } from './conformance.js';
+export {
+  checkGroup,
+  type ConformanceOnly,
+  type ConformanceOptions,
+  type ConformanceSkip,
+  conformanceChecks,
+  type MigrationPeer,
+  runConformance,
+} from './conformance.js';
+export {
+  CONFORMANCE_CHECKS,
+  type CheckContext,
+  type CheckPeer,
+  type ConformanceCapability,
+  type ConformanceCheck,
+  SAMPLE_MIGRATION_OPTIONS,
+} from './conformance-checks.js';
+export {
+  type ConformanceFramework,
+  type MochaLike,
+  mochaFramework,
+  type NodeTestLike,
+  nodeTestFramework,
+} from './conformance-framework.js';
+export { eventually, rejectsWithCode, removeDomain, uniqueDomainName } from './conformance-helpers.js';
+export { type AcceptanceHosts, acceptanceHosts, runAcceptance } from './acceptance.js';
 export { type ConnectFakeOptions, connectFake, fakeHostFromUri, registerFakeDriver } from './connect.js';
 export { type FailMigrationOptions, FakeHypervisor, type FakeHypervisorOptions } from './fake-hypervisor.js';
 export { FAKE_MIGRATION_OPTIONS, type FakeHostOptions } from './host.js';

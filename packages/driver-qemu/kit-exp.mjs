@@ -1,0 +1,17 @@
+import { QemuHypervisor, qemuDomainXml } from '@virtmig/driver-qemu';
+import { Connection, getBinding } from '@virtmig/libvirt';
+const b = getBinding();
+const real = b.callAsync.bind(b); const realS = b.call.bind(b);
+const fix = (x) => x.replace(/<domain type='(kvm|qemu)'/, "<domain type='test'");
+b.callAsync = async (n, ...a) => { if (/DefineXML/.test(n)) { console.log(n); a[1] = fix(a[1]); } return real(n, ...a); };
+b.call = (n, ...a) => { if (/DefineXML/.test(n)) { console.log('s', n); a[1] = fix(a[1]); } return realS(n, ...a); };
+const h = new QemuHypervisor(await Connection.open('test:///default'));
+console.log(qemuDomainXml({name:'x', memoryMiB:128, vcpus:1, maxVcpus: 4}, {domainType:'kvm'}));
+const info = await h.defineDomain({ name: 'q1', memoryMiB: 128, vcpus: 1, maxVcpus: 4 });
+console.log(info);
+await h.startDomain('q1');
+await h.setVcpus('q1', 2).then(()=>console.log('vcpus ok'), e=>console.log('vcpus', e.message));
+await h.setMemory('q1', 64).then(()=>console.log('mem ok'), e=>console.log('mem', e.message));
+await h.setCpuCap('q1', 50).then(()=>console.log('cap ok'), e=>console.log('cap', e.message));
+console.log((await h.lookupDomain('q1')));
+console.log((await h.allDomainStats()).find(s=>s.name==='q1')?.cpuTimeNs);
