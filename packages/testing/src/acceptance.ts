@@ -4,31 +4,30 @@ import { type ConformanceFramework, mochaFramework } from './conformance-framewo
 /**
  * Which real hosts an acceptance (real-host) run may use, read from the environment as
  * terraform-plugin-testing reads TF_ACC: `VIRTMIG_ACC_<DRIVER>_URIS=uriA,uriB` names the hosts
- * (the second one, when given, is the migration peer), `VIRTMIG_ACC_<DRIVER>=<setup>` names a
- * prepared setup such as `lab`. Unset means the run is reported as not run, never as passed.
+ * (the second one, when given, is the migration peer). Unset means the run is reported as not
+ * run, never as passed.
  */
 export type AcceptanceHosts =
-  | { readonly enabled: true; readonly uris: readonly string[]; readonly setup: string | undefined }
+  | { readonly enabled: true; readonly uris: readonly [string] | readonly [string, string] }
   | { readonly enabled: false; readonly reason: string };
 
 /**
- * Reads `VIRTMIG_ACC_<DRIVER>_URIS` and `VIRTMIG_ACC_<DRIVER>` (driver upper-cased, e.g. `QEMU`).
+ * Reads `VIRTMIG_ACC_<DRIVER>_URIS` (driver upper-cased, e.g. `QEMU`).
  *
  * @throws InvalidArgumentError `E_INVALID_ARGUMENT` for a URI list with an empty entry, more than
  *   two URIs, or an entry without `://`.
  */
 export function acceptanceHosts(driver: string, env: NodeJS.ProcessEnv = process.env): AcceptanceHosts {
-  const base = `VIRTMIG_ACC_${driver.toUpperCase()}`;
-  const list = env[`${base}_URIS`];
-  const setup = env[base] === undefined || env[base] === '' ? undefined : env[base];
+  const variable = `VIRTMIG_ACC_${driver.toUpperCase()}_URIS`;
+  const list = env[variable];
   if (list === undefined || list === '') {
-    if (setup !== undefined) return { enabled: true, uris: [], setup };
-    return { enabled: false, reason: `set ${base}_URIS=uriA[,uriB] (or ${base}=<setup>) to run on real hosts` };
+    return { enabled: false, reason: `set ${variable}=uriA[,uriB] to run on real hosts (uriB: the migration peer)` };
   }
   const uris = list.split(',').map((u) => u.trim());
-  if (uris.length > 2 || uris.some((u) => !u.includes('://')))
-    throw new InvalidArgumentError(`${base}_URIS`, 'must be one or two comma-separated libvirt URIs');
-  return { enabled: true, uris, setup };
+  const [a, b, ...rest] = uris;
+  if (a === undefined || rest.length > 0 || uris.some((u) => !u.includes('://')))
+    throw new InvalidArgumentError(variable, 'must be one or two comma-separated libvirt URIs');
+  return { enabled: true, uris: b === undefined ? [a] : [a, b] };
 }
 
 /**
