@@ -22,7 +22,12 @@ export class QemuTestDriverSeam {
   constructor() {
     this.stub = stubBinding(this.sandbox, this.binding, {
       virDomainDefineXMLFlags: (conn, xml, flags) =>
-        this.real('virDomainDefineXMLFlags', conn, String(xml).replace(/^<domain type='(kvm|qemu)'/, "<domain type='test'"), flags),
+        this.real(
+          'virDomainDefineXMLFlags',
+          conn,
+          String(xml).replace(/^<domain type='(kvm|qemu)'/, "<domain type='test'"),
+          flags,
+        ),
       virDomainGetSchedulerType: (_d, nparams) => {
         (nparams as Buffer).writeInt32LE(2, 0);
         return 'posix';

@@ -31,7 +31,9 @@ describe('the conformance kit under node:test (node --test in a child process)',
     expect(code, out).to.equal(0);
     expect(count(out, 'fail'), out).to.equal(0);
     expect(count(out, 'pass'), out).to.be.greaterThan(50);
-    expect(out).to.match(/lifecycle\/shutdown skipped: listed as skipped by node:test # SKIP listed as skipped by node:test/);
+    expect(out).to.match(
+      /lifecycle\/shutdown skipped: listed as skipped by node:test # SKIP listed as skipped by node:test/,
+    );
     expect(out).to.match(/ok \d+ - lifecycle\/define-start: /);
   });
 

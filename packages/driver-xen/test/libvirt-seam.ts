@@ -69,7 +69,12 @@ export class LibxlSeam {
         }
         case 'virDomainDefineXMLFlags':
           // The test driver defines only its own domain type; the rest of the Xen XML it parses.
-          return realAsync(name, args[0], String(args[1]).replace(/^<domain type='xen'/, "<domain type='test'"), args[2]);
+          return realAsync(
+            name,
+            args[0],
+            String(args[1]).replace(/^<domain type='xen'/, "<domain type='test'"),
+            args[2],
+          );
         default:
           return realAsync(name, ...args);
       }

@@ -1,7 +1,7 @@
 import {
-  assertMigrationOptionsOffered,
   assertDomainName,
   assertInt,
+  assertMigrationOptionsOffered,
   assertNumber,
   ClosedError,
   type DomainConfig,

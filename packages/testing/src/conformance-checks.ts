@@ -197,7 +197,8 @@ const HOST: ConformanceCheck[] = [
   },
   {
     id: 'host/connection-properties',
-    title: 'an open connection has a uri, a driver name, closed === false and boolean capabilities naming known options',
+    title:
+      'an open connection has a uri, a driver name, closed === false and boolean capabilities naming known options',
     async run({ h }) {
       assert.ok(typeof h.uri === 'string' && h.uri.includes('://'), `uri ${String(h.uri)}`);
       assert.ok(typeof h.driver === 'string' && h.driver.length > 0, 'driver is empty');
@@ -544,8 +545,7 @@ const RESOURCES: ConformanceCheck[] = [
   },
   {
     id: 'resources/cpu-cap',
-    title:
-      'setCpuCap follows capabilities.cpuCap (getCpuCap returns 50 then 0, or setCpuCap fails with E_UNSUPPORTED)',
+    title: 'setCpuCap follows capabilities.cpuCap (getCpuCap returns 50 then 0, or setCpuCap fails with E_UNSUPPORTED)',
     capability: 'cpuCap',
     async run(ctx) {
       const { h } = ctx;
@@ -695,7 +695,11 @@ const MIGRATION: ConformanceCheck[] = [
     capability: 'migration',
     needs: 'no-peer',
     async run({ h }) {
-      assert.equal(h.capabilities.migration, false, 'the driver declares migration but the suite was given no migrationPeer');
+      assert.equal(
+        h.capabilities.migration,
+        false,
+        'the driver declares migration but the suite was given no migrationPeer',
+      );
     },
   },
   {
@@ -706,7 +710,11 @@ const MIGRATION: ConformanceCheck[] = [
       if (ctx.h.capabilities.migration) return;
       const other = await ctx.connect();
       const name = await ctx.running();
-      await rejectsWithCode(() => ctx.h.migrate(name, other), 'E_UNSUPPORTED', 'migrate without capabilities.migration');
+      await rejectsWithCode(
+        () => ctx.h.migrate(name, other),
+        'E_UNSUPPORTED',
+        'migrate without capabilities.migration',
+      );
       assert.equal(await ctx.stateOf(ctx.h, name), 'running');
     },
   },
@@ -768,7 +776,11 @@ const MIGRATION: ConformanceCheck[] = [
     needs: 'peer',
     async run(ctx) {
       const p = await ctx.peer();
-      await rejectsWithCode(() => p.source.migrate(ctx.fresh(p.source), p.destination, p.env), 'E_NOT_FOUND', 'migrate');
+      await rejectsWithCode(
+        () => p.source.migrate(ctx.fresh(p.source), p.destination, p.env),
+        'E_NOT_FOUND',
+        'migrate',
+      );
     },
   },
   {
@@ -787,7 +799,11 @@ const MIGRATION: ConformanceCheck[] = [
         'migrate onto a taken name',
       );
       assert.equal(await ctx.stateOf(source, taken.name), 'running');
-      assert.equal((await destination.lookupDomain(taken.name)).uuid, taken.uuid, 'the destination domain was replaced');
+      assert.equal(
+        (await destination.lookupDomain(taken.name)).uuid,
+        taken.uuid,
+        'the destination domain was replaced',
+      );
       // Still fully manageable on the source: no migration job or lock left behind.
       await source.suspendDomain(taken.name);
       assert.equal(await ctx.stateOf(source, taken.name), 'paused');

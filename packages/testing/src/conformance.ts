@@ -1,10 +1,5 @@
 import { type DomainConfig, type Hypervisor, InvalidArgumentError, type MigrationOptions } from '@virtmig/core';
-import {
-  CONFORMANCE_CHECKS,
-  type CheckContext,
-  type CheckPeer,
-  type ConformanceCheck,
-} from './conformance-checks.js';
+import { type CheckContext, type CheckPeer, CONFORMANCE_CHECKS, type ConformanceCheck } from './conformance-checks.js';
 import { type ConformanceFramework, mochaFramework } from './conformance-framework.js';
 import { removeDomain, uniqueDomainName } from './conformance-helpers.js';
 
@@ -94,7 +89,8 @@ export function conformanceChecks(options: Pick<ConformanceOptions, 'skip' | 'on
   const checks = [...CONFORMANCE_CHECKS];
   const ids = new Set(checks.map((c) => c.id));
   for (const extra of options.extraCases ?? []) {
-    if (!CHECK_ID.test(extra.id)) throw new InvalidArgumentError('extraCases', `id ${JSON.stringify(extra.id)} is not group/name`);
+    if (!CHECK_ID.test(extra.id))
+      throw new InvalidArgumentError('extraCases', `id ${JSON.stringify(extra.id)} is not group/name`);
     if (ids.has(extra.id)) throw new InvalidArgumentError('extraCases', `id ${extra.id} is already taken`);
     ids.add(extra.id);
     checks.push(extra);
@@ -240,16 +236,20 @@ export function runConformance(options: ConformanceOptions): void {
     const withCapability = checks.filter((c) => skipped.has(c.id) && c.capability !== undefined);
     if (withCapability.length > 0) {
       fw.describe('kit', () => {
-        fw.it('kit/skips-allowed: every skipped check is about a capability the driver does not declare', timeoutMs, async () => {
-          const wrong = withCapability.filter((c) => c.capability && main().capabilities[c.capability]);
-          if (wrong.length > 0) {
-            throw new Error(
-              `skipped checks whose capability the driver declares (it must pass them): ${wrong
-                .map((c) => `${c.id} (capabilities.${c.capability})`)
-                .join(', ')}`,
-            );
-          }
-        });
+        fw.it(
+          'kit/skips-allowed: every skipped check is about a capability the driver does not declare',
+          timeoutMs,
+          async () => {
+            const wrong = withCapability.filter((c) => c.capability && main().capabilities[c.capability]);
+            if (wrong.length > 0) {
+              throw new Error(
+                `skipped checks whose capability the driver declares (it must pass them): ${wrong
+                  .map((c) => `${c.id} (capabilities.${c.capability})`)
+                  .join(', ')}`,
+              );
+            }
+          },
+        );
       });
     }
 
@@ -260,7 +260,8 @@ export function runConformance(options: ConformanceOptions): void {
           const title = `${check.id}: ${check.title}`;
           const reason = skipped.get(check.id);
           if (reason !== undefined) fw.pending(`${check.id} skipped: ${reason}`, reason);
-          else if (!selected(check.id)) fw.pending(`${check.id} not run: ${options.only?.reason}`, options.only?.reason ?? '');
+          else if (!selected(check.id))
+            fw.pending(`${check.id} not run: ${options.only?.reason}`, options.only?.reason ?? '');
           else if (check.needs === 'peer' && !hasPeer)
             fw.pending(`${check.id} not applicable: no migrationPeer`, 'no migrationPeer');
           else if (check.needs === 'no-peer' && hasPeer)

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import {
-  assertMigrationOptionsOffered,
   assertDomainName,
   assertInt,
+  assertMigrationOptionsOffered,
   assertNumber,
   ClosedError,
   type DomainConfig,

@@ -6,6 +6,7 @@
  * package runs to prove it honours the `Hypervisor` contract.
  */
 
+export { type AcceptanceHosts, acceptanceHosts, runAcceptance } from './acceptance.js';
 export {
   type BindingHandler,
   type BindingLike,
@@ -16,18 +17,18 @@ export {
 } from './binding-stub.js';
 export { type Clock, ManualClock, systemClock } from './clock.js';
 export {
-  checkGroup,
   type ConformanceOnly,
   type ConformanceOptions,
   type ConformanceSkip,
+  checkGroup,
   conformanceChecks,
   type MigrationPeer,
   runConformance,
 } from './conformance.js';
 export {
-  CONFORMANCE_CHECKS,
   type CheckContext,
   type CheckPeer,
+  CONFORMANCE_CHECKS,
   type ConformanceCapability,
   type ConformanceCheck,
   SAMPLE_MIGRATION_OPTIONS,
@@ -40,7 +41,6 @@ export {
   nodeTestFramework,
 } from './conformance-framework.js';
 export { eventually, rejectsWithCode, removeDomain, uniqueDomainName } from './conformance-helpers.js';
-export { type AcceptanceHosts, acceptanceHosts, runAcceptance } from './acceptance.js';
 export { type ConnectFakeOptions, connectFake, fakeHostFromUri, registerFakeDriver } from './connect.js';
 export { type FailMigrationOptions, FakeHypervisor, type FakeHypervisorOptions } from './fake-hypervisor.js';
 export { FAKE_MIGRATION_OPTIONS, type FakeHostOptions } from './host.js';

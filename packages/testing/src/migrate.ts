@@ -1,8 +1,8 @@
 import {
   AbortedError,
   assertInt,
-  assertNumber,
   assertMigrationOptionsOffered,
+  assertNumber,
   assertPeerToPeerOptions,
   type HypervisorCapabilities,
   InvalidArgumentError,

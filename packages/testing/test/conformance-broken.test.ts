@@ -80,7 +80,9 @@ describe('runConformance against deliberately broken drivers', function () {
   };
 
   it('a skip of a declared capability fails naming the check id, and skips are listed as pending with their reason', () => {
-    const failure = outcome.errors.find((e) => e.title.startsWith('Hypervisor contract: broken: a declared capability skipped kit'));
+    const failure = outcome.errors.find((e) =>
+      e.title.startsWith('Hypervisor contract: broken: a declared capability skipped kit'),
+    );
     expect(failure?.message).to.include('resources/cpu-cap (capabilities.cpuCap)');
     expect(failure?.message).not.to.include('lifecycle/shutdown');
     expect(outcome.pending).to.include.members([

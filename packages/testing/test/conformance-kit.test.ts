@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, MIGRATION_OPTION_NAMES } from '@virtmig/core';
 import { expect } from 'chai';
 import {
@@ -71,12 +73,22 @@ describe('conformance kit options', () => {
   });
 
   it('registers no check of a skip that is not about a capability (no kit/skips-allowed test)', () => {
-    expect(registered({ skip: [{ id: 'lifecycle/shutdown', reason: 'no ACPI' }] }).tests.some((x) => x.startsWith('kit/'))).to.equal(false);
-    expect(registered({ skip: [{ id: 'resources/cpu-cap', reason: 'x' }] }).tests.some((x) => x.startsWith('kit/skips-allowed'))).to.equal(true);
+    expect(
+      registered({ skip: [{ id: 'lifecycle/shutdown', reason: 'no ACPI' }] }).tests.some((x) => x.startsWith('kit/')),
+    ).to.equal(false);
+    expect(
+      registered({ skip: [{ id: 'resources/cpu-cap', reason: 'x' }] }).tests.some((x) =>
+        x.startsWith('kit/skips-allowed'),
+      ),
+    ).to.equal(true);
   });
 
   it('refuses an unknown id in skip or only, a skip or only without a reason, and bad extra ids', () => {
-    refused({ skip: [{ id: 'lifecycle/no-such-check', reason: 'x' }] }, 'skip', /unknown check id "lifecycle\/no-such-check"/);
+    refused(
+      { skip: [{ id: 'lifecycle/no-such-check', reason: 'x' }] },
+      'skip',
+      /unknown check id "lifecycle\/no-such-check"/,
+    );
     refused({ only: { ids: ['nogroup'], reason: 'x' } }, 'only', /unknown check id or group "nogroup"/);
     refused({ skip: [{ id: 'lifecycle/shutdown', reason: ' ' }] }, 'skip', /needs a reason/);
     refused({ only: { ids: ['host'], reason: '' } }, 'only', /needs a reason/);
@@ -133,10 +145,24 @@ describe('acceptance hosts from the environment', () => {
       after: () => undefined,
     };
     runAcceptance('Q on real hosts', 'QEMU', () => expect.fail('registered without hosts'), { env: {}, framework: fw });
-    expect(pending).to.deep.equal(['Q on real hosts not run: set VIRTMIG_ACC_QEMU_URIS=uriA[,uriB] to run on real hosts (uriB: the migration peer)']);
-    runAcceptance('Q', 'QEMU', (h) => {
-      registeredWith = h.uris;
-    }, { env: { VIRTMIG_ACC_QEMU_URIS: 'qemu:///system' }, framework: fw });
+    expect(pending).to.deep.equal([
+      'Q on real hosts not run: set VIRTMIG_ACC_QEMU_URIS=uriA[,uriB] to run on real hosts (uriB: the migration peer)',
+    ]);
+    runAcceptance(
+      'Q',
+      'QEMU',
+      (h) => {
+        registeredWith = h.uris;
+      },
+      { env: { VIRTMIG_ACC_QEMU_URIS: 'qemu:///system' }, framework: fw },
+    );
     expect(registeredWith).to.deep.equal(['qemu:///system']);
+  });
+});
+
+describe('the README', () => {
+  it('lists every built-in check id', () => {
+    const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+    for (const c of CONFORMANCE_CHECKS) expect(readme, c.id).to.include(`| \`${c.id}\` |`);
   });
 });
