@@ -1,25 +1,9 @@
-import { type ConformanceOptions, runAcceptance, runConformance } from '@virtmig/testing';
+import { type ConformanceOptions, runAcceptance, runConformance, SINGLE_HOST_CHECK_IDS } from '@virtmig/testing';
 import { QemuHypervisor } from '../src/index.js';
 import { QemuTestDriverSeam } from './test-driver-seam.js';
 
-/**
- * The real QemuHypervisor on libvirt's test driver serves every check but the migrations: the
- * test driver cannot migrate, so those run only on real hosts below. The option refusals run
- * here too, as they happen before anything reaches libvirt.
- */
-const STUB_SERVES = [
-  'host',
-  'lifecycle',
-  'missing-domain',
-  'invalid-input',
-  'resources',
-  'statistics',
-  'events',
-  'closed-connection',
-  'migration/unoffered-option-refused',
-  'migration/unknown-option-refused',
-];
-
+// The real QemuHypervisor on libvirt's test driver serves every check but the migrations: the
+// test driver cannot migrate, so those run only on real hosts below.
 // Stubbed when the suite starts, not when mocha loads the file: other files share the binding.
 let seam: QemuTestDriverSeam | undefined;
 runConformance({
@@ -30,7 +14,7 @@ runConformance({
   },
   domainConfig: (name) => ({ name, memoryMiB: 128, vcpus: 1, maxVcpus: 4 }),
   only: {
-    ids: STUB_SERVES,
+    ids: SINGLE_HOST_CHECK_IDS,
     reason: "libvirt's test driver cannot migrate; the migration checks run on real hosts (VIRTMIG_ACC_QEMU_URIS)",
   },
   cleanup: async () => seam?.restore(),

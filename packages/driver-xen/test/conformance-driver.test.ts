@@ -1,4 +1,4 @@
-import { runAcceptance, runConformance } from '@virtmig/testing';
+import { runAcceptance, runConformance, SINGLE_HOST_CHECK_IDS } from '@virtmig/testing';
 import { XenHypervisor } from '../src/index.js';
 import { LibxlSeam } from './libvirt-seam.js';
 
@@ -27,18 +27,7 @@ runConformance({
   },
   domainConfig: pv,
   only: {
-    ids: [
-      'host',
-      'lifecycle',
-      'missing-domain',
-      'invalid-input',
-      'resources',
-      'statistics',
-      'events',
-      'closed-connection',
-      'migration/unoffered-option-refused',
-      'migration/unknown-option-refused',
-    ],
+    ids: SINGLE_HOST_CHECK_IDS,
     reason: "libvirt's test driver cannot migrate; the migration checks run on real dom0s (VIRTMIG_ACC_XEN_URIS)",
   },
   cleanup: async () => seam?.restore(),

@@ -909,3 +909,13 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = Object.freeze([
   ...CLOSED,
   ...MIGRATION,
 ]);
+
+/**
+ * The ids of the built-in checks that need neither a migration peer nor its absence: what a
+ * driver on a single host that cannot migrate (e.g. libvirt's test driver behind a stubbed
+ * binding) can honestly serve, for `only`. The option refusals are among them, as they happen
+ * before anything reaches the host.
+ */
+export const SINGLE_HOST_CHECK_IDS: readonly string[] = Object.freeze(
+  CONFORMANCE_CHECKS.filter((c) => c.needs === undefined).map((c) => c.id),
+);

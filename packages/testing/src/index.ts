@@ -32,6 +32,7 @@ export {
   type ConformanceCapability,
   type ConformanceCheck,
   SAMPLE_MIGRATION_OPTIONS,
+  SINGLE_HOST_CHECK_IDS,
 } from './conformance-checks.js';
 export {
   type ConformanceFramework,
