@@ -1,21 +1,30 @@
-import { type ConformanceOptions, runAcceptance, runConformance, SINGLE_HOST_CHECK_IDS } from '@virtmig/testing';
+import {
+  type ConformanceOptions,
+  runAcceptance,
+  runConformance,
+  secondTestDriverHostUri,
+  TEST_DRIVER_PAIR_CHECK_IDS,
+} from '@virtmig/testing';
 import { QemuHypervisor } from '../src/index.js';
 import { QemuTestDriverSeam } from './test-driver-seam.js';
 
-// The real QemuHypervisor on libvirt's test driver serves every check but the migrations: the
-// test driver cannot migrate, so those run only on real hosts below.
+// The real QemuHypervisor on two libvirt test-driver hosts serves every check but a successful
+// migration, which the test driver cannot do: that one runs on real hosts below (and in test/qemu).
 // Stubbed when the suite starts, not when mocha loads the file: other files share the binding.
 let seam: QemuTestDriverSeam | undefined;
+const hostB = secondTestDriverHostUri();
+const seamed = (uri?: string) => {
+  seam ??= new QemuTestDriverSeam();
+  return seam.open(uri);
+};
 runConformance({
   name: 'QemuHypervisor on the test driver (stubbed binding)',
-  connect: () => {
-    seam ??= new QemuTestDriverSeam();
-    return seam.open();
-  },
+  connect: () => seamed(),
   domainConfig: (name) => ({ name, memoryMiB: 128, vcpus: 1, maxVcpus: 4 }),
+  migrationPeer: async () => ({ source: await seamed(), destination: await seamed(hostB) }),
   only: {
-    ids: SINGLE_HOST_CHECK_IDS,
-    reason: "libvirt's test driver cannot migrate; the migration checks run on real hosts (VIRTMIG_ACC_QEMU_URIS)",
+    ids: TEST_DRIVER_PAIR_CHECK_IDS,
+    reason: "libvirt's test driver cannot migrate; a successful migration runs on real hosts (VIRTMIG_ACC_QEMU_URIS)",
   },
   cleanup: async () => seam?.restore(),
 });

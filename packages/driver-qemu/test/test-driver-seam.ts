@@ -57,9 +57,9 @@ export class QemuTestDriverSeam {
     });
   }
 
-  /** A QemuHypervisor (domain type kvm, as on a real host) on `test:///default`. */
-  async open(): Promise<QemuHypervisor> {
-    return new QemuHypervisor(await Connection.open('test:///default'));
+  /** A QemuHypervisor (domain type kvm, as on a real host) on a test-driver host. */
+  async open(uri = 'test:///default'): Promise<QemuHypervisor> {
+    return new QemuHypervisor(await Connection.open(uri));
   }
 
   restore(): void {

@@ -1,4 +1,5 @@
-import { runAcceptance, runConformance, SINGLE_HOST_CHECK_IDS } from '@virtmig/testing';
+import { Connection } from '@virtmig/libvirt';
+import { runAcceptance, runConformance, secondTestDriverHostUri, TEST_DRIVER_PAIR_CHECK_IDS } from '@virtmig/testing';
 import { XenHypervisor } from '../src/index.js';
 import { LibxlSeam } from './libvirt-seam.js';
 
@@ -13,22 +14,25 @@ const pv = (name: string) => ({
 });
 
 /**
- * The real XenHypervisor on libvirt's test driver with libxl's scheduler answers (LibxlSeam)
- * serves every check but the migrations, which need two dom0s: those run on real hosts below
- * (and in test/xen on the xenlab). The option refusals run here, as they happen before anything
- * reaches libvirt, and Xen refuses most options.
+ * The real XenHypervisor on two libvirt test-driver hosts with libxl's scheduler answers
+ * (LibxlSeam) serves every check but a successful migration, which needs two dom0s: that one
+ * runs on real hosts below (and in test/xen on the xenlab). The failure paths and the option
+ * refusals (Xen refuses most options) run here.
  */
 let seam: LibxlSeam | undefined;
+const hostB = secondTestDriverHostUri();
+const seamed = async (uri?: string) => {
+  seam ??= new LibxlSeam();
+  return uri === undefined ? seam.open() : new XenHypervisor(await Connection.open(uri));
+};
 runConformance({
   name: 'XenHypervisor on the test driver (libxl-like binding)',
-  connect: async () => {
-    seam ??= new LibxlSeam();
-    return seam.open();
-  },
+  connect: () => seamed(),
   domainConfig: pv,
+  migrationPeer: async () => ({ source: await seamed(), destination: await seamed(hostB) }),
   only: {
-    ids: SINGLE_HOST_CHECK_IDS,
-    reason: "libvirt's test driver cannot migrate; the migration checks run on real dom0s (VIRTMIG_ACC_XEN_URIS)",
+    ids: TEST_DRIVER_PAIR_CHECK_IDS,
+    reason: "libvirt's test driver cannot migrate; a successful migration runs on real dom0s (VIRTMIG_ACC_XEN_URIS)",
   },
   cleanup: async () => seam?.restore(),
 });

@@ -32,7 +32,7 @@ export {
   type ConformanceCapability,
   type ConformanceCheck,
   SAMPLE_MIGRATION_OPTIONS,
-  SINGLE_HOST_CHECK_IDS,
+  TEST_DRIVER_PAIR_CHECK_IDS,
 } from './conformance-checks.js';
 export {
   type ConformanceFramework,
@@ -47,3 +47,4 @@ export { type FailMigrationOptions, FakeHypervisor, type FakeHypervisorOptions }
 export { FAKE_MIGRATION_OPTIONS, type FakeHostOptions } from './host.js';
 export { defaultFakeNetwork, FakeNetwork, type FakeNetworkOptions } from './network.js';
 export { type PrecopyParams, type PrecopyPlan, type PrecopyRound, planPrecopy } from './precopy.js';
+export { secondTestDriverHostUri } from './test-driver-host.js';
