@@ -163,6 +163,7 @@ describe('acceptance hosts from the environment', () => {
 describe('the README', () => {
   it('lists every built-in check id', () => {
     const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
-    for (const c of CONFORMANCE_CHECKS) expect(readme, c.id).to.include(`| \`${c.id}\` |`);
+    const listed = new Set([...readme.matchAll(/^\| `([a-z0-9-]+\/[a-z0-9-]+)` +\|/gm)].map((m) => m[1]));
+    expect([...listed]).to.have.members(CONFORMANCE_CHECKS.map((c) => c.id));
   });
 });
