@@ -1,3 +1,5 @@
+import { InvalidArgumentError } from '@virtmig/core';
+
 /**
  * The few test-framework functions the conformance kit registers its checks with, so the same
  * kit runs under mocha (the default) and under `node:test` ({@link nodeTestFramework}).
@@ -16,9 +18,7 @@ type Hook = (fn: (this: { timeout(ms: number): void }) => Promise<void>) => void
 /** mocha's BDD globals, as `describe`/`it`/`before`/`after` in a file mocha loads. */
 export interface MochaLike {
   describe(title: string, body: () => void): void;
-  it: ((title: string, fn?: (this: { timeout(ms: number): void }) => Promise<void>) => void) & {
-    skip?: unknown;
-  };
+  it(title: string, fn?: (this: { timeout(ms: number): void }) => Promise<void>): void;
   before: Hook;
   after: Hook;
 }
@@ -27,12 +27,13 @@ export interface MochaLike {
  * Adapts mocha's functions (default: mocha's globals). Pending checks are mocha pending tests
  * (an `it` without a body), shown by every reporter with their title, which carries the reason.
  *
- * @throws Error when mocha's globals are missing and none are given.
+ * @throws InvalidArgumentError `E_INVALID_ARGUMENT` when mocha's globals are missing and none are given.
  */
 export function mochaFramework(mocha?: MochaLike): ConformanceFramework {
   const g = mocha ?? (globalThis as unknown as Partial<MochaLike>);
   if (typeof g.describe !== 'function' || typeof g.it !== 'function' || typeof g.before !== 'function') {
-    throw new Error(
+    throw new InvalidArgumentError(
+      'framework',
       'runConformance registers mocha tests by default: call it at the top level of a file mocha loads, or pass framework: nodeTestFramework(nodeTest)',
     );
   }

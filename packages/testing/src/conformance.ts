@@ -146,7 +146,7 @@ export function runConformance(options: ConformanceOptions): void {
   function config(name: string): DomainConfig {
     const c = options.domainConfig(name);
     if (c.xml !== undefined)
-      throw new Error('runConformance: domainConfig() must return a structured DomainConfig, not xml');
+      throw new InvalidArgumentError('domainConfig', 'must return a structured DomainConfig, not xml');
     return c;
   }
 
@@ -158,7 +158,10 @@ export function runConformance(options: ConformanceOptions): void {
       const env = given.migrationOptions ?? {};
       for (const key of Object.keys(env) as (keyof MigrationOptions)[]) {
         if (!given.source.capabilities.migrationOptions.has(key))
-          throw new Error(`migrationPeer's migrationOptions sets ${key}, which the source does not offer`);
+          throw new InvalidArgumentError(
+            'migrationPeer',
+            `migrationOptions sets ${key}, which the source does not offer`,
+          );
       }
       return { source: given.source, destination: given.destination, env, ready: given.ready ?? (async () => {}) };
     });
