@@ -1,4 +1,5 @@
 import {
+  assertDomainConfig,
   assertDomainName,
   assertInt,
   assertNumber,
@@ -147,8 +148,7 @@ export abstract class LibvirtHypervisor implements Hypervisor, EventCapable {
   }
 
   async defineDomain(config: DomainConfig): Promise<DomainInfo> {
-    if (typeof config !== 'object' || config === null) throw new InvalidArgumentError('config', 'must be an object');
-    assertDomainName(config.name, 'config.name');
+    assertDomainConfig(config);
     if (config.xml !== undefined) assertDomainXml(config.xml, config.name);
     const xml = config.xml ?? this.buildDomainXml(config);
     const d = await this.conn().defineXml(xml);

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Generates the backend-neutral C signature table (functions, enums, string macros, struct layouts)
 // and the native error-capturing shim from libvirt's machine-readable API description.
-// Usage: generate-api.mjs [--xml PATH] [--check]   (--check exits 1 when the committed output is stale)
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+// Usage: generate-api.mjs [--xml PATH] [--out DIR] [--check]   (--check exits 1 when the committed output is stale;
+// --out writes the files under DIR instead of the package, for the generator's own tests)
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { XMLParser } from 'fast-xml-parser';
@@ -10,6 +11,7 @@ import { XMLParser } from 'fast-xml-parser';
 const here = dirname(fileURLToPath(import.meta.url));
 const pkg = join(here, '..');
 const args = process.argv.slice(2);
+const outDir = args.includes('--out') ? args[args.indexOf('--out') + 1] : undefined;
 const xmlPath = args.includes('--xml') ? args[args.indexOf('--xml') + 1] : '/usr/share/libvirt/api/libvirt-api.xml';
 
 const ARRAYS = new Set(['function', 'arg', 'enum', 'struct', 'field', 'functype', 'macro', 'typedef']);
@@ -239,7 +241,8 @@ const outputs = { ...ts, '../../native/libvirt-shim/shim.c': c };
 
 const stale = [];
 for (const [rel, text] of Object.entries(outputs)) {
-  const path = join(pkg, rel);
+  const path = outDir ? join(outDir, rel.replace(/^(\.\.\/)+/, '')) : join(pkg, rel);
+  if (outDir) mkdirSync(dirname(path), { recursive: true });
   if (args.includes('--check')) {
     if (!existsSync(path) || readFileSync(path, 'utf8') !== text) stale.push(rel);
   } else {
