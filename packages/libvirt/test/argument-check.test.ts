@@ -3,6 +3,13 @@ import { expect } from 'chai';
 import { LibvirtBinding, LibvirtError } from '../src/index.js';
 import { ENGINES } from './engines.js';
 
+/** What a promise rejected with, or null when it resolved. */
+const rejection = (p: Promise<unknown>): Promise<unknown> =>
+  p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+
 for (const engine of ENGINES) {
   describe(`LibvirtBinding argument checks on ${engine}`, () => {
     let b: LibvirtBinding;
@@ -79,10 +86,7 @@ for (const engine of ENGINES) {
     });
 
     it('checks arguments of worker-thread calls the same way', async () => {
-      const err = await b.callAsync('virDomainDefineXMLFlags', conn, 42, 0).then(
-        () => null,
-        (e: unknown) => e,
-      );
+      const err = await rejection(b.callAsync('virDomainDefineXMLFlags', conn, 42, 0));
       expect(err).to.be.instanceOf(InvalidArgumentError);
       expect((err as InvalidArgumentError).field).to.equal('virDomainDefineXMLFlags(xml)');
     });
@@ -93,24 +97,14 @@ for (const engine of ENGINES) {
 
     it('raises for virDomainGetID, which fails with (unsigned)-1', async () => {
       expect(() => b().call('virDomainGetID', null)).to.throw(LibvirtError, /virDomainGetID/);
-      const err = await b()
-        .callAsync('virDomainGetID', null)
-        .then(
-          () => null,
-          (e: unknown) => e,
-        );
+      const err = await rejection(b().callAsync('virDomainGetID', null));
       expect(err).to.be.instanceOf(LibvirtError);
     });
 
     it('raises for virDomainGetMaxMemory and virNodeGetFreeMemory, which fail with 0', async () => {
       expect(() => b().call('virDomainGetMaxMemory', null)).to.throw(LibvirtError, /virDomainGetMaxMemory/);
       expect(() => b().call('virNodeGetFreeMemory', null)).to.throw(LibvirtError, /virNodeGetFreeMemory/);
-      const err = await b()
-        .callAsync('virNodeGetFreeMemory', null)
-        .then(
-          () => null,
-          (e: unknown) => e,
-        );
+      const err = await rejection(b().callAsync('virNodeGetFreeMemory', null));
       expect((err as LibvirtError).libvirtCodeName).to.equal('VIR_ERR_INVALID_CONN');
     });
 
