@@ -126,7 +126,10 @@ function checkFor(fn: string, arg: CValue): Check {
   }
 }
 
-/** Builds the checker for `fn` once, so a call only runs the precomputed per-argument checks. */
+/**
+ * Builds the checker for `fn` once, so a call only runs the precomputed per-argument checks.
+ * @throws E_INVALID_ARGUMENT from the returned checker, naming `fn(parameter)` (or `fn` for a wrong count).
+ */
 export function compileChecker(fn: string, args: readonly CValue[]): ArgumentChecker {
   const checks = args.map((a) => checkFor(fn, a));
   const n = checks.length;
