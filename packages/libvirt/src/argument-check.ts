@@ -4,10 +4,11 @@ import { NativePointer } from './native-pointer.js';
 import type { CValue, Kind } from './signature.js';
 
 /**
- * Checks one call's JS arguments against a C signature and returns what the engine receives
- * (native pointers unwrapped). Throws `E_INVALID_ARGUMENT` naming the function and parameter.
+ * Checks one call's JS arguments against a C signature and turns them, in place, into what the
+ * engine receives (native pointers unwrapped): callers pass their own rest-parameter array, so a
+ * call allocates nothing more. Throws `E_INVALID_ARGUMENT` naming the function and parameter.
  */
-export type ArgumentChecker = (args: readonly unknown[]) => unknown[];
+export type ArgumentChecker = (args: unknown[]) => unknown[];
 
 type Check = (v: unknown) => unknown;
 
@@ -137,8 +138,7 @@ export function compileChecker(fn: string, args: readonly CValue[]): ArgumentChe
     if (values.length !== n) {
       throw new InvalidArgumentError(fn, `takes ${n} argument${n === 1 ? '' : 's'}, got ${values.length}`, { fn });
     }
-    const out = new Array<unknown>(n);
-    for (let i = 0; i < n; i++) out[i] = (checks[i] as Check)(values[i]);
-    return out;
+    for (let i = 0; i < n; i++) values[i] = (checks[i] as Check)(values[i]);
+    return values;
   };
 }
