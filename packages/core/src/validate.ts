@@ -26,6 +26,14 @@ export function assertNumber(value: unknown, field: string, min: number, max: nu
   }
 }
 
+/** The bounds {@link assertDomainConfig} holds a domain to; drivers check raw domain XML against the same. */
+export const DOMAIN_LIMITS = {
+  /** Memory in MiB: 1 MiB to 16 TiB. */
+  memoryMiB: { min: 1, max: 1 << 24 },
+  /** vCPUs, current and maximum. */
+  vcpus: { min: 1, max: 4096 },
+} as const;
+
 /**
  * Checks the driver-neutral fields of a {@link DomainConfig}: name, memory (1 MiB to 16 TiB),
  * vCPUs (1 to 4096, not above maxVcpus), CPU cap (0 to 100 per vCPU), and that paths are
@@ -39,10 +47,12 @@ export function assertDomainConfig(config: DomainConfig): void {
       throw new InvalidArgumentError('config.xml', 'must be non-empty XML');
     return;
   }
-  assertInt(config.memoryMiB, 'config.memoryMiB', 1, 1 << 24);
-  assertInt(config.vcpus, 'config.vcpus', 1, 4096);
-  if (config.maxVcpus !== undefined) assertInt(config.maxVcpus, 'config.maxVcpus', config.vcpus, 4096);
-  if (config.cpuCapPercent !== undefined) assertNumber(config.cpuCapPercent, 'config.cpuCapPercent', 0, 100 * 4096);
+  const { memoryMiB, vcpus } = DOMAIN_LIMITS;
+  assertInt(config.memoryMiB, 'config.memoryMiB', memoryMiB.min, memoryMiB.max);
+  assertInt(config.vcpus, 'config.vcpus', vcpus.min, vcpus.max);
+  if (config.maxVcpus !== undefined) assertInt(config.maxVcpus, 'config.maxVcpus', config.vcpus, vcpus.max);
+  if (config.cpuCapPercent !== undefined)
+    assertNumber(config.cpuCapPercent, 'config.cpuCapPercent', 0, 100 * vcpus.max);
   for (const key of ['kernel', 'initrd', 'serialLog'] as const) {
     const v = config[key];
     if (v !== undefined) assertPath(v, `config.${key}`);

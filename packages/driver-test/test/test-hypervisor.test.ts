@@ -41,7 +41,7 @@ describe('TestHypervisor', () => {
     expect((err as Error).message).to.match(/missing\.xml/);
   });
 
-  it("refuses malformed domain XML with libvirt's message and defines nothing", async () => {
+  it('refuses malformed domain XML before libvirt parses it and defines nothing', async () => {
     const h = await TestHypervisor.open();
     try {
       const before = (await h.listDomains()).length;
@@ -49,7 +49,7 @@ describe('TestHypervisor', () => {
         .defineDomain({ name: 'broken', memoryMiB: 1, vcpus: 1, xml: "<domain type='test'><name>broken</name>" })
         .catch((e: unknown) => e);
       expect(err).to.have.property('code', 'E_INVALID_ARGUMENT');
-      expect((err as Error).message).to.match(/virDomainDefineXMLFlags/);
+      expect((err as Error).message).to.match(/^config\.xml: is not well-formed XML/);
       expect((await h.listDomains()).length).to.equal(before);
     } finally {
       await h.close();

@@ -1,11 +1,13 @@
-import { VirtmigError } from '@virtmig/core';
+import { InvalidArgumentError, VirtmigError } from '@virtmig/core';
+import { type ArgumentChecker, compileChecker } from './argument-check.js';
 import type { FfiEngine, NativeFunction, NativeLibrary, Pointer } from './engine.js';
 import { type EngineName, selectEngine } from './engines/select.js';
 import { FunctionUnavailableError, LibvirtError } from './errors.js';
 import { FUNCTIONS } from './generated/functions.js';
 import { STRUCTS } from './generated/structs.js';
 import { locateShim } from './locate.js';
-import type { FunctionSig, FunctionTable, Kind } from './signature.js';
+import { NativePointer } from './native-pointer.js';
+import type { CValue, FunctionSig, FunctionTable, Kind } from './signature.js';
 
 /** Options for loading libvirt. */
 export interface BindingOptions {
@@ -34,6 +36,22 @@ const ERROR_CODE_OFFSET = ERROR_LAYOUT.fields[0].offset;
 const ERROR_DOMAIN_OFFSET = ERROR_LAYOUT.fields[1].offset;
 const ERROR_MESSAGE_OFFSET = ERROR_LAYOUT.fields[2].offset;
 
+/** What a call needs besides the native function, computed once per function. */
+interface Prepared {
+  readonly check: ArgumentChecker;
+  /** True when the return value is the function's documented failure value. */
+  readonly failed: (ret: unknown) => boolean;
+  /** The JS value handed back: native pointers wrapped, owned strings read and freed. */
+  readonly convert: (ret: unknown) => unknown;
+}
+
+const UNSIGNED_MAX: Partial<Record<Kind, bigint>> = {
+  uint: 2n ** 32n - 1n,
+  ulong: 2n ** 64n - 1n,
+  ullong: 2n ** 64n - 1n,
+  size_t: 2n ** 64n - 1n,
+};
+
 const formatVersion = (v: number): string => `${Math.floor(v / 1_000_000)}.${Math.floor(v / 1000) % 1000}.${v % 1000}`;
 
 /**
@@ -54,6 +72,8 @@ export class LibvirtBinding {
   private readonly sync = new Map<string, NativeFunction>();
   private readonly async = new Map<string, NativeFunction>();
   private readonly helpers = new Map<string, NativeFunction>();
+  private readonly prepared = new Map<string, Prepared>();
+  private readonly helperChecks = new Map<string, ArgumentChecker>();
   private scratch = Buffer.alloc(64 * 1024);
   private readonly getLastError: NativeFunction;
   private readonly resetError: NativeFunction;
@@ -73,6 +93,7 @@ export class LibvirtBinding {
     if (this.shimPath) {
       this.engine.bind(this.loadShim(), 'virtmig_silence_errors', 'void', []).sync();
     }
+    for (const [name, sig] of Object.entries(this.functions)) this.prepared.set(name, this.prepare(name, sig));
   }
 
   /** The loaded libvirt's version, e.g. `9.0.0`. */
@@ -97,22 +118,31 @@ export class LibvirtBinding {
     return this.engine.hasSymbol(this.lib, name);
   }
 
-  /** Calls `name` on this thread; throws {@link LibvirtError} with the error read on this thread. */
+  /**
+   * Calls `name` on this thread; throws {@link LibvirtError} with the error read on this thread.
+   * @throws E_INVALID_ARGUMENT when an argument does not fit the C signature (nothing native runs).
+   */
   call(name: string, ...args: unknown[]): unknown {
-    let fn = this.sync.get(name);
-    if (!fn) fn = this.bound(name, this.signature(name));
-    const ret = fn.sync(...args);
-    const kind = (this.functions[name] as FunctionSig).ret.kind;
-    if (this.looksFailed(kind, ret)) {
+    const p = this.prepared.get(name);
+    if (!p) throw new FunctionUnavailableError(name, 'unknown', this.version());
+    const native = p.check(args);
+    const fn = this.sync.get(name) ?? this.bound(name, this.functions[name] as FunctionSig);
+    const ret = fn.sync(...native);
+    if (p.failed(ret)) {
       const err = this.getLastError.sync();
       if (!this.engine.isNull(err)) throw this.decodeError(name, err as Pointer);
     }
-    return kind === 'ownedString' || kind === 'string' ? this.convertReturn(kind, ret) : ret;
+    return p.convert(ret);
   }
 
-  /** Calls `name` on a worker thread through the shim; the event loop stays free. */
+  /**
+   * Calls `name` on a worker thread through the shim; the event loop stays free.
+   * @throws E_INVALID_ARGUMENT when an argument does not fit the C signature (nothing native runs).
+   */
   async callAsync(name: string, ...args: unknown[]): Promise<unknown> {
     const sig = this.signature(name);
+    const p = this.prepared.get(name) as Prepared;
+    const native = p.check(args);
     if (!this.has(name)) throw new FunctionUnavailableError(name, sig.since, this.version());
     let fn = this.async.get(name);
     if (!fn) {
@@ -123,25 +153,34 @@ export class LibvirtBinding {
       this.async.set(name, fn);
     }
     const errBuf = this.engine.alloc(ERROR_LAYOUT.size);
-    const ret = await fn.async(...args, errBuf);
+    const ret = await fn.async(...native, errBuf);
     if (errBuf.readInt32LE(ERROR_CODE_OFFSET) !== 0) {
       // A call that succeeded can still leave an error behind (virEventRunDefaultImpl reports a
       // dead connection's EOF that way): as on the sync path, only a failed return is a failure.
-      const error = this.looksFailed(sig.ret.kind, ret) ? this.decodeError(name, errBuf) : null;
+      const error = p.failed(ret) ? this.decodeError(name, errBuf) : null;
       this.resetError.sync(errBuf);
       if (error) throw error;
     }
-    return this.convertReturn(sig.ret.kind, ret);
+    return p.convert(ret);
   }
 
   /** Calls a hand-written shim helper (see native/libvirt-shim/support.c) on this thread. */
   shimCall(symbol: string, ret: Kind, argKinds: readonly Kind[], ...args: unknown[]): unknown {
     let fn = this.helpers.get(symbol);
-    if (!fn) {
+    let check = this.helperChecks.get(symbol);
+    if (!fn || !check) {
+      const params: CValue[] = argKinds.map((kind, i) => ({
+        name: `arg${i}`,
+        ctype: kind === 'pointer' ? 'void *' : kind,
+        kind,
+      }));
+      check = compileChecker(symbol, params);
       fn = this.engine.bind(this.loadShim(), symbol, ret, argKinds);
       this.helpers.set(symbol, fn);
+      this.helperChecks.set(symbol, check);
     }
-    return fn.sync(...args);
+    const out = fn.sync(...check(args));
+    return ret === 'pointer' ? NativePointer.wrap(out, this.engine.isNull(out)) : out;
   }
 
   /**
@@ -158,18 +197,28 @@ export class LibvirtBinding {
     }
   }
 
-  /** Frees memory libvirt allocated with malloc (strings, arrays). */
+  /**
+   * Frees memory libvirt allocated with malloc (strings, arrays).
+   * @throws E_INVALID_ARGUMENT unless `p` is a pointer native code returned, or null.
+   */
   free(p: Pointer): void {
-    if (!this.engine.isNull(p)) this.freeFn.sync(p);
+    if (p === null || p === undefined) return;
+    if (!NativePointer.is(p))
+      throw new InvalidArgumentError('free(ptr)', 'must be a pointer libvirt returned, or null');
+    this.freeFn.sync(NativePointer.unwrap(p));
   }
 
-  /** Reads and frees a `char *` libvirt returned. */
+  /**
+   * Reads and frees a `char *` libvirt returned.
+   * @throws E_INVALID_ARGUMENT unless `p` is a pointer native code returned, or null.
+   */
   takeString(p: Pointer): string | null {
     if (this.engine.isNull(p)) return null;
+    if (!NativePointer.is(p)) throw new InvalidArgumentError('takeString(ptr)', 'must be a pointer libvirt returned');
     try {
       return this.engine.readCString(p);
     } finally {
-      this.freeFn.sync(p);
+      this.freeFn.sync(NativePointer.unwrap(p));
     }
   }
 
@@ -196,28 +245,26 @@ export class LibvirtBinding {
     return this.shim;
   }
 
-  // libvirt's convention: -1 or NULL on failure. Only then is the (thread-local) error read, which
-  // keeps successful calls to a single FFI crossing.
-  private looksFailed(kind: Kind, ret: unknown): boolean {
-    switch (kind) {
-      case 'string':
-        return ret === null || ret === undefined;
-      case 'pointer':
-      case 'ownedString':
-        return this.engine.isNull(ret);
-      case 'int':
-      case 'long':
-      case 'llong':
-        return Number(ret) === -1;
-      default:
-        return false;
+  // Only a documented failure return reads the (thread-local) error, which keeps successful
+  // calls to a single FFI crossing.
+  private prepare(name: string, sig: FunctionSig): Prepared {
+    const kind = sig.ret.kind;
+    const isNull = this.engine.isNull;
+    let failed: (ret: unknown) => boolean = () => false;
+    if (sig.fail === 'null') failed = kind === 'string' ? (r) => r === null || r === undefined : (r) => isNull(r);
+    else if (sig.fail === 'max') {
+      const max = UNSIGNED_MAX[kind];
+      if (max === undefined) throw new Error(`${name}: (unsigned)-1 failure on a ${kind} return`);
+      failed = (r) => BigInt(r as number) === max;
+    } else if (typeof sig.fail === 'number') {
+      const value = sig.fail;
+      failed = (r) => Number(r) === value;
     }
-  }
-
-  private convertReturn(kind: Kind, ret: unknown): unknown {
-    if (kind === 'ownedString') return this.takeString(ret);
-    if (kind === 'string') return ret ?? null;
-    return ret;
+    let convert: (ret: unknown) => unknown = (r) => r;
+    if (kind === 'ownedString') convert = (r) => this.takeString(NativePointer.wrap(r, isNull(r)));
+    else if (kind === 'string') convert = (r) => r ?? null;
+    else if (kind === 'pointer') convert = (r) => NativePointer.wrap(r, isNull(r), sig.ret.ctype);
+    return { check: compileChecker(name, sig.args), failed, convert };
   }
 
   private decodeError(fn: string, err: Pointer | Buffer): LibvirtError {

@@ -1,4 +1,5 @@
 import {
+  assertDomainConfig,
   assertDomainName,
   assertInt,
   assertMigrationOptionsOffered,
@@ -23,6 +24,7 @@ import {
 } from '@virtmig/core';
 import type { Connection, DomainStatsRecord } from './connection.js';
 import { DOMAIN_STATES, type Domain } from './domain-handle.js';
+import { assertDomainXml } from './domain-xml-limits.js';
 import { ENUMS } from './generated/enums.js';
 import { migrateWithLibvirt } from './migrate.js';
 
@@ -147,8 +149,8 @@ export abstract class LibvirtHypervisor implements Hypervisor, EventCapable {
   }
 
   async defineDomain(config: DomainConfig): Promise<DomainInfo> {
-    if (typeof config !== 'object' || config === null) throw new InvalidArgumentError('config', 'must be an object');
-    assertDomainName(config.name, 'config.name');
+    assertDomainConfig(config);
+    if (config.xml !== undefined) assertDomainXml(config.xml, config.name);
     const xml = config.xml ?? this.buildDomainXml(config);
     const d = await this.conn().defineXml(xml);
     try {

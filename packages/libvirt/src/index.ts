@@ -5,6 +5,7 @@
  * libvirt's event loop; an idiomatic layer and `LibvirtHypervisor`, which drivers specialise.
  */
 
+export { type ArgumentChecker, compileChecker } from './argument-check.js';
 export {
   type BindingOptions,
   getBinding,
@@ -15,6 +16,7 @@ export {
 } from './binding.js';
 export { Connection, type DomainStatsRecord, LIST_FLAGS, type NodeInfo, type OpenOptions } from './connection.js';
 export { DOMAIN_STATES, Domain, type RawDomainInfo } from './domain-handle.js';
+export { assertDomainXml } from './domain-xml-limits.js';
 export type { FfiEngine, NativeCallback, NativeFunction, NativeLibrary, Pointer } from './engine.js';
 export { ENGINE_ENV, type EngineName, selectEngine } from './engines/select.js';
 export { FunctionUnavailableError, LibvirtError, type LibvirtErrorInfo } from './errors.js';
@@ -28,4 +30,5 @@ export { assertIscsiDisk, type IscsiDiskConfig, iscsiNetworkSourceXml, parsePort
 export { locateShim, SHIM_ENV } from './locate.js';
 export * from './memory.js';
 export { migrateWithLibvirt, migrationFlags, migrationParams } from './migrate.js';
+export { NativePointer } from './native-pointer.js';
 export * from './signature.js';
