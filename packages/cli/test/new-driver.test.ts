@@ -7,22 +7,12 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { installedVirtmigRanges, newDriver, writeTreeAtomically } from '../src/commands/new-driver.js';
 import { EXIT } from '../src/index.js';
+import { virtmig } from './virtmig-bin.js';
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
-const bin = join(here, '..', 'src', 'bin.js');
 // dist/test/ -> the repository root.
 const root = resolve(here, '../../../..');
-
-async function virtmig(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 /** Every path under `dir`, with file contents, so a test can see that nothing changed. */
 async function tree(dir: string): Promise<Record<string, string>> {
