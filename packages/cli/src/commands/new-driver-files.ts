@@ -112,7 +112,7 @@ export const ${C}_SCAFFOLD_LIBVIRT_URI = 'test:///default';
 export function parse${P}Uri(uri: string): ParsedUri {
   const parsed = parseUri(uri);
   if (parsed.driver !== ${C}_SCHEME)
-    throw new InvalidUriError(uri, 'the ${name} driver takes ${scheme}:// URIs, not ' + parsed.scheme + '://');
+    throw new InvalidUriError(uri, \`the ${name} driver takes ${scheme}:// URIs, not \${parsed.scheme}://\`);
   return parsed;
 }
 
@@ -159,15 +159,15 @@ export function ${camel}DomainXml(config: DomainConfig): string {
   assertDomainConfig(config);
   if (config.xml !== undefined) return config.xml;
   return [
-    "<domain type='" + ${C}_DOMAIN_TYPE + "'>",
-    '  <name>' + escapeXml(config.name) + '</name>',
-    "  <memory unit='KiB'>" + config.memoryMiB * 1024 + '</memory>',
-    "  <vcpu placement='static' current='" + config.vcpus + "'>" + (config.maxVcpus ?? config.vcpus) + '</vcpu>',
+    \`<domain type='\${${C}_DOMAIN_TYPE}'>\`,
+    \`  <name>\${escapeXml(config.name)}</name>\`,
+    \`  <memory unit='KiB'>\${config.memoryMiB * 1024}</memory>\`,
+    \`  <vcpu placement='static' current='\${config.vcpus}'>\${config.maxVcpus ?? config.vcpus}</vcpu>\`,
     '  <os>',
     "    <type arch='x86_64'>hvm</type>",
-    ...(config.kernel !== undefined ? ['    <kernel>' + escapeXml(config.kernel) + '</kernel>'] : []),
-    ...(config.initrd !== undefined ? ['    <initrd>' + escapeXml(config.initrd) + '</initrd>'] : []),
-    ...(config.cmdline !== undefined ? ['    <cmdline>' + escapeXml(config.cmdline) + '</cmdline>'] : []),
+    ...(config.kernel !== undefined ? [\`    <kernel>\${escapeXml(config.kernel)}</kernel>\`] : []),
+    ...(config.initrd !== undefined ? [\`    <initrd>\${escapeXml(config.initrd)}</initrd>\`] : []),
+    ...(config.cmdline !== undefined ? [\`    <cmdline>\${escapeXml(config.cmdline)}</cmdline>\`] : []),
     '  </os>',
     '</domain>',
   ].join('\\n');
@@ -223,15 +223,19 @@ export function register${P}Driver(registry: DriverRegistry = defaultRegistry, o
 }
 `;
 
+  // Sorted by module, as the formatter orders them.
+  const exportsByModule = [
+    [`./capabilities.js`, `${C}_CAPABILITIES, ${C}_MIGRATION_OPTIONS`],
+    [`./domain-xml.js`, `${C}_DOMAIN_TYPE, ${camel}DomainXml`],
+    [`./${name}-hypervisor.js`, `type ${P}DriverOptions, ${P}Hypervisor, register${P}Driver`],
+    [`./uri.js`, `${C}_SCAFFOLD_LIBVIRT_URI, ${C}_SCHEME, libvirtUriFor, parse${P}Uri`],
+  ].sort(([x = ''], [y = '']) => (x < y ? -1 : 1));
   files['src/index.ts'] = `/**
  * @packageDocumentation
  * virtmig driver for ${name}: libvirt behind virtmig's Hypervisor, registered as ${scheme}://.
  */
 
-export { ${C}_CAPABILITIES, ${C}_MIGRATION_OPTIONS } from './capabilities.js';
-export { ${C}_DOMAIN_TYPE, ${camel}DomainXml } from './domain-xml.js';
-export { type ${P}DriverOptions, ${P}Hypervisor, register${P}Driver } from './${name}-hypervisor.js';
-export { ${C}_SCAFFOLD_LIBVIRT_URI, ${C}_SCHEME, libvirtUriFor, parse${P}Uri } from './uri.js';
+${exportsByModule.map(([from, names]) => `export { ${names} } from '${from}';`).join('\n')}
 `;
 
   files['test/conformance.test.ts'] = `import { DriverRegistry } from '${CORE}';
