@@ -135,7 +135,11 @@ describe('virtmig new-driver', () => {
 
     it('fills an existing empty directory', async () => {
       await mkdir(join(work, 'out'));
-      const result = await newDriver({ name: 'bhyve', dir: join(work, 'out'), versions: {} });
+      const result = await newDriver({
+        name: 'bhyve',
+        dir: join(work, 'out'),
+        versions: { '@virtmig/core': '^1.0.0', '@virtmig/libvirt': '^1.0.0', '@virtmig/testing': '^1.0.0' },
+      });
       expect(result.files).to.include('src/bhyve-hypervisor.ts');
       expect(await readdir(work)).to.deep.equal(['out']);
     });

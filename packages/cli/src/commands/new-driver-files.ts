@@ -9,6 +9,9 @@ export interface DriverNames {
 /** Version ranges the generated package.json asks for, by package name. */
 export type DependencyRanges = Readonly<Record<string, string>>;
 
+/** The `@virtmig` packages a generated driver depends on, and the range of each. */
+export type VirtmigRanges = Readonly<Record<'@virtmig/core' | '@virtmig/libvirt' | '@virtmig/testing', string>>;
+
 /**
  * Third-party tools the generated package builds and tests with. Ranges of published releases
  * this CLI was tested with; an author's own lockfile pins them.
@@ -45,15 +48,13 @@ const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
  * libvirt calls on that class. `virtmig` ranges for `@virtmig/core`, `@virtmig/libvirt` and
  * `@virtmig/testing`; the tools' ranges come from {@link DRIVER_TOOL_RANGES}. Pure; throws nothing.
  */
-export function driverPackageFiles(names: DriverNames, virtmig: DependencyRanges): Record<string, string> {
+export function driverPackageFiles(names: DriverNames, virtmig: VirtmigRanges): Record<string, string> {
   const { name, scheme } = names;
   const P = pascal(name);
   const C = name.replace(/-/g, '_').toUpperCase();
   const camel = (P[0] ?? '').toLowerCase() + P.slice(1);
   const pkg = `virtmig-driver-${name}`;
   const localUri = `${scheme}:///system`;
-  const range = (dep: string): string => virtmig[dep] ?? DRIVER_TOOL_RANGES[dep] ?? '*';
-  const pick = (deps: readonly string[]): Record<string, string> => Object.fromEntries(deps.map((d) => [d, range(d)]));
 
   const files: Record<string, string> = {};
   files['package.json'] = json({
@@ -72,8 +73,8 @@ export function driverPackageFiles(names: DriverNames, virtmig: DependencyRanges
       test: "npm run build && mocha --timeout 30000 'dist/test/**/*.test.js'",
       prepack: 'npm run build',
     },
-    dependencies: pick([CORE, LIBVIRT]),
-    devDependencies: pick([TESTING, ...Object.keys(DRIVER_TOOL_RANGES)]),
+    dependencies: { [CORE]: virtmig[CORE], [LIBVIRT]: virtmig[LIBVIRT] },
+    devDependencies: { [TESTING]: virtmig[TESTING], ...DRIVER_TOOL_RANGES },
   });
   files['tsconfig.json'] = json({
     compilerOptions: {

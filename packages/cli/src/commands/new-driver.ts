@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { DriverRegistry, InvalidArgumentError, NotFoundError } from '@virtmig/core';
 import type { Command } from 'commander';
 import type { Output } from '../output.js';
-import { type DependencyRanges, type DriverNames, driverPackageFiles } from './new-driver-files.js';
+import { type DriverNames, driverPackageFiles, type VirtmigRanges } from './new-driver-files.js';
 
 /** Options of {@link newDriver}. */
 export interface NewDriverOptions {
@@ -17,7 +17,7 @@ export interface NewDriverOptions {
   /** Where the package goes (default `./virtmig-driver-NAME`); must not exist, or be an empty directory. */
   readonly dir?: string;
   /** `@virtmig/*` version ranges; default {@link installedVirtmigRanges}. */
-  readonly versions?: DependencyRanges;
+  readonly versions?: VirtmigRanges;
 }
 
 /** What {@link newDriver} wrote. */
@@ -115,7 +115,7 @@ async function installedPackage(inside: string, name: string): Promise<Installed
  *
  * @throws `E_NOT_FOUND` when an installed package's package.json cannot be found (a broken install).
  */
-export async function installedVirtmigRanges(): Promise<DependencyRanges> {
+export async function installedVirtmigRanges(): Promise<VirtmigRanges> {
   const cli = await installedPackage(fileURLToPath(import.meta.url), '@virtmig/cli');
   const core = await installedPackage(requireHere.resolve('@virtmig/core'), '@virtmig/core');
   const testDriver = await installedPackage(requireHere.resolve('@virtmig/driver-test'), '@virtmig/driver-test');
