@@ -199,7 +199,8 @@ describe('virtmig new-driver', () => {
       expect(t.out).to.include('Hypervisor contract: CloudHypervisorHypervisor on ch:///system');
       expect(t.out).to.include('CloudHypervisorHypervisor libvirt calls');
       expect(t.out).to.match(/\b\d{2,} passing/);
-      expect(t.out).not.to.match(/failing|pending/);
+      // Checks the suite finds not applicable (no migration peer) may be listed as pending; none may fail.
+      expect(t.out).not.to.match(/\d+ failing/);
     });
 
     it("fails its conformance run when the class's capabilities claim what it cannot do", async () => {
