@@ -21,7 +21,8 @@ const ALLOWED = {
   testing: ['core'],
   bench: ['core', 'workloads', 'iscsi', ...DRIVERS],
   analysis: ['core'],
-  cli: ['core', 'bench', 'analysis', 'iscsi', ...DRIVERS],
+  balance: ['core', 'analysis', 'workloads'],
+  cli: ['core', 'bench', 'analysis', 'balance', 'iscsi', ...DRIVERS],
 };
 const IMPORT = /(?:from\s+|import\s*\(\s*)'@virtmig\/([a-z-]+)'/g;
 

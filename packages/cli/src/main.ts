@@ -4,6 +4,7 @@ import { addBenchCommands } from './commands/bench-commands.js';
 import { runDoctor } from './commands/doctor.js';
 import { collectInventory, printInventory } from './commands/inventory.js';
 import { addLabCommands } from './commands/lab-commands.js';
+import { addNewDriverCommand } from './commands/new-driver.js';
 import { addStorageCommands } from './commands/storage.js';
 import { cliRegistry } from './drivers.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
@@ -87,6 +88,7 @@ export function buildProgram(makeOutput: (json: boolean) => Output = processOutp
   addLabCommands(program, makeOutput);
   addStorageCommands(program, makeOutput);
   addBenchCommands(program, makeOutput);
+  addNewDriverCommand(program, makeOutput);
 
   return program;
 }

@@ -16,9 +16,9 @@ import {
   validateTimeline,
   validateTrialRecord,
 } from '@virtmig/analysis';
+import { clusterFromRecords } from '@virtmig/balance';
 import { ResultsDb } from '@virtmig/bench';
 import { StateError } from '@virtmig/core';
-import { clusterFromRecords } from './cluster.js';
 
 /** What a results database holds, checked against analysis's shapes. */
 export interface LoadedResults {
