@@ -61,7 +61,9 @@ describe('property: validators never crash on random input', () => {
     fc.assert(
       fc.property(anyString, fc.oneof(anyString, anyValue), (username, password) => {
         const e = returnsOrVirtmigError(() => assertChapCredentials({ username, password }));
-        if (e && typeof password === 'string' && password.length >= 4) expect(e.message).not.to.include(password);
+        // The user name is shown when it is the refused field, so only a secret it does not contain is checked.
+        if (e && typeof password === 'string' && password.length >= 4 && !username.includes(password))
+          expect(e.message).not.to.include(password);
       }),
       runs,
     );
