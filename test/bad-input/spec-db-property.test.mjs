@@ -6,6 +6,7 @@ import { assertDomainName, isVirtmigError } from '@virtmig/core';
 import { assertChapCredentials, assertIscsiName, isIscsiName, parsePortal } from '@virtmig/iscsi';
 import { expect } from 'chai';
 import fc from 'fast-check';
+import { testDriverSpec } from './spec-db-fixtures.mjs';
 
 /** Runs `f`; passes when it returns or throws a VirtmigError, fails on anything else it throws. */
 function returnsOrVirtmigError(f) {
@@ -28,14 +29,7 @@ const anyString = fc.oneof(
 const anyValue = fc.oneof(anyString, fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.object());
 const runs = { numRuns: 300 };
 
-const base = () => ({
-  name: 'prop',
-  driver: 'test',
-  hosts: [{ source: 'test:///default', destination: 'test:///default' }],
-  guest: { image: 'none' },
-  workloads: ['dhrystone'],
-  matrix: { ramMiB: [128], vcpus: [1], capPercent: [0], hostCores: [1], trials: 1 },
-});
+const base = () => testDriverSpec('prop');
 
 describe('property: validators never crash on random input', () => {
   it('IQN: assertIscsiName returns or throws E_INVALID_ARGUMENT, and agrees with isIscsiName', () => {

@@ -9,21 +9,12 @@ import { parseSpec, preset, ResultsDb, validateSpec } from '@virtmig/bench';
 import { isVirtmigError } from '@virtmig/core';
 import { expect } from 'chai';
 import { makeCanary, root, runCli, snapshotTree } from './harness.mjs';
+import { testDriverSpec } from './spec-db-fixtures.mjs';
 
 const require = (await import('node:module')).createRequire(join(root, 'packages', 'bench', 'package.json'));
 const Sqlite = require('better-sqlite3');
 
-/** A valid spec for the test driver (in-process libvirt) that nothing below is allowed to reach. */
-const base = () => ({
-  name: 'corpus',
-  driver: 'test',
-  hosts: [{ source: 'test:///default', destination: 'test:///default' }],
-  guest: { image: 'none' },
-  workloads: ['dhrystone'],
-  matrix: { ramMiB: [128], vcpus: [1], capPercent: [0], hostCores: [1], trials: 1 },
-  sampling: { intervalMs: 10 },
-  durations: { warmupMs: 0, measureMs: 10 },
-});
+const base = () => testDriverSpec();
 
 /** Each row: what it is, and the spec (an object, or YAML/JSON text) `canary` may appear in. */
 const specCorpus = (canary) => [
