@@ -7,4 +7,10 @@
 
 export { type LibvirtRuntime, libvirtRuntime } from '@virtmig/libvirt';
 export { type TestNodeOptions, testNodeXml } from './node-xml.js';
-export { registerTestDriver, type TestDriverOptions, TestHypervisor, testDomainXml } from './test-hypervisor.js';
+export {
+  registerTestDriver,
+  TEST_CAPABILITIES,
+  type TestDriverOptions,
+  TestHypervisor,
+  testDomainXml,
+} from './test-hypervisor.js';

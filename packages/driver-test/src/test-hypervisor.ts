@@ -7,6 +7,7 @@ import {
   escapeXml,
   type HypervisorCapabilities,
   InvalidArgumentError,
+  type MigrationOptions,
   type ParsedUri,
 } from '@virtmig/core';
 import { type BindingOptions, Connection, LibvirtHypervisor } from '@virtmig/libvirt';
@@ -17,22 +18,22 @@ export interface TestDriverOptions extends ConnectOptions {
   readonly engine?: BindingOptions['engine'];
 }
 
-const CAPABILITIES: HypervisorCapabilities = {
-  // libvirt's test driver runs in-process and cannot migrate.
+/** What the test driver offers: libvirt's test driver runs in-process and cannot migrate or cap CPU. */
+export const TEST_CAPABILITIES: HypervisorCapabilities = Object.freeze({
   migration: false,
-  migrationOptions: new Set(),
+  migrationOptions: new Set<keyof MigrationOptions>(),
   cpuCap: false,
   vcpuHotplug: true,
   memoryBalloon: true,
   events: true,
-};
+});
 
 /**
  * libvirt's embedded test driver (`test:///default`, or `test:///abs/path/node.xml` for a custom
  * node): a real libvirt, in-process, with no daemon. Useful for SDK tests and demos.
  */
 export class TestHypervisor extends LibvirtHypervisor {
-  readonly capabilities = CAPABILITIES;
+  readonly capabilities = TEST_CAPABILITIES;
 
   /** Opens `test:///default` or a custom node XML file. */
   static async open(uri = 'test:///default', options: TestDriverOptions = {}): Promise<TestHypervisor> {
