@@ -45,15 +45,22 @@ export function parseUri(uri: string): ParsedUri {
   }
   const params: Record<string, string> = {};
   for (const [k, v] of url.searchParams) params[k] = v;
+  const decode = (part: string): string => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      throw new InvalidUriError(uri, 'bad percent-encoding');
+    }
+  };
   return {
     uri,
     scheme,
     driver: sm[1] ?? scheme,
     transport: sm[2],
-    host: decodeURIComponent(url.hostname),
+    host: decode(url.hostname),
     port: url.port ? Number(url.port) : undefined,
-    user: url.username ? decodeURIComponent(url.username) : undefined,
-    path: decodeURIComponent(url.pathname),
+    user: url.username ? decode(url.username) : undefined,
+    path: decode(url.pathname),
     params,
   };
 }

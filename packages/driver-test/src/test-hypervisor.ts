@@ -8,6 +8,7 @@ import {
   type HypervisorCapabilities,
   InvalidArgumentError,
   type ParsedUri,
+  parseSafeUri,
 } from '@virtmig/core';
 import { type BindingOptions, Connection, LibvirtHypervisor } from '@virtmig/libvirt';
 
@@ -38,6 +39,7 @@ export class TestHypervisor extends LibvirtHypervisor {
   static async open(uri = 'test:///default', options: TestDriverOptions = {}): Promise<TestHypervisor> {
     if (!uri.startsWith('test://'))
       throw new InvalidArgumentError('uri', `test driver URIs start with test://, got ${JSON.stringify(uri)}`);
+    parseSafeUri(uri, options);
     const conn = await Connection.open(uri, {
       ...(options.engine !== undefined ? { engine: options.engine } : {}),
       ...(options.readonly ? { readonly: true } : {}),

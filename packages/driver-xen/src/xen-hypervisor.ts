@@ -13,6 +13,7 @@ import {
   type ParsedUri,
   StateError,
   UnsupportedError,
+  assertUriPolicy,
 } from '@virtmig/core';
 import { type BindingOptions, Connection, type Domain, ENUMS, LibvirtHypervisor } from '@virtmig/libvirt';
 import { XEN_CAPABILITIES } from './capabilities.js';
@@ -68,7 +69,7 @@ export class XenHypervisor extends LibvirtHypervisor {
 
   /** Opens `xen:///system`, `xen+ssh://host/system`, `xen+tls://host/system` or `xen+tcp://host/system`. */
   static async open(uri = 'xen:///system', options: XenDriverOptions = {}): Promise<XenHypervisor> {
-    parseXenUri(uri);
+    assertUriPolicy(parseXenUri(uri), options);
     const conn = await Connection.open(uri, {
       ...(options.engine !== undefined ? { engine: options.engine } : {}),
       ...(options.readonly ? { readonly: true } : {}),

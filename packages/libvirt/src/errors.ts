@@ -40,9 +40,29 @@ export interface LibvirtErrorInfo {
 }
 
 /**
+ * libvirt's message without what it quoted from a document. Its XML parser's detail
+ * (VIR_ERR_XML_DETAIL) carries libxml2's text, which repeats names and the offending line of
+ * the input, so reading `test:///etc/shadow` would otherwise put that file in the error: only
+ * the location (`FILE:LINE` or `at line N`) stays. Its XML errors (VIR_ERR_XML_ERROR,
+ * VIR_ERR_XML_INVALID_SCHEMA) quote element names and values in '...': those become '…', and
+ * only the first line stays.
+ */
+function redactedMessage(info: LibvirtErrorInfo): string {
+  const first = info.libvirtMessage.split('\n')[0] ?? '';
+  if (info.libvirtCode === E.VIR_ERR_XML_DETAIL) {
+    const location = /^(.*?:\d+|at line \d+):/.exec(first)?.[1];
+    return `${location ? `${location}: ` : ''}XML parse error (libvirt's detail is withheld: it quotes the document)`;
+  }
+  if (info.libvirtCode === E.VIR_ERR_XML_ERROR || info.libvirtCode === E.VIR_ERR_XML_INVALID_SCHEMA)
+    return first.replace(/'[^']*'/g, "'…'");
+  return info.libvirtMessage;
+}
+
+/**
  * A libvirt call failed. `code` is a virtmig code when the libvirt error has a natural one
  * (`E_NOT_FOUND` for VIR_ERR_NO_DOMAIN, ...), else `E_LIBVIRT`; libvirt's own code, domain and
- * message are kept, read on the thread that made the call.
+ * message are kept, read on the thread that made the call, except the part of an XML parse
+ * error that quotes the document (see `redactedMessage`).
  */
 export class LibvirtError extends VirtmigError {
   readonly fn: string;
@@ -57,7 +77,8 @@ export class LibvirtError extends VirtmigError {
   constructor(info: LibvirtErrorInfo) {
     const codeName = ERROR_NAMES.get(info.libvirtCode) ?? `VIR_ERR_${info.libvirtCode}`;
     const domainName = DOMAIN_NAMES.get(info.libvirtDomain) ?? `VIR_FROM_${info.libvirtDomain}`;
-    super(CODE_MAP.get(info.libvirtCode) ?? 'E_LIBVIRT', `${info.fn}: ${info.libvirtMessage}`, {
+    const message = redactedMessage(info);
+    super(CODE_MAP.get(info.libvirtCode) ?? 'E_LIBVIRT', `${info.fn}: ${message}`, {
       fn: info.fn,
       libvirtCode: info.libvirtCode,
       libvirtCodeName: codeName,
@@ -69,7 +90,7 @@ export class LibvirtError extends VirtmigError {
     this.libvirtCodeName = codeName;
     this.libvirtDomain = info.libvirtDomain;
     this.libvirtDomainName = domainName;
-    this.libvirtMessage = info.libvirtMessage;
+    this.libvirtMessage = message;
   }
 }
 
