@@ -185,7 +185,7 @@ export function assertUriPolicy(uri: ParsedUri, options: UriPolicyOptions = {}, 
       throw new InvalidArgumentError(field, `parameter ${label} is refused: ${why}`, { parameter: name });
   }
   if (transport === 'ext' && Object.keys(uri.params).every((k) => k.toLowerCase() !== 'command'))
-    throw new InvalidArgumentError(field, 'the ext transport needs command=, a program it runs', {
+    throw new InvalidArgumentError(field, 'the ext transport needs parameter "command", a program it runs', {
       parameter: 'command',
     });
   return uri;

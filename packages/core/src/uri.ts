@@ -36,6 +36,9 @@ export function parseUri(uri: string): ParsedUri {
   const scheme = (m[1] ?? '').toLowerCase();
   const sm = SCHEME.exec(scheme);
   if (!sm) throw new InvalidUriError(uri, `bad scheme "${scheme}"`);
+  // URL would resolve them away, while libvirt sees the path as written (test:///x/../default reads a file).
+  if (/\/(\.|%2e){1,2}(\/|$)/i.test((m[2] ?? '').split(/[?#]/)[0] ?? ''))
+    throw new InvalidUriError(uri, 'the path has . or .. segments');
   let url: URL;
   try {
     // URL parses a special-scheme-free URI generically; swap the scheme to keep host parsing uniform.

@@ -1,4 +1,5 @@
 import {
+  assertUriPolicy,
   type ConnectOptions,
   type DomainConfig,
   type DriverRegistry,
@@ -10,7 +11,6 @@ import {
   type MigrationResult,
   type ParsedUri,
   type PostCopyCapable,
-  assertUriPolicy,
 } from '@virtmig/core';
 import { type BindingOptions, Connection, type Domain, ENUMS, LibvirtHypervisor } from '@virtmig/libvirt';
 import { QEMU_CAPABILITIES } from './capabilities.js';

@@ -1,4 +1,5 @@
 import {
+  assertUriPolicy,
   type ConnectOptions,
   type DomainConfig,
   type DomainEvent,
@@ -13,7 +14,6 @@ import {
   type ParsedUri,
   StateError,
   UnsupportedError,
-  assertUriPolicy,
 } from '@virtmig/core';
 import { type BindingOptions, Connection, type Domain, ENUMS, LibvirtHypervisor } from '@virtmig/libvirt';
 import { XEN_CAPABILITIES } from './capabilities.js';
