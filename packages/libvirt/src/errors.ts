@@ -42,10 +42,12 @@ export interface LibvirtErrorInfo {
 /**
  * libvirt's message without what it quoted from a document. Its XML parser's detail
  * (VIR_ERR_XML_DETAIL) carries libxml2's text, which repeats names and the offending line of
- * the input, so reading `test:///etc/shadow` would otherwise put that file in the error: only
- * the location (`FILE:LINE` or `at line N`) stays. Its XML errors (VIR_ERR_XML_ERROR,
- * VIR_ERR_XML_INVALID_SCHEMA) quote element names and values in '...': those become '…', and
- * only the first line stays.
+ * the input (a file, or a caller's XML with a `passwd` in it), so reading `test:///etc/shadow`
+ * would otherwise put that file in the error: only the location (`FILE:LINE` or `at line N`)
+ * stays. When opening a connection the document is a file the URI names, whose element names
+ * and values libvirt's XML errors (VIR_ERR_XML_ERROR, VIR_ERR_XML_INVALID_SCHEMA) quote in
+ * '...': those become '…' (except an absolute path, the file itself) and only the first line
+ * stays. A caller's own XML keeps them, to say which of its values is wrong.
  */
 function redactedMessage(info: LibvirtErrorInfo): string {
   const first = info.libvirtMessage.split('\n')[0] ?? '';
@@ -53,8 +55,10 @@ function redactedMessage(info: LibvirtErrorInfo): string {
     const location = /^(.*?:\d+|at line \d+):/.exec(first)?.[1];
     return `${location ? `${location}: ` : ''}XML parse error (libvirt's detail is withheld: it quotes the document)`;
   }
-  if (info.libvirtCode === E.VIR_ERR_XML_ERROR || info.libvirtCode === E.VIR_ERR_XML_INVALID_SCHEMA)
-    return first.replace(/'[^']*'/g, "'…'");
+  const xmlError = info.libvirtCode === E.VIR_ERR_XML_ERROR || info.libvirtCode === E.VIR_ERR_XML_INVALID_SCHEMA;
+  // A quoted absolute path is the file the URI named (`failed to parse xml document '/x.xml'`).
+  if (xmlError && info.fn.startsWith('virConnectOpen'))
+    return first.replace(/'([^']*)'/g, (quoted, text: string) => (text.startsWith('/') ? quoted : "'…'"));
   return info.libvirtMessage;
 }
 
