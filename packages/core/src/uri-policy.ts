@@ -151,6 +151,12 @@ export function assertUriPolicy(uri: ParsedUri, options: UriPolicyOptions = {}, 
   const q = uri.uri.indexOf('?');
   if (q >= 0 && uri.uri.slice(q).includes(';'))
     throw new InvalidArgumentError(field, 'the query must not contain ";" (libvirt splits parameters on it)');
+  const authority = /^[^:]*:\/\/([^/?#]*)/.exec(uri.uri)?.[1] ?? '';
+  if (authority.includes('@') && authority.slice(0, authority.lastIndexOf('@')).includes(':'))
+    throw new InvalidArgumentError(
+      field,
+      'a password does not belong in a URI (libvirt would pass it on as the user name)',
+    );
   const transport = uriTransportOf(uri, field);
   if (uri.host !== '' && !HOST.test(uri.host))
     throw new InvalidArgumentError(field, 'the host must be a host name or an IP address');

@@ -93,6 +93,7 @@ const BAD_SHAPE: [string, string][] = [
   ['qemu+ssh://h/system?no_tty=1#command=/tmp/x', 'fragment'],
   ['qemu+ssh://-oProxyCommand=x/system', 'host'],
   ['qemu+ssh://-x@h/system', 'user'],
+  ['qemu+ssh://root:hunter2@h/system', 'password'],
   ['qemu+carrier://h/system', 'transport'],
   ['test:///etc/shadow', 'test:///PATH'],
   ['test:///tmp/node.xml', 'test:///PATH'],
@@ -129,6 +130,10 @@ describe('URI policy (parseSafeUri)', () => {
   it('says why each refused parameter is refused', () => {
     for (const p of UNSAFE_URI_PARAMETERS) expect(unsafeUriParameterReason(p)).to.be.a('string').that.is.not.empty;
     expect(refusal(() => parseSafeUri('qemu+ssh://h/system?command=/x')).message).to.contain('runs on this machine');
+  });
+
+  it('never echoes a password given in the URI', () => {
+    expect(refusal(() => parseSafeUri('qemu+ssh://root:hunter2@h/system')).message).not.to.contain('hunter2');
   });
 
   it('never echoes a refused value', () => {
