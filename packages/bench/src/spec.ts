@@ -1,5 +1,14 @@
 import { readFile, stat } from 'node:fs/promises';
-import { InvalidArgumentError, isVirtmigError, parseUri, type WorkloadName } from '@virtmig/core';
+import {
+  assertUriPolicy,
+  InvalidArgumentError,
+  isVirtmigError,
+  type ParsedUri,
+  parseMigrateUri,
+  parseSafeUri,
+  parseUri,
+  type WorkloadName,
+} from '@virtmig/core';
 import { assertAbsolutePath, assertIscsiName, parsePortal } from '@virtmig/iscsi';
 import { createWorkload } from '@virtmig/workloads';
 import { Ajv, type ErrorObject } from 'ajv';
@@ -122,19 +131,29 @@ function crossCheck(spec: ExperimentSpec): void {
   } else {
     spec.hosts.forEach((pair, i) => {
       for (const end of ['source', 'destination'] as const) {
-        let driver: string;
+        let parsed: ParsedUri;
         try {
-          driver = parseUri(pair[end]).driver;
+          parsed = parseUri(pair[end]);
         } catch (e) {
           throw new InvalidArgumentError(`hosts[${i}].${end}`, e instanceof Error ? e.message : String(e));
         }
-        if (driver !== spec.driver) {
+        assertUriPolicy(parsed, {}, `hosts[${i}].${end}`);
+        if (parsed.driver !== spec.driver) {
           throw new InvalidArgumentError(
             `hosts[${i}].${end}`,
             `must be a ${spec.driver} URI (the spec's driver), got ${JSON.stringify(pair[end])}`,
           );
         }
       }
+      if (pair.peerUri !== undefined) parseSafeUri(pair.peerUri, {}, `hosts[${i}].peerUri`);
+      if (pair.migrateUri !== undefined) parseMigrateUri(pair.migrateUri, `hosts[${i}].migrateUri`);
+      // A shared spec must not loosen the URI policy for the person who runs it.
+      for (const key of ['allowUnsafeUriParameters', 'allowTestNodeFile'])
+        if (pair.connectOptions !== undefined && key in pair.connectOptions)
+          throw new InvalidArgumentError(
+            `hosts[${i}].connectOptions.${key}`,
+            'a spec cannot opt out of the URI policy',
+          );
       if (pair.source === pair.destination && spec.migration.enabled) {
         throw new InvalidArgumentError(`hosts[${i}].destination`, 'must differ from the source when trials migrate');
       }

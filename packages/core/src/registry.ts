@@ -1,9 +1,10 @@
 import { DuplicateDriverError, InvalidArgumentError, UnknownSchemeError } from './errors.js';
 import type { Hypervisor } from './hypervisor.js';
-import { type ParsedUri, parseUri } from './uri.js';
+import type { ParsedUri } from './uri.js';
+import { parseSafeUri, type UriPolicyOptions } from './uri-policy.js';
 
-/** Options passed to a driver factory. */
-export interface ConnectOptions {
+/** Options passed to a driver factory; the URI policy's explicit opt-outs are among them. */
+export interface ConnectOptions extends UriPolicyOptions {
   /** Open read-only. */
   readonly readonly?: boolean;
   /** Driver-specific settings. */
@@ -43,9 +44,14 @@ export class DriverRegistry {
     return [...this.drivers.keys()].sort();
   }
 
-  /** Parses `uri`, finds its driver and connects. Throws `E_INVALID_URI` / `E_UNKNOWN_SCHEME`. */
+  /**
+   * Parses `uri`, checks it against the URI policy ({@link parseSafeUri}: no parameter that runs a
+   * program or reads a file, unless `options` names it), finds its driver and connects.
+   * @throws `E_INVALID_URI` when it does not parse, `E_INVALID_ARGUMENT` when the policy refuses
+   * it, `E_UNKNOWN_SCHEME` when no driver is registered for it.
+   */
   async connect(uri: string, options: ConnectOptions = {}): Promise<Hypervisor> {
-    const parsed = parseUri(uri);
+    const parsed = parseSafeUri(uri, options);
     const factory = this.drivers.get(parsed.driver);
     if (!factory) throw new UnknownSchemeError(parsed.driver, this.schemes());
     return factory(parsed, options);

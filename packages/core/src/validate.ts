@@ -1,6 +1,7 @@
 import type { DomainConfig } from './domain.js';
 import { InvalidArgumentError } from './errors.js';
 import type { MigrationOptions } from './migration.js';
+import { parseMigrateUri, parseSafeUri } from './uri-policy.js';
 
 /** Domain names: what libvirt accepts on every driver, minus characters that break XML or paths. */
 const DOMAIN_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,63}$/;
@@ -76,14 +77,18 @@ export function assertPath(p: unknown, field: string): asserts p is string {
 const LIBVIRT_URI = /^[a-z][a-z0-9+.-]*:\/\/[^\s\0]*$/i;
 
 /**
- * Checks `peerUri` and `tunnelled` of {@link MigrationOptions}: a libvirt URI, a boolean, and
- * the combinations libvirt refuses (tunnelled without a peer, or with a separate data stream:
+ * Checks the URIs, `peerUri` and `tunnelled` of {@link MigrationOptions}: `migrateUri` a
+ * migration data URI ({@link parseMigrateUri}), `peerUri` a libvirt URI the URI policy allows
+ * ({@link parseSafeUri}: the source host's daemon opens it, as root), a boolean, and the
+ * combinations libvirt refuses (tunnelled without a peer, or with a separate data stream:
  * `migrateUri`, `tls`, more than one connection). Throws `E_INVALID_ARGUMENT` naming the field.
  */
 export function assertPeerToPeerOptions(o: MigrationOptions): void {
+  if (o.migrateUri !== undefined) parseMigrateUri(o.migrateUri, 'options.migrateUri');
   if (o.peerUri !== undefined && (typeof o.peerUri !== 'string' || !LIBVIRT_URI.test(o.peerUri))) {
     throw new InvalidArgumentError('options.peerUri', 'must be a libvirt URI such as xen+tls://host/system');
   }
+  if (o.peerUri !== undefined) parseSafeUri(o.peerUri, {}, 'options.peerUri');
   if (o.tunnelled !== undefined && typeof o.tunnelled !== 'boolean')
     throw new InvalidArgumentError('options.tunnelled', 'must be a boolean');
   if (!o.tunnelled) return;

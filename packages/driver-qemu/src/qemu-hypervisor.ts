@@ -1,4 +1,5 @@
 import {
+  assertUriPolicy,
   type ConnectOptions,
   type DomainConfig,
   type DriverRegistry,
@@ -73,7 +74,7 @@ export class QemuHypervisor extends LibvirtHypervisor implements PostCopyCapable
 
   /** Opens `qemu:///system`, `qemu+unix:///system?socket=...`, `qemu+ssh://host/system`, `qemu+tls://...` or `qemu+tcp://...`. */
   static async open(uri = 'qemu:///system', options: QemuDriverOptions = {}): Promise<QemuHypervisor> {
-    parseQemuUri(uri);
+    assertUriPolicy(parseQemuUri(uri), options);
     if (options.domainType !== undefined && options.domainType !== 'kvm' && options.domainType !== 'qemu') {
       throw new InvalidArgumentError('domainType', `must be kvm or qemu, got ${JSON.stringify(options.domainType)}`);
     }

@@ -9,6 +9,7 @@ import {
   InvalidArgumentError,
   type MigrationOptions,
   type ParsedUri,
+  parseSafeUri,
 } from '@virtmig/core';
 import { type BindingOptions, Connection, LibvirtHypervisor } from '@virtmig/libvirt';
 
@@ -39,6 +40,7 @@ export class TestHypervisor extends LibvirtHypervisor {
   static async open(uri = 'test:///default', options: TestDriverOptions = {}): Promise<TestHypervisor> {
     if (!uri.startsWith('test://'))
       throw new InvalidArgumentError('uri', `test driver URIs start with test://, got ${JSON.stringify(uri)}`);
+    parseSafeUri(uri, options);
     const conn = await Connection.open(uri, {
       ...(options.engine !== undefined ? { engine: options.engine } : {}),
       ...(options.readonly ? { readonly: true } : {}),

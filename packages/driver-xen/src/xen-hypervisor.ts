@@ -1,4 +1,5 @@
 import {
+  assertUriPolicy,
   type ConnectOptions,
   type DomainConfig,
   type DomainEvent,
@@ -68,7 +69,7 @@ export class XenHypervisor extends LibvirtHypervisor {
 
   /** Opens `xen:///system`, `xen+ssh://host/system`, `xen+tls://host/system` or `xen+tcp://host/system`. */
   static async open(uri = 'xen:///system', options: XenDriverOptions = {}): Promise<XenHypervisor> {
-    parseXenUri(uri);
+    assertUriPolicy(parseXenUri(uri), options);
     const conn = await Connection.open(uri, {
       ...(options.engine !== undefined ? { engine: options.engine } : {}),
       ...(options.readonly ? { readonly: true } : {}),
