@@ -6,13 +6,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
+import { readmeSdkExample } from './packaging/registry.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 describe('README', () => {
   it('runs its SDK example as written and sees the lifecycle events', async () => {
-    const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    const code = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    const code = await readmeSdkExample();
     expect(code, 'README has a ts example').to.be.a('string');
     // Written inside the repo so its imports resolve through the workspace's node_modules.
     const file = join(root, 'test', '.readme-example.mjs');

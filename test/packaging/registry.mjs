@@ -15,6 +15,12 @@ const run = promisify(execFile);
 /** The repository's root. */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/** The README's SDK example (its first ts code block: plain ES module code). */
+export async function readmeSdkExample() {
+  const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+  return /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+}
+
 const VERDACCIO = join(ROOT, 'node_modules', 'verdaccio', 'bin', 'verdaccio');
 
 async function freePort() {

@@ -1,16 +1,14 @@
 // The packages as a new user gets them: published to a real (local) registry, installed into a
 // project outside this repository, then used through the README's SDK example and the CLI.
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { freshProject, publishAll, ROOT, startRegistry } from './registry.mjs';
+import { freshProject, publishAll, readmeSdkExample, startRegistry } from './registry.mjs';
 
 const run = promisify(execFile);
-
-const shimCheck = (stdout) => JSON.parse(stdout).find((c) => c.name === 'libvirt shim');
 
 async function doctor(project, env = {}) {
   try {
@@ -77,9 +75,7 @@ describe('packages installed from a registry', function () {
   });
 
   it("runs the README's SDK example on test:///default", async () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const code = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
-    await writeFile(join(project.dir, 'example.mjs'), code);
+    await writeFile(join(project.dir, 'example.mjs'), await readmeSdkExample());
     const { stdout } = await project.exec(process.execPath, ['example.mjs']);
     expect(stdout).to.match(/state: 'running'/);
     expect(stdout).to.match(/'vm1 defined'.*'vm1 started'.*'vm1 stopped'.*'vm1 undefined'/s);
@@ -117,7 +113,7 @@ describe('packages installed from a registry', function () {
     const original = await readFile(prebuilt);
     await writeFile(prebuilt, 'not an ELF file');
     try {
-      const shim = shimCheck(JSON.stringify(await doctor(project)));
+      const shim = (await doctor(project)).find((c) => c.name === 'libvirt shim');
       expect(shim.ok).to.equal(true);
       expect(shim.detail).to.include(join('node_modules', '@virtmig', 'libvirt', 'build', 'libvirtmig-shim.so'));
       expect(shim.detail).to.include('built from source on first use');
