@@ -5,7 +5,7 @@
  * ({@link libvirtRuntime}, for diagnostics such as `virtmig doctor`).
  */
 
-export { type LibvirtRuntime, libvirtRuntime } from '@virtmig/libvirt';
+export { type LibvirtRuntime, libvirtRuntime, type ShimOrigin } from '@virtmig/libvirt';
 export { type TestNodeOptions, testNodeXml } from './node-xml.js';
 export {
   registerTestDriver,

@@ -1,11 +1,11 @@
-import { InvalidArgumentError, VirtmigError } from '@virtmig/core';
+import { InvalidArgumentError } from '@virtmig/core';
 import { type ArgumentChecker, compileChecker } from './argument-check.js';
 import type { FfiEngine, NativeFunction, NativeLibrary, Pointer } from './engine.js';
 import { type EngineName, selectEngine } from './engines/select.js';
 import { FunctionUnavailableError, LibvirtError } from './errors.js';
 import { FUNCTIONS } from './generated/functions.js';
 import { STRUCTS } from './generated/structs.js';
-import { locateShim } from './locate.js';
+import { resolveShim, ShimMissingError, type ShimOrigin, type ShimResolution } from './locate.js';
 import { NativePointer } from './native-pointer.js';
 import type { CValue, FunctionSig, FunctionTable, Kind } from './signature.js';
 
@@ -19,16 +19,6 @@ export interface BindingOptions {
   readonly shimPath?: string;
   /** The signature table (tests pass a modified one). */
   readonly functions?: FunctionTable;
-}
-
-/** The shim is missing: async calls cannot capture their errors without it. */
-export class ShimMissingError extends VirtmigError {
-  constructor() {
-    super(
-      'E_FUNCTION_UNAVAILABLE',
-      'the native libvirt shim (native/build/lib/libvirtmig-shim.so) is not built: run `npm run build:native` or set VIRTMIG_LIBVIRT_SHIM',
-    );
-  }
 }
 
 const ERROR_LAYOUT = STRUCTS.virError;
@@ -67,8 +57,8 @@ export class LibvirtBinding {
   readonly functions: FunctionTable;
   private readonly lib: NativeLibrary;
   private readonly libc: NativeLibrary;
-  private readonly shimPath: string | undefined;
-  private shim: NativeLibrary | undefined;
+  /** Which shim this binding loaded and why, or what is missing and how to fix it. */
+  readonly shim: ShimResolution<NativeLibrary>;
   private readonly sync = new Map<string, NativeFunction>();
   private readonly async = new Map<string, NativeFunction>();
   private readonly helpers = new Map<string, NativeFunction>();
@@ -86,12 +76,14 @@ export class LibvirtBinding {
     this.functions = options.functions ?? FUNCTIONS;
     this.lib = this.engine.open(options.libvirtPath ?? 'libvirt.so.0');
     this.libc = this.engine.open('libc.so.6');
-    this.shimPath = options.shimPath ?? locateShim();
     this.getLastError = this.engine.bind(this.lib, 'virGetLastError', 'pointer', []);
     this.resetError = this.engine.bind(this.lib, 'virResetError', 'void', ['pointer']);
     this.freeFn = this.engine.bind(this.libc, 'free', 'void', ['pointer']);
-    if (this.shimPath) {
-      this.engine.bind(this.loadShim(), 'virtmig_silence_errors', 'void', []).sync();
+    this.shim = options.shimPath
+      ? { status: 'found', path: options.shimPath, origin: 'option', lib: this.engine.open(options.shimPath) }
+      : resolveShim((path) => this.engine.open(path));
+    if (this.shim.status === 'found') {
+      this.engine.bind(this.shim.lib, 'virtmig_silence_errors', 'void', []).sync();
     }
     for (const [name, sig] of Object.entries(this.functions)) this.prepared.set(name, this.prepare(name, sig));
   }
@@ -238,11 +230,8 @@ export class LibvirtBinding {
   }
 
   private loadShim(): NativeLibrary {
-    if (!this.shim) {
-      if (!this.shimPath) throw new ShimMissingError();
-      this.shim = this.engine.open(this.shimPath);
-    }
-    return this.shim;
+    if (this.shim.status === 'missing') throw new ShimMissingError(this.shim);
+    return this.shim.lib;
   }
 
   // Only a documented failure return reads the (thread-local) error, which keeps successful
@@ -301,12 +290,25 @@ export interface LibvirtRuntime {
   readonly version: string;
   /** The FFI engine calls go through (`koffi` or `ffi-napi`). */
   readonly engine: string;
-  /** Path of libvirtmig-shim.so, or null when it is not built (worker-thread calls then fail with {@link ShimMissingError}). */
+  /** Path of libvirtmig-shim.so, or null when none is usable (worker-thread calls then fail with {@link ShimMissingError}). */
   readonly shim: string | null;
+  /** Why this shim was chosen: `env` ($VIRTMIG_LIBVIRT_SHIM), `built` (on this machine), `built-on-first-use`, `prebuilt`; null when missing. */
+  readonly shimOrigin: ShimOrigin | null;
+  /** When the shim is missing: what is missing and how to fix it. */
+  readonly shimProblem: { readonly reason: string; readonly fix: string } | null;
 }
 
 /** Loads libvirt through the default binding and says what it found; throws when libvirt0 cannot be loaded. */
 export function libvirtRuntime(): LibvirtRuntime {
   const b = getBinding();
-  return { version: b.version(), engine: b.engine.name, shim: locateShim() ?? null };
+  const shim = b.shim;
+  return shim.status === 'found'
+    ? { version: b.version(), engine: b.engine.name, shim: shim.path, shimOrigin: shim.origin, shimProblem: null }
+    : {
+        version: b.version(),
+        engine: b.engine.name,
+        shim: null,
+        shimOrigin: null,
+        shimProblem: { reason: shim.reason, fix: shim.fix },
+      };
 }
