@@ -97,7 +97,7 @@ export class EventLoop {
     if (!this.running) this.running = this.run();
   }
 
-  /** One user fewer; the loop stops within about 200 ms of the last release. */
+  /** One user fewer (a connection released, by close() or its finalizer); the loop stops within about 200 ms of the last release. */
   release(): void {
     this.refs = Math.max(0, this.refs - 1);
   }
@@ -205,17 +205,30 @@ export class EventLoop {
     );
   }
 
+  // Between iterations the loop holds Node alive only while someone listens for events: an open
+  // connection nobody listens on (one a script forgot to close, say) must not keep the process
+  // running, and exiting there is safe because no worker call is in flight. Calls on the
+  // connection keep Node alive by themselves.
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      if (this.subs.size === 0) t.unref();
+    });
+  }
+
   private async run(): Promise<void> {
     const timer = this.binding.shimCall('virtmig_add_wakeup_timer', 'int', ['int'], WAKEUP_MS) as number;
     try {
       while (this.refs > 0) {
+        let pauseMs = 0;
         try {
           await this.binding.callAsync('virEventRunDefaultImpl');
         } catch {
           // The loop must outlive any one failure, or keepalives stop and every connection dies;
           // the pause keeps a persistent failure from spinning.
-          await new Promise((r) => setTimeout(r, 50));
+          pauseMs = 50;
         }
+        await this.pause(pauseMs);
       }
     } finally {
       if (timer >= 0) this.binding.call('virEventRemoveTimeout', timer);

@@ -1,6 +1,7 @@
 import {
   AbortedError,
   assertPeerToPeerOptions,
+  ClosedError,
   type DomainEvent,
   isVirtmigError,
   MigrationError,
@@ -199,11 +200,12 @@ export async function migrateWithLibvirt(
   const startedAt = new Date(t0).toISOString();
   let settled = false;
   let postCopyStarted = false;
-  let aborted: 'signal' | 'timeout' | null = null;
+  let aborted: 'signal' | 'timeout' | 'closed' | null = null;
+  let closedUri = '';
   let lastStats: Record<string, TypedValue> = {};
   const started =
     o.peerUri === undefined
-      ? d.migrate3(dest.connection.pointer, migrationParams(o), migrationFlags(o))
+      ? d.migrate3(dest.connection, migrationParams(o), migrationFlags(o))
       : d
           .migrateToUri3(o.peerUri, migrationParams(o), migrationFlags(o))
           .then(() => dest.connection.lookupDomain(name));
@@ -215,6 +217,15 @@ export async function migrateWithLibvirt(
     d.abortJob().catch(() => undefined);
   };
   o.signal?.addEventListener('abort', onAbort, { once: true });
+  // Closing either end (a signal handler, a timeout, an abort path) aborts the job, so libvirt
+  // keeps the guest on the source; the connections stay open until the migration call settles.
+  const offClose = [source, dest].map((h) =>
+    h.connection.onClose(() => {
+      closedUri = h.uri;
+      aborted ??= 'closed';
+      d.abortJob().catch(() => undefined);
+    }),
+  );
   const poll = (async () => {
     const wantPostCopy = o.postCopy ? (typeof o.postCopy === 'object' ? o.postCopy.afterMs : 0) : null;
     let transferStartedAt: number | null = null;
@@ -263,6 +274,7 @@ export async function migrateWithLibvirt(
     );
     if (aborted === 'signal') throw new AbortedError(`migration of ${name}`, { cause: e });
     if (aborted === 'timeout') throw new TimeoutError(`migration of ${name}`, o.timeoutMs ?? 0);
+    if (aborted === 'closed') throw new ClosedError(`connection to ${closedUri} (migration of ${name} aborted)`);
     const msg = isVirtmigError(e) ? e.message : String(e);
     const via = o.peerUri === undefined ? '' : ` (peer-to-peer via ${o.peerUri})`;
     throw new MigrationError(
@@ -272,6 +284,7 @@ export async function migrateWithLibvirt(
     );
   } finally {
     o.signal?.removeEventListener('abort', onAbort);
+    for (const off of offClose) off();
     for (const u of unsubs) u();
   }
   await poll;

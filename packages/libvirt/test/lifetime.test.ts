@@ -1,0 +1,163 @@
+import { expect } from 'chai';
+import { Connection } from '../src/index.js';
+import { runChild } from './child.js';
+import { ENGINES } from './engines.js';
+
+const ITERATIONS = 200;
+
+// Each kind starts calls on the worker thread, then closes (or frees) what they run on while
+// they are in flight. Every call must settle: resolved, or rejected with E_CLOSED.
+const CALLS: Record<string, string> = {
+  listAllDomains: `c.listAllDomains().then((ds) => { for (const d of ds) d.free(); })`,
+  lookupDomain: `c.lookupDomain('test').then((d) => d.free())`,
+  capabilities: `c.capabilities()`,
+  allDomainStats: `c.allDomainStats()`,
+  'domain xml, connection closed': `dom.xml()`,
+  'domain xml, domain freed': `dom.xml()`,
+};
+
+function closeInFlightProgram(engine: string, kind: string): string {
+  const freeDomain = kind.endsWith('domain freed');
+  return `
+const counts = { resolved: 0, closed: 0 };
+for (let i = 0; i < ${ITERATIONS}; i++) {
+  const c = await lib.Connection.open('test:///default', { engine: ${JSON.stringify(engine)} });
+  const dom = c.lookupDomainSync('test');
+  const calls = [];
+  for (let j = 0; j < 4; j++) calls.push(${CALLS[kind]});
+  ${freeDomain ? 'dom.free();' : 'c.close();'}
+  for (const r of await Promise.allSettled(calls)) {
+    if (r.status === 'fulfilled') counts.resolved += 1;
+    else if (r.reason?.code === 'E_CLOSED') counts.closed += 1;
+    else throw r.reason;
+  }
+  dom.free();
+  await c.close();
+}
+console.log(JSON.stringify(counts));`;
+}
+
+for (const engine of ENGINES) {
+  describe(`connection and domain lifetime on ${engine}`, function () {
+    this.timeout(60_000);
+
+    for (const kind of Object.keys(CALLS)) {
+      it(`close with ${kind} in flight, ${ITERATIONS} times: no crash, every call resolves or fails with E_CLOSED`, async () => {
+        const run = await runChild(closeInFlightProgram(engine, kind));
+        expect(run.signal, run.stderr).to.equal(null);
+        expect(run.code, run.stderr).to.equal(0);
+        const counts = JSON.parse(run.stdout) as { resolved: number; closed: number };
+        expect(counts.resolved + counts.closed).to.equal(ITERATIONS * 4);
+      });
+    }
+
+    it('a call started after close() fails with E_CLOSED at once while earlier calls complete', async () => {
+      const c = await Connection.open('test:///default', { engine });
+      const early = c.capabilities();
+      const closing = c.close();
+      expect(c.closed).to.equal(true);
+      let late: unknown;
+      try {
+        await c.lookupDomain('test');
+      } catch (e) {
+        late = e;
+      }
+      expect(late).to.have.property('code', 'E_CLOSED');
+      expect(await early).to.contain('<capabilities>');
+      await closing;
+    });
+
+    it('a script that drops its connection without close() exits within a second', async () => {
+      const run = await runChild(
+        `const c = await lib.Connection.open('test:///default', { engine: ${JSON.stringify(engine)} });
+await c.listAllDomains();
+console.log('dropped');`,
+        { mark: 'dropped', timeoutMs: 10_000 },
+      );
+      expect(run.code, run.stderr).to.equal(0);
+      expect(run.exitAfterMarkMs).to.be.a('number').below(1000);
+    });
+
+    it('a script that used events and closed its connection exits within a second', async () => {
+      const run = await runChild(
+        `const c = await lib.Connection.open('test:///default', { engine: ${JSON.stringify(engine)} });
+const off = c.events.subscribe(c, () => undefined);
+const d = await c.defineXml("<domain type='test'><name>exit-evt</name><memory>65536</memory><os><type>hvm</type></os></domain>");
+await d.undefine();
+d.free();
+off();
+await c.close();
+console.log('closed');`,
+        { mark: 'closed', timeoutMs: 10_000 },
+      );
+      expect(run.code, run.stderr).to.equal(0);
+      expect(run.exitAfterMarkMs).to.be.a('number').below(1000);
+    });
+
+    it("a garbage-collected connection releases its hold on the event loop, which then stops", async () => {
+      const run = await runChild(
+        `const b = lib.getBinding({ engine: ${JSON.stringify(engine)} });
+await (async () => { await lib.Connection.open('test:///default', { engine: ${JSON.stringify(engine)} }); })();
+const loop = lib.EventLoop.for(b);
+const active0 = loop.active;
+await new Promise((r) => setTimeout(r, 20));
+for (let i = 0; i < 20 && lib.handleStats.finalized === 0; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 20)); }
+const keep = setInterval(() => undefined, 1000);
+await Promise.race([loop.stopped(), new Promise((r) => setTimeout(r, 2000))]);
+clearInterval(keep);
+console.log(JSON.stringify({ active0, finalized: lib.handleStats.finalized, active: loop.active }));`,
+        { gc: true, timeoutMs: 15_000 },
+      );
+      expect(run.code, run.stderr).to.equal(0);
+      expect(JSON.parse(run.stdout)).to.deep.equal({ active0: true, finalized: 1, active: false });
+    });
+
+    it('delivers every event of 200 domains defined, started, destroyed and undefined to two listeners, in order', async () => {
+      const c = await Connection.open('test:///default', { engine });
+      const seen: [string[], string[]] = [[], []];
+      const offs = seen.map((list) =>
+        c.events.subscribe(c, (e) => {
+          if (e.domain.startsWith('stress-')) list.push(`${e.domain}:${e.kind}`);
+        }),
+      );
+      const expected: string[] = [];
+      try {
+        for (let i = 0; i < 200; i++) {
+          const name = `stress-${i}`;
+          const d = await c.defineXml(
+            `<domain type='test'><name>${name}</name><memory>65536</memory><os><type>hvm</type></os></domain>`,
+          );
+          await d.create();
+          await d.destroy();
+          await d.undefine();
+          d.free();
+          expected.push(`${name}:defined`, `${name}:started`, `${name}:stopped`, `${name}:undefined`);
+        }
+        for (let i = 0; i < 250 && seen[1].length < expected.length; i++) await new Promise((r) => setTimeout(r, 20));
+      } finally {
+        for (const off of offs) off();
+        await c.close();
+      }
+      expect(seen[0]).to.deep.equal(expected);
+      expect(seen[1]).to.deep.equal(expected);
+    });
+
+    it('1,000 concurrent failing calls each reject with their own error message', async () => {
+      const c = await Connection.open('test:///default', { engine });
+      try {
+        const types = Array.from({ length: 1000 }, (_, i) => `bogus-${i}`);
+        const results = await Promise.allSettled(
+          types.map((t) => c.defineXml(`<domain type='${t}'><name>failing</name></domain>`)),
+        );
+        results.forEach((r, i) => {
+          expect(r.status).to.equal('rejected');
+          const reason = (r as PromiseRejectedResult).reason as { code: string; message: string };
+          expect(reason.code).to.equal('E_INVALID_ARGUMENT');
+          expect(reason.message).to.match(new RegExp(`invalid domain type ${types[i]}$`));
+        });
+      } finally {
+        await c.close();
+      }
+    });
+  });
+}
