@@ -16,7 +16,10 @@ const INDEX = new URL('../src/index.js', import.meta.url).href;
  * Runs an ES module body in a fresh Node process, with `lib` bound to this package's built index,
  * so a crash (SIGSEGV) fails the test instead of killing mocha. Killed after `timeoutMs`.
  */
-export function runChild(body: string, options: { mark?: string; timeoutMs?: number; gc?: boolean } = {}): Promise<ChildRun> {
+export function runChild(
+  body: string,
+  options: { mark?: string; timeoutMs?: number; gc?: boolean } = {},
+): Promise<ChildRun> {
   const source = `const lib = await import(${JSON.stringify(INDEX)});\n${body}`;
   const args = [...(options.gc ? ['--expose-gc'] : []), '--input-type=module', '-e', source];
   return new Promise((resolve, reject) => {
@@ -26,7 +29,8 @@ export function runChild(body: string, options: { mark?: string; timeoutMs?: num
     let markAt: number | null = null;
     child.stdout.on('data', (b: Buffer) => {
       stdout += b.toString();
-      if (markAt === null && options.mark !== undefined && stdout.split('\n').includes(options.mark)) markAt = Date.now();
+      if (markAt === null && options.mark !== undefined && stdout.split('\n').includes(options.mark))
+        markAt = Date.now();
     });
     child.stderr.on('data', (b: Buffer) => {
       stderr += b.toString();
