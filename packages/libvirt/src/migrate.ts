@@ -203,12 +203,15 @@ export async function migrateWithLibvirt(
   let aborted: 'signal' | 'timeout' | 'closed' | null = null;
   let closedUri = '';
   let lastStats: Record<string, TypedValue> = {};
-  const started =
+  // The source connection stays open until the call settles even if close() comes first (the
+  // close hooks below abort the job then).
+  const started = source.connection.use(() =>
     o.peerUri === undefined
       ? d.migrate3(dest.connection, migrationParams(o), migrationFlags(o))
       : d
           .migrateToUri3(o.peerUri, migrationParams(o), migrationFlags(o))
-          .then(() => dest.connection.lookupDomain(name));
+          .then(() => dest.connection.lookupDomain(name)),
+  );
   const running = started.finally(() => {
     settled = true;
   });
