@@ -89,19 +89,26 @@ console.log('dropped');`,
       expect(run.exitAfterMarkMs).to.be.a('number').below(1000);
     });
 
-    it('a script that used events and closed its connection exits within a second', async () => {
+    it('a script that used events under concurrent calls and timers, then closed its connection, exits within a second', async () => {
       const run = await runChild(
         `const c = await lib.Connection.open('test:///default', { engine: ${JSON.stringify(engine)} });
-const off = c.events.subscribe(c, () => undefined);
-const d = await c.defineXml("<domain type='test'><name>exit-evt</name><memory>65536</memory><os><type>hvm</type></os></domain>");
-await d.undefine();
-d.free();
+let seen = 0;
+const off = c.events.subscribe(c, () => { seen += 1; });
+const tick = setInterval(() => setTimeout(() => undefined, 1), 1);
+await Promise.all([0, 1, 2, 3].map(async (k) => {
+  for (let i = 0; i < 20; i++) {
+    const d = await c.defineXml("<domain type='test'><name>exit-" + k + "-" + i + "</name><memory>65536</memory><os><type>hvm</type></os></domain>");
+    await d.create(); await d.destroy(); await d.undefine(); d.free();
+  }
+}));
+clearInterval(tick);
 off();
 await c.close();
-console.log('closed');`,
+console.log(seen > 0 ? 'closed' : 'no events');`,
         { mark: 'closed', timeoutMs: 10_000 },
       );
       expect(run.code, run.stderr).to.equal(0);
+      expect(run.stdout.trim()).to.equal('closed');
       expect(run.exitAfterMarkMs).to.be.a('number').below(1000);
     });
 
