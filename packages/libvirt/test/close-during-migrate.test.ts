@@ -1,21 +1,7 @@
-import type { MigrationOptions } from '@virtmig/core';
 import { expect } from 'chai';
-import { Connection, ENUMS, LibvirtError, LibvirtHypervisor } from '../src/index.js';
+import { Connection, ENUMS, LibvirtError } from '../src/index.js';
+import { BareHypervisor } from './bare-hypervisor.js';
 import { ENGINES } from './engines.js';
-
-class Migratable extends LibvirtHypervisor {
-  readonly capabilities = {
-    migration: true,
-    migrationOptions: new Set<keyof MigrationOptions>(),
-    cpuCap: false,
-    vcpuHotplug: false,
-    memoryBalloon: false,
-    events: true,
-  };
-  protected buildDomainXml(): string {
-    return '';
-  }
-}
 
 // The test driver cannot migrate: virDomainMigrate3 is stubbed with a job that runs until
 // virDomainAbortJob ends it, as QEMU's does; everything else is the real binding.
@@ -23,8 +9,10 @@ for (const engine of ENGINES) {
   describe(`close() during migrate() on ${engine}`, () => {
     for (const side of ['source', 'destination'] as const) {
       it(`closing the ${side} aborts the job, rejects with E_CLOSED and releases the connection only after the migration call settled`, async () => {
-        const source = new Migratable(await Connection.open('test:///default', { engine }), 'test');
-        const destination = new Migratable(await Connection.open('test:///default', { engine }), 'test');
+        const source = new BareHypervisor(await Connection.open('test:///default', { engine }), { migration: true });
+        const destination = new BareHypervisor(await Connection.open('test:///default', { engine }), {
+          migration: true,
+        });
         const b = source.connection.binding;
         const realAsync = b.callAsync.bind(b);
         const realCall = b.call.bind(b);

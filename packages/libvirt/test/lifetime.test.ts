@@ -4,6 +4,7 @@ import { runChild } from './child.js';
 import { ENGINES } from './engines.js';
 
 const ITERATIONS = 200;
+const BARE = new URL('./bare-hypervisor.js', import.meta.url).href;
 
 // Each kind starts calls on the worker thread, then closes (or frees) what they run on while
 // they are in flight. Every call must settle: resolved, or rejected with E_CLOSED.
@@ -25,14 +26,11 @@ function closeInFlightProgram(engine: string, kind: string): string {
   // its connection, which would hide the bug the connection kinds are about: they run without one.
   const withDomain = kind.startsWith('domain');
   return `
-class Plain extends lib.LibvirtHypervisor {
-  capabilities = { migration: false, migrationOptions: new Set(), cpuCap: false, vcpuHotplug: false, memoryBalloon: false, events: true };
-  buildDomainXml() { return ''; }
-}
+const { BareHypervisor } = await import(${JSON.stringify(BARE)});
 const counts = { resolved: 0, closed: 0 };
 for (let i = 0; i < ${ITERATIONS}; i++) {
   const c = await lib.Connection.open('test:///default', { engine: ${JSON.stringify(engine)} });
-  const h = new Plain(c, 'plain');
+  const h = new BareHypervisor(c);
   const dom = ${withDomain ? "c.lookupDomainSync('test')" : 'null'};
   const calls = [];
   for (let j = 0; j < 4; j++) calls.push(${CALLS[kind]});
