@@ -143,17 +143,23 @@ export class EventLoop {
     }
     sub.listeners.add(listener);
     const s = sub;
+    // By address, not through source.pointer: unsubscribing after close() (a migration's cleanup
+    // when the connection was closed under it) must be a no-op, not an E_CLOSED.
     return () => {
       s.listeners.delete(listener);
-      if (s.listeners.size === 0) this.removeConnection(s.source);
+      if (s.listeners.size === 0) this.removeSubscription(key);
     };
   }
 
   /** Deregisters every callback of a connection (called before it closes). */
   removeConnection(source: EventSource): void {
-    const key = this.binding.engine.address(source.pointer);
+    this.removeSubscription(this.binding.engine.address(source.pointer));
+  }
+
+  private removeSubscription(key: bigint): void {
     const sub = this.subs.get(key);
     if (!sub) return;
+    const source = sub.source;
     // Events already queued still reach these listeners; none queued for this address may be
     // left to a later connection that libvirt allocates at the same address.
     this.drainEvents();

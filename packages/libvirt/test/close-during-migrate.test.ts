@@ -57,6 +57,7 @@ for (const engine of ENGINES) {
           }
           await closed;
           expect(error).to.have.property('code', 'E_CLOSED');
+          expect((error as Error).message).to.contain('(migration of test aborted)');
           expect(order).to.deep.equal(['migrate3 started', 'abort', 'migrate3 settled', 'connection released']);
         } finally {
           b.callAsync = realAsync;

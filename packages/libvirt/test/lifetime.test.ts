@@ -76,6 +76,13 @@ for (const engine of ENGINES) {
       await closing;
     });
 
+    it('unsubscribing from events after close() is a no-op', async () => {
+      const c = await Connection.open('test:///default', { engine });
+      const off = c.events.subscribe(c, () => undefined);
+      await c.close();
+      expect(off).to.not.throw();
+    });
+
     it('a script that drops its connection without close() exits within a second', async () => {
       const run = await runChild(
         `const c = await lib.Connection.open('test:///default', { engine: ${JSON.stringify(engine)} });
@@ -118,9 +125,9 @@ const loop = lib.EventLoop.for(b);
 const active0 = loop.active;
 await new Promise((r) => setTimeout(r, 20));
 for (let i = 0; i < 20 && lib.handleStats.finalized === 0; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 20)); }
-const keep = setInterval(() => undefined, 1000);
-await Promise.race([loop.stopped(), new Promise((r) => setTimeout(r, 2000))]);
-clearInterval(keep);
+let timer;
+await Promise.race([loop.stopped(), new Promise((r) => { timer = setTimeout(r, 2000); })]);
+clearTimeout(timer);
 console.log(JSON.stringify({ active0, finalized: lib.handleStats.finalized, active: loop.active }));`,
         { gc: true, timeoutMs: 15_000 },
       );
