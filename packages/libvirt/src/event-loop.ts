@@ -68,6 +68,7 @@ export class EventLoop {
   private refs = 0;
   private running: Promise<void> | null = null;
   private readonly subs = new Map<bigint, Subscription>();
+  private pauseTimer: NodeJS.Timeout | null = null;
   private lifecycleCb: Pointer | null = null;
   private iterationCb: Pointer | null = null;
 
@@ -104,6 +105,8 @@ export class EventLoop {
   /** One user fewer (a connection released, by close() or its finalizer); the loop stops within about 200 ms of the last release. */
   release(): void {
     this.refs = Math.max(0, this.refs - 1);
+    // The loop ends after this pause; whoever awaits stopped() must see it end, not an exit.
+    if (this.refs === 0) this.pauseTimer?.ref();
   }
 
   /** Resolves once the worker has stopped (after the last release). */
@@ -142,6 +145,7 @@ export class EventLoop {
       this.subs.set(key, sub);
     }
     sub.listeners.add(listener);
+    this.pauseTimer?.ref();
     const s = sub;
     // By address, not through source.pointer: unsubscribing after close() (a migration's cleanup
     // when the connection was closed under it) must be a no-op, not an E_CLOSED.
@@ -226,8 +230,12 @@ export class EventLoop {
   // connection keep Node alive by themselves.
   private pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
+      const t = setTimeout(() => {
+        this.pauseTimer = null;
+        resolve();
+      }, ms);
       if (this.subs.size === 0) t.unref();
+      this.pauseTimer = t;
     });
   }
 
@@ -245,7 +253,7 @@ export class EventLoop {
           pauseMs = 50;
         }
         this.drainEvents();
-        await this.pause(pauseMs);
+        if (this.refs > 0) await this.pause(pauseMs);
       }
     } finally {
       if (timer >= 0) this.binding.call('virEventRemoveTimeout', timer);

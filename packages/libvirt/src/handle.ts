@@ -105,7 +105,14 @@ export class NativeHandle {
       return await fn(p);
     } finally {
       this.inFlight -= 1;
-      if (this.closing && this.inFlight === 0) this.releaseNow();
+      if (this.closing && this.inFlight === 0) {
+        try {
+          this.releaseNow();
+        } catch {
+          // The call's own outcome stands: a failing deferred free (virConnectClose reporting a
+          // dead daemon) has no caller left to report to, and the pointer is gone either way.
+        }
+      }
     }
   }
 

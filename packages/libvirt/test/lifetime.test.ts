@@ -83,6 +83,22 @@ for (const engine of ENGINES) {
       expect(off).to.not.throw();
     });
 
+    it('a script awaiting events.stopped() after close() sees the loop stop', async () => {
+      const run = await runChild(
+        `const c = await lib.Connection.open('test:///default', { engine: ${JSON.stringify(engine)} });
+await c.listAllDomains();
+// Busy past one loop iteration (200 ms), so close() comes while the loop sits between iterations.
+const until = Date.now() + 300;
+while (Date.now() < until) c.nodeInfo();
+await c.close();
+await c.events.stopped();
+console.log('stopped');`,
+        { timeoutMs: 10_000 },
+      );
+      expect(run.code, run.stderr).to.equal(0);
+      expect(run.stdout.trim()).to.equal('stopped');
+    });
+
     it('a script that drops its connection without close() exits within a second', async () => {
       const run = await runChild(
         `const c = await lib.Connection.open('test:///default', { engine: ${JSON.stringify(engine)} });
