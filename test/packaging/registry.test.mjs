@@ -51,6 +51,7 @@ describe('packages installed from a registry', function () {
       'package/prebuilds/linux-x64/libvirtmig-shim.so',
       'package/native/shim.c',
       'package/native/support.c',
+      'package/native/events.c',
       'package/LICENSE',
     ]);
     expect(stdout).not.to.match(/package\/build\//);

@@ -69,8 +69,13 @@ export abstract class LibvirtHypervisor implements Hypervisor, EventCapable {
   /** Turns a config into this driver's domain XML; throws `E_INVALID_ARGUMENT` for bad configs. */
   protected abstract buildDomainXml(config: DomainConfig): string;
 
+  /**
+   * Closes the connection: new calls fail with `E_CLOSED` at once, a migration in flight is
+   * aborted (the guest stays on the source), and this resolves once the calls in flight settled
+   * and the connection is released.
+   */
   async close(): Promise<void> {
-    this.connection.close();
+    await this.connection.close();
   }
 
   protected conn(): Connection {

@@ -1,6 +1,7 @@
 import {
   AbortedError,
   assertPeerToPeerOptions,
+  ClosedError,
   type DomainEvent,
   isVirtmigError,
   MigrationError,
@@ -223,14 +224,18 @@ export async function migrateWithLibvirt(
   const startedAt = new Date(t0).toISOString();
   let settled = false;
   let postCopyStarted = false;
-  let aborted: 'signal' | 'timeout' | null = null;
+  let aborted: 'signal' | 'timeout' | 'closed' | null = null;
+  let closedUri = '';
   let lastStats: Record<string, TypedValue> = {};
-  const started =
+  // The source connection stays open until the call settles even if close() comes first (the
+  // close hooks below abort the job then).
+  const started = source.connection.use(() =>
     o.peerUri === undefined
-      ? d.migrate3(dest.connection.pointer, migrationParams(o), migrationFlags(o))
+      ? d.migrate3(dest.connection, migrationParams(o), migrationFlags(o))
       : d
           .migrateToUri3(o.peerUri, migrationParams(o), migrationFlags(o))
-          .then(() => dest.connection.lookupDomain(name));
+          .then(() => dest.connection.lookupDomain(name)),
+  );
   const running = started.finally(() => {
     settled = true;
   });
@@ -239,6 +244,15 @@ export async function migrateWithLibvirt(
     d.abortJob().catch(() => undefined);
   };
   o.signal?.addEventListener('abort', onAbort, { once: true });
+  // Closing either end (a signal handler, a timeout, an abort path) aborts the job, so libvirt
+  // keeps the guest on the source; the connections stay open until the migration call settles.
+  const offClose = [source, dest].map((h) =>
+    h.connection.onClose(() => {
+      closedUri = h.uri;
+      aborted ??= 'closed';
+      d.abortJob().catch(() => undefined);
+    }),
+  );
   const poll = (async () => {
     const wantPostCopy = o.postCopy ? (typeof o.postCopy === 'object' ? o.postCopy.afterMs : 0) : null;
     let transferStartedAt: number | null = null;
@@ -283,6 +297,7 @@ export async function migrateWithLibvirt(
     await poll;
     if (aborted === 'signal') throw new AbortedError(`migration of ${name}`, { cause: e });
     if (aborted === 'timeout') throw new TimeoutError(`migration of ${name}`, o.timeoutMs ?? 0);
+    if (aborted === 'closed') throw new ClosedError(`connection to ${closedUri} (migration of ${name} aborted)`);
     const msg = isVirtmigError(e) ? e.message : String(e);
     const via = o.peerUri === undefined ? '' : ` (peer-to-peer via ${o.peerUri})`;
     throw new MigrationError(
@@ -292,6 +307,7 @@ export async function migrateWithLibvirt(
     );
   } finally {
     o.signal?.removeEventListener('abort', onAbort);
+    for (const off of offClose) off();
     for (const u of unsubs) u();
   }
   await poll;

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 export const SHIM_FILE = 'libvirtmig-shim.so';
 
 /** The C sources of the shim (shim.c is generated from libvirt's API description). */
-export const SHIM_SOURCES = ['shim.c', 'support.c'] as const;
+export const SHIM_SOURCES = ['shim.c', 'support.c', 'events.c'] as const;
 
 /** What {@link buildShim} did. */
 export type ShimBuild = { readonly status: 'built'; readonly path: string } | ShimBuildFailure;

@@ -92,7 +92,7 @@ describe('buildShim', () => {
     const dir = mkdtempSync(join(tmpdir(), 'virtmig-build-'));
     const savedCc = process.env.CC;
     try {
-      for (const f of ['shim.c', 'support.c']) writeFileSync(join(dir, f), '');
+      for (const f of ['shim.c', 'support.c', 'events.c']) writeFileSync(join(dir, f), '');
       process.env.CC = join(dir, 'no-such-cc');
       const out = join(dir, 'out', 'libvirtmig-shim.so');
       const r = buildShim(dir, out);

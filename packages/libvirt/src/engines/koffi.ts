@@ -34,9 +34,33 @@ interface KoffiLib extends NativeLibrary {
 
 let protoCounter = 0;
 
+/** A FIFO limit on calls in flight. */
+class Slots {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(start: () => Promise<T>): Promise<T> {
+    // A finishing call hands its slot straight to the next waiter, so none is taken twice.
+    if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.running += 1;
+    try {
+      return await start();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running -= 1;
+    }
+  }
+}
+
 /** The default engine: koffi (prebuilt, about 2 us per call on this machine's libvirt test driver). */
 export function createKoffiEngine(): FfiEngine {
   const koffi = require('koffi') as Koffi;
+  // koffi throws "Too many asynchronous calls are running" past max_async_calls (running plus
+  // queued); calls beyond it wait here instead, so 1,000 concurrent calls all run.
+  const asyncSlots = new Slots(koffi.config().max_async_calls ?? 256);
   // koffi's view()/decode() cost microseconds per call here; a plain memcpy into a Buffer costs
   // a few hundred nanoseconds, so raw reads go through libc.
   const memcpy = koffi.load('libc.so.6').func('memcpy', 'void', ['void *', 'uint64', 'size_t']);
@@ -76,9 +100,12 @@ export function createKoffiEngine(): FfiEngine {
       const bound: NativeFunction = {
         sync: fn,
         async: (...a: unknown[]) =>
-          new Promise((resolve, reject) => {
-            fn.async(...a, (err: unknown, res: unknown) => (err ? reject(err) : resolve(res)));
-          }),
+          asyncSlots.run(
+            () =>
+              new Promise((resolve, reject) => {
+                fn.async(...a, (err: unknown, res: unknown) => (err ? reject(err) : resolve(res)));
+              }),
+          ),
       };
       return bound;
     },
