@@ -176,6 +176,16 @@ export class LibvirtBinding {
   }
 
   /**
+   * Returns a C function pointer that a shim helper hands out (its event callbacks), marked as a
+   * callback so that libvirt's callback parameters accept it and no other pointer parameter does.
+   * @throws {@link ShimMissingError} E_FUNCTION_UNAVAILABLE when the shim cannot be loaded.
+   */
+  shimCallback(symbol: string): Pointer {
+    const raw = NativePointer.unwrap(this.shimCall(symbol, 'pointer', []));
+    return NativePointer.wrap(raw, this.engine.isNull(raw), 'callback');
+  }
+
+  /**
    * Runs a shim packer (`virtmig_pack_params` / `virtmig_pack_stats`) into a scratch buffer,
    * growing it when the packed form does not fit, and returns the packed bytes.
    */

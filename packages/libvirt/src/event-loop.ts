@@ -220,8 +220,8 @@ export class EventLoop {
 
   private ensureCallbacks(): void {
     if (this.lifecycleCb !== null) return;
-    this.lifecycleCb = this.binding.shimCall('virtmig_events_lifecycle_cb', 'pointer', []);
-    this.iterationCb = this.binding.shimCall('virtmig_events_iteration_cb', 'pointer', []);
+    this.lifecycleCb = this.binding.shimCallback('virtmig_events_lifecycle_cb');
+    this.iterationCb = this.binding.shimCallback('virtmig_events_iteration_cb');
   }
 
   // Between iterations the loop holds Node alive only while someone listens for events: an open
