@@ -6,7 +6,8 @@ export const XEN_TRANSPORTS = ['ssh', 'tls', 'tcp'] as const;
 /**
  * Parses and checks a Xen URI: `xen:///system` (local dom0), or `xen+ssh://[user@]host[:port]/system`,
  * `xen+tls://host/system`, `xen+tcp://host/system` (query parameters such as `keyfile` pass through
- * to libvirt). Throws `E_INVALID_URI` for anything else.
+ * to libvirt).
+ * @throws {@link @virtmig/core!InvalidUriError} `E_INVALID_URI` for anything else.
  */
 export function parseXenUri(uri: string): ParsedUri {
   const parsed = parseUri(uri);
