@@ -85,7 +85,10 @@ export class LibvirtBinding {
     return this.runtimeVersion;
   }
 
-  /** The signature of `name`, or a typed error when the table does not know it. */
+  /**
+   * The signature of `name`.
+   * @throws {@link FunctionUnavailableError} `E_FUNCTION_UNAVAILABLE` when the table does not know `name`.
+   */
   signature(name: string): FunctionSig {
     const sig = this.functions[name];
     if (!sig) throw new FunctionUnavailableError(name, 'unknown', this.version());
@@ -97,7 +100,11 @@ export class LibvirtBinding {
     return this.engine.hasSymbol(this.lib, name);
   }
 
-  /** Calls `name` on this thread; throws {@link LibvirtError} with the error read on this thread. */
+  /**
+   * Calls `name` on this thread.
+   * @throws {@link LibvirtError} `E_LIBVIRT` (or the code libvirt's error maps to, e.g. `E_NOT_FOUND`) with the error read on this thread.
+   * @throws {@link FunctionUnavailableError} `E_FUNCTION_UNAVAILABLE` when the loaded libvirt lacks `name`.
+   */
   call(name: string, ...args: unknown[]): unknown {
     let fn = this.sync.get(name);
     if (!fn) fn = this.bound(name, this.signature(name));
@@ -110,7 +117,12 @@ export class LibvirtBinding {
     return kind === 'ownedString' || kind === 'string' ? this.convertReturn(kind, ret) : ret;
   }
 
-  /** Calls `name` on a worker thread through the shim; the event loop stays free. */
+  /**
+   * Calls `name` on a worker thread through the shim; the event loop stays free.
+   * @throws {@link LibvirtError} `E_LIBVIRT` (or the code libvirt's error maps to) with the error read on the worker thread.
+   * @throws {@link FunctionUnavailableError} `E_FUNCTION_UNAVAILABLE` when the loaded libvirt lacks `name`.
+   * @throws {@link ShimMissingError} `E_FUNCTION_UNAVAILABLE` when the native shim is not built.
+   */
   async callAsync(name: string, ...args: unknown[]): Promise<unknown> {
     const sig = this.signature(name);
     if (!this.has(name)) throw new FunctionUnavailableError(name, sig.since, this.version());
@@ -234,7 +246,10 @@ export class LibvirtBinding {
 
 const shared = new Map<string, LibvirtBinding>();
 
-/** The process-wide binding for an engine (loading libvirt once per engine). */
+/**
+ * The process-wide binding for an engine (loading libvirt once per engine).
+ * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when `options.engine` is not `koffi` or `ffi-napi`.
+ */
 export function getBinding(options: BindingOptions = {}): LibvirtBinding {
   if (options.functions || options.libvirtPath || options.shimPath || typeof options.engine === 'object') {
     return new LibvirtBinding(options);

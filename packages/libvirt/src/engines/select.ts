@@ -11,7 +11,10 @@ export const ENGINE_ENV = 'VIRTMIG_FFI_ENGINE';
 
 const cache = new Map<EngineName, FfiEngine>();
 
-/** Returns the engine named by `name`, else by `$VIRTMIG_FFI_ENGINE`, else koffi. */
+/**
+ * Returns the engine named by `name`, else by `$VIRTMIG_FFI_ENGINE`, else koffi.
+ * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when that name is not `koffi` or `ffi-napi`.
+ */
 export function selectEngine(name: string | undefined = process.env[ENGINE_ENV]): FfiEngine {
   const chosen = (name && name.length > 0 ? name : 'koffi') as EngineName;
   if (chosen !== 'koffi' && chosen !== 'ffi-napi') {
