@@ -1,17 +1,18 @@
-// The README's SDK example, run exactly as written (its code block is plain ES module code).
+// The README's SDK example, run exactly as written (its code block is plain ES module code), and
+// its CLI lines that need no lab, run through `npx virtmig` as a reader of the README would.
 import { execFile } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
+import { readmeSdkExample } from './packaging/registry.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 describe('README', () => {
   it('runs its SDK example as written and sees the lifecycle events', async () => {
-    const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    const code = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    const code = await readmeSdkExample();
     expect(code, 'README has a ts example').to.be.a('string');
     // Written inside the repo so its imports resolve through the workspace's node_modules.
     const file = join(root, 'test', '.readme-example.mjs');
@@ -25,4 +26,31 @@ describe('README', () => {
       rmSync(file, { force: true });
     }
   });
+
+  // The README's CLI lines that need no lab, with test:///default for the URI placeholders.
+  const CLI = [
+    {
+      readme: 'npx virtmig inventory',
+      args: ['inventory', 'test:///default', '--json'],
+      expect: /"test:\/\/\/default"/,
+    },
+    { readme: 'npx virtmig domains', args: ['domains', '--uri', 'test:///default', '--json'], expect: /"test"/ },
+    { readme: 'npx virtmig doctor', args: ['doctor', '--json'], expect: /"libvirt shim"/ },
+  ];
+
+  it('runs `npx virtmig --help` from the repository root, listing every command the README shows', async () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const { stdout } = await promisify(execFile)('npx', ['virtmig', '--help'], { cwd: root, timeout: 60_000 });
+    for (const [, command] of readme.matchAll(/^npx virtmig (\w+)/gm)) expect(stdout).to.include(`  ${command}`);
+  });
+
+  for (const line of CLI) {
+    it(`runs the README's \`${line.readme}\` line: npx virtmig ${line.args.join(' ')}`, async () => {
+      const readme = readFileSync(join(root, 'README.md'), 'utf8');
+      expect(readme).to.include(line.readme);
+      const { stdout } = await promisify(execFile)('npx', ['virtmig', ...line.args], { cwd: root, timeout: 60_000 });
+      expect(stdout).to.match(line.expect);
+      JSON.parse(stdout);
+    });
+  }
 });

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // FFI benchmark: virtmig's libvirt binding against C (the floor) and python3-libvirt, side by side
 // in one run on the same test-driver domain. Prints a table and, last, the `ffi-bench:` line.
-// Usage: node scripts/bench/ffi.mjs [--calls N] [--rounds R] [--cycles N]
-import { execFileSync } from 'node:child_process';
+// Usage: node scripts/bench/ffi.mjs [--calls N] [--rounds R] [--cycles N] [--close-runs N]
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -17,11 +17,13 @@ const { values } = parseArgs({
     calls: { type: 'string', default: '200000' },
     rounds: { type: 'string', default: '5' },
     cycles: { type: 'string', default: '1000000' },
+    'close-runs': { type: 'string', default: '10' },
   },
 });
 const CALLS = Number(values.calls);
 const ROUNDS = Number(values.rounds);
 const CYCLES = Number(values.cycles);
+const CLOSE_RUNS = Number(values['close-runs']);
 const PYTHON = '/usr/bin/python3';
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const log = (s) => process.stderr.write(`${s}\n`);
@@ -136,6 +138,38 @@ try {
   rmSync(rssFile, { force: true });
 }
 
+// (d) close() with calls in flight: fresh processes on each engine, each opening, starting
+// worker-thread calls and closing 100 times; a process killed by a signal (SIGSEGV) is a crash.
+const closeScript = `
+import { Connection } from '@virtmig/libvirt';
+const engine = process.argv[2];
+for (let i = 0; i < 100; i++) {
+  const c = await Connection.open('test:///default', { engine });
+  const calls = [c.listAllDomains().then((ds) => ds.forEach((d) => d.free())), c.lookupDomain('test').then((d) => d.free()), c.capabilities(), c.allDomainStats()];
+  c.close();
+  for (const r of await Promise.allSettled(calls)) if (r.status === 'rejected' && r.reason?.code !== 'E_CLOSED') throw r.reason;
+}
+`;
+const closeFile = join(root, 'scripts', 'bench', '.close-child.mjs');
+writeFileSync(closeFile, closeScript);
+let closeCrashes = 0;
+let closeFailures = 0;
+try {
+  for (let r = 0; r < CLOSE_RUNS; r++) {
+    for (const engine of ['koffi', 'ffi-napi']) {
+      const run = spawnSync(process.execPath, [closeFile, engine], { encoding: 'utf8', timeout: 60_000 });
+      if (run.signal !== null) closeCrashes += 1;
+      else if (run.status !== 0) closeFailures += 1;
+    }
+  }
+} finally {
+  rmSync(closeFile, { force: true });
+}
+if (closeFailures > 0)
+  log(
+    `close-in-flight: ${closeFailures} runs failed without a crash (a call rejected with something other than E_CLOSED)`,
+  );
+
 const fmt = (x) => x.toFixed(2);
 log('');
 log('| measurement | value |');
@@ -149,6 +183,7 @@ log(`| virDomainGetInfo, python3-libvirt | ${med.python.toFixed(0)} ns/call (${f
 log(`| all-domain stats, 1000 domains, virtmig | ${(virtmigStatsNs / 1e6).toFixed(2)} ms |`);
 log(`| all-domain stats, 1000 domains, python3-libvirt | ${(pyStatsNs / 1e6).toFixed(2)} ms |`);
 log(`| RSS growth over ${CYCLES} lookup+free cycles | ${growth.toFixed(1)} MB |`);
+log(`| close() with calls in flight, ${CLOSE_RUNS * 2} processes × 100 | ${closeCrashes} crashed |`);
 console.log(
-  `ffi-bench: koffi/c=${fmt(med.koffi / med.c)} ffi-napi/c=${fmt(med['ffi-napi'] / med.c)} python/c=${fmt(med.python / med.c)} allstats-virtmig/python=${fmt(statsRatio)} rss-growth-mb=${growth.toFixed(1)}`,
+  `ffi-bench: koffi/c=${fmt(med.koffi / med.c)} ffi-napi/c=${fmt(med['ffi-napi'] / med.c)} python/c=${fmt(med.python / med.c)} allstats-virtmig/python=${fmt(statsRatio)} rss-growth-mb=${growth.toFixed(1)} close-in-flight-crashes=${closeCrashes}`,
 );

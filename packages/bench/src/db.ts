@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { InvalidArgumentError, type MigrationResult, NotFoundError, StateError } from '@virtmig/core';
+import { existsSync, readFileSync, type Stats, statSync } from 'node:fs';
+import { InvalidArgumentError, isVirtmigError, type MigrationResult, NotFoundError, StateError } from '@virtmig/core';
 import type { TrialPlan } from './matrix.js';
 import type { CpuSample, MigrationTimeline, TimelineSample, TrialOutcome, TrialRecord } from './records.js';
 import { SCHEMA_MIGRATIONS, SCHEMA_VERSION } from './schema.js';
@@ -59,6 +60,41 @@ function jsonReplacer(_k: string, v: unknown): unknown {
 
 const now = (): string => new Date().toISOString();
 
+/** The 16 bytes every SQLite 3 database file starts with. */
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+
+function notOurs(path: string, why: string): InvalidArgumentError {
+  return new InvalidArgumentError('db', `${JSON.stringify(path)} is not a virtmig results database: ${why}`);
+}
+
+/**
+ * What to hand SQLite for `path`, after checking, by reading only, that it is a SQLite file:
+ * the path itself, or for a read-only open without pending WAL changes a copy of its bytes.
+ * A missing file is fine unless it must exist; an empty one only when it may be written.
+ */
+function checkedSource(path: string, readonly: boolean, mustExist: boolean): string | Buffer {
+  let st: Stats;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || mustExist || readonly)
+      throw new NotFoundError('database', path, `cannot open database ${JSON.stringify(path)}: no such file`);
+    return path;
+  }
+  if (!st.isFile()) throw notOurs(path, 'not a regular file');
+  if (st.size === 0) {
+    if (readonly) throw notOurs(path, 'the file is empty');
+    return path;
+  }
+  const bytes = readFileSync(path);
+  if (bytes.length < 100 || !bytes.subarray(0, 16).equals(SQLITE_MAGIC)) throw notOurs(path, 'not a SQLite database');
+  if (!readonly || existsSync(`${path}-wal`)) return path;
+  // Bytes 18-19 are the read/write format versions, 2 for WAL; an in-memory copy cannot use a WAL.
+  bytes[18] = 1;
+  bytes[19] = 1;
+  return bytes;
+}
+
 interface RunDbRow {
   run_id: string;
   experiment: string;
@@ -97,14 +133,25 @@ export class ResultsDb {
   ) {}
 
   /**
-   * Opens (creating if needed) a results database and brings its schema up to date.
-   * Throws `E_STATE` for a database written by a newer virtmig, `E_INVALID_ARGUMENT` when the
-   * file is not a SQLite database.
+   * Opens (creating if needed) a results database and brings its schema up to date; with
+   * `readonly`, opens an existing one without changing it or anything beside it.
+   *
+   * A read-only open never writes: the file is checked to be a SQLite file first, and unless a
+   * `-wal` file beside it holds changes not yet checkpointed (a run still writing, or one that
+   * died), it is read from a copy in memory, because SQLite opening a WAL-mode file read-only
+   * creates `-wal` and `-shm` files beside it (and needs a writable directory for them).
+   * A read-write open refuses, before writing anything, a file that is not SQLite or a SQLite
+   * file of another program (tables but no `schema_migrations`).
+   * @throws `E_NOT_FOUND` when the file (or, read-write, its directory) does not exist;
+   * `E_INVALID_ARGUMENT` (field `db`) for a file that is not a virtmig results database or one
+   * written by a newer virtmig (its schema version is newer than {@link SCHEMA_VERSION}).
    */
   static open(path: string, options: { readonly?: boolean; mustExist?: boolean } = {}): ResultsDb {
+    const readonly = options.readonly ?? false;
+    const source = checkedSource(path, readonly, options.mustExist ?? false);
     let db: SqliteDatabase;
     try {
-      db = openSqlite(path, { readonly: options.readonly ?? false, fileMustExist: options.mustExist ?? false });
+      db = openSqlite(source, { readonly, fileMustExist: typeof source === 'string' && (options.mustExist ?? false) });
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       if (/unable to open|does not exist|directory does not exist/i.test(msg))
@@ -113,20 +160,20 @@ export class ResultsDb {
     }
     const rdb = new ResultsDb(path, db);
     try {
-      if (!options.readonly) {
+      rdb.refuseForeign();
+      if (!readonly) {
         db.pragma('journal_mode = WAL');
         // NORMAL in WAL mode loses at most the last transactions on power loss, never consistency.
         db.pragma('synchronous = NORMAL');
       }
       db.pragma('foreign_keys = ON');
       db.pragma('busy_timeout = 5000');
-      rdb.migrate(options.readonly ?? false);
+      rdb.migrate(readonly);
     } catch (e) {
       db.close();
-      if (e instanceof StateError) throw e;
+      if (isVirtmigError(e)) throw e;
       const msg = e instanceof Error ? e.message : String(e);
-      if (/file is not a database|malformed/i.test(msg))
-        throw new InvalidArgumentError('db', `${JSON.stringify(path)} is not a SQLite database`);
+      if (/file is not a database|malformed/i.test(msg)) throw notOurs(path, 'not a SQLite database');
       throw e;
     }
     return rdb;
@@ -138,23 +185,38 @@ export class ResultsDb {
     return row.v ?? 0;
   }
 
+  private hasMigrationsTable(): boolean {
+    return (
+      this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get() !==
+      undefined
+    );
+  }
+
+  /** Refuses another program's database and a newer virtmig's, with reads only. */
+  private refuseForeign(): void {
+    if (!this.hasMigrationsTable()) {
+      const tables = this.db.prepare('SELECT COUNT(*) AS n FROM sqlite_master').get() as { n: number };
+      if (tables.n > 0) throw notOurs(this.path, 'a SQLite database of another program (no schema_migrations table)');
+      return;
+    }
+    const current = this.schemaVersion();
+    if (current > SCHEMA_VERSION) {
+      throw new InvalidArgumentError(
+        'db',
+        `${JSON.stringify(this.path)} has schema version ${current}, newer than this virtmig's ${SCHEMA_VERSION}: use a newer virtmig`,
+        { version: current, supported: SCHEMA_VERSION },
+      );
+    }
+  }
+
   private migrate(readonly: boolean): void {
-    const hasTable = this.db
-      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
-      .get();
-    if (!hasTable) {
-      if (readonly) throw new StateError(`${this.path} is not a virtmig results database (no schema_migrations table)`);
+    if (!this.hasMigrationsTable()) {
+      if (readonly) throw notOurs(this.path, 'empty (no schema_migrations table)');
       this.db.exec(
         'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
       );
     }
     const current = this.schemaVersion();
-    if (current > SCHEMA_VERSION) {
-      throw new StateError(`${this.path} has schema version ${current}, newer than this virtmig's ${SCHEMA_VERSION}`, {
-        version: current,
-        supported: SCHEMA_VERSION,
-      });
-    }
     for (const m of SCHEMA_MIGRATIONS.filter((s) => s.version > current)) {
       if (readonly)
         throw new StateError(`${this.path} has schema version ${current}; open it read-write once to upgrade`);

@@ -30,7 +30,7 @@ export {
   xenConsole,
 } from './guest.js';
 export { labHostPairs, labStorage, xenlabGuestSetup, xenlabHostPairs } from './lab.js';
-export { expandMatrix, type TrialPlan, trialId } from './matrix.js';
+export { assertTrialCount, expandMatrix, MAX_TRIALS, type TrialPlan, trialCount, trialId } from './matrix.js';
 export { REPO_ROOT, repoPath } from './paths.js';
 export { PRESETS, preset, presetNames } from './presets.js';
 export { estimateRemainingMs, ProgressBar, type ProgressEvent } from './progress.js';
@@ -45,11 +45,19 @@ export {
   type Heartbeat,
   SerialWatcher,
 } from './serial.js';
-export { DEFAULT_WORKLOAD_SECONDS, loadSpecFile, parseSpec, validateSpec } from './spec.js';
+export {
+  DEFAULT_WORKLOAD_SECONDS,
+  loadSpecFile,
+  MAX_SPEC_BYTES,
+  MAX_SPEC_DEPTH,
+  parseSpec,
+  validateSpec,
+} from './spec.js';
 export { EXPERIMENT_SPEC_SCHEMA } from './spec-schema.js';
 export * from './spec-types.js';
 export {
   type ConnectedPair,
+  checkDriverSupport,
   checkMigrationSupport,
   effectiveCap,
   migrationOptions,

@@ -1,5 +1,5 @@
-import type { WorkloadName } from '@virtmig/core';
-import type { ExperimentSpec, MigrationSpec } from './spec-types.js';
+import { InvalidArgumentError, type WorkloadName } from '@virtmig/core';
+import type { ExperimentSpec, MatrixSpec, MigrationSpec } from './spec-types.js';
 
 /** One planned trial: a matrix cell and the trial's index within it. */
 export interface TrialPlan {
@@ -38,14 +38,43 @@ function migrates(m: MigrationSpec, ramMiB: number, vcpus: number, capPercent: n
 }
 
 /**
+ * Most trials one spec may expand to: 100,000, about 70 times the study's full matrix (1,440).
+ * Each trial boots a guest and measures it for seconds, so more is a typo, not an experiment,
+ * and the run's trials are created in one transaction and held in memory (see README).
+ */
+export const MAX_TRIALS = 100_000;
+
+/** Number of trials `spec` expands to, computed from the list lengths (nothing is expanded). */
+export function trialCount(spec: { readonly workloads: readonly unknown[]; readonly matrix: MatrixSpec }): number {
+  const m = spec.matrix;
+  return spec.workloads.length * m.ramMiB.length * m.vcpus.length * m.capPercent.length * m.hostCores.length * m.trials;
+}
+
+/**
+ * Throws unless `spec` expands to at most {@link MAX_TRIALS} trials.
+ * @throws `E_INVALID_ARGUMENT` (field `matrix`) naming the count.
+ */
+export function assertTrialCount(spec: { readonly workloads: readonly unknown[]; readonly matrix: MatrixSpec }): void {
+  const n = trialCount(spec);
+  if (n > MAX_TRIALS) {
+    throw new InvalidArgumentError(
+      'matrix',
+      `expands to ${n} trials (workloads x ramMiB x vcpus x capPercent x hostCores x trials), more than the ${MAX_TRIALS} a spec may have`,
+    );
+  }
+}
+
+/**
  * Expands a spec into its trials, in a fixed order: workload (as listed), then RAM, vCPUs,
  * cap and host cores (as listed), then trial index. Trials are dealt to host pairs round-robin
  * by that order, so the same spec always gives the same ids, order and pairs.
+ * @throws `E_INVALID_ARGUMENT` when the spec has more than {@link MAX_TRIALS} trials.
  */
 export function expandMatrix(
   spec: ExperimentSpec,
   pairCount = typeof spec.hosts === 'string' ? 1 : spec.hosts.length,
 ): TrialPlan[] {
+  assertTrialCount(spec);
   const out: TrialPlan[] = [];
   const m = spec.matrix;
   for (const w of spec.workloads) {

@@ -48,9 +48,13 @@ export function presetNames(): string[] {
   return Object.keys(PRESETS).sort();
 }
 
-/** A built-in spec by name, validated. Throws `E_INVALID_ARGUMENT` (field `preset`) for an unknown name. */
+/**
+ * A built-in spec by name, validated.
+ * @throws `E_INVALID_ARGUMENT` (field `preset`) for a name that is not a preset, including names
+ * every object inherits (`constructor`, `toString`, `__proto__`): only own properties are presets.
+ */
 export function preset(name: string): ExperimentSpec {
-  const raw = PRESETS[name];
+  const raw = typeof name === 'string' && Object.hasOwn(PRESETS, name) ? PRESETS[name] : undefined;
   if (raw === undefined) {
     throw new InvalidArgumentError(
       'preset',

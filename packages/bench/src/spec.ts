@@ -1,13 +1,30 @@
-import { readFile } from 'node:fs/promises';
-import { InvalidArgumentError, isVirtmigError, parseUri, type WorkloadName } from '@virtmig/core';
+import { readFile, stat } from 'node:fs/promises';
+import {
+  assertUriPolicy,
+  InvalidArgumentError,
+  isVirtmigError,
+  type ParsedUri,
+  parseMigrateUri,
+  parseSafeUri,
+  parseUri,
+  type WorkloadName,
+} from '@virtmig/core';
+import { assertAbsolutePath, assertIscsiName, parsePortal } from '@virtmig/iscsi';
 import { createWorkload } from '@virtmig/workloads';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
+import { assertTrialCount } from './matrix.js';
 import { EXPERIMENT_SPEC_SCHEMA } from './spec-schema.js';
 import type { ExperimentSpec, WorkloadSpec } from './spec-types.js';
 
 /** Seconds of one workload run in the guest when the spec does not say. */
 export const DEFAULT_WORKLOAD_SECONDS = 2;
+
+/** Largest spec text (and file) accepted: 1 MiB, a thousand times the study's own spec. */
+export const MAX_SPEC_BYTES = 1 << 20;
+
+/** Deepest nesting a spec may have; the schema's own is 5, so deeper is never a spec. */
+export const MAX_SPEC_DEPTH = 16;
 
 const ajv = new Ajv({ allErrors: false, useDefaults: true, strict: true, allowUnionTypes: true });
 const validateSchema = ajv.compile(EXPERIMENT_SPEC_SCHEMA);
@@ -77,6 +94,10 @@ function normaliseWorkload(w: unknown, i: number): WorkloadSpec {
 function checkStorage(spec: ExperimentSpec): void {
   const s = spec.storage;
   if (s.kind !== 'iscsi') return;
+  // The iSCSI package's validators, the ones its initiators and targets apply, so a spec can
+  // never name a LUN that the storage code would refuse later.
+  if (s.portal !== undefined) parsePortal(s.portal, 'storage.portal');
+  if (s.iqn !== undefined) assertIscsiName(s.iqn, 'storage.iqn');
   if (s.portal === undefined && spec.hosts !== 'lab') {
     throw new InvalidArgumentError(
       'storage.portal',
@@ -110,19 +131,29 @@ function crossCheck(spec: ExperimentSpec): void {
   } else {
     spec.hosts.forEach((pair, i) => {
       for (const end of ['source', 'destination'] as const) {
-        let driver: string;
+        let parsed: ParsedUri;
         try {
-          driver = parseUri(pair[end]).driver;
+          parsed = parseUri(pair[end]);
         } catch (e) {
           throw new InvalidArgumentError(`hosts[${i}].${end}`, e instanceof Error ? e.message : String(e));
         }
-        if (driver !== spec.driver) {
+        assertUriPolicy(parsed, {}, `hosts[${i}].${end}`);
+        if (parsed.driver !== spec.driver) {
           throw new InvalidArgumentError(
             `hosts[${i}].${end}`,
             `must be a ${spec.driver} URI (the spec's driver), got ${JSON.stringify(pair[end])}`,
           );
         }
       }
+      if (pair.peerUri !== undefined) parseSafeUri(pair.peerUri, {}, `hosts[${i}].peerUri`);
+      if (pair.migrateUri !== undefined) parseMigrateUri(pair.migrateUri, `hosts[${i}].migrateUri`);
+      // A shared spec must not loosen the URI policy for the person who runs it.
+      for (const key of ['allowUnsafeUriParameters', 'allowTestNodeFile'])
+        if (pair.connectOptions !== undefined && key in pair.connectOptions)
+          throw new InvalidArgumentError(
+            `hosts[${i}].connectOptions.${key}`,
+            'a spec cannot opt out of the URI policy',
+          );
       if (pair.source === pair.destination && spec.migration.enabled) {
         throw new InvalidArgumentError(`hosts[${i}].destination`, 'must differ from the source when trials migrate');
       }
@@ -146,6 +177,8 @@ function crossCheck(spec: ExperimentSpec): void {
       `must be at least sampling.intervalMs (${spec.sampling.intervalMs}) so a trial takes a sample`,
     );
   }
+  if (spec.guest.kernel !== undefined) assertAbsolutePath(spec.guest.kernel, 'guest.kernel');
+  if (spec.guest.initrd !== undefined) assertAbsolutePath(spec.guest.initrd, 'guest.initrd');
   if ((spec.guest.kernel === undefined) !== (spec.guest.initrd === undefined)) {
     throw new InvalidArgumentError(
       spec.guest.kernel === undefined ? 'guest.kernel' : 'guest.initrd',
@@ -154,40 +187,85 @@ function crossCheck(spec: ExperimentSpec): void {
   }
 }
 
+/** Refuses nesting deeper than {@link MAX_SPEC_DEPTH} (and cycles), walking without recursion. */
+function assertDepth(input: unknown): void {
+  const stack: [unknown, number][] = [[input, 0]];
+  const seen = new Set<object>();
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= MAX_SPEC_DEPTH) throw new InvalidArgumentError('spec', `nests deeper than ${MAX_SPEC_DEPTH} levels`);
+    if (seen.has(v)) throw new InvalidArgumentError('spec', 'refers to itself');
+    seen.add(v);
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+}
+
 /**
  * Validates a parsed spec (an object from YAML or JSON) and returns it complete with defaults.
- * Throws `E_INVALID_ARGUMENT` whose `field` is the path of the first bad value (e.g.
- * `matrix.ramMiB[1]`) and whose message says what was expected. The input is not modified.
+ * The input is not modified.
+ * @throws `E_INVALID_ARGUMENT` whose `field` is the path of the first bad value (e.g.
+ * `matrix.ramMiB[1]`) and whose message says what was expected; `matrix` when it expands to
+ * more than {@link MAX_TRIALS} trials (counted, not expanded).
  */
 export function validateSpec(input: unknown): ExperimentSpec {
+  assertDepth(input);
   const copy: unknown = structuredClone(input);
   if (!validateSchema(copy)) throw schemaError(validateSchema.errors ?? []);
-  const raw = copy as unknown as Record<string, unknown> & { workloads: unknown[] };
+  const raw = copy as unknown as Record<string, unknown> & { workloads: unknown[]; matrix: ExperimentSpec['matrix'] };
+  assertTrialCount(raw);
   const spec = { ...raw, workloads: raw.workloads.map(normaliseWorkload) } as unknown as ExperimentSpec;
   crossCheck(spec);
   return spec;
 }
 
-/** Parses YAML or JSON text (JSON is YAML) and validates it; `source` names the text in errors. */
+/**
+ * Parses YAML or JSON text (JSON is YAML) and validates it; `source` names the text in errors.
+ * A parse error says where (line and column) and what, never the text there: a spec may hold
+ * credentials in `connectOptions`.
+ * @throws `E_INVALID_ARGUMENT` as {@link validateSpec} does, and for text that is not YAML, is
+ * larger than {@link MAX_SPEC_BYTES} or is nested deeper than {@link MAX_SPEC_DEPTH}.
+ */
 export function parseSpec(text: string, source = 'spec'): ExperimentSpec {
+  if (typeof text !== 'string') throw new InvalidArgumentError(source, 'must be the text of a spec');
+  if (Buffer.byteLength(text) > MAX_SPEC_BYTES)
+    throw new InvalidArgumentError(source, `is larger than ${MAX_SPEC_BYTES} bytes`);
   let doc: unknown;
   try {
-    doc = parseYaml(text, { prettyErrors: false });
+    doc = parseYaml(text, { prettyErrors: false, uniqueKeys: true });
   } catch (e) {
-    throw new InvalidArgumentError(
-      source,
-      `is not valid YAML or JSON: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`,
-    );
+    throw new InvalidArgumentError(source, `is not valid YAML or JSON: ${yamlErrorWhere(e, text)}`);
   }
   return validateSpec(doc);
 }
 
-/** Reads and validates a spec file. A missing file is `E_INVALID_ARGUMENT` on `spec`. */
+/** The kind and position of a YAML parse error, without the source text the message may quote. */
+function yamlErrorWhere(e: unknown, text: string): string {
+  const at = (e as { pos?: readonly number[] }).pos?.[0];
+  let where = '';
+  if (typeof at === 'number') {
+    const before = text.slice(0, at).split('\n');
+    where = ` at line ${before.length}, column ${(before[before.length - 1]?.length ?? 0) + 1}`;
+  }
+  const err = e as { code?: unknown };
+  return `${typeof err.code === 'string' ? err.code : e instanceof RangeError ? 'nested too deeply' : 'parse error'}${where}`;
+}
+
+/**
+ * Reads and validates a spec file.
+ * @throws `E_INVALID_ARGUMENT` on `spec` for a missing file, one that is not a regular file (a
+ * FIFO or device would never end) or is larger than {@link MAX_SPEC_BYTES}; else as {@link parseSpec}.
+ */
 export async function loadSpecFile(path: string): Promise<ExperimentSpec> {
   let text: string;
   try {
+    const st = await stat(path);
+    if (!st.isFile()) throw new InvalidArgumentError('spec', `${JSON.stringify(path)} is not a regular file`);
+    if (st.size > MAX_SPEC_BYTES)
+      throw new InvalidArgumentError('spec', `${JSON.stringify(path)} is larger than ${MAX_SPEC_BYTES} bytes`);
     text = await readFile(path, 'utf8');
   } catch (e) {
+    if (isVirtmigError(e)) throw e;
     throw new InvalidArgumentError(
       'spec',
       `cannot read ${JSON.stringify(path)}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,

@@ -18,16 +18,17 @@ export interface SqliteDatabase {
 }
 
 type SqliteConstructor = new (
-  filename: string,
+  filename: string | Buffer,
   options?: { readonly?: boolean; fileMustExist?: boolean },
 ) => SqliteDatabase;
 
 /**
  * better-sqlite3 is a CommonJS native addon without bundled types (and @types/better-sqlite3 is
- * not installed); this loads it and types the subset used here.
+ * not installed); this loads it and types the subset used here. A Buffer is a serialised
+ * database, opened in memory.
  */
 export function openSqlite(
-  filename: string,
+  filename: string | Buffer,
   options: { readonly?: boolean; fileMustExist?: boolean } = {},
 ): SqliteDatabase {
   const Database = createRequire(import.meta.url)('better-sqlite3') as SqliteConstructor;

@@ -1,5 +1,6 @@
 import {
   type Hypervisor,
+  type HypervisorCapabilities,
   isVirtmigError,
   type MigrationOptions,
   type MigrationProgress,
@@ -40,17 +41,38 @@ export function migrationOptions(m: MigrationSpec, pair: HostPairSpec): Migratio
 }
 
 /**
- * Refuses, before any trial runs, a spec whose migration options the source driver does not
- * honour (`E_UNSUPPORTED` naming the option), rather than failing every trial later.
+ * Refuses a spec that asks `driver` for something its declared capabilities lack: CPU caps (a
+ * cap above 0 without `cpuCap`), live migration, or a migration option it does not honour on
+ * any of `pairs`. Callers run it before anything is created: the CLI against the drivers'
+ * declared capabilities before it opens the database, the runner against each connection's.
+ * @throws `E_UNSUPPORTED` naming the feature and the driver.
+ */
+export function checkDriverSupport(
+  spec: ExperimentSpec,
+  driver: string,
+  caps: HypervisorCapabilities,
+  pairs: readonly HostPairSpec[],
+): void {
+  if (!caps.cpuCap && spec.matrix.capPercent.some((c) => c > 0))
+    throw new UnsupportedError('CPU caps (matrix.capPercent above 0)', driver);
+  if (!spec.migration.enabled) return;
+  if (!caps.migration) throw new UnsupportedError('live migration', driver);
+  for (const pair of pairs.length > 0 ? pairs : [{ source: '', destination: '' }]) {
+    for (const key of Object.keys(migrationOptions(spec.migration, pair)) as (keyof MigrationOptions)[]) {
+      if (key === 'live' || key === 'timeoutMs' || key === 'migrateUri') continue;
+      if (!caps.migrationOptions.has(key)) throw new UnsupportedError(`migration option ${key}`, driver);
+    }
+  }
+}
+
+/**
+ * Refuses, before any trial runs, a spec the source host's driver cannot run
+ * ({@link checkDriverSupport} with the connection's capabilities), rather than failing every
+ * trial later.
+ * @throws `E_UNSUPPORTED` naming the feature.
  */
 export function checkMigrationSupport(spec: ExperimentSpec, pair: ConnectedPair): void {
-  if (!spec.migration.enabled) return;
-  const caps = pair.source.capabilities;
-  if (!caps.migration) throw new UnsupportedError('live migration', pair.source.driver);
-  for (const key of Object.keys(migrationOptions(spec.migration, pair.spec)) as (keyof MigrationOptions)[]) {
-    if (key === 'live' || key === 'timeoutMs' || key === 'migrateUri') continue;
-    if (!caps.migrationOptions.has(key)) throw new UnsupportedError(`migration option ${key}`, pair.source.driver);
-  }
+  checkDriverSupport(spec, pair.source.driver, pair.source.capabilities, [pair.spec]);
 }
 
 /** Removes a trial's domain from both hosts, wherever a crash or failure left it. */

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StateError } from '@virtmig/core';
+import { InvalidArgumentError, StateError } from '@virtmig/core';
 import { expect } from 'chai';
 import { expandMatrix, ResultsDb, SCHEMA_VERSION, type TrialOutcome } from '../src/index.js';
 import { openSqlite } from '../src/sqlite.js';
@@ -87,7 +87,7 @@ describe('results database (a real SQLite file)', () => {
     const raw = openSqlite(path);
     raw.prepare("INSERT INTO schema_migrations VALUES (99, 'future', 'x')").run();
     raw.close();
-    expect(() => ResultsDb.open(path)).to.throw(StateError, /schema version 99, newer/);
+    expect(() => ResultsDb.open(path)).to.throw(InvalidArgumentError, /schema version 99, newer/);
     const junk = join(dir, 'junk.db');
     await writeFile(junk, 'this is not sqlite, just some text that is long enough to be a header of a file');
     expect(() => ResultsDb.open(junk)).to.throw(/not a SQLite database/);

@@ -1,7 +1,7 @@
-import { DriverRegistry } from '@virtmig/core';
-import { registerQemuDriver } from '@virtmig/driver-qemu';
-import { registerTestDriver } from '@virtmig/driver-test';
-import { registerXenDriver } from '@virtmig/driver-xen';
+import { DriverRegistry, type HypervisorCapabilities } from '@virtmig/core';
+import { QEMU_CAPABILITIES, registerQemuDriver } from '@virtmig/driver-qemu';
+import { registerTestDriver, TEST_CAPABILITIES } from '@virtmig/driver-test';
+import { registerXenDriver, XEN_CAPABILITIES } from '@virtmig/driver-xen';
 
 /** A registry with every driver the CLI ships. */
 export function cliRegistry(): DriverRegistry {
@@ -11,3 +11,13 @@ export function cliRegistry(): DriverRegistry {
   registerXenDriver(r);
   return r;
 }
+
+/**
+ * The capabilities each driver the CLI ships declares (a connection's may be narrower, e.g. no
+ * balloon), so a spec is checked against its driver before anything is opened or created.
+ */
+export const CLI_DRIVER_CAPABILITIES: ReadonlyMap<string, HypervisorCapabilities> = new Map([
+  ['test', TEST_CAPABILITIES],
+  ['qemu', QEMU_CAPABILITIES],
+  ['xen', XEN_CAPABILITIES],
+]);

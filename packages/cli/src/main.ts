@@ -1,9 +1,10 @@
-import type { Hypervisor } from '@virtmig/core';
+import { type Hypervisor, parseSafeUri } from '@virtmig/core';
 import { Command, CommanderError } from 'commander';
 import { addBenchCommands } from './commands/bench-commands.js';
 import { runDoctor } from './commands/doctor.js';
 import { collectInventory, printInventory } from './commands/inventory.js';
 import { addLabCommands } from './commands/lab-commands.js';
+import { addNewDriverCommand } from './commands/new-driver.js';
 import { addStorageCommands } from './commands/storage.js';
 import { cliRegistry } from './drivers.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
@@ -16,7 +17,13 @@ interface CommonOptions {
   readonly json?: boolean;
 }
 
-async function withHosts<T>(uris: readonly string[], fn: (hosts: Hypervisor[]) => Promise<T>): Promise<T> {
+/** Connects to every URI, after checking them all against the URI policy (`field` names them in errors). */
+async function withHosts<T>(
+  uris: readonly string[],
+  field: (index: number) => string,
+  fn: (hosts: Hypervisor[]) => Promise<T>,
+): Promise<T> {
+  for (const [i, u] of uris.entries()) parseSafeUri(u, {}, field(i));
   const registry = cliRegistry();
   const hosts: Hypervisor[] = [];
   try {
@@ -45,7 +52,11 @@ export function buildProgram(makeOutput: (json: boolean) => Output = processOutp
     .option('--json', 'print JSON')
     .action(async (uris: string[], opts: CommonOptions) => {
       const out = makeOutput(Boolean(opts.json));
-      await withHosts(uris, async (hosts) => printInventory(out, await collectInventory(hosts)));
+      await withHosts(
+        uris,
+        (i) => `uris[${i}]`,
+        async (hosts) => printInventory(out, await collectInventory(hosts)),
+      );
     });
 
   program
@@ -55,15 +66,19 @@ export function buildProgram(makeOutput: (json: boolean) => Output = processOutp
     .option('--json', 'print JSON')
     .action(async (opts: CommonOptions & { uri: string }) => {
       const out = makeOutput(Boolean(opts.json));
-      await withHosts([opts.uri], async ([h]) => {
-        const doms = await (h as Hypervisor).listDomains();
-        out.data(doms, () =>
-          table(
-            ['NAME', 'STATE', 'VCPUS', 'MEM(MiB)'],
-            doms.map((d) => [d.name, d.state, d.vcpus, Math.round(d.memoryKiB / 1024)]),
-          ),
-        );
-      });
+      await withHosts(
+        [opts.uri],
+        () => '--uri',
+        async ([h]) => {
+          const doms = await (h as Hypervisor).listDomains();
+          out.data(doms, () =>
+            table(
+              ['NAME', 'STATE', 'VCPUS', 'MEM(MiB)'],
+              doms.map((d) => [d.name, d.state, d.vcpus, Math.round(d.memoryKiB / 1024)]),
+            ),
+          );
+        },
+      );
     });
 
   program
@@ -87,6 +102,7 @@ export function buildProgram(makeOutput: (json: boolean) => Output = processOutp
   addLabCommands(program, makeOutput);
   addStorageCommands(program, makeOutput);
   addBenchCommands(program, makeOutput);
+  addNewDriverCommand(program, makeOutput);
 
   return program;
 }

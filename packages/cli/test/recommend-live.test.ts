@@ -1,8 +1,9 @@
 import type { TrialRecord } from '@virtmig/analysis';
+import { liveCluster } from '@virtmig/balance';
 import { DriverRegistry, type MigrationResult } from '@virtmig/core';
 import { connectFake, FakeNetwork, registerFakeDriver } from '@virtmig/testing';
 import { expect } from 'chai';
-import { liveCluster, liveHosts } from '../src/commands/recommend.js';
+import { liveHosts } from '../src/commands/recommend.js';
 
 function trial(workload: string, totalTimeMs: number, downtimeMs: number): TrialRecord {
   return {

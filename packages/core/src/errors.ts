@@ -3,6 +3,8 @@
  * callers (and the CLI's exit codes) can switch on; messages are for people and may change.
  */
 
+import type { MigrationFailureDetails } from './migration.js';
+
 /** Stable error codes used across virtmig. */
 export type ErrorCode =
   | 'E_INVALID_ARGUMENT'
@@ -104,10 +106,12 @@ export class UnsupportedError extends VirtmigError {
   }
 }
 
-/** A migration failed; the guest is still on the source unless `details.domainOnDestination` says otherwise. */
+/** A migration failed; `details` says where it left the guest (see {@link MigrationFailureDetails}). */
 export class MigrationError extends VirtmigError {
-  constructor(message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
-    super('E_MIGRATION_FAILED', message, details, options);
+  declare readonly details: Readonly<MigrationFailureDetails>;
+
+  constructor(message: string, details: MigrationFailureDetails, options?: { cause?: unknown }) {
+    super('E_MIGRATION_FAILED', message, { ...details }, options);
   }
 }
 

@@ -13,5 +13,6 @@ export * from './records.js';
 export * from './registry.js';
 export * from './storage.js';
 export * from './uri.js';
+export * from './uri-policy.js';
 export * from './validate.js';
 export * from './workload.js';

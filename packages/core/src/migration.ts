@@ -1,3 +1,7 @@
+import type { DomainState } from './domain.js';
+import { InvalidArgumentError, UnsupportedError } from './errors.js';
+import type { HypervisorCapabilities } from './hypervisor.js';
+
 /** A time span in milliseconds since the migration started. */
 export interface Span {
   readonly startMs: number;
@@ -92,6 +96,48 @@ const OPTION_NAMES: { readonly [K in keyof MigrationOptions]-?: true } = {
 export const MIGRATION_OPTION_NAMES: readonly (keyof MigrationOptions)[] = Object.freeze(
   Object.keys(OPTION_NAMES) as (keyof MigrationOptions)[],
 );
+
+/**
+ * Refuses, before anything runs, the options no driver may take silently: a key that is not a
+ * {@link MigrationOptions} field (`E_INVALID_ARGUMENT`), any migration when
+ * `capabilities.migration` is false, and a set option missing from
+ * `capabilities.migrationOptions` (`E_UNSUPPORTED`). Every driver (the fake included) calls it,
+ * so the refusals cannot drift apart. Keys set to `undefined` count as not set.
+ *
+ * @throws InvalidArgumentError `E_INVALID_ARGUMENT` for a non-object or an unknown key.
+ * @throws UnsupportedError `E_UNSUPPORTED` without migration, or for an unoffered option.
+ */
+export function assertMigrationOptionsOffered(
+  options: MigrationOptions,
+  capabilities: HypervisorCapabilities,
+  driver: string,
+): void {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'must be an object');
+  for (const [key, value] of Object.entries(options)) {
+    if (value !== undefined && !(key in OPTION_NAMES))
+      throw new InvalidArgumentError(`options.${key}`, 'is not a migration option');
+  }
+  if (!capabilities.migration) throw new UnsupportedError('live migration', driver);
+  for (const [key, value] of Object.entries(options)) {
+    if (value !== undefined && !capabilities.migrationOptions.has(key as keyof MigrationOptions))
+      throw new UnsupportedError(`migration option "${key}"`, driver);
+  }
+}
+
+/**
+ * The `details` of every `E_MIGRATION_FAILED` error ({@link MigrationError}): where the failure
+ * left the guest, so a caller knows what to clean up. Real drivers and the fake fill all of it;
+ * the conformance kit checks it.
+ */
+export interface MigrationFailureDetails {
+  readonly domain: string;
+  readonly sourceUri: string;
+  readonly destinationUri: string;
+  /** The guest's state on the source after the failure; `absent` when it is no longer there. */
+  readonly sourceState: DomainState | 'absent';
+  /** True when a domain of that name was left running or defined on the destination by this migration. */
+  readonly domainOnDestination: boolean;
+}
 
 /** A progress sample of a running migration. */
 export interface MigrationProgress {

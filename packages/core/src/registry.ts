@@ -1,9 +1,10 @@
 import { DuplicateDriverError, InvalidArgumentError, UnknownSchemeError } from './errors.js';
 import type { Hypervisor } from './hypervisor.js';
-import { type ParsedUri, parseUri } from './uri.js';
+import type { ParsedUri } from './uri.js';
+import { parseSafeUri, type UriPolicyOptions } from './uri-policy.js';
 
-/** Options passed to a driver factory. */
-export interface ConnectOptions {
+/** Options passed to a driver factory; the URI policy's explicit opt-outs are among them. */
+export interface ConnectOptions extends UriPolicyOptions {
   /** Open read-only. */
   readonly readonly?: boolean;
   /** Driver-specific settings. */
@@ -48,13 +49,15 @@ export class DriverRegistry {
   }
 
   /**
-   * Parses `uri`, finds its driver and connects.
-   * @throws {@link InvalidUriError} `E_INVALID_URI` when `uri` does not parse (see {@link parseUri}).
+   * Parses `uri`, checks it against the URI policy ({@link parseSafeUri}: no parameter that runs a
+   * program or reads a file, unless `options` names it), finds its driver and connects.
+   * @throws {@link InvalidUriError} `E_INVALID_URI` when `uri` does not parse.
+   * @throws {@link InvalidArgumentError} `E_INVALID_ARGUMENT` when the URI policy refuses it.
    * @throws {@link UnknownSchemeError} `E_UNKNOWN_SCHEME` when no driver is registered for its scheme.
    * The driver's factory may reject with its own errors (e.g. `E_LIBVIRT` when the host refuses).
    */
   async connect(uri: string, options: ConnectOptions = {}): Promise<Hypervisor> {
-    const parsed = parseUri(uri);
+    const parsed = parseSafeUri(uri, options);
     const factory = this.drivers.get(parsed.driver);
     if (!factory) throw new UnknownSchemeError(parsed.driver, this.schemes());
     return factory(parsed, options);

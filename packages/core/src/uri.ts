@@ -37,6 +37,9 @@ export function parseUri(uri: string): ParsedUri {
   const scheme = (m[1] ?? '').toLowerCase();
   const sm = SCHEME.exec(scheme);
   if (!sm) throw new InvalidUriError(uri, `bad scheme "${scheme}"`);
+  // URL would resolve them away, while libvirt sees the path as written (test:///x/../default reads a file).
+  if (/\/(\.|%2e){1,2}(\/|$)/i.test((m[2] ?? '').split(/[?#]/)[0] ?? ''))
+    throw new InvalidUriError(uri, 'the path has . or .. segments');
   let url: URL;
   try {
     // URL parses a special-scheme-free URI generically; swap the scheme to keep host parsing uniform.
@@ -46,15 +49,22 @@ export function parseUri(uri: string): ParsedUri {
   }
   const params: Record<string, string> = {};
   for (const [k, v] of url.searchParams) params[k] = v;
+  const decode = (part: string): string => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      throw new InvalidUriError(uri, 'bad percent-encoding');
+    }
+  };
   return {
     uri,
     scheme,
     driver: sm[1] ?? scheme,
     transport: sm[2],
-    host: decodeURIComponent(url.hostname),
+    host: decode(url.hostname),
     port: url.port ? Number(url.port) : undefined,
-    user: url.username ? decodeURIComponent(url.username) : undefined,
-    path: decodeURIComponent(url.pathname),
+    user: url.username ? decode(url.username) : undefined,
+    path: decode(url.pathname),
     params,
   };
 }

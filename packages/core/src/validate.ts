@@ -1,6 +1,7 @@
 import type { DomainConfig } from './domain.js';
 import { InvalidArgumentError } from './errors.js';
 import type { MigrationOptions } from './migration.js';
+import { parseMigrateUri, parseSafeUri } from './uri-policy.js';
 
 /** Domain names: what libvirt accepts on every driver, minus characters that break XML or paths. */
 const DOMAIN_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,63}$/;
@@ -35,6 +36,14 @@ export function assertNumber(value: unknown, field: string, min: number, max: nu
   }
 }
 
+/** The bounds {@link assertDomainConfig} holds a domain to; drivers check raw domain XML against the same. */
+export const DOMAIN_LIMITS = {
+  /** Memory in MiB: 1 MiB to 16 TiB. */
+  memoryMiB: { min: 1, max: 1 << 24 },
+  /** vCPUs, current and maximum. */
+  vcpus: { min: 1, max: 4096 },
+} as const;
+
 /**
  * Checks the driver-neutral fields of a {@link DomainConfig}: name, memory (1 MiB to 16 TiB),
  * vCPUs (1 to 4096, not above maxVcpus), CPU cap (0 to 100 per vCPU), and that paths are
@@ -49,10 +58,12 @@ export function assertDomainConfig(config: DomainConfig): void {
       throw new InvalidArgumentError('config.xml', 'must be non-empty XML');
     return;
   }
-  assertInt(config.memoryMiB, 'config.memoryMiB', 1, 1 << 24);
-  assertInt(config.vcpus, 'config.vcpus', 1, 4096);
-  if (config.maxVcpus !== undefined) assertInt(config.maxVcpus, 'config.maxVcpus', config.vcpus, 4096);
-  if (config.cpuCapPercent !== undefined) assertNumber(config.cpuCapPercent, 'config.cpuCapPercent', 0, 100 * 4096);
+  const { memoryMiB, vcpus } = DOMAIN_LIMITS;
+  assertInt(config.memoryMiB, 'config.memoryMiB', memoryMiB.min, memoryMiB.max);
+  assertInt(config.vcpus, 'config.vcpus', vcpus.min, vcpus.max);
+  if (config.maxVcpus !== undefined) assertInt(config.maxVcpus, 'config.maxVcpus', config.vcpus, vcpus.max);
+  if (config.cpuCapPercent !== undefined)
+    assertNumber(config.cpuCapPercent, 'config.cpuCapPercent', 0, 100 * vcpus.max);
   for (const key of ['kernel', 'initrd', 'serialLog'] as const) {
     const v = config[key];
     if (v !== undefined) assertPath(v, `config.${key}`);
@@ -79,15 +90,19 @@ export function assertPath(p: unknown, field: string): asserts p is string {
 const LIBVIRT_URI = /^[a-z][a-z0-9+.-]*:\/\/[^\s\0]*$/i;
 
 /**
- * Checks `peerUri` and `tunnelled` of {@link MigrationOptions}: a libvirt URI, a boolean, and
- * the combinations libvirt refuses (tunnelled without a peer, or with a separate data stream:
+ * Checks the URIs, `peerUri` and `tunnelled` of {@link MigrationOptions}: `migrateUri` a
+ * migration data URI ({@link parseMigrateUri}), `peerUri` a libvirt URI the URI policy allows
+ * ({@link parseSafeUri}: the source host's daemon opens it, as root), a boolean, and the
+ * combinations libvirt refuses (tunnelled without a peer, or with a separate data stream:
  * `migrateUri`, `tls`, more than one connection).
  * @throws {@link InvalidArgumentError} `E_INVALID_ARGUMENT` naming the offending field.
  */
 export function assertPeerToPeerOptions(o: MigrationOptions): void {
+  if (o.migrateUri !== undefined) parseMigrateUri(o.migrateUri, 'options.migrateUri');
   if (o.peerUri !== undefined && (typeof o.peerUri !== 'string' || !LIBVIRT_URI.test(o.peerUri))) {
     throw new InvalidArgumentError('options.peerUri', 'must be a libvirt URI such as xen+tls://host/system');
   }
+  if (o.peerUri !== undefined) parseSafeUri(o.peerUri, {}, 'options.peerUri');
   if (o.tunnelled !== undefined && typeof o.tunnelled !== 'boolean')
     throw new InvalidArgumentError('options.tunnelled', 'must be a boolean');
   if (!o.tunnelled) return;

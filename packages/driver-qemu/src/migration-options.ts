@@ -1,8 +1,6 @@
 import { assertInt, assertPeerToPeerOptions, InvalidArgumentError, type MigrationOptions } from '@virtmig/core';
 import { QEMU_COMPRESSION_METHODS } from './capabilities.js';
 
-const MIGRATE_URI = /^(tcp|rdma):\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?\/?$|^unix:\/\/\/[^\0\s]+$/;
-
 /**
  * Checks the values of the options QEMU takes before anything runs; throws `E_INVALID_ARGUMENT`
  * naming the field. Whether a key is offered at all is the base class's check.
@@ -40,12 +38,6 @@ export function assertQemuMigrationOptions(o: MigrationOptions): void {
     }
     if (new Set(o.compression).size !== o.compression.length)
       throw new InvalidArgumentError('options.compression', 'lists a method twice');
-  }
-  if (o.migrateUri !== undefined && (typeof o.migrateUri !== 'string' || !MIGRATE_URI.test(o.migrateUri))) {
-    throw new InvalidArgumentError(
-      'options.migrateUri',
-      `must be tcp://HOST[:PORT], rdma://HOST[:PORT] or unix:///PATH, got ${JSON.stringify(o.migrateUri)}`,
-    );
   }
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal))
     throw new InvalidArgumentError('options.signal', 'must be an AbortSignal');

@@ -1,4 +1,5 @@
 import {
+  assertUriPolicy,
   type ConnectOptions,
   type DomainConfig,
   type DriverRegistry,
@@ -78,7 +79,7 @@ export class QemuHypervisor extends LibvirtHypervisor implements PostCopyCapable
    * @throws {@link @virtmig/libvirt!LibvirtError} `E_LIBVIRT` when libvirt cannot open the connection.
    */
   static async open(uri = 'qemu:///system', options: QemuDriverOptions = {}): Promise<QemuHypervisor> {
-    parseQemuUri(uri);
+    assertUriPolicy(parseQemuUri(uri), options);
     if (options.domainType !== undefined && options.domainType !== 'kvm' && options.domainType !== 'qemu') {
       throw new InvalidArgumentError('domainType', `must be kvm or qemu, got ${JSON.stringify(options.domainType)}`);
     }

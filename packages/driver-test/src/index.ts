@@ -5,6 +5,12 @@
  * ({@link libvirtRuntime}, for diagnostics such as `virtmig doctor`).
  */
 
-export { type LibvirtRuntime, libvirtRuntime } from '@virtmig/libvirt';
+export { type LibvirtRuntime, libvirtRuntime, type ShimOrigin } from '@virtmig/libvirt';
 export { type TestNodeOptions, testNodeXml } from './node-xml.js';
-export { registerTestDriver, type TestDriverOptions, TestHypervisor, testDomainXml } from './test-hypervisor.js';
+export {
+  registerTestDriver,
+  TEST_CAPABILITIES,
+  type TestDriverOptions,
+  TestHypervisor,
+  testDomainXml,
+} from './test-hypervisor.js';

@@ -7,7 +7,9 @@ import {
   escapeXml,
   type HypervisorCapabilities,
   InvalidArgumentError,
+  type MigrationOptions,
   type ParsedUri,
+  parseSafeUri,
 } from '@virtmig/core';
 import { type BindingOptions, Connection, LibvirtHypervisor } from '@virtmig/libvirt';
 
@@ -17,22 +19,22 @@ export interface TestDriverOptions extends ConnectOptions {
   readonly engine?: BindingOptions['engine'];
 }
 
-const CAPABILITIES: HypervisorCapabilities = {
-  // libvirt's test driver runs in-process and cannot migrate.
+/** What the test driver offers: libvirt's test driver runs in-process and cannot migrate or cap CPU. */
+export const TEST_CAPABILITIES: HypervisorCapabilities = Object.freeze({
   migration: false,
-  migrationOptions: new Set(),
+  migrationOptions: new Set<keyof MigrationOptions>(),
   cpuCap: false,
   vcpuHotplug: true,
   memoryBalloon: true,
   events: true,
-};
+});
 
 /**
  * libvirt's embedded test driver (`test:///default`, or `test:///abs/path/node.xml` for a custom
  * node): a real libvirt, in-process, with no daemon. Useful for SDK tests and demos.
  */
 export class TestHypervisor extends LibvirtHypervisor {
-  readonly capabilities = CAPABILITIES;
+  readonly capabilities = TEST_CAPABILITIES;
 
   /**
    * Opens `test:///default` or a custom node XML file.
@@ -42,6 +44,7 @@ export class TestHypervisor extends LibvirtHypervisor {
   static async open(uri = 'test:///default', options: TestDriverOptions = {}): Promise<TestHypervisor> {
     if (!uri.startsWith('test://'))
       throw new InvalidArgumentError('uri', `test driver URIs start with test://, got ${JSON.stringify(uri)}`);
+    parseSafeUri(uri, options);
     const conn = await Connection.open(uri, {
       ...(options.engine !== undefined ? { engine: options.engine } : {}),
       ...(options.readonly ? { readonly: true } : {}),

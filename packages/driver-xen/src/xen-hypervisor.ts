@@ -1,4 +1,5 @@
 import {
+  assertUriPolicy,
   type ConnectOptions,
   type DomainConfig,
   type DomainEvent,
@@ -72,7 +73,7 @@ export class XenHypervisor extends LibvirtHypervisor {
    * @throws {@link @virtmig/libvirt!LibvirtError} `E_LIBVIRT` when libvirt cannot open the connection.
    */
   static async open(uri = 'xen:///system', options: XenDriverOptions = {}): Promise<XenHypervisor> {
-    parseXenUri(uri);
+    assertUriPolicy(parseXenUri(uri), options);
     const conn = await Connection.open(uri, {
       ...(options.engine !== undefined ? { engine: options.engine } : {}),
       ...(options.readonly ? { readonly: true } : {}),

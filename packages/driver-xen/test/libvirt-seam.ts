@@ -38,7 +38,8 @@ export function decodeParams(binding: LibvirtBinding, p: Pointer, n: number): Se
 
 /**
  * A XenHypervisor over libvirt's in-process test driver whose libxl-specific calls are answered
- * like libvirt's libxl driver answers them (scheduler type and credit parameters), while every other
+ * like libvirt's libxl driver answers them (scheduler type and credit parameters; Xen domain XML is
+ * defined as the test driver's own type), while every other
  * call reaches the real libvirt. The stubs record the exact C functions and arguments.
  */
 export class LibxlSeam {
@@ -66,6 +67,14 @@ export class LibxlSeam {
           for (const p of params) this.credit = { ...this.credit, [p.name]: Number(p.value) };
           return 0;
         }
+        case 'virDomainDefineXMLFlags':
+          // The test driver defines only its own domain type; the rest of the Xen XML it parses.
+          return realAsync(
+            name,
+            args[0],
+            String(args[1]).replace(/^<domain type='xen'/, "<domain type='test'"),
+            args[2],
+          );
         default:
           return realAsync(name, ...args);
       }

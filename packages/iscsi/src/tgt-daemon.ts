@@ -1,13 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { assertInt, type Portal, StateError, TimeoutError } from '@virtmig/core';
 import { LocalRunner } from './local-runner.js';
 import type { CommandRunner } from './runner.js';
 import { parseTgtadmTargets } from './tgtadm-parse.js';
 import { TgtadmTarget } from './tgtadm-target.js';
-import { assertHost, formatPortal } from './validate.js';
+import { assertAbsolutePath, assertHost, formatPortal } from './validate.js';
 
 /** Options of {@link TgtDaemon.start}. */
 export interface TgtDaemonOptions {
@@ -21,7 +22,16 @@ export interface TgtDaemonOptions {
   readonly readyTimeoutMs?: number;
   /** Start attempts with fresh ports when tgtd dies at start-up. Default 5. */
   readonly attempts?: number;
+  /**
+   * Directory to record tgtd's pid in (`tgtd.N.pid`, N the control port; removed by
+   * {@link TgtDaemon.stop}), so whoever runs the tests can stop a tgtd a crashed test process
+   * left behind by its pid. Default `$VIRTMIG_PIDFILE_DIR`, which CI sets per run; none when unset.
+   */
+  readonly pidDir?: string;
 }
+
+/** The environment variable naming the directory {@link TgtDaemon} records its pid in. */
+export const PIDFILE_DIR_ENV = 'VIRTMIG_PIDFILE_DIR';
 
 /** tgtd refuses `-C` values above 32767 ("Try `tgtd --help'", measured with tgt 1.0.85). */
 export const TGTD_CONTROL_PORT_MAX = 32767;
@@ -74,9 +84,18 @@ export class TgtDaemon {
   private exited: Promise<void>;
   private running = true;
   private log = '';
+  private readonly pidFile: string | undefined;
 
-  private constructor(child: ChildProcess, controlPort: number, portal: Portal, runner: CommandRunner) {
+  private constructor(
+    child: ChildProcess,
+    controlPort: number,
+    portal: Portal,
+    runner: CommandRunner,
+    pidDir: string | undefined,
+  ) {
     this.child = child;
+    this.pidFile = pidDir && child.pid !== undefined ? join(pidDir, `tgtd.${controlPort}.pid`) : undefined;
+    if (this.pidFile) writeFileSync(this.pidFile, `${child.pid}\n`);
     this.controlPort = controlPort;
     this.portal = portal;
     this.runner = runner;
@@ -120,6 +139,8 @@ export class TgtDaemon {
     const attempts = options.attempts ?? 5;
     const timeoutMs = options.readyTimeoutMs ?? 10_000;
     const runner = new LocalRunner({ timeoutMs: 5000 });
+    const pidDir = options.pidDir ?? (process.env[PIDFILE_DIR_ENV] || undefined);
+    if (pidDir !== undefined) assertAbsolutePath(pidDir, 'pidDir');
     let lastLog = '';
     for (let i = 0; i < attempts; i++) {
       const controlPort = options.controlPort ?? freeControlPort();
@@ -127,7 +148,7 @@ export class TgtDaemon {
       const child = spawn('tgtd', ['-f', '-C', String(controlPort), '--iscsi', `portal=${formatPortal(portal)}`], {
         stdio: ['ignore', 'ignore', 'pipe'],
       });
-      const d = new TgtDaemon(child, controlPort, portal, runner);
+      const d = new TgtDaemon(child, controlPort, portal, runner, pidDir);
       child.once('error', () => {});
       const deadline = Date.now() + timeoutMs;
       while (d.running && Date.now() < deadline) {
@@ -144,14 +165,15 @@ export class TgtDaemon {
         await d.stop();
         throw new TimeoutError(`tgtd start on ${formatPortal(portal)} (control port ${controlPort})`, timeoutMs);
       }
-      d.removeSocket();
+      d.removeFiles();
     }
     throw new StateError(
       `tgtd did not start after ${attempts} attempts: ${lastLog.trim().split('\n').slice(-1)[0] ?? ''}`,
     );
   }
 
-  private removeSocket(): void {
+  private removeFiles(): void {
+    if (this.pidFile) rmSync(this.pidFile, { force: true });
     for (const f of [`socket.${this.controlPort}`, `socket.${this.controlPort}.lock`]) {
       rmSync(`${TGTD_SOCKET_DIR}/${f}`, { force: true });
     }
@@ -167,7 +189,7 @@ export class TgtDaemon {
    * Stops tgtd. tgtd ignores SIGTERM (measured with tgt 1.0.85), so the orderly way comes first:
    * delete every target with `--force` (ending sessions), then `tgtadm --mode system --op
    * delete`. SIGTERM and then SIGKILL follow if it is still alive. Finally its management
-   * socket and lock file are removed.
+   * socket, lock file and pid file are removed.
    */
   async stop(): Promise<void> {
     if (this.running) {
@@ -190,6 +212,6 @@ export class TgtDaemon {
         }
       }
     }
-    this.removeSocket();
+    this.removeFiles();
   }
 }

@@ -1,11 +1,13 @@
-import { VirtmigError } from '@virtmig/core';
+import { InvalidArgumentError } from '@virtmig/core';
+import { type ArgumentChecker, compileChecker } from './argument-check.js';
 import type { FfiEngine, NativeFunction, NativeLibrary, Pointer } from './engine.js';
 import { type EngineName, selectEngine } from './engines/select.js';
 import { FunctionUnavailableError, LibvirtError } from './errors.js';
 import { FUNCTIONS } from './generated/functions.js';
 import { STRUCTS } from './generated/structs.js';
-import { locateShim } from './locate.js';
-import type { FunctionSig, FunctionTable, Kind } from './signature.js';
+import { resolveShim, ShimMissingError, type ShimOrigin, type ShimResolution } from './locate.js';
+import { NativePointer } from './native-pointer.js';
+import type { CValue, FunctionSig, FunctionTable, Kind } from './signature.js';
 
 /** Options for loading libvirt. */
 export interface BindingOptions {
@@ -19,20 +21,26 @@ export interface BindingOptions {
   readonly functions?: FunctionTable;
 }
 
-/** The shim is missing: async calls cannot capture their errors without it. */
-export class ShimMissingError extends VirtmigError {
-  constructor() {
-    super(
-      'E_FUNCTION_UNAVAILABLE',
-      'the native libvirt shim (native/build/lib/libvirtmig-shim.so) is not built: run `npm run build:native` or set VIRTMIG_LIBVIRT_SHIM',
-    );
-  }
-}
-
 const ERROR_LAYOUT = STRUCTS.virError;
 const ERROR_CODE_OFFSET = ERROR_LAYOUT.fields[0].offset;
 const ERROR_DOMAIN_OFFSET = ERROR_LAYOUT.fields[1].offset;
 const ERROR_MESSAGE_OFFSET = ERROR_LAYOUT.fields[2].offset;
+
+/** What a call needs besides the native function, computed once per function. */
+interface Prepared {
+  readonly check: ArgumentChecker;
+  /** True when the return value is the function's documented failure value. */
+  readonly failed: (ret: unknown) => boolean;
+  /** The JS value handed back: native pointers wrapped, owned strings read and freed. */
+  readonly convert: (ret: unknown) => unknown;
+}
+
+const UNSIGNED_MAX: Partial<Record<Kind, bigint>> = {
+  uint: 2n ** 32n - 1n,
+  ulong: 2n ** 64n - 1n,
+  ullong: 2n ** 64n - 1n,
+  size_t: 2n ** 64n - 1n,
+};
 
 const formatVersion = (v: number): string => `${Math.floor(v / 1_000_000)}.${Math.floor(v / 1000) % 1000}.${v % 1000}`;
 
@@ -49,11 +57,13 @@ export class LibvirtBinding {
   readonly functions: FunctionTable;
   private readonly lib: NativeLibrary;
   private readonly libc: NativeLibrary;
-  private readonly shimPath: string | undefined;
-  private shim: NativeLibrary | undefined;
+  /** Which shim this binding loaded and why, or what is missing and how to fix it. */
+  readonly shim: ShimResolution<NativeLibrary>;
   private readonly sync = new Map<string, NativeFunction>();
   private readonly async = new Map<string, NativeFunction>();
   private readonly helpers = new Map<string, NativeFunction>();
+  private readonly prepared = new Map<string, Prepared>();
+  private readonly helperChecks = new Map<string, ArgumentChecker>();
   private scratch = Buffer.alloc(64 * 1024);
   private readonly getLastError: NativeFunction;
   private readonly resetError: NativeFunction;
@@ -66,13 +76,16 @@ export class LibvirtBinding {
     this.functions = options.functions ?? FUNCTIONS;
     this.lib = this.engine.open(options.libvirtPath ?? 'libvirt.so.0');
     this.libc = this.engine.open('libc.so.6');
-    this.shimPath = options.shimPath ?? locateShim();
     this.getLastError = this.engine.bind(this.lib, 'virGetLastError', 'pointer', []);
     this.resetError = this.engine.bind(this.lib, 'virResetError', 'void', ['pointer']);
     this.freeFn = this.engine.bind(this.libc, 'free', 'void', ['pointer']);
-    if (this.shimPath) {
-      this.engine.bind(this.loadShim(), 'virtmig_silence_errors', 'void', []).sync();
+    this.shim = options.shimPath
+      ? { status: 'found', path: options.shimPath, origin: 'option', lib: this.engine.open(options.shimPath) }
+      : resolveShim((path) => this.engine.open(path));
+    if (this.shim.status === 'found') {
+      this.engine.bind(this.shim.lib, 'virtmig_silence_errors', 'void', []).sync();
     }
+    for (const [name, sig] of Object.entries(this.functions)) this.prepared.set(name, this.prepare(name, sig));
   }
 
   /** The loaded libvirt's version, e.g. `9.0.0`. */
@@ -104,17 +117,19 @@ export class LibvirtBinding {
    * Calls `name` on this thread.
    * @throws {@link LibvirtError} `E_LIBVIRT` (or the code libvirt's error maps to, e.g. `E_NOT_FOUND`) with the error read on this thread.
    * @throws {@link FunctionUnavailableError} `E_FUNCTION_UNAVAILABLE` when the loaded libvirt lacks `name`.
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when an argument does not fit the C signature (nothing native runs).
    */
   call(name: string, ...args: unknown[]): unknown {
-    let fn = this.sync.get(name);
-    if (!fn) fn = this.bound(name, this.signature(name));
-    const ret = fn.sync(...args);
-    const kind = (this.functions[name] as FunctionSig).ret.kind;
-    if (this.looksFailed(kind, ret)) {
+    const p = this.prepared.get(name);
+    if (!p) throw new FunctionUnavailableError(name, 'unknown', this.version());
+    const native = p.check(args);
+    const fn = this.sync.get(name) ?? this.bound(name, this.functions[name] as FunctionSig);
+    const ret = fn.sync(...native);
+    if (p.failed(ret)) {
       const err = this.getLastError.sync();
       if (!this.engine.isNull(err)) throw this.decodeError(name, err as Pointer);
     }
-    return kind === 'ownedString' || kind === 'string' ? this.convertReturn(kind, ret) : ret;
+    return p.convert(ret);
   }
 
   /**
@@ -122,9 +137,12 @@ export class LibvirtBinding {
    * @throws {@link LibvirtError} `E_LIBVIRT` (or the code libvirt's error maps to) with the error read on the worker thread.
    * @throws {@link FunctionUnavailableError} `E_FUNCTION_UNAVAILABLE` when the loaded libvirt lacks `name`.
    * @throws {@link ShimMissingError} `E_FUNCTION_UNAVAILABLE` when the native shim is not built.
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when an argument does not fit the C signature (nothing native runs).
    */
   async callAsync(name: string, ...args: unknown[]): Promise<unknown> {
     const sig = this.signature(name);
+    const p = this.prepared.get(name) as Prepared;
+    const native = p.check(args);
     if (!this.has(name)) throw new FunctionUnavailableError(name, sig.since, this.version());
     let fn = this.async.get(name);
     if (!fn) {
@@ -135,25 +153,34 @@ export class LibvirtBinding {
       this.async.set(name, fn);
     }
     const errBuf = this.engine.alloc(ERROR_LAYOUT.size);
-    const ret = await fn.async(...args, errBuf);
+    const ret = await fn.async(...native, errBuf);
     if (errBuf.readInt32LE(ERROR_CODE_OFFSET) !== 0) {
       // A call that succeeded can still leave an error behind (virEventRunDefaultImpl reports a
       // dead connection's EOF that way): as on the sync path, only a failed return is a failure.
-      const error = this.looksFailed(sig.ret.kind, ret) ? this.decodeError(name, errBuf) : null;
+      const error = p.failed(ret) ? this.decodeError(name, errBuf) : null;
       this.resetError.sync(errBuf);
       if (error) throw error;
     }
-    return this.convertReturn(sig.ret.kind, ret);
+    return p.convert(ret);
   }
 
   /** Calls a hand-written shim helper (see native/libvirt-shim/support.c) on this thread. */
   shimCall(symbol: string, ret: Kind, argKinds: readonly Kind[], ...args: unknown[]): unknown {
     let fn = this.helpers.get(symbol);
-    if (!fn) {
+    let check = this.helperChecks.get(symbol);
+    if (!fn || !check) {
+      const params: CValue[] = argKinds.map((kind, i) => ({
+        name: `arg${i}`,
+        ctype: kind === 'pointer' ? 'void *' : kind,
+        kind,
+      }));
+      check = compileChecker(symbol, params);
       fn = this.engine.bind(this.loadShim(), symbol, ret, argKinds);
       this.helpers.set(symbol, fn);
+      this.helperChecks.set(symbol, check);
     }
-    return fn.sync(...args);
+    const out = fn.sync(...check(args));
+    return ret === 'pointer' ? NativePointer.wrap(out, this.engine.isNull(out)) : out;
   }
 
   /**
@@ -170,18 +197,28 @@ export class LibvirtBinding {
     }
   }
 
-  /** Frees memory libvirt allocated with malloc (strings, arrays). */
+  /**
+   * Frees memory libvirt allocated with malloc (strings, arrays).
+   * @throws E_INVALID_ARGUMENT unless `p` is a pointer native code returned, or null.
+   */
   free(p: Pointer): void {
-    if (!this.engine.isNull(p)) this.freeFn.sync(p);
+    if (p === null || p === undefined) return;
+    if (!NativePointer.is(p))
+      throw new InvalidArgumentError('free(ptr)', 'must be a pointer libvirt returned, or null');
+    this.freeFn.sync(NativePointer.unwrap(p));
   }
 
-  /** Reads and frees a `char *` libvirt returned. */
+  /**
+   * Reads and frees a `char *` libvirt returned.
+   * @throws E_INVALID_ARGUMENT unless `p` is a pointer native code returned, or null.
+   */
   takeString(p: Pointer): string | null {
     if (this.engine.isNull(p)) return null;
+    if (!NativePointer.is(p)) throw new InvalidArgumentError('takeString(ptr)', 'must be a pointer libvirt returned');
     try {
       return this.engine.readCString(p);
     } finally {
-      this.freeFn.sync(p);
+      this.freeFn.sync(NativePointer.unwrap(p));
     }
   }
 
@@ -201,35 +238,30 @@ export class LibvirtBinding {
   }
 
   private loadShim(): NativeLibrary {
-    if (!this.shim) {
-      if (!this.shimPath) throw new ShimMissingError();
-      this.shim = this.engine.open(this.shimPath);
-    }
-    return this.shim;
+    if (this.shim.status === 'missing') throw new ShimMissingError(this.shim);
+    return this.shim.lib;
   }
 
-  // libvirt's convention: -1 or NULL on failure. Only then is the (thread-local) error read, which
-  // keeps successful calls to a single FFI crossing.
-  private looksFailed(kind: Kind, ret: unknown): boolean {
-    switch (kind) {
-      case 'string':
-        return ret === null || ret === undefined;
-      case 'pointer':
-      case 'ownedString':
-        return this.engine.isNull(ret);
-      case 'int':
-      case 'long':
-      case 'llong':
-        return Number(ret) === -1;
-      default:
-        return false;
+  // Only a documented failure return reads the (thread-local) error, which keeps successful
+  // calls to a single FFI crossing.
+  private prepare(name: string, sig: FunctionSig): Prepared {
+    const kind = sig.ret.kind;
+    const isNull = this.engine.isNull;
+    let failed: (ret: unknown) => boolean = () => false;
+    if (sig.fail === 'null') failed = kind === 'string' ? (r) => r === null || r === undefined : (r) => isNull(r);
+    else if (sig.fail === 'max') {
+      const max = UNSIGNED_MAX[kind];
+      if (max === undefined) throw new Error(`${name}: (unsigned)-1 failure on a ${kind} return`);
+      failed = (r) => BigInt(r as number) === max;
+    } else if (typeof sig.fail === 'number') {
+      const value = sig.fail;
+      failed = (r) => Number(r) === value;
     }
-  }
-
-  private convertReturn(kind: Kind, ret: unknown): unknown {
-    if (kind === 'ownedString') return this.takeString(ret);
-    if (kind === 'string') return ret ?? null;
-    return ret;
+    let convert: (ret: unknown) => unknown = (r) => r;
+    if (kind === 'ownedString') convert = (r) => this.takeString(NativePointer.wrap(r, isNull(r)));
+    else if (kind === 'string') convert = (r) => r ?? null;
+    else if (kind === 'pointer') convert = (r) => NativePointer.wrap(r, isNull(r), sig.ret.ctype);
+    return { check: compileChecker(name, sig.args), failed, convert };
   }
 
   private decodeError(fn: string, err: Pointer | Buffer): LibvirtError {
@@ -269,12 +301,25 @@ export interface LibvirtRuntime {
   readonly version: string;
   /** The FFI engine calls go through (`koffi` or `ffi-napi`). */
   readonly engine: string;
-  /** Path of libvirtmig-shim.so, or null when it is not built (worker-thread calls then fail with {@link ShimMissingError}). */
+  /** Path of libvirtmig-shim.so, or null when none is usable (worker-thread calls then fail with {@link ShimMissingError}). */
   readonly shim: string | null;
+  /** Why this shim was chosen: `env` ($VIRTMIG_LIBVIRT_SHIM), `built` (on this machine), `built-on-first-use`, `prebuilt`; null when missing. */
+  readonly shimOrigin: ShimOrigin | null;
+  /** When the shim is missing: what is missing and how to fix it. */
+  readonly shimProblem: { readonly reason: string; readonly fix: string } | null;
 }
 
 /** Loads libvirt through the default binding and says what it found; throws when libvirt0 cannot be loaded. */
 export function libvirtRuntime(): LibvirtRuntime {
   const b = getBinding();
-  return { version: b.version(), engine: b.engine.name, shim: locateShim() ?? null };
+  const shim = b.shim;
+  return shim.status === 'found'
+    ? { version: b.version(), engine: b.engine.name, shim: shim.path, shimOrigin: shim.origin, shimProblem: null }
+    : {
+        version: b.version(),
+        engine: b.engine.name,
+        shim: null,
+        shimOrigin: null,
+        shimProblem: { reason: shim.reason, fix: shim.fix },
+      };
 }

@@ -38,6 +38,7 @@ const formatVersion = (v: number): string => `${Math.floor(v / 1_000_000)}.${Mat
  */
 export class Connection {
   private readonly handle: NativeHandle;
+  private readonly closeHooks = new Set<() => void>();
   readonly events: EventLoop;
 
   private constructor(
@@ -45,9 +46,12 @@ export class Connection {
     pointer: Pointer,
     readonly uri: string,
   ) {
-    this.handle = new NativeHandle(binding, pointer, 'virConnectClose', `connection to ${uri}`);
-    this.events = EventLoop.for(binding);
-    this.events.acquire();
+    const events = EventLoop.for(binding);
+    // The release runs when the pointer goes, by close() or by the finalizer of a dropped
+    // connection, so a script that forgets close() does not hold the event loop forever.
+    this.handle = new NativeHandle(binding, pointer, 'virConnectClose', `connection to ${uri}`, () => events.release());
+    this.events = events;
+    events.acquire();
   }
 
   /**
@@ -71,8 +75,27 @@ export class Connection {
     return this.handle.pointer;
   }
 
+  /** True once `close()` was called (calls in flight may still be finishing). */
   get closed(): boolean {
     return this.handle.freed;
+  }
+
+  /**
+   * Runs `fn` with the live virConnectPtr and keeps the connection open until `fn` settles, even
+   * when `close()` is called meanwhile: what every worker-thread call on it goes through.
+   * @throws ClosedError `E_CLOSED` when the connection is already closed.
+   */
+  use<T>(fn: (pointer: Pointer) => Promise<T>): Promise<T> {
+    return this.handle.use(fn);
+  }
+
+  /**
+   * Registers `hook` to run when `close()` is called, before the connection waits for its calls
+   * in flight (migrate() aborts its job there). Returns the function that removes it.
+   */
+  onClose(hook: () => void): () => void {
+    this.closeHooks.add(hook);
+    return () => this.closeHooks.delete(hook);
   }
 
   hostname(): string {
@@ -113,7 +136,7 @@ export class Connection {
   }
 
   async capabilities(): Promise<string> {
-    return (await this.binding.callAsync('virConnectGetCapabilities', this.pointer)) as string;
+    return (await this.use((p) => this.binding.callAsync('virConnectGetCapabilities', p))) as string;
   }
 
   isAlive(): boolean {
@@ -123,7 +146,7 @@ export class Connection {
   /** Every domain (virConnectListAllDomains); the caller frees each. */
   async listAllDomains(flags = 0): Promise<Domain[]> {
     const out = this.binding.engine.alloc(8);
-    const n = (await this.binding.callAsync('virConnectListAllDomains', this.pointer, out, flags)) as number;
+    const n = (await this.use((p) => this.binding.callAsync('virConnectListAllDomains', p, out, flags))) as number;
     const arr = this.binding.engine.readPointer(out, 0);
     try {
       const domains: Domain[] = [];
@@ -135,7 +158,7 @@ export class Connection {
   }
 
   async lookupDomain(name: string): Promise<Domain> {
-    return new Domain(this.binding, await this.binding.callAsync('virDomainLookupByName', this.pointer, name));
+    return new Domain(this.binding, await this.use((p) => this.binding.callAsync('virDomainLookupByName', p, name)));
   }
 
   /** virDomainLookupByName on this thread (hot path for local drivers). */
@@ -144,17 +167,22 @@ export class Connection {
   }
 
   async defineXml(xml: string, flags = 0): Promise<Domain> {
-    return new Domain(this.binding, await this.binding.callAsync('virDomainDefineXMLFlags', this.pointer, xml, flags));
+    return new Domain(
+      this.binding,
+      await this.use((p) => this.binding.callAsync('virDomainDefineXMLFlags', p, xml, flags)),
+    );
   }
 
   async createXml(xml: string, flags = 0): Promise<Domain> {
-    return new Domain(this.binding, await this.binding.callAsync('virDomainCreateXML', this.pointer, xml, flags));
+    return new Domain(this.binding, await this.use((p) => this.binding.callAsync('virDomainCreateXML', p, xml, flags)));
   }
 
   /** virConnectGetAllDomainStats: every domain's statistics in one call. */
   async allDomainStats(stats = 0, flags = 0): Promise<DomainStatsRecord[]> {
     const out = this.binding.engine.alloc(8);
-    const n = (await this.binding.callAsync('virConnectGetAllDomainStats', this.pointer, stats, out, flags)) as number;
+    const n = (await this.use((p) =>
+      this.binding.callAsync('virConnectGetAllDomainStats', p, stats, out, flags),
+    )) as number;
     return this.decodeStatsRecords(out, n);
   }
 
@@ -174,12 +202,25 @@ export class Connection {
     }
   }
 
-  /** Closes the connection (and stops the event loop with the last one). Idempotent. */
-  close(): void {
-    if (this.handle.freed) return;
-    this.events.removeConnection(this);
-    this.handle.free();
-    this.events.release();
+  /**
+   * Closes the connection: new calls get `E_CLOSED` at once, the close hooks run, and the
+   * virConnectPtr is released once the calls in flight settle (they complete or fail with a typed
+   * error). The event loop stops with the last connection. Idempotent; resolves once released.
+   */
+  close(): Promise<void> {
+    if (!this.handle.freed) {
+      this.events.removeConnection(this);
+      for (const hook of [...this.closeHooks]) {
+        try {
+          hook();
+        } catch {
+          // One failing hook must not keep the connection open or skip the others.
+        }
+      }
+      this.closeHooks.clear();
+      this.handle.free();
+    }
+    return this.handle.released();
   }
 }
 

@@ -1,4 +1,5 @@
 import type { LibvirtBinding } from './binding.js';
+import type { Connection } from './connection.js';
 import type { Pointer } from './engine.js';
 import { NativeHandle } from './handle.js';
 import { readStruct, readTypedParams, type TypedParam, TypedParamList, type TypedValue } from './memory.js';
@@ -77,43 +78,43 @@ export class Domain {
   }
 
   async xml(flags = 0): Promise<string> {
-    return (await this.binding.callAsync('virDomainGetXMLDesc', this.pointer, flags)) as string;
+    return (await this.handle.use((p) => this.binding.callAsync('virDomainGetXMLDesc', p, flags))) as string;
   }
 
   async create(flags = 0): Promise<void> {
-    await this.binding.callAsync('virDomainCreateWithFlags', this.pointer, flags);
+    await this.handle.use((p) => this.binding.callAsync('virDomainCreateWithFlags', p, flags));
   }
 
   async destroy(): Promise<void> {
-    await this.binding.callAsync('virDomainDestroy', this.pointer);
+    await this.handle.use((p) => this.binding.callAsync('virDomainDestroy', p));
   }
 
   async shutdown(): Promise<void> {
-    await this.binding.callAsync('virDomainShutdown', this.pointer);
+    await this.handle.use((p) => this.binding.callAsync('virDomainShutdown', p));
   }
 
   async suspend(): Promise<void> {
-    await this.binding.callAsync('virDomainSuspend', this.pointer);
+    await this.handle.use((p) => this.binding.callAsync('virDomainSuspend', p));
   }
 
   async resume(): Promise<void> {
-    await this.binding.callAsync('virDomainResume', this.pointer);
+    await this.handle.use((p) => this.binding.callAsync('virDomainResume', p));
   }
 
   async undefine(flags = 0): Promise<void> {
-    await this.binding.callAsync('virDomainUndefineFlags', this.pointer, flags);
+    await this.handle.use((p) => this.binding.callAsync('virDomainUndefineFlags', p, flags));
   }
 
   async setVcpus(n: number, flags: number): Promise<void> {
-    await this.binding.callAsync('virDomainSetVcpusFlags', this.pointer, n, flags);
+    await this.handle.use((p) => this.binding.callAsync('virDomainSetVcpusFlags', p, n, flags));
   }
 
   async setMemory(kib: number, flags: number): Promise<void> {
-    await this.binding.callAsync('virDomainSetMemoryFlags', this.pointer, kib, flags);
+    await this.handle.use((p) => this.binding.callAsync('virDomainSetMemoryFlags', p, kib, flags));
   }
 
   async setMaxMemory(kib: number): Promise<void> {
-    await this.binding.callAsync('virDomainSetMaxMemory', this.pointer, kib);
+    await this.handle.use((p) => this.binding.callAsync('virDomainSetMaxMemory', p, kib));
   }
 
   /** Scheduler parameters (e.g. Xen credit `cap`/`weight`, QEMU `vcpu_quota`/`vcpu_period`). */
@@ -124,19 +125,17 @@ export class Domain {
     const n = nparams.readInt32LE(0);
     const buf = this.binding.engine.alloc(96 * Math.max(n, 1));
     nparams.writeInt32LE(n, 0);
-    await this.binding.callAsync('virDomainGetSchedulerParametersFlags', this.pointer, buf, nparams, flags);
+    await this.handle.use((p) =>
+      this.binding.callAsync('virDomainGetSchedulerParametersFlags', p, buf, nparams, flags),
+    );
     return readTypedParams(this.binding, buf, nparams.readInt32LE(0));
   }
 
   async setSchedulerParameters(params: readonly TypedParam[], flags = 0): Promise<void> {
     const list = new TypedParamList(this.binding, params);
     try {
-      await this.binding.callAsync(
-        'virDomainSetSchedulerParametersFlags',
-        this.pointer,
-        list.pointer,
-        list.length,
-        flags,
+      await this.handle.use((p) =>
+        this.binding.callAsync('virDomainSetSchedulerParametersFlags', p, list.pointer, list.length, flags),
       );
     } finally {
       list.free();
@@ -148,7 +147,7 @@ export class Domain {
     const type = this.binding.engine.alloc(4);
     const params = this.binding.engine.alloc(8);
     const n = this.binding.engine.alloc(4);
-    await this.binding.callAsync('virDomainGetJobStats', this.pointer, type, params, n, flags);
+    await this.handle.use((p) => this.binding.callAsync('virDomainGetJobStats', p, type, params, n, flags));
     const p = this.binding.engine.readPointer(params, 0);
     const count = n.readInt32LE(0);
     try {
@@ -159,31 +158,29 @@ export class Domain {
   }
 
   async abortJob(): Promise<void> {
-    await this.binding.callAsync('virDomainAbortJob', this.pointer);
+    await this.handle.use((p) => this.binding.callAsync('virDomainAbortJob', p));
   }
 
   async migrateStartPostCopy(): Promise<void> {
-    await this.binding.callAsync('virDomainMigrateStartPostCopy', this.pointer, 0);
+    await this.handle.use((p) => this.binding.callAsync('virDomainMigrateStartPostCopy', p, 0));
   }
 
   async migrateSetMaxDowntime(ms: number): Promise<void> {
-    await this.binding.callAsync('virDomainMigrateSetMaxDowntime', this.pointer, ms, 0);
+    await this.handle.use((p) => this.binding.callAsync('virDomainMigrateSetMaxDowntime', p, ms, 0));
   }
 
   /**
-   * virDomainMigrate3 to an open destination connection, on a worker thread.
-   * Returns the domain on the destination.
+   * virDomainMigrate3 to an open destination connection, on a worker thread; both this domain and
+   * the destination stay alive until the call settles. Returns the domain on the destination.
+   * @throws ClosedError `E_CLOSED` when this domain is freed or the destination closed.
    */
-  async migrate3(destConn: Pointer, params: readonly TypedParam[], flags: number): Promise<Domain> {
+  async migrate3(dest: Connection, params: readonly TypedParam[], flags: number): Promise<Domain> {
     const list = new TypedParamList(this.binding, params);
     try {
-      const p = await this.binding.callAsync(
-        'virDomainMigrate3',
-        this.pointer,
-        destConn,
-        list.pointer,
-        list.length,
-        flags,
+      const p = await this.handle.use((p) =>
+        dest.use((destConn) =>
+          this.binding.callAsync('virDomainMigrate3', p, destConn, list.pointer, list.length, flags),
+        ),
       );
       return new Domain(this.binding, p as Pointer);
     } finally {
@@ -195,7 +192,9 @@ export class Domain {
   async migrateToUri3(destUri: string, params: readonly TypedParam[], flags: number): Promise<void> {
     const list = new TypedParamList(this.binding, params);
     try {
-      await this.binding.callAsync('virDomainMigrateToURI3', this.pointer, destUri, list.pointer, list.length, flags);
+      await this.handle.use((p) =>
+        this.binding.callAsync('virDomainMigrateToURI3', p, destUri, list.pointer, list.length, flags),
+      );
     } finally {
       list.free();
     }

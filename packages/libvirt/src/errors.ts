@@ -40,9 +40,33 @@ export interface LibvirtErrorInfo {
 }
 
 /**
+ * libvirt's message without what it quoted from a document. Its XML parser's detail
+ * (VIR_ERR_XML_DETAIL) carries libxml2's text, which repeats names and the offending line of
+ * the input (a file, or a caller's XML with a `passwd` in it), so reading `test:///etc/shadow`
+ * would otherwise put that file in the error: only the location (`FILE:LINE` or `at line N`)
+ * stays. When opening a connection the document is a file the URI names, whose element names
+ * and values libvirt's XML errors (VIR_ERR_XML_ERROR, VIR_ERR_XML_INVALID_SCHEMA) quote in
+ * '...': those become '…' (except an absolute path, the file itself) and only the first line
+ * stays. A caller's own XML keeps them, to say which of its values is wrong.
+ */
+function redactedMessage(info: LibvirtErrorInfo): string {
+  const first = info.libvirtMessage.split('\n')[0] ?? '';
+  if (info.libvirtCode === E.VIR_ERR_XML_DETAIL) {
+    const location = /^(.*?:\d+|at line \d+):/.exec(first)?.[1];
+    return `${location ? `${location}: ` : ''}XML parse error (libvirt's detail is withheld: it quotes the document)`;
+  }
+  const xmlError = info.libvirtCode === E.VIR_ERR_XML_ERROR || info.libvirtCode === E.VIR_ERR_XML_INVALID_SCHEMA;
+  // A quoted absolute path is the file the URI named (`failed to parse xml document '/x.xml'`).
+  if (xmlError && info.fn.startsWith('virConnectOpen'))
+    return first.replace(/'([^']*)'/g, (quoted, text: string) => (text.startsWith('/') ? quoted : "'…'"));
+  return info.libvirtMessage;
+}
+
+/**
  * A libvirt call failed. `code` is a virtmig code when the libvirt error has a natural one
  * (`E_NOT_FOUND` for VIR_ERR_NO_DOMAIN, ...), else `E_LIBVIRT`; libvirt's own code, domain and
- * message are kept, read on the thread that made the call.
+ * message are kept, read on the thread that made the call, except the part of an XML parse
+ * error that quotes the document (see `redactedMessage`).
  */
 export class LibvirtError extends VirtmigError {
   readonly fn: string;
@@ -57,7 +81,8 @@ export class LibvirtError extends VirtmigError {
   constructor(info: LibvirtErrorInfo) {
     const codeName = ERROR_NAMES.get(info.libvirtCode) ?? `VIR_ERR_${info.libvirtCode}`;
     const domainName = DOMAIN_NAMES.get(info.libvirtDomain) ?? `VIR_FROM_${info.libvirtDomain}`;
-    super(CODE_MAP.get(info.libvirtCode) ?? 'E_LIBVIRT', `${info.fn}: ${info.libvirtMessage}`, {
+    const message = redactedMessage(info);
+    super(CODE_MAP.get(info.libvirtCode) ?? 'E_LIBVIRT', `${info.fn}: ${message}`, {
       fn: info.fn,
       libvirtCode: info.libvirtCode,
       libvirtCodeName: codeName,
@@ -69,7 +94,7 @@ export class LibvirtError extends VirtmigError {
     this.libvirtCodeName = codeName;
     this.libvirtDomain = info.libvirtDomain;
     this.libvirtDomainName = domainName;
-    this.libvirtMessage = info.libvirtMessage;
+    this.libvirtMessage = message;
   }
 }
 

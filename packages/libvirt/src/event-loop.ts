@@ -1,6 +1,6 @@
 import type { DomainEvent } from '@virtmig/core';
 import type { LibvirtBinding } from './binding.js';
-import type { NativeCallback, Pointer } from './engine.js';
+import type { Pointer } from './engine.js';
 import { ENUMS } from './generated/enums.js';
 
 /** The interface a connection offers the event loop (kept minimal to avoid an import cycle). */
@@ -44,6 +44,9 @@ export function eventDetailName(event: number, detail: number): string {
 }
 
 const ID = ENUMS.virDomainEventID;
+const drainBuffer = Buffer.alloc(64 * 1024);
+// The running loops: the ones that may hold a subscription.
+const allLoops = new Set<EventLoop>();
 const WAKEUP_MS = 200;
 
 interface Subscription {
@@ -55,8 +58,9 @@ interface Subscription {
 /**
  * libvirt's default event loop, run on a worker thread while any connection is open
  * (virEventRunDefaultImpl blocks until something happens; a periodic C-side wake-up timer bounds
- * each iteration so the loop can stop). Domain events arrive on that thread and reach JS
- * listeners on the main thread through the engine's callback marshalling.
+ * each iteration so the loop can stop). Domain events are queued by C callbacks on that thread
+ * and reach JS listeners on the main thread after each iteration, stamped with the time libvirt
+ * raised them.
  */
 export class EventLoop {
   private static readonly loops = new WeakMap<LibvirtBinding, EventLoop>();
@@ -64,8 +68,9 @@ export class EventLoop {
   private refs = 0;
   private running: Promise<void> | null = null;
   private readonly subs = new Map<bigint, Subscription>();
-  private lifecycleCb: NativeCallback | null = null;
-  private iterationCb: NativeCallback | null = null;
+  private pauseTimer: NodeJS.Timeout | null = null;
+  private lifecycleCb: Pointer | null = null;
+  private iterationCb: Pointer | null = null;
 
   private constructor(private readonly binding: LibvirtBinding) {}
 
@@ -97,9 +102,11 @@ export class EventLoop {
     if (!this.running) this.running = this.run();
   }
 
-  /** One user fewer; the loop stops within about 200 ms of the last release. */
+  /** One user fewer (a connection released, by close() or its finalizer); the loop stops within about 200 ms of the last release. */
   release(): void {
     this.refs = Math.max(0, this.refs - 1);
+    // The loop ends after this pause; whoever awaits stopped() must see it end, not an exit.
+    if (this.refs === 0) this.pauseTimer?.ref();
   }
 
   /** Resolves once the worker has stopped (after the last release). */
@@ -114,15 +121,14 @@ export class EventLoop {
     if (!sub) {
       sub = { source, callbackIds: [], listeners: new Set() };
       this.ensureCallbacks();
-      const lifecycle = this.lifecycleCb as NativeCallback;
-      const iteration = this.iterationCb as NativeCallback;
+
       sub.callbackIds.push(
         this.binding.call(
           'virConnectDomainEventRegisterAny',
           source.pointer,
           null,
           ID.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-          lifecycle.pointer,
+          this.lifecycleCb,
           null,
           null,
         ) as number,
@@ -131,7 +137,7 @@ export class EventLoop {
           source.pointer,
           null,
           ID.VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION,
-          iteration.pointer,
+          this.iterationCb,
           null,
           null,
         ) as number,
@@ -139,18 +145,28 @@ export class EventLoop {
       this.subs.set(key, sub);
     }
     sub.listeners.add(listener);
+    this.pauseTimer?.ref();
     const s = sub;
+    // By address, not through source.pointer: unsubscribing after close() (a migration's cleanup
+    // when the connection was closed under it) must be a no-op, not an E_CLOSED.
     return () => {
       s.listeners.delete(listener);
-      if (s.listeners.size === 0) this.removeConnection(s.source);
+      if (s.listeners.size === 0) this.removeSubscription(key);
     };
   }
 
   /** Deregisters every callback of a connection (called before it closes). */
   removeConnection(source: EventSource): void {
-    const key = this.binding.engine.address(source.pointer);
+    this.removeSubscription(this.binding.engine.address(source.pointer));
+  }
+
+  private removeSubscription(key: bigint): void {
     const sub = this.subs.get(key);
     if (!sub) return;
+    const source = sub.source;
+    // Events already queued still reach these listeners; none queued for this address may be
+    // left to a later connection that libvirt allocates at the same address.
+    this.drainEvents();
     this.subs.delete(key);
     for (const id of sub.callbackIds) {
       try {
@@ -161,64 +177,88 @@ export class EventLoop {
     }
   }
 
-  private dispatch(conn: Pointer, dom: Pointer, make: (domain: string) => DomainEvent): void {
-    const sub = this.subs.get(this.binding.engine.address(conn));
-    if (!sub || sub.listeners.size === 0) return;
-    const event = make(this.binding.call('virDomainGetName', dom) as string);
+  // Events were queued in C on the loop's thread (native/libvirt-shim/events.c); they are
+  // delivered here, on the main thread, in the order libvirt raised them. The shim is one library
+  // per process, so one loop may drain events of another binding's connection: those go to the
+  // loop that holds the subscription.
+  private drainEvents(): void {
+    for (;;) {
+      const len = Number(
+        this.binding.shimCall('virtmig_events_drain', 'long', ['pointer', 'long'], drainBuffer, drainBuffer.length),
+      );
+      if (len === 0) return;
+      let o = 0;
+      while (o < len) {
+        const conn = drainBuffer.readBigUInt64LE(o);
+        const kind = drainBuffer.readInt32LE(o + 8);
+        const a = drainBuffer.readInt32LE(o + 12);
+        const b = drainBuffer.readInt32LE(o + 16);
+        const at = drainBuffer.readDoubleLE(o + 20);
+        const nameLen = drainBuffer.readUInt32LE(o + 28);
+        const domain = drainBuffer.toString('utf8', o + 32, o + 32 + nameLen);
+        o += 32 + nameLen;
+        const event: DomainEvent =
+          kind === 0
+            ? { domain, kind: EVENT_KINDS[a] ?? String(a), detail: eventDetailName(a, b), at }
+            : { domain, kind: 'migration-iteration', detail: String(a), at, iteration: a };
+        for (const loop of allLoops) loop.deliver(conn, event);
+      }
+    }
+  }
+
+  private deliver(conn: bigint, event: DomainEvent): void {
+    const sub = this.subs.get(conn);
+    if (!sub) return;
     for (const l of sub.listeners) {
       try {
         l(event);
       } catch {
-        // A throwing listener must not break delivery to the others or unwind into libvirt.
+        // A throwing listener must not break delivery to the others.
       }
     }
   }
 
   private ensureCallbacks(): void {
-    if (this.lifecycleCb) return;
-    this.lifecycleCb = this.binding.engine.callback(
-      'int',
-      ['pointer', 'pointer', 'int', 'int', 'pointer'],
-      (conn, dom, event, detail) => {
-        const e = event as number;
-        this.dispatch(conn, dom, (domain) => ({
-          domain,
-          kind: EVENT_KINDS[e] ?? String(e),
-          detail: eventDetailName(e, detail as number),
-          at: Date.now(),
-        }));
-        return 0;
-      },
-    );
-    this.iterationCb = this.binding.engine.callback(
-      'void',
-      ['pointer', 'pointer', 'int', 'pointer'],
-      (conn, dom, iteration) => {
-        this.dispatch(conn, dom, (domain) => ({
-          domain,
-          kind: 'migration-iteration',
-          detail: String(iteration),
-          at: Date.now(),
-          iteration: iteration as number,
-        }));
-      },
-    );
+    if (this.lifecycleCb !== null) return;
+    this.lifecycleCb = this.binding.shimCall('virtmig_events_lifecycle_cb', 'pointer', []);
+    this.iterationCb = this.binding.shimCall('virtmig_events_iteration_cb', 'pointer', []);
+  }
+
+  // Between iterations the loop holds Node alive only while someone listens for events: an open
+  // connection nobody listens on (one a script forgot to close, say) must not keep the process
+  // running, and exiting there is safe because no worker call is in flight. Calls on the
+  // connection keep Node alive by themselves.
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.pauseTimer = null;
+        resolve();
+      }, ms);
+      if (this.subs.size === 0) t.unref();
+      this.pauseTimer = t;
+    });
   }
 
   private async run(): Promise<void> {
     const timer = this.binding.shimCall('virtmig_add_wakeup_timer', 'int', ['int'], WAKEUP_MS) as number;
+    allLoops.add(this);
     try {
       while (this.refs > 0) {
+        let pauseMs = 0;
         try {
           await this.binding.callAsync('virEventRunDefaultImpl');
         } catch {
           // The loop must outlive any one failure, or keepalives stop and every connection dies;
           // the pause keeps a persistent failure from spinning.
-          await new Promise((r) => setTimeout(r, 50));
+          pauseMs = 50;
         }
+        this.drainEvents();
+        if (this.refs > 0) await this.pause(pauseMs);
       }
     } finally {
       if (timer >= 0) this.binding.call('virEventRemoveTimeout', timer);
+      this.drainEvents();
+      allLoops.delete(this);
       this.running = null;
     }
   }

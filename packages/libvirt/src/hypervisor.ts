@@ -1,6 +1,8 @@
 import {
+  assertDomainConfig,
   assertDomainName,
   assertInt,
+  assertMigrationOptionsOffered,
   assertNumber,
   ClosedError,
   type DomainConfig,
@@ -22,6 +24,7 @@ import {
 } from '@virtmig/core';
 import type { Connection, DomainStatsRecord } from './connection.js';
 import { DOMAIN_STATES, type Domain } from './domain-handle.js';
+import { assertDomainXml } from './domain-xml-limits.js';
 import { ENUMS } from './generated/enums.js';
 import { migrateWithLibvirt } from './migrate.js';
 
@@ -66,8 +69,13 @@ export abstract class LibvirtHypervisor implements Hypervisor, EventCapable {
   /** Turns a config into this driver's domain XML; throws `E_INVALID_ARGUMENT` for bad configs. */
   protected abstract buildDomainXml(config: DomainConfig): string;
 
+  /**
+   * Closes the connection: new calls fail with `E_CLOSED` at once, a migration in flight is
+   * aborted (the guest stays on the source), and this resolves once the calls in flight settled
+   * and the connection is released.
+   */
   async close(): Promise<void> {
-    this.connection.close();
+    await this.connection.close();
   }
 
   protected conn(): Connection {
@@ -146,8 +154,8 @@ export abstract class LibvirtHypervisor implements Hypervisor, EventCapable {
   }
 
   async defineDomain(config: DomainConfig): Promise<DomainInfo> {
-    if (typeof config !== 'object' || config === null) throw new InvalidArgumentError('config', 'must be an object');
-    assertDomainName(config.name, 'config.name');
+    assertDomainConfig(config);
+    if (config.xml !== undefined) assertDomainXml(config.xml, config.name);
     const xml = config.xml ?? this.buildDomainXml(config);
     const d = await this.conn().defineXml(xml);
     try {
@@ -341,12 +349,7 @@ export abstract class LibvirtHypervisor implements Hypervisor, EventCapable {
 
   async migrate(name: string, destination: Hypervisor, options: MigrationOptions = {}): Promise<MigrationResult> {
     this.conn();
-    if (!this.capabilities.migration) throw new UnsupportedError('live migration', this.driver);
-    for (const key of Object.keys(options) as (keyof MigrationOptions)[]) {
-      if (options[key] !== undefined && !this.capabilities.migrationOptions.has(key)) {
-        throw new UnsupportedError(`migration option "${key}"`, this.driver);
-      }
-    }
+    assertMigrationOptionsOffered(options, this.capabilities, this.driver);
     if (!(destination instanceof LibvirtHypervisor) || destination.closed) {
       throw new InvalidArgumentError('destination', 'must be an open libvirt hypervisor connection');
     }

@@ -5,18 +5,25 @@
  * libvirt's event loop; an idiomatic layer and `LibvirtHypervisor`, which drivers specialise.
  */
 
+export { type ArgumentChecker, compileChecker } from './argument-check.js';
 export {
   type BindingOptions,
   getBinding,
   LibvirtBinding,
   type LibvirtRuntime,
   libvirtRuntime,
-  ShimMissingError,
 } from './binding.js';
 export { Connection, type DomainStatsRecord, LIST_FLAGS, type NodeInfo, type OpenOptions } from './connection.js';
 export { DOMAIN_STATES, Domain, type RawDomainInfo } from './domain-handle.js';
+export { assertDomainXml } from './domain-xml-limits.js';
 export type { FfiEngine, NativeCallback, NativeFunction, NativeLibrary, Pointer } from './engine.js';
-export { ENGINE_ENV, type EngineName, selectEngine } from './engines/select.js';
+export {
+  ENGINE_ENV,
+  type EngineName,
+  EngineUnavailableError,
+  FFI_NAPI_PACKAGES,
+  selectEngine,
+} from './engines/select.js';
 export { FunctionUnavailableError, LibvirtError, type LibvirtErrorInfo } from './errors.js';
 export { EventLoop, eventDetailName } from './event-loop.js';
 export { ENUMS, NUMBERS, STRINGS } from './generated/enums.js';
@@ -25,7 +32,19 @@ export { STRUCTS } from './generated/structs.js';
 export { handleStats, NativeHandle } from './handle.js';
 export { domainState, LibvirtHypervisor } from './hypervisor.js';
 export { assertIscsiDisk, type IscsiDiskConfig, iscsiNetworkSourceXml, parsePortal } from './iscsi-disk-xml.js';
-export { locateShim, SHIM_ENV } from './locate.js';
+export {
+  resolveShim,
+  SHIM_ENV,
+  type ShimFound,
+  type ShimMissing,
+  ShimMissingError,
+  type ShimOrigin,
+  type ShimPaths,
+  type ShimResolution,
+  shimPaths,
+} from './locate.js';
 export * from './memory.js';
 export { migrateWithLibvirt, migrationFlags, migrationParams } from './migrate.js';
+export { NativePointer } from './native-pointer.js';
+export { buildShim, SHIM_FILE, SHIM_SOURCES, type ShimBuild, type ShimBuildFailure } from './shim-build.js';
 export * from './signature.js';

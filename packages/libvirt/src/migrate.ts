@@ -1,9 +1,11 @@
 import {
   AbortedError,
   assertPeerToPeerOptions,
+  ClosedError,
   type DomainEvent,
   isVirtmigError,
   MigrationError,
+  type MigrationFailureDetails,
   type MigrationOptions,
   type MigrationProgress,
   type MigrationResult,
@@ -19,6 +21,28 @@ import type { TypedParam, TypedValue } from './memory.js';
 const F = ENUMS.virDomainMigrateFlags;
 const JOB_STATS_COMPLETED = ENUMS.virDomainGetJobStatsFlags.VIR_DOMAIN_JOB_STATS_COMPLETED;
 const POLL_MS = 50;
+
+/**
+ * Where a failed migration left the guest, looked up after the failure: its state on the source
+ * (`absent` when gone) and whether the destination holds the same domain (same UUID) rather than
+ * none or another one of that name.
+ */
+async function failureDetails(
+  source: LibvirtHypervisor,
+  dest: LibvirtHypervisor,
+  name: string,
+  uuid: string,
+): Promise<MigrationFailureDetails> {
+  const sourceState = await source.lookupDomain(name).then(
+    (i) => i.state,
+    () => 'absent' as const,
+  );
+  const domainOnDestination = await dest.lookupDomain(name).then(
+    (i) => i.uuid === uuid,
+    () => false,
+  );
+  return { domain: name, sourceUri: source.uri, destinationUri: dest.uri, sourceState, domainOnDestination };
+}
 
 /** libvirt migration flags for a set of options. */
 export function migrationFlags(o: MigrationOptions): number {
@@ -156,6 +180,7 @@ export async function migrateWithLibvirt(
   o: MigrationOptions,
 ): Promise<MigrationResult> {
   const name = d.name();
+  const uuid = d.uuid();
   assertPeerToPeerOptions(o);
   if (o.signal?.aborted) throw new AbortedError(`migration of ${name}`);
   const events: DomainEvent[] = [];
@@ -168,14 +193,15 @@ export async function migrateWithLibvirt(
   } catch (e) {
     // The first call to a destination whose daemon is gone fails here, before anything moved.
     for (const u of unsubs) u();
-    const onSource = await source.lookupDomain(name).then(
+    const sourceState = await source.lookupDomain(name).then(
       (i) => i.state,
-      () => 'absent',
+      () => 'absent' as const,
     );
     const msg = isVirtmigError(e) ? e.message : String(e);
+    // Nothing reached the destination, and asking its broken connection again would only wait.
     throw new MigrationError(
       `migration of ${name} to ${dest.uri} failed: ${msg}`,
-      { domain: name, sourceState: onSource },
+      { domain: name, sourceUri: source.uri, destinationUri: dest.uri, sourceState, domainOnDestination: false },
       { cause: e },
     );
   }
@@ -186,12 +212,11 @@ export async function migrateWithLibvirt(
     (i) => i,
     () => undefined,
   );
-  if (clash && clash.uuid !== d.uuid()) {
+  if (clash && clash.uuid !== uuid) {
     for (const u of unsubs) u();
-    const onSource = (await source.lookupDomain(name)).state;
     throw new MigrationError(
       `migration of ${name} to ${dest.uri} refused: the destination already has another domain named ${name} (UUID ${clash.uuid}, ${clash.state})`,
-      { domain: name, sourceState: onSource },
+      await failureDetails(source, dest, name, uuid),
     );
   }
   if (o.maxDowntimeMs !== undefined) await d.migrateSetMaxDowntime(o.maxDowntimeMs);
@@ -199,14 +224,18 @@ export async function migrateWithLibvirt(
   const startedAt = new Date(t0).toISOString();
   let settled = false;
   let postCopyStarted = false;
-  let aborted: 'signal' | 'timeout' | null = null;
+  let aborted: 'signal' | 'timeout' | 'closed' | null = null;
+  let closedUri = '';
   let lastStats: Record<string, TypedValue> = {};
-  const started =
+  // The source connection stays open until the call settles even if close() comes first (the
+  // close hooks below abort the job then).
+  const started = source.connection.use(() =>
     o.peerUri === undefined
-      ? d.migrate3(dest.connection.pointer, migrationParams(o), migrationFlags(o))
+      ? d.migrate3(dest.connection, migrationParams(o), migrationFlags(o))
       : d
           .migrateToUri3(o.peerUri, migrationParams(o), migrationFlags(o))
-          .then(() => dest.connection.lookupDomain(name));
+          .then(() => dest.connection.lookupDomain(name)),
+  );
   const running = started.finally(() => {
     settled = true;
   });
@@ -215,6 +244,15 @@ export async function migrateWithLibvirt(
     d.abortJob().catch(() => undefined);
   };
   o.signal?.addEventListener('abort', onAbort, { once: true });
+  // Closing either end (a signal handler, a timeout, an abort path) aborts the job, so libvirt
+  // keeps the guest on the source; the connections stay open until the migration call settles.
+  const offClose = [source, dest].map((h) =>
+    h.connection.onClose(() => {
+      closedUri = h.uri;
+      aborted ??= 'closed';
+      d.abortJob().catch(() => undefined);
+    }),
+  );
   const poll = (async () => {
     const wantPostCopy = o.postCopy ? (typeof o.postCopy === 'object' ? o.postCopy.afterMs : 0) : null;
     let transferStartedAt: number | null = null;
@@ -257,21 +295,19 @@ export async function migrateWithLibvirt(
     destDomain = await running;
   } catch (e) {
     await poll;
-    const onSource = await source.lookupDomain(name).then(
-      (i) => i.state,
-      () => 'absent',
-    );
     if (aborted === 'signal') throw new AbortedError(`migration of ${name}`, { cause: e });
     if (aborted === 'timeout') throw new TimeoutError(`migration of ${name}`, o.timeoutMs ?? 0);
+    if (aborted === 'closed') throw new ClosedError(`connection to ${closedUri} (migration of ${name} aborted)`);
     const msg = isVirtmigError(e) ? e.message : String(e);
     const via = o.peerUri === undefined ? '' : ` (peer-to-peer via ${o.peerUri})`;
     throw new MigrationError(
       `migration of ${name} to ${dest.uri}${via} failed: ${msg}`,
-      { domain: name, sourceState: onSource },
+      await failureDetails(source, dest, name, uuid),
       { cause: e },
     );
   } finally {
     o.signal?.removeEventListener('abort', onAbort);
+    for (const off of offClose) off();
     for (const u of unsubs) u();
   }
   await poll;

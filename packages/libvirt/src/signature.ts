@@ -38,6 +38,11 @@ export interface FunctionSig {
   readonly module?: string;
   readonly ret: CValue;
   readonly args: readonly CValue[];
+  /**
+   * The return value libvirt documents for an error: `null` (a NULL pointer), an integer, or
+   * `max` ((unsigned)-1). Absent when the function cannot fail.
+   */
+  readonly fail?: 'null' | 'max' | number;
 }
 
 /** Functions by name. */

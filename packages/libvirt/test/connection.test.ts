@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { Connection, EventLoop, handleStats } from '../src/index.js';
+import { BareHypervisor } from './bare-hypervisor.js';
 import { ENGINES } from './engines.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -143,22 +144,9 @@ describe('EventLoop resilience', () => {
 
 describe('LibvirtHypervisor.allDomainStats without virConnectGetAllDomainStats', () => {
   it('gathers state, CPU time, memory and vCPUs per domain when the driver lacks the call (libxl)', async () => {
-    const { LibvirtHypervisor, LibvirtError, ENUMS } = await import('../src/index.js');
-    class Plain extends LibvirtHypervisor {
-      readonly capabilities = {
-        migration: false,
-        migrationOptions: new Set<never>(),
-        cpuCap: false,
-        vcpuHotplug: false,
-        memoryBalloon: false,
-        events: true,
-      };
-      protected buildDomainXml(): string {
-        return '';
-      }
-    }
+    const { LibvirtError, ENUMS } = await import('../src/index.js');
     const conn = await Connection.open('test:///default');
-    const h = new Plain(conn, 'plain');
+    const h = new BareHypervisor(conn);
     const b = conn.binding;
     const real = b.callAsync.bind(b);
     b.callAsync = async (name: string, ...args: unknown[]) => {

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Generates the backend-neutral C signature table (functions, enums, string macros, struct layouts)
 // and the native error-capturing shim from libvirt's machine-readable API description.
-// Usage: generate-api.mjs [--xml PATH] [--check]   (--check exits 1 when the committed output is stale)
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+// Usage: generate-api.mjs [--xml PATH] [--out DIR] [--check]   (--check exits 1 when the committed output is stale;
+// --out writes the files under DIR instead of the package, for the generator's own tests)
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { XMLParser } from 'fast-xml-parser';
@@ -10,6 +11,7 @@ import { XMLParser } from 'fast-xml-parser';
 const here = dirname(fileURLToPath(import.meta.url));
 const pkg = join(here, '..');
 const args = process.argv.slice(2);
+const outDir = args.includes('--out') ? args[args.indexOf('--out') + 1] : undefined;
 const xmlPath = args.includes('--xml') ? args[args.indexOf('--xml') + 1] : '/usr/share/libvirt/api/libvirt-api.xml';
 
 const ARRAYS = new Set(['function', 'arg', 'enum', 'struct', 'field', 'functype', 'macro', 'typedef']);
@@ -60,11 +62,87 @@ function kindOf(ctype, position) {
   throw new Error(`unmapped C type "${ctype}"`);
 }
 
+// An enum value is a literal, another constant's name, or a C expression over both
+// ("(1 << 3)", "VIR_A | VIR_B"): evaluated here, so every value in the table is a number.
+const rawEnum = Object.fromEntries((api.enum ?? []).map((e) => [e.name, String(e.value)]));
+const resolved = new Map();
+function constant(name, seen) {
+  if (resolved.has(name)) return resolved.get(name);
+  if (name in rawEnum) {
+    if (seen.has(name)) throw new Error(`enum value ${name} is defined in terms of itself`);
+    const v = evaluate(rawEnum[name], new Set([...seen, name]));
+    resolved.set(name, v);
+    return v;
+  }
+  if (name in macroNumbers) return macroNumbers[name];
+  throw new Error(`unknown constant ${name}`);
+}
+function evaluate(expr, seen) {
+  const tokens = expr.match(/0[xX][0-9a-fA-F]+|\d+[uUlL]*|[A-Za-z_]\w*|<<|>>|[|&^~+\-*()]/g) ?? [];
+  if (tokens.join('') !== expr.replace(/\s+/g, '')) throw new Error(`cannot evaluate enum value "${expr}"`);
+  let i = 0;
+  const BINARY = [['|'], ['^'], ['&'], ['<<', '>>'], ['+', '-'], ['*']];
+  const apply = (op, a, b) =>
+    ({ '|': a | b, '^': a ^ b, '&': a & b, '<<': a << b, '>>': a >> b, '+': a + b, '-': a - b, '*': a * b })[op];
+  const unary = () => {
+    const t = tokens[i++];
+    if (t === '(') {
+      const v = level(0);
+      if (tokens[i++] !== ')') throw new Error(`unbalanced parentheses in "${expr}"`);
+      return v;
+    }
+    if (t === '-') return -unary();
+    if (t === '~') return ~unary();
+    if (t === undefined) throw new Error(`truncated enum value "${expr}"`);
+    if (/^\d|^0[xX]/.test(t)) return Number(t.replace(/[uUlL]+$/, ''));
+    return constant(t, seen);
+  };
+  const level = (n) => {
+    if (n === BINARY.length) return unary();
+    let v = level(n + 1);
+    while (BINARY[n].includes(tokens[i])) {
+      const op = tokens[i++];
+      v = apply(op, v, level(n + 1));
+    }
+    return v;
+  };
+  const v = level(0);
+  if (i !== tokens.length || !Number.isSafeInteger(v)) throw new Error(`cannot evaluate enum value "${expr}"`);
+  return v;
+}
+// How each function reports failure, read from libvirt's documentation of its return value.
+// `null`: a NULL pointer; a number: that integer; `max`: the unsigned type's (unsigned)-1.
+// Functions whose documentation names no error return get none; test/generated.test.ts lists
+// them, so a new libvirt adding one is noticed.
+const NULL_RE = /\bNULL\b/;
+const UNSIGNED_MINUS_ONE = /\(\s*unsigned(\s+(int|long))*\s*\)\s*-1/;
+const MINUS_ONE = /(^|[^\w)])-1\b/;
+const ZERO_ON_ERROR = /\b0\s+(in case of|on|upon)\s+(error|failure)/;
+const ERROR_CONSTANT = /\bVIR_\w+_ERROR\b/;
+// Documentation that omits the error return the implementation has (libvirt-secret.c and
+// libvirt-storage.c fail the way every sibling function does).
+const FAILURE_OVERRIDES = { virConnectNumOfSecrets: -1, virConnectFindStoragePoolSources: 'null' };
+function failureOf(f, ret) {
+  const info = String(f.return.info ?? '');
+  if (f.name in FAILURE_OVERRIDES) return FAILURE_OVERRIDES[f.name];
+  if (ret.kind === 'void') return undefined;
+  if (ret.kind === 'pointer' || ret.kind === 'string' || ret.kind === 'ownedString')
+    return NULL_RE.test(info) ? 'null' : undefined;
+  if (UNSIGNED_MINUS_ONE.test(info)) return 'max';
+  if (MINUS_ONE.test(info)) return -1;
+  if (ZERO_ON_ERROR.test(info)) return 0;
+  // "this function will return VIR_CPU_COMPARE_ERROR": the enum constant's value.
+  const named = ERROR_CONSTANT.exec(info);
+  if (named && named[0] in rawEnum) return constant(named[0], new Set());
+  return undefined;
+}
+
 const functions = [...(api.function ?? [])].sort(byName).map((f) => {
   const fargs = (f.arg ?? []).map((a) => ({ name: a.name, ctype: a.type, kind: kindOf(a.type, 'arg') }));
   const ret = { ctype: f.return.type, kind: kindOf(f.return.type, 'ret') };
   const variadic = fargs.some((a) => a.ctype === '...');
-  return { name: f.name, since: f.version ?? '0.0.0', module: f.module, ret, args: fargs, variadic };
+  const fail = failureOf(f, ret);
+  return { name: f.name, since: f.version ?? '0.0.0', module: f.module, ret, args: fargs, variadic, fail };
 });
 
 // Struct layouts for x86_64/aarch64 LP64, the ABI libvirt is built for on Debian.
@@ -131,14 +209,14 @@ const structs = [...(api.struct ?? [])]
 const enums = {};
 for (const e of [...(api.enum ?? [])].sort(byName)) {
   const type = e.type ?? 'anonymous';
-  enums[type] = { ...enums[type], [e.name]: Number(e.value) };
+  enums[type] = { ...enums[type], [e.name]: constant(e.name, new Set()) };
 }
 const strings = {};
 for (const m of [...(api.macro ?? [])].sort(byName)) if (m.string !== undefined) strings[m.name] = String(m.string);
 
 const header = `// Generated by packages/libvirt/tools/generate-api.mjs from ${xmlPath} (libvirt ${macroNumbers.LIBVIR_VERSION_NUMBER ?? '?'}).\n// Do not edit: run \`npm run generate\`. A test fails when this is stale.\n`;
 const ts = {
-  'src/generated/functions.ts': `${header}import type { FunctionTable } from '../signature.js';\n\n/** Every public libvirt function: C return and argument types mapped to engine-neutral kinds, and the version that added it. */\nexport const FUNCTIONS = ${JSON.stringify(Object.fromEntries(functions.map((f) => [f.name, { since: f.since, module: f.module, ret: f.ret, args: f.args }])), null, 1)} as const satisfies FunctionTable;\n\n/** Names of every public libvirt function. */\nexport type FunctionName = keyof typeof FUNCTIONS;\n`,
+  'src/generated/functions.ts': `${header}import type { FunctionTable } from '../signature.js';\n\n/** Every public libvirt function: C return and argument types mapped to engine-neutral kinds, and the version that added it. */\nexport const FUNCTIONS = ${JSON.stringify(Object.fromEntries(functions.map((f) => [f.name, { since: f.since, module: f.module, ret: f.ret, args: f.args, ...(f.fail === undefined ? {} : { fail: f.fail }) }])), null, 1)} as const satisfies FunctionTable;\n\n/** Names of every public libvirt function. */\nexport type FunctionName = keyof typeof FUNCTIONS;\n`,
   'src/generated/enums.ts': `${header}\n/** Every libvirt enum value, grouped by its C enum type. */\nexport const ENUMS = ${JSON.stringify(enums, null, 1)} as const;\n\n/** libvirt's string macros (typed-parameter field names and similar). */\nexport const STRINGS = ${JSON.stringify(strings, null, 1)} as const;\n\n/** libvirt's numeric macros. */\nexport const NUMBERS = ${JSON.stringify(macroNumbers, null, 1)} as const;\n`,
   'src/generated/structs.ts': `${header}import type { StructTable } from '../signature.js';\n\n/** Every public libvirt struct with its LP64 layout (offsets and sizes in bytes). */\nexport const STRUCTS = ${JSON.stringify(Object.fromEntries(structs.map((s) => [s.name, { since: s.since, size: s.size, fields: s.fields }])), null, 1)} as const satisfies StructTable;\n`,
 };
@@ -163,7 +241,8 @@ const outputs = { ...ts, '../../native/libvirt-shim/shim.c': c };
 
 const stale = [];
 for (const [rel, text] of Object.entries(outputs)) {
-  const path = join(pkg, rel);
+  const path = outDir ? join(outDir, rel.replace(/^(\.\.\/)+/, '')) : join(pkg, rel);
+  if (outDir) mkdirSync(dirname(path), { recursive: true });
   if (args.includes('--check')) {
     if (!existsSync(path) || readFileSync(path, 'utf8') !== text) stale.push(rel);
   } else {

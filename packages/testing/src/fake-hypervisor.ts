@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   assertDomainName,
   assertInt,
+  assertMigrationOptionsOffered,
   assertNumber,
   ClosedError,
   type DomainConfig,
@@ -284,14 +285,18 @@ export class FakeHypervisor implements Hypervisor, EventCapable {
   async migrate(name: string, destination: Hypervisor, options: MigrationOptions = {}): Promise<MigrationResult> {
     this.ensureOpen();
     assertDomainName(name);
-    if (!this.capabilities.migration) throw new UnsupportedError('live migration', this.driver);
+    assertMigrationOptionsOffered(options, this.capabilities, this.driver);
     if (!(destination instanceof FakeHypervisor)) {
       throw new InvalidArgumentError('destination', 'a fake host migrates only to another FakeHypervisor');
     }
     if (destination.closed) throw new ClosedError('destination connection');
     if (destination.network !== this.network) {
       throw new MigrationError(`fake host "${destination.hostName}" is not on the source's network`, {
+        domain: name,
+        sourceUri: this.uri,
         destinationUri: destination.uri,
+        sourceState: this.host.domains.get(name)?.state ?? 'absent',
+        domainOnDestination: false,
       });
     }
     return migrateDomain(this.host, this.uri, destination.host, destination.uri, name, options);

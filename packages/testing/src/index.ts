@@ -6,6 +6,7 @@
  * package runs to prove it honours the `Hypervisor` contract.
  */
 
+export { type AcceptanceHosts, acceptanceHosts, runAcceptance } from './acceptance.js';
 export {
   type BindingHandler,
   type BindingLike,
@@ -15,9 +16,35 @@ export {
   UnexpectedBindingCallError,
 } from './binding-stub.js';
 export { type Clock, ManualClock, systemClock } from './clock.js';
-export { type ConformanceOptions, type MigrationPeer, runConformance } from './conformance.js';
+export {
+  type ConformanceOnly,
+  type ConformanceOptions,
+  type ConformanceSkip,
+  checkGroup,
+  conformanceChecks,
+  type MigrationPeer,
+  runConformance,
+} from './conformance.js';
+export {
+  type CheckContext,
+  type CheckPeer,
+  CONFORMANCE_CHECKS,
+  type ConformanceCapability,
+  type ConformanceCheck,
+  SAMPLE_MIGRATION_OPTIONS,
+  TEST_DRIVER_PAIR_CHECK_IDS,
+} from './conformance-checks.js';
+export {
+  type ConformanceFramework,
+  type MochaLike,
+  mochaFramework,
+  type NodeTestLike,
+  nodeTestFramework,
+} from './conformance-framework.js';
+export { eventually, rejectsWithCode, removeDomain, uniqueDomainName } from './conformance-helpers.js';
 export { type ConnectFakeOptions, connectFake, fakeHostFromUri, registerFakeDriver } from './connect.js';
 export { type FailMigrationOptions, FakeHypervisor, type FakeHypervisorOptions } from './fake-hypervisor.js';
 export { FAKE_MIGRATION_OPTIONS, type FakeHostOptions } from './host.js';
 export { defaultFakeNetwork, FakeNetwork, type FakeNetworkOptions } from './network.js';
 export { type PrecopyParams, type PrecopyPlan, type PrecopyRound, planPrecopy } from './precopy.js';
+export { secondTestDriverHostUri } from './test-driver-host.js';

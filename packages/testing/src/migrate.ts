@@ -1,11 +1,13 @@
 import {
   AbortedError,
   assertInt,
+  assertMigrationOptionsOffered,
   assertNumber,
   assertPeerToPeerOptions,
+  type HypervisorCapabilities,
   InvalidArgumentError,
-  MIGRATION_OPTION_NAMES,
   MigrationError,
+  type MigrationFailureDetails,
   type MigrationOptions,
   type MigrationProgress,
   type MigrationResult,
@@ -13,7 +15,6 @@ import {
   type Span,
   StateError,
   TimeoutError,
-  UnsupportedError,
   VirtmigError,
 } from '@virtmig/core';
 import type { Clock } from './clock.js';
@@ -26,16 +27,9 @@ const TIME_EPSILON_MS = 1e-3;
 /** QEMU's default maximum downtime. */
 const DEFAULT_MAX_DOWNTIME_MS = 300;
 
-const KNOWN_OPTIONS: ReadonlySet<string> = new Set<string>(MIGRATION_OPTION_NAMES);
-
-/** Refuses unknown or unoffered options (`E_INVALID_ARGUMENT` / `E_UNSUPPORTED`) and bad values, before anything runs. */
-function validateOptions(options: MigrationOptions, offered: ReadonlySet<keyof MigrationOptions>): void {
-  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'must be an object');
-  for (const [key, value] of Object.entries(options)) {
-    if (value === undefined) continue;
-    if (!KNOWN_OPTIONS.has(key)) throw new InvalidArgumentError(`options.${key}`, 'is not a migration option');
-    if (!offered.has(key as keyof MigrationOptions)) throw new UnsupportedError(`migration option "${key}"`, 'fake');
-  }
+/** Refuses unknown or unoffered options (core's shared rule, as real drivers do) and bad values, before anything runs. */
+function validateOptions(options: MigrationOptions, capabilities: HypervisorCapabilities): void {
+  assertMigrationOptionsOffered(options, capabilities, 'fake');
   for (const key of ['live', 'autoConverge', 'tls', 'persistDestination', 'undefineSource'] as const) {
     if (options[key] !== undefined && typeof options[key] !== 'boolean')
       throw new InvalidArgumentError(`options.${key}`, 'must be a boolean');
@@ -72,11 +66,7 @@ function validateOptions(options: MigrationOptions, offered: ReadonlySet<keyof M
 }
 
 /** A failure that the run turns into a rollback; carries the error to throw. */
-class Rollback extends Error {
-  constructor(readonly error: VirtmigError) {
-    super(error.message);
-  }
-}
+class Rollback extends Error {}
 
 /** One migration in progress: simulated time, stage bookkeeping and rollback. */
 class MigrationRun {
@@ -172,7 +162,8 @@ class MigrationRun {
     } catch (e) {
       if (this.committed) throw e;
       this.rollback();
-      if (e instanceof Rollback) throw e.error;
+      if (e instanceof Rollback)
+        throw new MigrationError(`migration of "${this.d.name}" failed: ${e.message}`, this.failureDetails());
       if (e instanceof AbortedError)
         throw new AbortedError(`migration of "${this.d.name}"`, { cause: this.options.signal?.reason });
       if (e instanceof VirtmigError) throw e;
@@ -315,11 +306,18 @@ class MigrationRun {
   }
 
   private fail(reason: string): never {
-    throw new Rollback(new MigrationError(`migration of "${this.d.name}" failed: ${reason}`, this.failureDetails()));
+    throw new Rollback(reason);
   }
 
-  private failureDetails(): Record<string, unknown> {
-    return { domain: this.d.name, sourceUri: this.srcUri, destinationUri: this.dstUri, domainOnDestination: false };
+  /** Where the rolled-back migration left the guest: read after the rollback, as a real driver reads it. */
+  private failureDetails(): MigrationFailureDetails {
+    return {
+      domain: this.d.name,
+      sourceUri: this.srcUri,
+      destinationUri: this.dstUri,
+      sourceState: this.src.domains.get(this.d.name)?.state ?? 'absent',
+      domainOnDestination: this.dst.domains.get(this.d.name)?.uuid === this.d.uuid,
+    };
   }
 
   private pauseSource(): void {
@@ -420,11 +418,14 @@ export async function migrateDomain(
   name: string,
   options: MigrationOptions,
 ): Promise<MigrationResult> {
-  validateOptions(options, src.capabilities.migrationOptions);
+  validateOptions(options, src.capabilities);
   const d = src.get(name);
   if (dst === src) {
     throw new MigrationError(`source and destination are the same fake host "${src.name}"`, {
       domain: name,
+      sourceUri: srcUri,
+      destinationUri: dstUri,
+      sourceState: d.state,
       domainOnDestination: false,
     });
   }

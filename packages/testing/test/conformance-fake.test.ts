@@ -40,9 +40,16 @@ class AddressedFake extends FakeHypervisor {
     destination: Hypervisor,
     options: MigrationOptions = {},
   ): Promise<MigrationResult> {
-    if (!this.closed && options.migrateUri !== 'tcp://10.0.0.2') {
-      throw new MigrationError(`no route to the destination without migrateUri (domain ${name})`);
-    }
+    const failed = (reason: string): MigrationError =>
+      new MigrationError(reason, {
+        domain: name,
+        sourceUri: this.uri,
+        destinationUri: destination.uri,
+        sourceState: 'running',
+        domainOnDestination: false,
+      });
+    if (!this.closed && options.migrateUri !== 'tcp://10.0.0.2')
+      throw failed(`no route to the destination without migrateUri (domain ${name})`);
     const transfers =
       !this.closed &&
       !options.signal?.aborted &&
@@ -55,7 +62,7 @@ class AddressedFake extends FakeHypervisor {
         () => false,
         () => true,
       ));
-    if (transfers && !booted.has(name)) throw new MigrationError(`domain ${name} has not booted yet`);
+    if (transfers && !booted.has(name)) throw failed(`domain ${name} has not booted yet`);
     return super.migrate(name, destination, options);
   }
 }

@@ -1,12 +1,13 @@
 import { type Recommendation, recommendAll } from '@virtmig/analysis';
+import { clusterFromRecords, liveCluster } from '@virtmig/balance';
 import type { DriverRegistry } from '@virtmig/core';
 import { InvalidArgumentError } from '@virtmig/core';
 import type { Command } from 'commander';
 import { cliRegistry } from '../drivers.js';
 import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
-import { applyPolicy, assertPolicy, clusterFromRecords } from './cluster.js';
-import { liveCluster, liveHosts } from './recommend.js';
+import { applyPolicy, assertPolicy } from './cluster.js';
+import { liveHosts } from './recommend.js';
 import { loadResults, studyTables, tablesMarkdown, writeReport } from './report.js';
 import { type RunCommandOptions, runCommand } from './run.js';
 

@@ -1,9 +1,17 @@
 import { execFile } from 'node:child_process';
 import { access, constants, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { libvirtRuntime } from '@virtmig/driver-test';
+import { libvirtRuntime, type ShimOrigin } from '@virtmig/driver-test';
 
 const run = promisify(execFile);
+
+const SHIM_ORIGINS: Record<ShimOrigin, string> = {
+  option: 'passed explicitly',
+  env: 'from $VIRTMIG_LIBVIRT_SHIM',
+  built: 'built on this machine',
+  'built-on-first-use': 'built from source on first use: the prebuilt one did not load or is not for this platform',
+  prebuilt: 'prebuilt, shipped in @virtmig/libvirt',
+};
 
 /** One check of `virtmig doctor`. */
 export interface Check {
@@ -48,10 +56,28 @@ async function tool(name: string, cmd: string, args: string[], pkg: string, requ
 /** Checks libvirt, the shim, QEMU, tgt, libiscsi, cgroups and KVM; says what is missing and how to get it. */
 export async function runDoctor(): Promise<Check[]> {
   const checks: Check[] = [];
-  let shim: string | null | undefined;
+  let shim: Check = {
+    name: 'libvirt shim',
+    ok: false,
+    detail: 'not checked: the libvirt library did not load',
+    required: true,
+  };
   try {
     const rt = libvirtRuntime();
-    shim = rt.shim;
+    shim = rt.shim
+      ? {
+          name: 'libvirt shim',
+          ok: true,
+          detail: `${rt.shim} (${SHIM_ORIGINS[rt.shimOrigin ?? 'built']})`,
+          required: true,
+        }
+      : {
+          name: 'libvirt shim',
+          ok: false,
+          detail: `missing: ${rt.shimProblem?.reason ?? 'unknown'}`,
+          fix: rt.shimProblem?.fix ?? 'reinstall @virtmig/libvirt',
+          required: true,
+        };
     checks.push({
       name: 'libvirt library',
       ok: true,
@@ -67,19 +93,7 @@ export async function runDoctor(): Promise<Check[]> {
       required: true,
     });
   }
-  checks.push(
-    shim
-      ? { name: 'libvirt shim', ok: true, detail: shim, required: true }
-      : shim === undefined
-        ? { name: 'libvirt shim', ok: false, detail: 'not checked: the libvirt library did not load', required: true }
-        : {
-            name: 'libvirt shim',
-            ok: false,
-            detail: 'native/build/lib/libvirtmig-shim.so missing',
-            fix: 'npm run build:native (needs libvirt-dev, gcc)',
-            required: true,
-          },
-  );
+  checks.push(shim);
   checks.push(
     await tool('libvirt daemon', 'libvirtd', ['--version'], 'libvirt-daemon libvirt-daemon-driver-qemu', false),
   );

@@ -73,6 +73,7 @@ export async function startGuest(name: string, o: GuestStartOptions): Promise<Gu
   assertDomainName(name, 'name');
   assertInt(o.memoryMiB, '--memory', 16, 1 << 20);
   assertInt(o.vcpus, '--vcpus', 1, 64);
+  assertInt(o.waitMs, '--wait', 0, 86_400_000);
   const cmdline = guestCmdline(o.workload, o.args);
   const status = await labStatus(o.prefix);
   const host = labHost(status, o.on);

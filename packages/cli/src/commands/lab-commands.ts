@@ -17,6 +17,13 @@ import { formatMigrationResult, type MigrateCliOptions, migrateGuest, progressLi
 const PREFIX_HELP = 'lab prefix (default $VIRTMIG_LAB_PREFIX or vmlab)';
 const KIND_HELP = 'qemu: the local two-host lab; xen: two Xen hosts and an LIO storage host as QEMU guests';
 
+/** A flag's decimal digits as a number; anything else is refused rather than replaced by a default. */
+function wholeNumber(text: string, flag: string): number {
+  if (!/^[0-9]{1,15}$/.test(text))
+    throw new InvalidArgumentError(flag, `must be a whole number, got ${JSON.stringify(text.slice(0, 40))}`);
+  return Number(text);
+}
+
 /** True for `--kind xen`; the Xen testbed has one instance per state directory, so `--prefix` is refused there. */
 function xenKind(opts: { kind: string; prefix?: string }): boolean {
   if (labKind(opts.kind) !== 'xen') return false;
@@ -108,15 +115,14 @@ export function addLabCommands(program: Command, makeOutput: (json: boolean) => 
         },
       ) => {
         const out = makeOutput(Boolean(opts.json));
-        const num = (v: string): number => (/^\d+$/.test(v) ? Number(v) : Number.NaN);
         const started = await startGuest(name, {
           prefix: labPrefix(opts.prefix),
           on: opts.on,
-          memoryMiB: num(opts.memory),
-          vcpus: num(opts.vcpus),
+          memoryMiB: wholeNumber(opts.memory, '--memory'),
+          vcpus: wholeNumber(opts.vcpus, '--vcpus'),
           ...(opts.workload !== undefined ? { workload: opts.workload } : {}),
           ...(opts.args !== undefined ? { args: opts.args } : {}),
-          waitMs: Number.isFinite(num(opts.wait)) ? num(opts.wait) : 120_000,
+          waitMs: wholeNumber(opts.wait, '--wait'),
         });
         out.data(
           started,

@@ -1,6 +1,18 @@
 import { existsSync } from 'node:fs';
-import { InvalidArgumentError, type MigrationOptions, type MigrationProgress } from '@virtmig/core';
-import { QemuHypervisor, type QemuMigrationResult, serialLogOf } from '@virtmig/driver-qemu';
+import {
+  assertDomainName,
+  assertUriPolicy,
+  InvalidArgumentError,
+  type MigrationOptions,
+  type MigrationProgress,
+} from '@virtmig/core';
+import {
+  assertQemuMigrationOptions,
+  parseQemuUri,
+  QemuHypervisor,
+  type QemuMigrationResult,
+  serialLogOf,
+} from '@virtmig/driver-qemu';
 import { table } from '../output.js';
 import { isLabHostName, type LabStatus, labHost, labStatus } from './lab.js';
 
@@ -68,12 +80,34 @@ interface Endpoint {
   readonly domainType?: 'kvm' | 'qemu';
 }
 
-async function endpoint(spec: string, flag: string, prefix: string, cache: { status?: LabStatus }): Promise<Endpoint> {
-  if (!isLabHostName(spec)) {
-    if (!spec.startsWith('qemu'))
-      throw new InvalidArgumentError(flag, `must be a lab host (a, b) or a qemu URI, got ${JSON.stringify(spec)}`);
-    return { uri: spec };
-  }
+/** Throws `E_INVALID_ARGUMENT` naming `flag` unless `spec` is a lab host name or a qemu URI the URI policy allows. */
+function assertHostFlag(spec: string, flag: string): void {
+  if (isLabHostName(spec)) return;
+  if (!spec.startsWith('qemu'))
+    throw new InvalidArgumentError(flag, `must be a lab host (a, b) or a qemu URI, got ${JSON.stringify(spec)}`);
+  assertUriPolicy(parseQemuUri(spec), {}, flag);
+}
+
+// A lab destination supplies its own qemu+tcp peer URI after the lab is asked; its stand-in lets
+// every other option be checked first.
+const LAB_PEER_STAND_IN = 'qemu+tcp://lab-peer/system';
+
+/**
+ * Checks every value `virtmig migrate` was given (guest name, hosts, each option and their
+ * combinations) before the lab is asked or a host connected. Throws `E_INVALID_ARGUMENT` naming the flag.
+ */
+export function checkMigrateInput(guest: string, o: MigrateCliOptions): MigrationOptions {
+  const options = migrationOptionsFromCli(o);
+  assertDomainName(guest, 'guest');
+  assertHostFlag(o.from, '--from');
+  assertHostFlag(o.to, '--to');
+  const labPeer = options.tunnelled && options.peerUri === undefined && isLabHostName(o.to);
+  assertQemuMigrationOptions(labPeer ? { ...options, peerUri: LAB_PEER_STAND_IN } : options);
+  return options;
+}
+
+async function endpoint(spec: string, prefix: string, cache: { status?: LabStatus }): Promise<Endpoint> {
+  if (!isLabHostName(spec)) return { uri: spec };
   cache.status ??= await labStatus(prefix);
   const host = labHost(cache.status, spec);
   // The port is left to the destination's migration_port range, so parallel connections get ports too.
@@ -101,10 +135,10 @@ export async function migrateGuest(
   extra: Pick<MigrationOptions, 'onProgress' | 'signal'> = {},
 ): Promise<QemuMigrationResult> {
   const prefix = o.prefix ?? process.env.VIRTMIG_LAB_PREFIX ?? 'vmlab';
-  const options = migrationOptionsFromCli(o);
+  const options = checkMigrateInput(guest, o);
   const cache: { status?: LabStatus } = {};
-  const from = await endpoint(o.from, '--from', prefix, cache);
-  const to = await endpoint(o.to, '--to', prefix, cache);
+  const from = await endpoint(o.from, prefix, cache);
+  const to = await endpoint(o.to, prefix, cache);
   if (from.uri === to.uri) throw new InvalidArgumentError('--to', 'source and destination are the same host');
   const src = await QemuHypervisor.open(from.uri, from.domainType ? { domainType: from.domainType } : {});
   try {

@@ -16,9 +16,9 @@ import {
   validateTimeline,
   validateTrialRecord,
 } from '@virtmig/analysis';
+import { clusterFromRecords } from '@virtmig/balance';
 import { ResultsDb } from '@virtmig/bench';
 import { StateError } from '@virtmig/core';
-import { clusterFromRecords } from './cluster.js';
 
 /** What a results database holds, checked against analysis's shapes. */
 export interface LoadedResults {
@@ -32,7 +32,7 @@ export interface LoadedResults {
 
 /** Reads every finished trial of a database (or of one run). Throws `E_STATE` when there is none. */
 export function loadResults(dbPath: string, runId?: string): LoadedResults {
-  const db = ResultsDb.open(dbPath, { mustExist: true });
+  const db = ResultsDb.open(dbPath, { readonly: true });
   try {
     const records = db.records(runId).map((r, i) => validateTrialRecord(r, `records[${i}]`));
     if (records.length === 0)

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import {
+  checkDriverSupport,
   defaultEnvironment,
   type ExperimentSpec,
   loadSpecFile,
@@ -10,7 +11,13 @@ import {
   type RunSummary,
   runExperiment,
 } from '@virtmig/bench';
-import { type DriverRegistry, InvalidArgumentError } from '@virtmig/core';
+import {
+  type DriverRegistry,
+  type HypervisorCapabilities,
+  InvalidArgumentError,
+  UnknownSchemeError,
+} from '@virtmig/core';
+import { CLI_DRIVER_CAPABILITIES } from '../drivers.js';
 
 /** Options of `virtmig run`. */
 export interface RunCommandOptions {
@@ -36,7 +43,24 @@ export async function specOf(
 }
 
 /**
- * Runs or resumes an experiment with progress on stderr. SIGINT/SIGTERM stop it cleanly (the
+ * Refuses a spec that the registry cannot run, before anything is opened or created: a driver
+ * that is not registered (`E_UNKNOWN_SCHEME`), or one whose declared capabilities lack what the
+ * spec asks for (`E_UNSUPPORTED`, see `checkDriverSupport`). A driver without declared
+ * capabilities is checked by the runner once connected.
+ */
+export function checkRunnable(
+  registry: DriverRegistry,
+  spec: ExperimentSpec,
+  capabilities: ReadonlyMap<string, HypervisorCapabilities> = CLI_DRIVER_CAPABILITIES,
+): void {
+  if (!registry.has(spec.driver)) throw new UnknownSchemeError(spec.driver, registry.schemes());
+  const caps = capabilities.get(spec.driver);
+  if (caps) checkDriverSupport(spec, spec.driver, caps, typeof spec.hosts === 'string' ? [] : spec.hosts);
+}
+
+/**
+ * Runs or resumes an experiment with progress on stderr. Every check on the input runs before
+ * the database or its directory is created, so a refused run leaves nothing behind. SIGINT/SIGTERM stop it cleanly (the
  * current trial's guest is removed; the run stays resumable); a second SIGINT exits at once.
  */
 export async function runCommand(
@@ -46,9 +70,13 @@ export async function runCommand(
 ): Promise<RunSummary> {
   const spec = await specOf(file, options);
   if (!spec && !options.db) throw new InvalidArgumentError('--db', 'is required with --resume and no spec');
+  if (options.db !== undefined && (options.db === '' || options.db.includes('\0')))
+    throw new InvalidArgumentError('--db', 'must be a file name');
+  if (spec) checkRunnable(registry, spec);
   const dbPath = resolve(options.db ?? `results/${(spec as ExperimentSpec).name}.db`);
-  await mkdir(dirname(dbPath), { recursive: true });
-  const db = ResultsDb.open(dbPath);
+  // A bare --resume continues a database that exists; it never creates one.
+  if (spec) await mkdir(dirname(dbPath), { recursive: true });
+  const db = ResultsDb.open(dbPath, { mustExist: !spec });
   const ac = new AbortController();
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals): void => {

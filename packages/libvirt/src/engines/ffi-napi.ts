@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { FfiEngine, NativeCallback, NativeFunction, NativeLibrary, Pointer } from '../engine.js';
+import { NativePointer } from '../native-pointer.js';
 import type { Kind } from '../signature.js';
 
 const require = createRequire(import.meta.url);
@@ -39,7 +40,8 @@ export function createFfiNapiEngine(): FfiEngine {
   const ffi = require('@2060.io/ffi-napi') as any;
   // biome-ignore lint/suspicious/noExplicitAny: ref-napi ships no types
   const ref = require('@2060.io/ref-napi') as any;
-  const asBuffer = (p: Pointer | Buffer): Buffer => p as Buffer;
+  const asBuffer = (p: Pointer | Buffer): Buffer => NativePointer.unwrap(p) as Buffer;
+  const rawNull = (p: unknown): boolean => p === null || p === undefined || ref.isNull(p);
   return {
     name: 'ffi-napi',
     open(path: string): FfiLib {
@@ -71,26 +73,33 @@ export function createFfiNapiEngine(): FfiEngine {
       return bound;
     },
     callback(ret, args, fn): NativeCallback {
+      const wrapped = args.map((k) => k === 'pointer');
+      // Pointers libvirt passes to the callback are wrapped like every other native pointer.
       let cb: Buffer | null = ffi.Callback(
         TYPES[ret],
         args.map((k) => TYPES[k]),
-        fn,
+        (...a: unknown[]) => fn(...a.map((v, i) => (wrapped[i] ? NativePointer.wrap(v, rawNull(v)) : v))),
       );
+      let pointer = NativePointer.wrap(cb, false, 'callback');
       return {
         get pointer() {
-          return cb;
+          return pointer;
         },
         // Dropping the reference lets ffi-napi collect the trampoline.
         dispose: () => {
           cb = null;
+          pointer = null;
         },
       };
     },
-    isNull: (p) => p === null || p === undefined || ref.isNull(asBuffer(p)),
+    isNull: (p) => rawNull(NativePointer.unwrap(p)),
     address: (p) => (p === null || p === undefined ? 0n : BigInt(ref.address(asBuffer(p)))),
     alloc: (size) => Buffer.alloc(size),
     readCString: (p, offset = 0) => ref.readCString(asBuffer(p), offset),
-    readPointer: (p, offset = 0) => ref.readPointer(asBuffer(p), offset, 0),
+    readPointer(p, offset = 0) {
+      const raw = ref.readPointer(asBuffer(p), offset, 0);
+      return NativePointer.wrap(raw, rawNull(raw));
+    },
     readBytes(p, offset, length) {
       if (length === 0) return Buffer.alloc(0);
       return Buffer.from(ref.reinterpret(asBuffer(p), offset + length, 0).subarray(offset, offset + length));

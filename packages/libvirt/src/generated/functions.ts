@@ -22,7 +22,8 @@ export const FUNCTIONS = {
     "ctype": "virErrorPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnGetLastError": {
   "since": "0.1.0",
@@ -37,7 +38,8 @@ export const FUNCTIONS = {
     "ctype": "virConnectPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virConnResetLastError": {
   "since": "0.1.0",
@@ -107,7 +109,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virConnectBaselineHypervisorCPU": {
   "since": "4.4.0",
@@ -157,7 +160,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virConnectClose": {
   "since": "0.0.3",
@@ -172,7 +176,8 @@ export const FUNCTIONS = {
     "ctype": "virConnectPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectCompareCPU": {
   "since": "0.7.5",
@@ -197,7 +202,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectCompareHypervisorCPU": {
   "since": "4.4.0",
@@ -242,7 +248,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectDomainEventDeregister": {
   "since": "0.5.0",
@@ -262,7 +269,8 @@ export const FUNCTIONS = {
     "ctype": "virConnectDomainEventCallback",
     "kind": "callback"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectDomainEventDeregisterAny": {
   "since": "0.8.0",
@@ -282,7 +290,8 @@ export const FUNCTIONS = {
     "ctype": "int",
     "kind": "int"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectDomainEventRegister": {
   "since": "0.5.0",
@@ -312,7 +321,8 @@ export const FUNCTIONS = {
     "ctype": "virFreeCallback",
     "kind": "callback"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectDomainEventRegisterAny": {
   "since": "0.8.0",
@@ -352,7 +362,8 @@ export const FUNCTIONS = {
     "ctype": "virFreeCallback",
     "kind": "callback"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectDomainXMLFromNative": {
   "since": "0.6.4",
@@ -382,7 +393,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virConnectDomainXMLToNative": {
   "since": "0.6.4",
@@ -412,7 +424,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virConnectFindStoragePoolSources": {
   "since": "0.4.5",
@@ -442,7 +455,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virConnectGetAllDomainStats": {
   "since": "1.2.8",
@@ -472,7 +486,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectGetCPUModelNames": {
   "since": "1.1.3",
@@ -502,7 +517,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectGetCapabilities": {
   "since": "0.2.1",
@@ -517,7 +533,8 @@ export const FUNCTIONS = {
     "ctype": "virConnectPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virConnectGetDomainCapabilities": {
   "since": "1.2.7",
@@ -557,7 +574,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virConnectGetHostname": {
   "since": "0.3.0",
@@ -572,7 +590,8 @@ export const FUNCTIONS = {
     "ctype": "virConnectPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virConnectGetLibVersion": {
   "since": "0.7.3",
@@ -592,7 +611,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned long *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectGetMaxVcpus": {
   "since": "0.2.1",
@@ -612,7 +632,8 @@ export const FUNCTIONS = {
     "ctype": "const char *",
     "kind": "string"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectGetStoragePoolCapabilities": {
   "since": "5.2.0",
@@ -632,7 +653,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virConnectGetSysinfo": {
   "since": "0.8.8",
@@ -652,7 +674,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virConnectGetType": {
   "since": "0.0.3",
@@ -667,7 +690,8 @@ export const FUNCTIONS = {
     "ctype": "virConnectPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virConnectGetURI": {
   "since": "0.3.0",
@@ -682,7 +706,8 @@ export const FUNCTIONS = {
     "ctype": "virConnectPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virConnectGetVersion": {
   "since": "0.0.3",
@@ -702,7 +727,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned long *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectIsAlive": {
   "since": "0.9.8",
@@ -717,7 +743,8 @@ export const FUNCTIONS = {
     "ctype": "virConnectPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectIsEncrypted": {
   "since": "0.7.3",
@@ -732,7 +759,8 @@ export const FUNCTIONS = {
     "ctype": "virConnectPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectIsSecure": {
   "since": "0.7.3",
@@ -747,7 +775,8 @@ export const FUNCTIONS = {
     "ctype": "virConnectPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectListAllDomains": {
   "since": "0.9.13",
@@ -772,7 +801,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectListAllInterfaces": {
   "since": "0.10.2",
@@ -797,7 +827,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectListAllNWFilterBindings": {
   "since": "4.5.0",
@@ -822,7 +853,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectListAllNWFilters": {
   "since": "0.10.2",
@@ -847,7 +879,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectListAllNetworks": {
   "since": "0.10.2",
@@ -872,7 +905,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectListAllNodeDevices": {
   "since": "0.10.2",
@@ -897,7 +931,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectListAllSecrets": {
   "since": "0.10.2",
@@ -922,7 +957,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectListAllStoragePools": {
   "since": "0.10.2",
@@ -947,7 +983,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectListDefinedDomains": {
   "since": "0.1.1",
@@ -972,7 +1009,8 @@ export const FUNCTIONS = {
     "ctype": "int",
     "kind": "int"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectListDefinedInterfaces": {
   "since": "0.7.0",
@@ -997,7 +1035,8 @@ export const FUNCTIONS = {
     "ctype": "int",
     "kind": "int"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectListDefinedNetworks": {
   "since": "0.2.0",
@@ -1022,7 +1061,8 @@ export const FUNCTIONS = {
     "ctype": "int",
     "kind": "int"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectListDefinedStoragePools": {
   "since": "0.4.1",
@@ -1047,7 +1087,8 @@ export const FUNCTIONS = {
     "ctype": "int",
     "kind": "int"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectListDomains": {
   "since": "0.0.3",
@@ -1072,7 +1113,8 @@ export const FUNCTIONS = {
     "ctype": "int",
     "kind": "int"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectListInterfaces": {
   "since": "0.6.4",
@@ -1097,7 +1139,8 @@ export const FUNCTIONS = {
     "ctype": "int",
     "kind": "int"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectListNWFilters": {
   "since": "0.8.0",
@@ -1122,7 +1165,8 @@ export const FUNCTIONS = {
     "ctype": "int",
     "kind": "int"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectListNetworks": {
   "since": "0.2.0",
@@ -1147,7 +1191,8 @@ export const FUNCTIONS = {
     "ctype": "int",
     "kind": "int"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectListSecrets": {
   "since": "0.7.1",
@@ -1172,7 +1217,8 @@ export const FUNCTIONS = {
     "ctype": "int",
     "kind": "int"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectListStoragePools": {
   "since": "0.4.1",
@@ -1197,7 +1243,8 @@ export const FUNCTIONS = {
     "ctype": "int",
     "kind": "int"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectNetworkEventDeregisterAny": {
   "since": "1.2.1",
@@ -1217,7 +1264,8 @@ export const FUNCTIONS = {
     "ctype": "int",
     "kind": "int"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectNetworkEventRegisterAny": {
   "since": "1.2.1",
@@ -1257,7 +1305,8 @@ export const FUNCTIONS = {
     "ctype": "virFreeCallback",
     "kind": "callback"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectNodeDeviceEventDeregisterAny": {
   "since": "2.2.0",
@@ -1277,7 +1326,8 @@ export const FUNCTIONS = {
     "ctype": "int",
     "kind": "int"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectNodeDeviceEventRegisterAny": {
   "since": "2.2.0",
@@ -1317,7 +1367,8 @@ export const FUNCTIONS = {
     "ctype": "virFreeCallback",
     "kind": "callback"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectNumOfDefinedDomains": {
   "since": "0.1.5",
@@ -1332,7 +1383,8 @@ export const FUNCTIONS = {
     "ctype": "virConnectPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectNumOfDefinedInterfaces": {
   "since": "0.7.0",
@@ -1347,7 +1399,8 @@ export const FUNCTIONS = {
     "ctype": "virConnectPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectNumOfDefinedNetworks": {
   "since": "0.2.0",
@@ -1362,7 +1415,8 @@ export const FUNCTIONS = {
     "ctype": "virConnectPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectNumOfDefinedStoragePools": {
   "since": "0.4.1",
@@ -1377,7 +1431,8 @@ export const FUNCTIONS = {
     "ctype": "virConnectPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectNumOfDomains": {
   "since": "0.0.3",
@@ -1392,7 +1447,8 @@ export const FUNCTIONS = {
     "ctype": "virConnectPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectNumOfInterfaces": {
   "since": "0.6.4",
@@ -1407,7 +1463,8 @@ export const FUNCTIONS = {
     "ctype": "virConnectPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectNumOfNWFilters": {
   "since": "0.8.0",
@@ -1422,7 +1479,8 @@ export const FUNCTIONS = {
     "ctype": "virConnectPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectNumOfNetworks": {
   "since": "0.2.0",
@@ -1437,7 +1495,8 @@ export const FUNCTIONS = {
     "ctype": "virConnectPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectNumOfSecrets": {
   "since": "0.7.1",
@@ -1452,7 +1511,8 @@ export const FUNCTIONS = {
     "ctype": "virConnectPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectNumOfStoragePools": {
   "since": "0.4.1",
@@ -1467,7 +1527,8 @@ export const FUNCTIONS = {
     "ctype": "virConnectPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectOpen": {
   "since": "0.0.3",
@@ -1482,7 +1543,8 @@ export const FUNCTIONS = {
     "ctype": "const char *",
     "kind": "string"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virConnectOpenAuth": {
   "since": "0.4.0",
@@ -1507,7 +1569,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virConnectOpenReadOnly": {
   "since": "0.0.3",
@@ -1522,7 +1585,8 @@ export const FUNCTIONS = {
     "ctype": "const char *",
     "kind": "string"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virConnectRef": {
   "since": "0.6.0",
@@ -1537,7 +1601,8 @@ export const FUNCTIONS = {
     "ctype": "virConnectPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectRegisterCloseCallback": {
   "since": "0.10.0",
@@ -1567,7 +1632,8 @@ export const FUNCTIONS = {
     "ctype": "virFreeCallback",
     "kind": "callback"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectSecretEventDeregisterAny": {
   "since": "3.0.0",
@@ -1587,7 +1653,8 @@ export const FUNCTIONS = {
     "ctype": "int",
     "kind": "int"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectSecretEventRegisterAny": {
   "since": "3.0.0",
@@ -1627,7 +1694,8 @@ export const FUNCTIONS = {
     "ctype": "virFreeCallback",
     "kind": "callback"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectSetIdentity": {
   "since": "5.8.0",
@@ -1657,7 +1725,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectSetKeepAlive": {
   "since": "0.9.8",
@@ -1682,7 +1751,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectStoragePoolEventDeregisterAny": {
   "since": "2.0.0",
@@ -1702,7 +1772,8 @@ export const FUNCTIONS = {
     "ctype": "int",
     "kind": "int"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectStoragePoolEventRegisterAny": {
   "since": "2.0.0",
@@ -1742,7 +1813,8 @@ export const FUNCTIONS = {
     "ctype": "virFreeCallback",
     "kind": "callback"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virConnectUnregisterCloseCallback": {
   "since": "0.10.0",
@@ -1762,7 +1834,8 @@ export const FUNCTIONS = {
     "ctype": "virConnectCloseFunc",
     "kind": "callback"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virCopyLastError": {
   "since": "0.1.0",
@@ -1777,7 +1850,8 @@ export const FUNCTIONS = {
     "ctype": "virErrorPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDefaultErrorFunc": {
   "since": "0.1.0",
@@ -1807,7 +1881,8 @@ export const FUNCTIONS = {
     "ctype": "virDomainPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainAbortJobFlags": {
   "since": "8.5.0",
@@ -1827,7 +1902,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainAddIOThread": {
   "since": "1.2.15",
@@ -1852,7 +1928,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainAgentSetResponseTimeout": {
   "since": "5.10.0",
@@ -1877,7 +1954,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainAttachDevice": {
   "since": "0.1.9",
@@ -1897,7 +1975,8 @@ export const FUNCTIONS = {
     "ctype": "const char *",
     "kind": "string"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainAttachDeviceFlags": {
   "since": "0.7.7",
@@ -1922,7 +2001,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainAuthorizedSSHKeysGet": {
   "since": "6.10.0",
@@ -1952,7 +2032,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainAuthorizedSSHKeysSet": {
   "since": "6.10.0",
@@ -1987,7 +2068,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainBackupBegin": {
   "since": "6.0.0",
@@ -2017,7 +2099,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainBackupGetXMLDesc": {
   "since": "6.0.0",
@@ -2037,7 +2120,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainBlockCommit": {
   "since": "0.10.2",
@@ -2077,7 +2161,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainBlockCopy": {
   "since": "1.2.8",
@@ -2117,7 +2202,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainBlockJobAbort": {
   "since": "0.9.4",
@@ -2142,7 +2228,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainBlockJobSetSpeed": {
   "since": "0.9.4",
@@ -2172,7 +2259,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainBlockPeek": {
   "since": "0.4.2",
@@ -2212,7 +2300,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainBlockPull": {
   "since": "0.9.4",
@@ -2242,7 +2331,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainBlockRebase": {
   "since": "0.9.10",
@@ -2277,7 +2367,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainBlockResize": {
   "since": "0.9.8",
@@ -2307,7 +2398,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainBlockStats": {
   "since": "0.3.2",
@@ -2337,7 +2429,8 @@ export const FUNCTIONS = {
     "ctype": "size_t",
     "kind": "size_t"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainBlockStatsFlags": {
   "since": "0.9.5",
@@ -2372,7 +2465,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainCheckpointCreateXML": {
   "since": "5.6.0",
@@ -2397,7 +2491,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainCheckpointDelete": {
   "since": "5.6.0",
@@ -2417,7 +2512,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainCheckpointFree": {
   "since": "5.6.0",
@@ -2432,7 +2528,8 @@ export const FUNCTIONS = {
     "ctype": "virDomainCheckpointPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainCheckpointGetConnect": {
   "since": "5.6.0",
@@ -2447,7 +2544,8 @@ export const FUNCTIONS = {
     "ctype": "virDomainCheckpointPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainCheckpointGetDomain": {
   "since": "5.6.0",
@@ -2462,7 +2560,8 @@ export const FUNCTIONS = {
     "ctype": "virDomainCheckpointPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainCheckpointGetName": {
   "since": "5.6.0",
@@ -2477,7 +2576,8 @@ export const FUNCTIONS = {
     "ctype": "virDomainCheckpointPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainCheckpointGetParent": {
   "since": "5.6.0",
@@ -2497,7 +2597,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainCheckpointGetXMLDesc": {
   "since": "5.6.0",
@@ -2517,7 +2618,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainCheckpointListAllChildren": {
   "since": "5.6.0",
@@ -2542,7 +2644,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainCheckpointLookupByName": {
   "since": "5.6.0",
@@ -2567,7 +2670,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainCheckpointRef": {
   "since": "5.6.0",
@@ -2582,7 +2686,8 @@ export const FUNCTIONS = {
     "ctype": "virDomainCheckpointPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainCoreDump": {
   "since": "0.1.9",
@@ -2607,7 +2712,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainCoreDumpWithFormat": {
   "since": "1.2.3",
@@ -2637,7 +2743,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainCreate": {
   "since": "0.1.1",
@@ -2652,7 +2759,8 @@ export const FUNCTIONS = {
     "ctype": "virDomainPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainCreateLinux": {
   "since": "0.0.3",
@@ -2677,7 +2785,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainCreateWithFiles": {
   "since": "1.1.1",
@@ -2707,7 +2816,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainCreateWithFlags": {
   "since": "0.8.2",
@@ -2727,7 +2837,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainCreateXML": {
   "since": "0.5.0",
@@ -2752,7 +2863,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainCreateXMLWithFiles": {
   "since": "1.1.1",
@@ -2787,7 +2899,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainDefineXML": {
   "since": "0.1.1",
@@ -2807,7 +2920,8 @@ export const FUNCTIONS = {
     "ctype": "const char *",
     "kind": "string"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainDefineXMLFlags": {
   "since": "1.2.12",
@@ -2832,7 +2946,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainDelIOThread": {
   "since": "1.2.15",
@@ -2857,7 +2972,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainDestroy": {
   "since": "0.0.3",
@@ -2872,7 +2988,8 @@ export const FUNCTIONS = {
     "ctype": "virDomainPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainDestroyFlags": {
   "since": "0.9.4",
@@ -2892,7 +3009,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainDetachDevice": {
   "since": "0.1.9",
@@ -2912,7 +3030,8 @@ export const FUNCTIONS = {
     "ctype": "const char *",
     "kind": "string"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainDetachDeviceAlias": {
   "since": "4.4.0",
@@ -2937,7 +3056,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainDetachDeviceFlags": {
   "since": "0.7.7",
@@ -2962,7 +3082,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainFDAssociate": {
   "since": "9.0.0",
@@ -2997,7 +3118,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainFSFreeze": {
   "since": "1.2.5",
@@ -3027,7 +3149,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainFSInfoFree": {
   "since": "1.2.11",
@@ -3072,7 +3195,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainFSTrim": {
   "since": "1.0.1",
@@ -3102,7 +3226,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainFree": {
   "since": "0.0.3",
@@ -3117,7 +3242,8 @@ export const FUNCTIONS = {
     "ctype": "virDomainPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainGetAutostart": {
   "since": "0.2.1",
@@ -3137,7 +3263,8 @@ export const FUNCTIONS = {
     "ctype": "int *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainGetBlkioParameters": {
   "since": "0.9.0",
@@ -3167,7 +3294,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainGetBlockInfo": {
   "since": "0.8.1",
@@ -3197,7 +3325,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainGetBlockIoTune": {
   "since": "0.9.8",
@@ -3232,7 +3361,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainGetBlockJobInfo": {
   "since": "0.9.4",
@@ -3262,7 +3392,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainGetCPUStats": {
   "since": "0.9.10",
@@ -3302,7 +3433,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainGetConnect": {
   "since": "0.3.0",
@@ -3317,7 +3449,8 @@ export const FUNCTIONS = {
     "ctype": "virDomainPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainGetControlInfo": {
   "since": "0.9.3",
@@ -3342,7 +3475,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainGetDiskErrors": {
   "since": "0.9.10",
@@ -3372,7 +3506,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainGetEmulatorPinInfo": {
   "since": "0.10.0",
@@ -3402,7 +3537,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainGetFSInfo": {
   "since": "1.2.11",
@@ -3427,7 +3563,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainGetGuestInfo": {
   "since": "5.7.0",
@@ -3462,7 +3599,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainGetGuestVcpus": {
   "since": "2.0.0",
@@ -3492,7 +3630,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainGetHostname": {
   "since": "0.10.0",
@@ -3512,7 +3651,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainGetID": {
   "since": "0.0.3",
@@ -3527,7 +3667,8 @@ export const FUNCTIONS = {
     "ctype": "virDomainPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "max"
  },
  "virDomainGetIOThreadInfo": {
   "since": "1.2.14",
@@ -3552,7 +3693,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainGetInfo": {
   "since": "0.0.3",
@@ -3572,7 +3714,8 @@ export const FUNCTIONS = {
     "ctype": "virDomainInfoPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainGetInterfaceParameters": {
   "since": "0.9.9",
@@ -3607,7 +3750,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainGetJobInfo": {
   "since": "0.7.7",
@@ -3627,7 +3771,8 @@ export const FUNCTIONS = {
     "ctype": "virDomainJobInfoPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainGetJobStats": {
   "since": "1.0.3",
@@ -3662,7 +3807,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainGetLaunchSecurityInfo": {
   "since": "4.5.0",
@@ -3692,7 +3838,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainGetMaxMemory": {
   "since": "0.0.3",
@@ -3707,7 +3854,8 @@ export const FUNCTIONS = {
     "ctype": "virDomainPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": 0
  },
  "virDomainGetMaxVcpus": {
   "since": "0.2.1",
@@ -3722,7 +3870,8 @@ export const FUNCTIONS = {
     "ctype": "virDomainPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainGetMemoryParameters": {
   "since": "0.8.5",
@@ -3752,7 +3901,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainGetMessages": {
   "since": "7.1.0",
@@ -3777,7 +3927,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainGetMetadata": {
   "since": "0.9.10",
@@ -3807,7 +3958,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainGetName": {
   "since": "0.0.3",
@@ -3822,7 +3974,8 @@ export const FUNCTIONS = {
     "ctype": "virDomainPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainGetNumaParameters": {
   "since": "0.9.9",
@@ -3852,7 +4005,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainGetOSType": {
   "since": "0.0.3",
@@ -3867,7 +4021,8 @@ export const FUNCTIONS = {
     "ctype": "virDomainPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainGetPerfEvents": {
   "since": "1.3.3",
@@ -3897,7 +4052,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainGetSchedulerParameters": {
   "since": "0.2.3",
@@ -3922,7 +4078,8 @@ export const FUNCTIONS = {
     "ctype": "int *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainGetSchedulerParametersFlags": {
   "since": "0.9.2",
@@ -3952,7 +4109,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainGetSchedulerType": {
   "since": "0.2.3",
@@ -3972,7 +4130,8 @@ export const FUNCTIONS = {
     "ctype": "int *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainGetSecurityLabel": {
   "since": "0.6.1",
@@ -3992,7 +4151,8 @@ export const FUNCTIONS = {
     "ctype": "virSecurityLabelPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainGetSecurityLabelList": {
   "since": "0.10.0",
@@ -4012,7 +4172,8 @@ export const FUNCTIONS = {
     "ctype": "virSecurityLabelPtr *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainGetState": {
   "since": "0.9.2",
@@ -4042,7 +4203,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainGetTime": {
   "since": "1.2.5",
@@ -4072,7 +4234,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainGetUUID": {
   "since": "0.0.5",
@@ -4092,7 +4255,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned char *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainGetUUIDString": {
   "since": "0.1.1",
@@ -4112,7 +4276,8 @@ export const FUNCTIONS = {
     "ctype": "char *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainGetVcpuPinInfo": {
   "since": "0.9.3",
@@ -4147,7 +4312,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainGetVcpus": {
   "since": "0.1.4",
@@ -4182,7 +4348,8 @@ export const FUNCTIONS = {
     "ctype": "int",
     "kind": "int"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainGetVcpusFlags": {
   "since": "0.8.5",
@@ -4202,7 +4369,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainGetXMLDesc": {
   "since": "0.0.3",
@@ -4222,7 +4390,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainHasCurrentSnapshot": {
   "since": "0.8.0",
@@ -4242,7 +4411,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainHasManagedSaveImage": {
   "since": "0.8.0",
@@ -4262,7 +4432,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainIOThreadInfoFree": {
   "since": "1.2.14",
@@ -4297,7 +4468,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainInterfaceAddresses": {
   "since": "1.2.14",
@@ -4327,7 +4499,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainInterfaceFree": {
   "since": "1.2.14",
@@ -4372,7 +4545,8 @@ export const FUNCTIONS = {
     "ctype": "size_t",
     "kind": "size_t"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainIsActive": {
   "since": "0.7.3",
@@ -4387,7 +4561,8 @@ export const FUNCTIONS = {
     "ctype": "virDomainPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainIsPersistent": {
   "since": "0.7.3",
@@ -4402,7 +4577,8 @@ export const FUNCTIONS = {
     "ctype": "virDomainPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainIsUpdated": {
   "since": "0.8.6",
@@ -4417,7 +4593,8 @@ export const FUNCTIONS = {
     "ctype": "virDomainPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainListAllCheckpoints": {
   "since": "5.6.0",
@@ -4442,7 +4619,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainListAllSnapshots": {
   "since": "0.9.13",
@@ -4467,7 +4645,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainListGetStats": {
   "since": "1.2.8",
@@ -4497,7 +4676,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainLookupByID": {
   "since": "0.0.3",
@@ -4517,7 +4697,8 @@ export const FUNCTIONS = {
     "ctype": "int",
     "kind": "int"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainLookupByName": {
   "since": "0.0.3",
@@ -4537,7 +4718,8 @@ export const FUNCTIONS = {
     "ctype": "const char *",
     "kind": "string"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainLookupByUUID": {
   "since": "0.0.5",
@@ -4557,7 +4739,8 @@ export const FUNCTIONS = {
     "ctype": "const unsigned char *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainLookupByUUIDString": {
   "since": "0.1.1",
@@ -4577,7 +4760,8 @@ export const FUNCTIONS = {
     "ctype": "const char *",
     "kind": "string"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainManagedSave": {
   "since": "0.8.0",
@@ -4597,7 +4781,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainManagedSaveDefineXML": {
   "since": "3.7.0",
@@ -4622,7 +4807,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainManagedSaveGetXMLDesc": {
   "since": "3.7.0",
@@ -4642,7 +4828,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainManagedSaveRemove": {
   "since": "0.8.0",
@@ -4662,7 +4849,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainMemoryPeek": {
   "since": "0.4.2",
@@ -4697,7 +4885,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainMemoryStats": {
   "since": "0.7.5",
@@ -4727,7 +4916,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainMigrate": {
   "since": "0.3.2",
@@ -4767,7 +4957,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned long",
     "kind": "ulong"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainMigrate2": {
   "since": "0.9.2",
@@ -4812,7 +5003,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned long",
     "kind": "ulong"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainMigrate3": {
   "since": "1.1.0",
@@ -4847,7 +5039,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainMigrateGetCompressionCache": {
   "since": "1.0.3",
@@ -4872,7 +5065,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainMigrateGetMaxDowntime": {
   "since": "3.7.0",
@@ -4897,7 +5091,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainMigrateGetMaxSpeed": {
   "since": "0.9.5",
@@ -4922,7 +5117,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainMigrateSetCompressionCache": {
   "since": "1.0.3",
@@ -4947,7 +5143,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainMigrateSetMaxDowntime": {
   "since": "0.8.0",
@@ -4972,7 +5169,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainMigrateSetMaxSpeed": {
   "since": "0.9.0",
@@ -4997,7 +5195,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainMigrateStartPostCopy": {
   "since": "1.3.3",
@@ -5017,7 +5216,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainMigrateToURI": {
   "since": "0.7.2",
@@ -5052,7 +5252,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned long",
     "kind": "ulong"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainMigrateToURI2": {
   "since": "0.9.2",
@@ -5097,7 +5298,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned long",
     "kind": "ulong"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainMigrateToURI3": {
   "since": "1.1.0",
@@ -5132,7 +5334,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainOpenChannel": {
   "since": "1.0.2",
@@ -5162,7 +5365,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainOpenConsole": {
   "since": "0.8.6",
@@ -5192,7 +5396,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainOpenGraphics": {
   "since": "0.9.7",
@@ -5222,7 +5427,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainOpenGraphicsFD": {
   "since": "1.2.8",
@@ -5247,7 +5453,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainPMSuspendForDuration": {
   "since": "0.9.10",
@@ -5277,7 +5484,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainPMWakeup": {
   "since": "0.9.11",
@@ -5297,7 +5505,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainPinEmulator": {
   "since": "0.10.0",
@@ -5327,7 +5536,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainPinIOThread": {
   "since": "1.2.14",
@@ -5362,7 +5572,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainPinVcpu": {
   "since": "0.1.4",
@@ -5392,7 +5603,8 @@ export const FUNCTIONS = {
     "ctype": "int",
     "kind": "int"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainPinVcpuFlags": {
   "since": "0.9.3",
@@ -5427,7 +5639,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainReboot": {
   "since": "0.1.0",
@@ -5447,7 +5660,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainRef": {
   "since": "0.6.0",
@@ -5462,7 +5676,8 @@ export const FUNCTIONS = {
     "ctype": "virDomainPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainRename": {
   "since": "1.2.19",
@@ -5487,7 +5702,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainReset": {
   "since": "0.9.7",
@@ -5507,7 +5723,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainRestore": {
   "since": "0.0.3",
@@ -5527,7 +5744,8 @@ export const FUNCTIONS = {
     "ctype": "const char *",
     "kind": "string"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainRestoreFlags": {
   "since": "0.9.4",
@@ -5557,7 +5775,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainRestoreParams": {
   "since": "8.4.0",
@@ -5587,7 +5806,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainResume": {
   "since": "0.0.3",
@@ -5602,7 +5822,8 @@ export const FUNCTIONS = {
     "ctype": "virDomainPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainRevertToSnapshot": {
   "since": "0.8.0",
@@ -5622,7 +5843,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSave": {
   "since": "0.0.3",
@@ -5642,7 +5864,8 @@ export const FUNCTIONS = {
     "ctype": "const char *",
     "kind": "string"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSaveFlags": {
   "since": "0.9.4",
@@ -5672,7 +5895,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSaveImageDefineXML": {
   "since": "0.9.4",
@@ -5702,7 +5926,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSaveImageGetXMLDesc": {
   "since": "0.9.4",
@@ -5727,7 +5952,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainSaveParams": {
   "since": "8.4.0",
@@ -5757,7 +5983,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainScreenshot": {
   "since": "0.9.2",
@@ -5787,7 +6014,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainSendKey": {
   "since": "0.9.3",
@@ -5827,7 +6055,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSendProcessSignal": {
   "since": "1.0.1",
@@ -5857,7 +6086,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSetAutostart": {
   "since": "0.2.1",
@@ -5877,7 +6107,8 @@ export const FUNCTIONS = {
     "ctype": "int",
     "kind": "int"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSetBlkioParameters": {
   "since": "0.9.0",
@@ -5907,7 +6138,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSetBlockIoTune": {
   "since": "0.9.8",
@@ -5942,7 +6174,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSetBlockThreshold": {
   "since": "3.1.0",
@@ -5972,7 +6205,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSetGuestVcpus": {
   "since": "2.0.0",
@@ -6002,7 +6236,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSetIOThreadParams": {
   "since": "4.10.0",
@@ -6037,7 +6272,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSetInterfaceParameters": {
   "since": "0.9.9",
@@ -6072,7 +6308,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSetLaunchSecurityState": {
   "since": "8.0.0",
@@ -6102,7 +6339,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSetLifecycleAction": {
   "since": "3.9.0",
@@ -6132,7 +6370,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSetMaxMemory": {
   "since": "0.0.3",
@@ -6152,7 +6391,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned long",
     "kind": "ulong"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSetMemory": {
   "since": "0.1.1",
@@ -6172,7 +6412,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned long",
     "kind": "ulong"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSetMemoryFlags": {
   "since": "0.9.0",
@@ -6197,7 +6438,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSetMemoryParameters": {
   "since": "0.8.5",
@@ -6227,7 +6469,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSetMemoryStatsPeriod": {
   "since": "1.1.1",
@@ -6252,7 +6495,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSetMetadata": {
   "since": "0.9.10",
@@ -6292,7 +6536,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSetNumaParameters": {
   "since": "0.9.9",
@@ -6322,7 +6567,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSetPerfEvents": {
   "since": "1.3.3",
@@ -6352,7 +6598,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSetSchedulerParameters": {
   "since": "0.2.3",
@@ -6377,7 +6624,8 @@ export const FUNCTIONS = {
     "ctype": "int",
     "kind": "int"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSetSchedulerParametersFlags": {
   "since": "0.9.2",
@@ -6407,7 +6655,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSetTime": {
   "since": "1.2.5",
@@ -6437,7 +6686,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSetUserPassword": {
   "since": "1.2.16",
@@ -6467,7 +6717,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSetVcpu": {
   "since": "3.1.0",
@@ -6497,7 +6748,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSetVcpus": {
   "since": "0.1.4",
@@ -6517,7 +6769,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSetVcpusFlags": {
   "since": "0.8.5",
@@ -6542,7 +6795,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainShutdown": {
   "since": "0.0.3",
@@ -6557,7 +6811,8 @@ export const FUNCTIONS = {
     "ctype": "virDomainPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainShutdownFlags": {
   "since": "0.9.10",
@@ -6577,7 +6832,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSnapshotCreateXML": {
   "since": "0.8.0",
@@ -6602,7 +6858,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainSnapshotCurrent": {
   "since": "0.8.0",
@@ -6622,7 +6879,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainSnapshotDelete": {
   "since": "0.8.0",
@@ -6642,7 +6900,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSnapshotFree": {
   "since": "0.8.0",
@@ -6657,7 +6916,8 @@ export const FUNCTIONS = {
     "ctype": "virDomainSnapshotPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSnapshotGetConnect": {
   "since": "0.9.5",
@@ -6672,7 +6932,8 @@ export const FUNCTIONS = {
     "ctype": "virDomainSnapshotPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainSnapshotGetDomain": {
   "since": "0.9.5",
@@ -6687,7 +6948,8 @@ export const FUNCTIONS = {
     "ctype": "virDomainSnapshotPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainSnapshotGetName": {
   "since": "0.9.5",
@@ -6702,7 +6964,8 @@ export const FUNCTIONS = {
     "ctype": "virDomainSnapshotPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainSnapshotGetParent": {
   "since": "0.9.7",
@@ -6722,7 +6985,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainSnapshotGetXMLDesc": {
   "since": "0.8.0",
@@ -6742,7 +7006,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainSnapshotHasMetadata": {
   "since": "0.9.13",
@@ -6762,7 +7027,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSnapshotIsCurrent": {
   "since": "0.9.13",
@@ -6782,7 +7048,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSnapshotListAllChildren": {
   "since": "0.9.13",
@@ -6807,7 +7074,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSnapshotListChildrenNames": {
   "since": "0.9.7",
@@ -6837,7 +7105,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSnapshotListNames": {
   "since": "0.8.0",
@@ -6867,7 +7136,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSnapshotLookupByName": {
   "since": "0.8.0",
@@ -6892,7 +7162,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virDomainSnapshotNum": {
   "since": "0.8.0",
@@ -6912,7 +7183,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSnapshotNumChildren": {
   "since": "0.9.7",
@@ -6932,7 +7204,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainSnapshotRef": {
   "since": "0.9.13",
@@ -6947,7 +7220,8 @@ export const FUNCTIONS = {
     "ctype": "virDomainSnapshotPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainStartDirtyRateCalc": {
   "since": "7.2.0",
@@ -6972,7 +7246,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainStatsRecordListFree": {
   "since": "1.2.8",
@@ -7002,7 +7277,8 @@ export const FUNCTIONS = {
     "ctype": "virDomainPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainUndefine": {
   "since": "0.1.1",
@@ -7017,7 +7293,8 @@ export const FUNCTIONS = {
     "ctype": "virDomainPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainUndefineFlags": {
   "since": "0.9.4",
@@ -7037,7 +7314,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virDomainUpdateDeviceFlags": {
   "since": "0.8.0",
@@ -7062,7 +7340,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virEventAddHandle": {
   "since": "0.9.3",
@@ -7097,7 +7376,8 @@ export const FUNCTIONS = {
     "ctype": "virFreeCallback",
     "kind": "callback"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virEventAddTimeout": {
   "since": "0.9.3",
@@ -7127,7 +7407,8 @@ export const FUNCTIONS = {
     "ctype": "virFreeCallback",
     "kind": "callback"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virEventRegisterDefaultImpl": {
   "since": "0.9.0",
@@ -7136,7 +7417,8 @@ export const FUNCTIONS = {
    "ctype": "int",
    "kind": "int"
   },
-  "args": []
+  "args": [],
+  "fail": -1
  },
  "virEventRegisterImpl": {
   "since": "0.5.0",
@@ -7191,7 +7473,8 @@ export const FUNCTIONS = {
     "ctype": "int",
     "kind": "int"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virEventRemoveTimeout": {
   "since": "0.9.3",
@@ -7206,7 +7489,8 @@ export const FUNCTIONS = {
     "ctype": "int",
     "kind": "int"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virEventRunDefaultImpl": {
   "since": "0.9.0",
@@ -7215,7 +7499,8 @@ export const FUNCTIONS = {
    "ctype": "int",
    "kind": "int"
   },
-  "args": []
+  "args": [],
+  "fail": -1
  },
  "virEventUpdateHandle": {
   "since": "0.9.3",
@@ -7279,7 +7564,8 @@ export const FUNCTIONS = {
    "ctype": "virErrorPtr",
    "kind": "pointer"
   },
-  "args": []
+  "args": [],
+  "fail": "null"
  },
  "virGetLastErrorCode": {
   "since": "4.5.0",
@@ -7331,7 +7617,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned long *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virInitialize": {
   "since": "0.1.0",
@@ -7340,7 +7627,8 @@ export const FUNCTIONS = {
    "ctype": "int",
    "kind": "int"
   },
-  "args": []
+  "args": [],
+  "fail": -1
  },
  "virInterfaceChangeBegin": {
   "since": "0.9.2",
@@ -7360,7 +7648,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virInterfaceChangeCommit": {
   "since": "0.9.2",
@@ -7380,7 +7669,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virInterfaceChangeRollback": {
   "since": "0.9.2",
@@ -7400,7 +7690,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virInterfaceCreate": {
   "since": "0.6.4",
@@ -7420,7 +7711,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virInterfaceDefineXML": {
   "since": "0.6.4",
@@ -7445,7 +7737,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virInterfaceDestroy": {
   "since": "0.6.4",
@@ -7465,7 +7758,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virInterfaceFree": {
   "since": "0.6.4",
@@ -7480,7 +7774,8 @@ export const FUNCTIONS = {
     "ctype": "virInterfacePtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virInterfaceGetConnect": {
   "since": "0.6.4",
@@ -7495,7 +7790,8 @@ export const FUNCTIONS = {
     "ctype": "virInterfacePtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virInterfaceGetMACString": {
   "since": "0.6.4",
@@ -7510,7 +7806,8 @@ export const FUNCTIONS = {
     "ctype": "virInterfacePtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virInterfaceGetName": {
   "since": "0.6.4",
@@ -7525,7 +7822,8 @@ export const FUNCTIONS = {
     "ctype": "virInterfacePtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virInterfaceGetXMLDesc": {
   "since": "0.6.4",
@@ -7545,7 +7843,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virInterfaceIsActive": {
   "since": "0.7.3",
@@ -7560,7 +7859,8 @@ export const FUNCTIONS = {
     "ctype": "virInterfacePtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virInterfaceLookupByMACString": {
   "since": "0.6.4",
@@ -7580,7 +7880,8 @@ export const FUNCTIONS = {
     "ctype": "const char *",
     "kind": "string"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virInterfaceLookupByName": {
   "since": "0.6.4",
@@ -7600,7 +7901,8 @@ export const FUNCTIONS = {
     "ctype": "const char *",
     "kind": "string"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virInterfaceRef": {
   "since": "0.6.4",
@@ -7615,7 +7917,8 @@ export const FUNCTIONS = {
     "ctype": "virInterfacePtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virInterfaceUndefine": {
   "since": "0.6.4",
@@ -7630,7 +7933,8 @@ export const FUNCTIONS = {
     "ctype": "virInterfacePtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNWFilterBindingCreateXML": {
   "since": "4.5.0",
@@ -7655,7 +7959,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virNWFilterBindingDelete": {
   "since": "4.5.0",
@@ -7670,7 +7975,8 @@ export const FUNCTIONS = {
     "ctype": "virNWFilterBindingPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNWFilterBindingFree": {
   "since": "4.5.0",
@@ -7685,7 +7991,8 @@ export const FUNCTIONS = {
     "ctype": "virNWFilterBindingPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNWFilterBindingGetFilterName": {
   "since": "4.5.0",
@@ -7700,7 +8007,8 @@ export const FUNCTIONS = {
     "ctype": "virNWFilterBindingPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virNWFilterBindingGetPortDev": {
   "since": "4.5.0",
@@ -7715,7 +8023,8 @@ export const FUNCTIONS = {
     "ctype": "virNWFilterBindingPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virNWFilterBindingGetXMLDesc": {
   "since": "4.5.0",
@@ -7735,7 +8044,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virNWFilterBindingLookupByPortDev": {
   "since": "4.5.0",
@@ -7755,7 +8065,8 @@ export const FUNCTIONS = {
     "ctype": "const char *",
     "kind": "string"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virNWFilterBindingRef": {
   "since": "4.5.0",
@@ -7770,7 +8081,8 @@ export const FUNCTIONS = {
     "ctype": "virNWFilterBindingPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNWFilterDefineXML": {
   "since": "0.8.0",
@@ -7790,7 +8102,8 @@ export const FUNCTIONS = {
     "ctype": "const char *",
     "kind": "string"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virNWFilterDefineXMLFlags": {
   "since": "7.7.0",
@@ -7815,7 +8128,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virNWFilterFree": {
   "since": "0.8.0",
@@ -7830,7 +8144,8 @@ export const FUNCTIONS = {
     "ctype": "virNWFilterPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNWFilterGetName": {
   "since": "0.8.0",
@@ -7845,7 +8160,8 @@ export const FUNCTIONS = {
     "ctype": "virNWFilterPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virNWFilterGetUUID": {
   "since": "0.8.0",
@@ -7865,7 +8181,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned char *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNWFilterGetUUIDString": {
   "since": "0.8.0",
@@ -7885,7 +8202,8 @@ export const FUNCTIONS = {
     "ctype": "char *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNWFilterGetXMLDesc": {
   "since": "0.8.0",
@@ -7905,7 +8223,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virNWFilterLookupByName": {
   "since": "0.8.0",
@@ -7925,7 +8244,8 @@ export const FUNCTIONS = {
     "ctype": "const char *",
     "kind": "string"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virNWFilterLookupByUUID": {
   "since": "0.8.0",
@@ -7945,7 +8265,8 @@ export const FUNCTIONS = {
     "ctype": "const unsigned char *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virNWFilterLookupByUUIDString": {
   "since": "0.8.0",
@@ -7965,7 +8286,8 @@ export const FUNCTIONS = {
     "ctype": "const char *",
     "kind": "string"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virNWFilterRef": {
   "since": "0.8.0",
@@ -7980,7 +8302,8 @@ export const FUNCTIONS = {
     "ctype": "virNWFilterPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNWFilterUndefine": {
   "since": "0.8.0",
@@ -7995,7 +8318,8 @@ export const FUNCTIONS = {
     "ctype": "virNWFilterPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNetworkCreate": {
   "since": "0.2.0",
@@ -8010,7 +8334,8 @@ export const FUNCTIONS = {
     "ctype": "virNetworkPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNetworkCreateXML": {
   "since": "0.2.0",
@@ -8030,7 +8355,8 @@ export const FUNCTIONS = {
     "ctype": "const char *",
     "kind": "string"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virNetworkCreateXMLFlags": {
   "since": "7.8.0",
@@ -8055,7 +8381,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virNetworkDHCPLeaseFree": {
   "since": "1.2.6",
@@ -8090,7 +8417,8 @@ export const FUNCTIONS = {
     "ctype": "const char *",
     "kind": "string"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virNetworkDefineXMLFlags": {
   "since": "7.7.0",
@@ -8115,7 +8443,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virNetworkDestroy": {
   "since": "0.2.0",
@@ -8130,7 +8459,8 @@ export const FUNCTIONS = {
     "ctype": "virNetworkPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNetworkFree": {
   "since": "0.2.0",
@@ -8145,7 +8475,8 @@ export const FUNCTIONS = {
     "ctype": "virNetworkPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNetworkGetAutostart": {
   "since": "0.2.1",
@@ -8165,7 +8496,8 @@ export const FUNCTIONS = {
     "ctype": "int *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNetworkGetBridgeName": {
   "since": "0.2.0",
@@ -8180,7 +8512,8 @@ export const FUNCTIONS = {
     "ctype": "virNetworkPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virNetworkGetConnect": {
   "since": "0.3.0",
@@ -8195,7 +8528,8 @@ export const FUNCTIONS = {
     "ctype": "virNetworkPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virNetworkGetDHCPLeases": {
   "since": "1.2.6",
@@ -8225,7 +8559,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNetworkGetName": {
   "since": "0.2.0",
@@ -8240,7 +8575,8 @@ export const FUNCTIONS = {
     "ctype": "virNetworkPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virNetworkGetUUID": {
   "since": "0.2.0",
@@ -8260,7 +8596,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned char *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNetworkGetUUIDString": {
   "since": "0.2.0",
@@ -8280,7 +8617,8 @@ export const FUNCTIONS = {
     "ctype": "char *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNetworkGetXMLDesc": {
   "since": "0.2.0",
@@ -8300,7 +8638,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virNetworkIsActive": {
   "since": "0.7.3",
@@ -8315,7 +8654,8 @@ export const FUNCTIONS = {
     "ctype": "virNetworkPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNetworkIsPersistent": {
   "since": "0.7.3",
@@ -8330,7 +8670,8 @@ export const FUNCTIONS = {
     "ctype": "virNetworkPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNetworkListAllPorts": {
   "since": "5.5.0",
@@ -8355,7 +8696,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNetworkLookupByName": {
   "since": "0.2.0",
@@ -8375,7 +8717,8 @@ export const FUNCTIONS = {
     "ctype": "const char *",
     "kind": "string"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virNetworkLookupByUUID": {
   "since": "0.2.0",
@@ -8395,7 +8738,8 @@ export const FUNCTIONS = {
     "ctype": "const unsigned char *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virNetworkLookupByUUIDString": {
   "since": "0.2.0",
@@ -8415,7 +8759,8 @@ export const FUNCTIONS = {
     "ctype": "const char *",
     "kind": "string"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virNetworkPortCreateXML": {
   "since": "5.5.0",
@@ -8440,7 +8785,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virNetworkPortDelete": {
   "since": "5.5.0",
@@ -8460,7 +8806,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNetworkPortFree": {
   "since": "5.5.0",
@@ -8475,7 +8822,8 @@ export const FUNCTIONS = {
     "ctype": "virNetworkPortPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNetworkPortGetNetwork": {
   "since": "5.5.0",
@@ -8490,7 +8838,8 @@ export const FUNCTIONS = {
     "ctype": "virNetworkPortPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virNetworkPortGetParameters": {
   "since": "5.5.0",
@@ -8520,7 +8869,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNetworkPortGetUUID": {
   "since": "5.5.0",
@@ -8540,7 +8890,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned char *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNetworkPortGetUUIDString": {
   "since": "5.5.0",
@@ -8560,7 +8911,8 @@ export const FUNCTIONS = {
     "ctype": "char *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNetworkPortGetXMLDesc": {
   "since": "5.5.0",
@@ -8580,7 +8932,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virNetworkPortLookupByUUID": {
   "since": "5.5.0",
@@ -8600,7 +8953,8 @@ export const FUNCTIONS = {
     "ctype": "const unsigned char *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virNetworkPortLookupByUUIDString": {
   "since": "5.5.0",
@@ -8620,7 +8974,8 @@ export const FUNCTIONS = {
     "ctype": "const char *",
     "kind": "string"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virNetworkPortRef": {
   "since": "5.5.0",
@@ -8635,7 +8990,8 @@ export const FUNCTIONS = {
     "ctype": "virNetworkPortPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNetworkPortSetParameters": {
   "since": "5.5.0",
@@ -8665,7 +9021,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNetworkRef": {
   "since": "0.6.0",
@@ -8680,7 +9037,8 @@ export const FUNCTIONS = {
     "ctype": "virNetworkPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNetworkSetAutostart": {
   "since": "0.2.1",
@@ -8700,7 +9058,8 @@ export const FUNCTIONS = {
     "ctype": "int",
     "kind": "int"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNetworkUndefine": {
   "since": "0.2.0",
@@ -8715,7 +9074,8 @@ export const FUNCTIONS = {
     "ctype": "virNetworkPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNetworkUpdate": {
   "since": "0.10.2",
@@ -8755,7 +9115,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNodeAllocPages": {
   "since": "1.2.9",
@@ -8800,7 +9161,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNodeDeviceCreate": {
   "since": "7.3.0",
@@ -8820,7 +9182,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNodeDeviceCreateXML": {
   "since": "0.6.3",
@@ -8845,7 +9208,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virNodeDeviceDefineXML": {
   "since": "7.3.0",
@@ -8870,7 +9234,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virNodeDeviceDestroy": {
   "since": "0.6.3",
@@ -8885,7 +9250,8 @@ export const FUNCTIONS = {
     "ctype": "virNodeDevicePtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNodeDeviceDetachFlags": {
   "since": "1.0.5",
@@ -8910,7 +9276,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNodeDeviceDettach": {
   "since": "0.6.1",
@@ -8925,7 +9292,8 @@ export const FUNCTIONS = {
     "ctype": "virNodeDevicePtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNodeDeviceFree": {
   "since": "0.5.0",
@@ -8940,7 +9308,8 @@ export const FUNCTIONS = {
     "ctype": "virNodeDevicePtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNodeDeviceGetAutostart": {
   "since": "7.8.0",
@@ -8960,7 +9329,8 @@ export const FUNCTIONS = {
     "ctype": "int *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNodeDeviceGetName": {
   "since": "0.5.0",
@@ -8975,7 +9345,8 @@ export const FUNCTIONS = {
     "ctype": "virNodeDevicePtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virNodeDeviceGetParent": {
   "since": "0.5.0",
@@ -8990,7 +9361,8 @@ export const FUNCTIONS = {
     "ctype": "virNodeDevicePtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virNodeDeviceGetXMLDesc": {
   "since": "0.5.0",
@@ -9010,7 +9382,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virNodeDeviceIsActive": {
   "since": "7.8.0",
@@ -9025,7 +9398,8 @@ export const FUNCTIONS = {
     "ctype": "virNodeDevicePtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNodeDeviceIsPersistent": {
   "since": "7.8.0",
@@ -9040,7 +9414,8 @@ export const FUNCTIONS = {
     "ctype": "virNodeDevicePtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNodeDeviceListCaps": {
   "since": "0.5.0",
@@ -9065,7 +9440,8 @@ export const FUNCTIONS = {
     "ctype": "int",
     "kind": "int"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNodeDeviceLookupByName": {
   "since": "0.5.0",
@@ -9085,7 +9461,8 @@ export const FUNCTIONS = {
     "ctype": "const char *",
     "kind": "string"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virNodeDeviceLookupSCSIHostByWWN": {
   "since": "1.0.3",
@@ -9115,7 +9492,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virNodeDeviceNumOfCaps": {
   "since": "0.5.0",
@@ -9130,7 +9508,8 @@ export const FUNCTIONS = {
     "ctype": "virNodeDevicePtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNodeDeviceReAttach": {
   "since": "0.6.1",
@@ -9145,7 +9524,8 @@ export const FUNCTIONS = {
     "ctype": "virNodeDevicePtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNodeDeviceRef": {
   "since": "0.6.0",
@@ -9160,7 +9540,8 @@ export const FUNCTIONS = {
     "ctype": "virNodeDevicePtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNodeDeviceReset": {
   "since": "0.6.1",
@@ -9175,7 +9556,8 @@ export const FUNCTIONS = {
     "ctype": "virNodeDevicePtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNodeDeviceSetAutostart": {
   "since": "7.8.0",
@@ -9195,7 +9577,8 @@ export const FUNCTIONS = {
     "ctype": "int",
     "kind": "int"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNodeDeviceUndefine": {
   "since": "7.3.0",
@@ -9215,7 +9598,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNodeGetCPUMap": {
   "since": "1.0.0",
@@ -9245,7 +9629,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNodeGetCPUStats": {
   "since": "0.9.3",
@@ -9280,7 +9665,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNodeGetCellsFreeMemory": {
   "since": "0.3.3",
@@ -9310,7 +9696,8 @@ export const FUNCTIONS = {
     "ctype": "int",
     "kind": "int"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNodeGetFreeMemory": {
   "since": "0.3.3",
@@ -9325,7 +9712,8 @@ export const FUNCTIONS = {
     "ctype": "virConnectPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": 0
  },
  "virNodeGetFreePages": {
   "since": "1.2.6",
@@ -9370,7 +9758,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNodeGetInfo": {
   "since": "0.1.0",
@@ -9390,7 +9779,8 @@ export const FUNCTIONS = {
     "ctype": "virNodeInfoPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNodeGetMemoryParameters": {
   "since": "0.10.2",
@@ -9420,7 +9810,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNodeGetMemoryStats": {
   "since": "0.9.3",
@@ -9455,7 +9846,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNodeGetSEVInfo": {
   "since": "4.5.0",
@@ -9485,7 +9877,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNodeGetSecurityModel": {
   "since": "0.6.1",
@@ -9505,7 +9898,8 @@ export const FUNCTIONS = {
     "ctype": "virSecurityModelPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNodeListDevices": {
   "since": "0.5.0",
@@ -9540,7 +9934,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNodeNumOfDevices": {
   "since": "0.5.0",
@@ -9565,7 +9960,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNodeSetMemoryParameters": {
   "since": "0.10.2",
@@ -9595,7 +9991,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virNodeSuspendForDuration": {
   "since": "0.9.8",
@@ -9625,7 +10022,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virResetError": {
   "since": "0.1.0",
@@ -9658,7 +10056,8 @@ export const FUNCTIONS = {
    "ctype": "virErrorPtr",
    "kind": "pointer"
   },
-  "args": []
+  "args": [],
+  "fail": "null"
  },
  "virSecretDefineXML": {
   "since": "0.7.1",
@@ -9683,7 +10082,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virSecretFree": {
   "since": "0.7.1",
@@ -9698,7 +10098,8 @@ export const FUNCTIONS = {
     "ctype": "virSecretPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virSecretGetConnect": {
   "since": "0.7.1",
@@ -9713,7 +10114,8 @@ export const FUNCTIONS = {
     "ctype": "virSecretPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virSecretGetUUID": {
   "since": "0.7.1",
@@ -9733,7 +10135,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned char *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virSecretGetUUIDString": {
   "since": "0.7.1",
@@ -9753,7 +10156,8 @@ export const FUNCTIONS = {
     "ctype": "char *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virSecretGetUsageID": {
   "since": "0.7.1",
@@ -9768,7 +10172,8 @@ export const FUNCTIONS = {
     "ctype": "virSecretPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virSecretGetUsageType": {
   "since": "0.7.1",
@@ -9783,7 +10188,8 @@ export const FUNCTIONS = {
     "ctype": "virSecretPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virSecretGetValue": {
   "since": "0.7.1",
@@ -9808,7 +10214,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virSecretGetXMLDesc": {
   "since": "0.7.1",
@@ -9828,7 +10235,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virSecretLookupByUUID": {
   "since": "0.7.1",
@@ -9848,7 +10256,8 @@ export const FUNCTIONS = {
     "ctype": "const unsigned char *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virSecretLookupByUUIDString": {
   "since": "0.7.1",
@@ -9868,7 +10277,8 @@ export const FUNCTIONS = {
     "ctype": "const char *",
     "kind": "string"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virSecretLookupByUsage": {
   "since": "0.7.1",
@@ -9893,7 +10303,8 @@ export const FUNCTIONS = {
     "ctype": "const char *",
     "kind": "string"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virSecretRef": {
   "since": "0.7.1",
@@ -9908,7 +10319,8 @@ export const FUNCTIONS = {
     "ctype": "virSecretPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virSecretSetValue": {
   "since": "0.7.1",
@@ -9938,7 +10350,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virSecretUndefine": {
   "since": "0.7.1",
@@ -9953,7 +10366,8 @@ export const FUNCTIONS = {
     "ctype": "virSecretPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virSetErrorFunc": {
   "since": "0.1.0",
@@ -9993,7 +10407,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStoragePoolCreate": {
   "since": "0.4.1",
@@ -10013,7 +10428,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStoragePoolCreateXML": {
   "since": "0.4.1",
@@ -10038,7 +10454,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virStoragePoolDefineXML": {
   "since": "0.4.1",
@@ -10063,7 +10480,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virStoragePoolDelete": {
   "since": "0.4.1",
@@ -10083,7 +10501,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStoragePoolDestroy": {
   "since": "0.4.1",
@@ -10098,7 +10517,8 @@ export const FUNCTIONS = {
     "ctype": "virStoragePoolPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStoragePoolFree": {
   "since": "0.4.1",
@@ -10113,7 +10533,8 @@ export const FUNCTIONS = {
     "ctype": "virStoragePoolPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStoragePoolGetAutostart": {
   "since": "0.4.1",
@@ -10133,7 +10554,8 @@ export const FUNCTIONS = {
     "ctype": "int *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStoragePoolGetConnect": {
   "since": "0.4.1",
@@ -10148,7 +10570,8 @@ export const FUNCTIONS = {
     "ctype": "virStoragePoolPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virStoragePoolGetInfo": {
   "since": "0.4.1",
@@ -10168,7 +10591,8 @@ export const FUNCTIONS = {
     "ctype": "virStoragePoolInfoPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStoragePoolGetName": {
   "since": "0.4.1",
@@ -10183,7 +10607,8 @@ export const FUNCTIONS = {
     "ctype": "virStoragePoolPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virStoragePoolGetUUID": {
   "since": "0.4.1",
@@ -10203,7 +10628,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned char *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStoragePoolGetUUIDString": {
   "since": "0.4.1",
@@ -10223,7 +10649,8 @@ export const FUNCTIONS = {
     "ctype": "char *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStoragePoolGetXMLDesc": {
   "since": "0.4.1",
@@ -10243,7 +10670,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virStoragePoolIsActive": {
   "since": "0.7.3",
@@ -10258,7 +10686,8 @@ export const FUNCTIONS = {
     "ctype": "virStoragePoolPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStoragePoolIsPersistent": {
   "since": "0.7.3",
@@ -10273,7 +10702,8 @@ export const FUNCTIONS = {
     "ctype": "virStoragePoolPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStoragePoolListAllVolumes": {
   "since": "0.10.2",
@@ -10298,7 +10728,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStoragePoolListVolumes": {
   "since": "0.4.1",
@@ -10323,7 +10754,8 @@ export const FUNCTIONS = {
     "ctype": "int",
     "kind": "int"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStoragePoolLookupByName": {
   "since": "0.4.1",
@@ -10343,7 +10775,8 @@ export const FUNCTIONS = {
     "ctype": "const char *",
     "kind": "string"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virStoragePoolLookupByTargetPath": {
   "since": "4.1.0",
@@ -10363,7 +10796,8 @@ export const FUNCTIONS = {
     "ctype": "const char *",
     "kind": "string"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virStoragePoolLookupByUUID": {
   "since": "0.4.1",
@@ -10383,7 +10817,8 @@ export const FUNCTIONS = {
     "ctype": "const unsigned char *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virStoragePoolLookupByUUIDString": {
   "since": "0.4.1",
@@ -10403,7 +10838,8 @@ export const FUNCTIONS = {
     "ctype": "const char *",
     "kind": "string"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virStoragePoolLookupByVolume": {
   "since": "0.4.1",
@@ -10418,7 +10854,8 @@ export const FUNCTIONS = {
     "ctype": "virStorageVolPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virStoragePoolNumOfVolumes": {
   "since": "0.4.1",
@@ -10433,7 +10870,8 @@ export const FUNCTIONS = {
     "ctype": "virStoragePoolPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStoragePoolRef": {
   "since": "0.6.0",
@@ -10448,7 +10886,8 @@ export const FUNCTIONS = {
     "ctype": "virStoragePoolPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStoragePoolRefresh": {
   "since": "0.4.1",
@@ -10468,7 +10907,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStoragePoolSetAutostart": {
   "since": "0.4.1",
@@ -10488,7 +10928,8 @@ export const FUNCTIONS = {
     "ctype": "int",
     "kind": "int"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStoragePoolUndefine": {
   "since": "0.4.1",
@@ -10503,7 +10944,8 @@ export const FUNCTIONS = {
     "ctype": "virStoragePoolPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStorageVolCreateXML": {
   "since": "0.4.1",
@@ -10528,7 +10970,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virStorageVolCreateXMLFrom": {
   "since": "0.6.4",
@@ -10558,7 +11001,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virStorageVolDelete": {
   "since": "0.4.1",
@@ -10578,7 +11022,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStorageVolDownload": {
   "since": "0.9.0",
@@ -10613,7 +11058,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStorageVolFree": {
   "since": "0.4.1",
@@ -10628,7 +11074,8 @@ export const FUNCTIONS = {
     "ctype": "virStorageVolPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStorageVolGetConnect": {
   "since": "0.4.1",
@@ -10643,7 +11090,8 @@ export const FUNCTIONS = {
     "ctype": "virStorageVolPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virStorageVolGetInfo": {
   "since": "0.4.1",
@@ -10663,7 +11111,8 @@ export const FUNCTIONS = {
     "ctype": "virStorageVolInfoPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStorageVolGetInfoFlags": {
   "since": "3.0.0",
@@ -10688,7 +11137,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStorageVolGetKey": {
   "since": "0.4.1",
@@ -10703,7 +11153,8 @@ export const FUNCTIONS = {
     "ctype": "virStorageVolPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virStorageVolGetName": {
   "since": "0.4.1",
@@ -10718,7 +11169,8 @@ export const FUNCTIONS = {
     "ctype": "virStorageVolPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virStorageVolGetPath": {
   "since": "0.4.1",
@@ -10733,7 +11185,8 @@ export const FUNCTIONS = {
     "ctype": "virStorageVolPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virStorageVolGetXMLDesc": {
   "since": "0.4.1",
@@ -10753,7 +11206,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virStorageVolLookupByKey": {
   "since": "0.4.1",
@@ -10773,7 +11227,8 @@ export const FUNCTIONS = {
     "ctype": "const char *",
     "kind": "string"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virStorageVolLookupByName": {
   "since": "0.4.1",
@@ -10793,7 +11248,8 @@ export const FUNCTIONS = {
     "ctype": "const char *",
     "kind": "string"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virStorageVolLookupByPath": {
   "since": "0.4.1",
@@ -10813,7 +11269,8 @@ export const FUNCTIONS = {
     "ctype": "const char *",
     "kind": "string"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virStorageVolRef": {
   "since": "0.6.0",
@@ -10828,7 +11285,8 @@ export const FUNCTIONS = {
     "ctype": "virStorageVolPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStorageVolResize": {
   "since": "0.9.10",
@@ -10853,7 +11311,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStorageVolUpload": {
   "since": "0.9.0",
@@ -10888,7 +11347,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStorageVolWipe": {
   "since": "0.8.0",
@@ -10908,7 +11368,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStorageVolWipePattern": {
   "since": "0.9.10",
@@ -10933,7 +11394,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStreamAbort": {
   "since": "0.7.2",
@@ -10948,7 +11410,8 @@ export const FUNCTIONS = {
     "ctype": "virStreamPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStreamEventAddCallback": {
   "since": "0.7.2",
@@ -10983,7 +11446,8 @@ export const FUNCTIONS = {
     "ctype": "virFreeCallback",
     "kind": "callback"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStreamEventRemoveCallback": {
   "since": "0.7.2",
@@ -10998,7 +11462,8 @@ export const FUNCTIONS = {
     "ctype": "virStreamPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStreamEventUpdateCallback": {
   "since": "0.7.2",
@@ -11018,7 +11483,8 @@ export const FUNCTIONS = {
     "ctype": "int",
     "kind": "int"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStreamFinish": {
   "since": "0.7.2",
@@ -11033,7 +11499,8 @@ export const FUNCTIONS = {
     "ctype": "virStreamPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStreamFree": {
   "since": "0.7.2",
@@ -11048,7 +11515,8 @@ export const FUNCTIONS = {
     "ctype": "virStreamPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStreamNew": {
   "since": "0.7.2",
@@ -11068,7 +11536,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virStreamRecv": {
   "since": "0.7.2",
@@ -11093,7 +11562,8 @@ export const FUNCTIONS = {
     "ctype": "size_t",
     "kind": "size_t"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStreamRecvAll": {
   "since": "0.7.2",
@@ -11118,7 +11588,8 @@ export const FUNCTIONS = {
     "ctype": "void *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStreamRecvFlags": {
   "since": "3.4.0",
@@ -11148,7 +11619,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStreamRecvHole": {
   "since": "3.4.0",
@@ -11173,7 +11645,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStreamRef": {
   "since": "0.7.2",
@@ -11188,7 +11661,8 @@ export const FUNCTIONS = {
     "ctype": "virStreamPtr",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStreamSend": {
   "since": "0.7.2",
@@ -11213,7 +11687,8 @@ export const FUNCTIONS = {
     "ctype": "size_t",
     "kind": "size_t"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStreamSendAll": {
   "since": "0.7.2",
@@ -11238,7 +11713,8 @@ export const FUNCTIONS = {
     "ctype": "void *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStreamSendHole": {
   "since": "3.4.0",
@@ -11263,7 +11739,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStreamSparseRecvAll": {
   "since": "3.4.0",
@@ -11293,7 +11770,8 @@ export const FUNCTIONS = {
     "ctype": "void *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virStreamSparseSendAll": {
   "since": "3.4.0",
@@ -11328,7 +11806,8 @@ export const FUNCTIONS = {
     "ctype": "void *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virTypedParamsAddBoolean": {
   "since": "1.0.2",
@@ -11363,7 +11842,8 @@ export const FUNCTIONS = {
     "ctype": "int",
     "kind": "int"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virTypedParamsAddDouble": {
   "since": "1.0.2",
@@ -11398,7 +11878,8 @@ export const FUNCTIONS = {
     "ctype": "double",
     "kind": "double"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virTypedParamsAddFromString": {
   "since": "1.0.2",
@@ -11438,7 +11919,8 @@ export const FUNCTIONS = {
     "ctype": "const char *",
     "kind": "string"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virTypedParamsAddInt": {
   "since": "1.0.2",
@@ -11473,7 +11955,8 @@ export const FUNCTIONS = {
     "ctype": "int",
     "kind": "int"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virTypedParamsAddLLong": {
   "since": "1.0.2",
@@ -11508,7 +11991,8 @@ export const FUNCTIONS = {
     "ctype": "long long",
     "kind": "llong"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virTypedParamsAddString": {
   "since": "1.0.2",
@@ -11543,7 +12027,8 @@ export const FUNCTIONS = {
     "ctype": "const char *",
     "kind": "string"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virTypedParamsAddStringList": {
   "since": "1.2.17",
@@ -11578,7 +12063,8 @@ export const FUNCTIONS = {
     "ctype": "const char **",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virTypedParamsAddUInt": {
   "since": "1.0.2",
@@ -11613,7 +12099,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int",
     "kind": "uint"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virTypedParamsAddULLong": {
   "since": "1.0.2",
@@ -11648,7 +12135,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned long long",
     "kind": "ullong"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virTypedParamsClear": {
   "since": "1.0.2",
@@ -11713,7 +12201,8 @@ export const FUNCTIONS = {
     "ctype": "const char *",
     "kind": "string"
    }
-  ]
+  ],
+  "fail": "null"
  },
  "virTypedParamsGetBoolean": {
   "since": "1.0.2",
@@ -11743,7 +12232,8 @@ export const FUNCTIONS = {
     "ctype": "int *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virTypedParamsGetDouble": {
   "since": "1.0.2",
@@ -11773,7 +12263,8 @@ export const FUNCTIONS = {
     "ctype": "double *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virTypedParamsGetInt": {
   "since": "1.0.2",
@@ -11803,7 +12294,8 @@ export const FUNCTIONS = {
     "ctype": "int *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virTypedParamsGetLLong": {
   "since": "1.0.2",
@@ -11833,7 +12325,8 @@ export const FUNCTIONS = {
     "ctype": "long long *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virTypedParamsGetString": {
   "since": "1.0.2",
@@ -11863,7 +12356,8 @@ export const FUNCTIONS = {
     "ctype": "const char **",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virTypedParamsGetUInt": {
   "since": "1.0.2",
@@ -11893,7 +12387,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned int *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  },
  "virTypedParamsGetULLong": {
   "since": "1.0.2",
@@ -11923,7 +12418,8 @@ export const FUNCTIONS = {
     "ctype": "unsigned long long *",
     "kind": "pointer"
    }
-  ]
+  ],
+  "fail": -1
  }
 } as const satisfies FunctionTable;
 

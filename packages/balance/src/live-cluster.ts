@@ -1,0 +1,107 @@
+import {
+  type ClusterSnapshot,
+  estimatesFromTrials,
+  type HostSnapshot,
+  type MigrationEstimate,
+  type TrialRecord,
+  type VmSnapshot,
+} from '@virtmig/analysis';
+import { AbortedError, assertInt, type ConnectOptions, type DriverRegistry, type Hypervisor } from '@virtmig/core';
+import { DomainCpuSampler, domainUsageBetween, sleepUnlessAborted } from '@virtmig/workloads';
+
+/** The workload a guest runs, from `virtmig.workload=` on its kernel command line (lab guests carry it). */
+export function workloadOfXml(xml: string): string | undefined {
+  return /virtmig\.workload=([A-Za-z0-9_-]+)/.exec(xml)?.[1];
+}
+
+/** Options of {@link snapshotHost}. */
+export interface SnapshotHostOptions {
+  /** How long CPU use is measured, in ms (default 1000; 1 to 3 600 000). */
+  readonly sampleMs?: number;
+  /** Expected migration costs by workload name (see `estimatesFromTrials`); VMs of other workloads get none. */
+  readonly estimates?: ReadonlyMap<string, MigrationEstimate>;
+  /** Cuts the measurement short with `E_ABORTED`. */
+  readonly signal?: AbortSignal;
+}
+
+const DEFAULT_SAMPLE_MS = 1000;
+
+function sampleMsOf(options: SnapshotHostOptions): number {
+  const ms = options.sampleMs ?? DEFAULT_SAMPLE_MS;
+  assertInt(ms, 'sampleMs', 1, 3_600_000);
+  return ms;
+}
+
+/**
+ * One host as the policies see it: its cores, and each running domain with the CPU it used over
+ * `sampleMs` (in % of one CPU) and, when its workload is known, the expected migration time and
+ * downtime. A domain that stops or leaves during the measurement is left out.
+ *
+ * @throws `E_INVALID_ARGUMENT` for a `sampleMs` that is not an integer from 1 to 3 600 000 (before any call).
+ * @throws `E_ABORTED` when `signal` aborts.
+ * @throws whatever the hypervisor throws (e.g. `E_CLOSED` for a closed connection).
+ */
+export async function snapshotHost(
+  h: Hypervisor,
+  name: string,
+  options: SnapshotHostOptions = {},
+): Promise<HostSnapshot> {
+  const sampleMs = sampleMsOf(options);
+  const cores = (await h.hostInfo()).cpus;
+  const running = (await h.listDomains()).filter((d) => d.state === 'running');
+  const sampler = new DomainCpuSampler(h, { hostCpus: cores });
+  const a = await sampler.read();
+  if (!(await sleepUnlessAborted(sampleMs, options.signal)))
+    throw new AbortedError('cluster snapshot', { cause: options.signal?.reason });
+  const b = await sampler.read();
+  const usage = domainUsageBetween(a.readings, b.readings, Number(b.atNs - a.atNs), cores);
+  const vms: VmSnapshot[] = [];
+  for (const d of running) {
+    const u = usage.find((x) => x.name === d.name);
+    if (!u) continue;
+    const est = options.estimates?.get(workloadOfXml(await h.domainXml(d.name)) ?? '');
+    vms.push({
+      name: d.name,
+      ramMiB: Math.round(d.maxMemoryKiB / 1024),
+      cpuPercent: u.percentOfOneCpu,
+      ...(est ? { expectedTotalTimeMs: est.totalTimeMs } : {}),
+      ...(est?.downtimeMs !== undefined ? { expectedDowntimeMs: est.downtimeMs } : {}),
+    });
+  }
+  return { name, cores, vms };
+}
+
+/** A host for {@link liveCluster}: the name the snapshot gives it, and how to connect. */
+export interface LiveHost {
+  readonly name: string;
+  readonly uri: string;
+  readonly options: ConnectOptions;
+}
+
+/**
+ * The running cluster: connects to every host through `registry`, measures each one's running
+ * domains at the same time over `sampleMs` ({@link snapshotHost}), with expected migration costs
+ * from the measured `records` of the workload each guest runs, and closes every connection it made.
+ *
+ * @throws `E_INVALID_ARGUMENT` for a bad `sampleMs` (before connecting).
+ * @throws `E_UNKNOWN_SCHEME` / `E_INVALID_URI` for a host URI no driver in `registry` takes.
+ * @throws whatever connecting to or reading a host throws; connections already made are closed.
+ */
+export async function liveCluster(
+  registry: DriverRegistry,
+  hosts: readonly LiveHost[],
+  records: readonly TrialRecord[],
+  sampleMs = DEFAULT_SAMPLE_MS,
+): Promise<ClusterSnapshot> {
+  sampleMsOf({ sampleMs });
+  const estimates = estimatesFromTrials(records);
+  const conns: Hypervisor[] = [];
+  try {
+    for (const h of hosts) conns.push(await registry.connect(h.uri, h.options));
+    return {
+      hosts: await Promise.all(conns.map((c, i) => snapshotHost(c, hosts[i]?.name ?? c.uri, { sampleMs, estimates }))),
+    };
+  } finally {
+    await Promise.all(conns.map((c) => c.close()));
+  }
+}

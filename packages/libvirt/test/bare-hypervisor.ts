@@ -1,0 +1,23 @@
+import type { HypervisorCapabilities } from '@virtmig/core';
+import { type Connection, LibvirtHypervisor } from '../src/index.js';
+
+/** A LibvirtHypervisor with no driver specifics, for tests on test:///default. */
+export class BareHypervisor extends LibvirtHypervisor {
+  readonly capabilities: HypervisorCapabilities;
+
+  constructor(connection: Connection, options: { readonly migration?: boolean } = {}) {
+    super(connection, 'bare');
+    this.capabilities = {
+      migration: options.migration ?? false,
+      migrationOptions: new Set(),
+      cpuCap: false,
+      vcpuHotplug: false,
+      memoryBalloon: false,
+      events: true,
+    };
+  }
+
+  protected buildDomainXml(): string {
+    return '';
+  }
+}
