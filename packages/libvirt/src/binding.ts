@@ -136,7 +136,7 @@ export class LibvirtBinding {
    * Calls `name` on a worker thread through the shim; the event loop stays free.
    * @throws {@link LibvirtError} `E_LIBVIRT` (or the code libvirt's error maps to) with the error read on the worker thread.
    * @throws {@link FunctionUnavailableError} `E_FUNCTION_UNAVAILABLE` when the loaded libvirt lacks `name`.
-   * @throws {@link ShimMissingError} `E_FUNCTION_UNAVAILABLE` when the native shim is not built.
+   * @throws {@link @virtmig/libvirt!ShimMissingError} `E_FUNCTION_UNAVAILABLE` when the native shim is not built.
    * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when an argument does not fit the C signature (nothing native runs).
    */
   async callAsync(name: string, ...args: unknown[]): Promise<unknown> {
@@ -301,7 +301,7 @@ export interface LibvirtRuntime {
   readonly version: string;
   /** The FFI engine calls go through (`koffi` or `ffi-napi`). */
   readonly engine: string;
-  /** Path of libvirtmig-shim.so, or null when none is usable (worker-thread calls then fail with {@link ShimMissingError}). */
+  /** Path of libvirtmig-shim.so, or null when none is usable (worker-thread calls then fail with {@link @virtmig/libvirt!ShimMissingError}). */
   readonly shim: string | null;
   /** Why this shim was chosen: `env` ($VIRTMIG_LIBVIRT_SHIM), `built` (on this machine), `built-on-first-use`, `prebuilt`; null when missing. */
   readonly shimOrigin: ShimOrigin | null;
