@@ -46,46 +46,147 @@ export interface Hypervisor {
   readonly driver: string;
   /** True once {@link close} has run; every other method then throws `E_CLOSED`. */
   readonly closed: boolean;
+  /** What this driver and host support; a feature reported false fails with `E_UNSUPPORTED`. */
   readonly capabilities: HypervisorCapabilities;
 
   /** Closes the connection and frees what it holds. Idempotent. */
   close(): Promise<void>;
+  /**
+   * CPUs, memory and hostname of the host.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` after {@link close}.
+   */
   hostInfo(): Promise<HostInfo>;
-  /** The hypervisor's capabilities document (libvirt capabilities XML for libvirt drivers). */
+  /**
+   * The hypervisor's capabilities document (libvirt capabilities XML for libvirt drivers).
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` after {@link close}.
+   */
   capabilitiesXml(): Promise<string>;
 
-  /** Domains on this host, running and defined. */
+  /**
+   * Domains on this host, running and defined.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` after {@link close}.
+   */
   listDomains(): Promise<DomainInfo[]>;
-  /** One domain; throws `E_NOT_FOUND` when absent. */
+  /**
+   * One domain.
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when `name` is not a valid domain name.
+   * @throws {@link @virtmig/core!NotFoundError} `E_NOT_FOUND` when no domain is called `name`.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` after {@link close}.
+   */
   lookupDomain(name: string): Promise<DomainInfo>;
-  /** Defines a persistent domain from a config (or raw XML). Throws `E_INVALID_ARGUMENT` for bad configs. */
+  /**
+   * Defines a persistent domain from a config (or raw XML).
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` naming the field of a bad config (see {@link @virtmig/core!assertDomainConfig}).
+   * @throws {@link @virtmig/core!UnsupportedError} `E_UNSUPPORTED` for a config this driver cannot run.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` after {@link close}.
+   */
   defineDomain(config: DomainConfig): Promise<DomainInfo>;
-  /** The domain's XML description. */
+  /**
+   * The domain's XML description.
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when `name` is not a valid domain name.
+   * @throws {@link @virtmig/core!NotFoundError} `E_NOT_FOUND` when no domain is called `name`.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` after {@link close}.
+   */
   domainXml(name: string): Promise<string>;
+  /**
+   * Removes a domain's persistent definition; a running domain keeps running as a transient one.
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when `name` is not a valid domain name.
+   * @throws {@link @virtmig/core!NotFoundError} `E_NOT_FOUND` when no domain is called `name`.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` after {@link close}.
+   */
   undefineDomain(name: string): Promise<void>;
+  /**
+   * Starts a defined domain.
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when `name` is not a valid domain name.
+   * @throws {@link @virtmig/core!NotFoundError} `E_NOT_FOUND` when no domain is called `name`.
+   * @throws {@link @virtmig/core!StateError} `E_STATE` when it is not shut off.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` after {@link close}.
+   */
   startDomain(name: string): Promise<void>;
-  /** Asks the guest to shut down (ACPI or equivalent). */
+  /**
+   * Asks the guest to shut down (ACPI or equivalent).
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when `name` is not a valid domain name.
+   * @throws {@link @virtmig/core!NotFoundError} `E_NOT_FOUND` when no domain is called `name`.
+   * @throws {@link @virtmig/core!StateError} `E_STATE` when it is not running.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` after {@link close}.
+   */
   shutdownDomain(name: string): Promise<void>;
-  /** Stops the domain at once. */
+  /**
+   * Stops the domain at once.
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when `name` is not a valid domain name.
+   * @throws {@link @virtmig/core!NotFoundError} `E_NOT_FOUND` when no domain is called `name`.
+   * @throws {@link @virtmig/core!StateError} `E_STATE` when it is not active.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` after {@link close}.
+   */
   destroyDomain(name: string): Promise<void>;
+  /**
+   * Pauses a running domain.
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when `name` is not a valid domain name.
+   * @throws {@link @virtmig/core!NotFoundError} `E_NOT_FOUND` when no domain is called `name`.
+   * @throws {@link @virtmig/core!StateError} `E_STATE` when it is not running.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` after {@link close}.
+   */
   suspendDomain(name: string): Promise<void>;
+  /**
+   * Resumes a paused domain.
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when `name` is not a valid domain name.
+   * @throws {@link @virtmig/core!NotFoundError} `E_NOT_FOUND` when no domain is called `name`.
+   * @throws {@link @virtmig/core!StateError} `E_STATE` when it is not paused.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` after {@link close}.
+   */
   resumeDomain(name: string): Promise<void>;
 
-  /** Sets the number of vCPUs (live when running, config otherwise). */
+  /**
+   * Sets the number of vCPUs (live when running, config otherwise).
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when `name` is not a valid domain name.
+   * @throws {@link @virtmig/core!NotFoundError} `E_NOT_FOUND` when no domain is called `name`.
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when `vcpus` is not an integer from 1 to the domain's maximum.
+   * @throws {@link @virtmig/core!UnsupportedError} `E_UNSUPPORTED` on a running domain when `capabilities.vcpuHotplug` is false.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` after {@link close}.
+   */
   setVcpus(name: string, vcpus: number): Promise<void>;
-  /** Sets memory in MiB (live when running, config otherwise). */
+  /**
+   * Sets memory in MiB (live when running, config otherwise).
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when `name` is not a valid domain name.
+   * @throws {@link @virtmig/core!NotFoundError} `E_NOT_FOUND` when no domain is called `name`.
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when `memoryMiB` is out of range.
+   * @throws {@link @virtmig/core!UnsupportedError} `E_UNSUPPORTED` on a running domain when `capabilities.memoryBalloon` is false.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` after {@link close}.
+   */
   setMemory(name: string, memoryMiB: number): Promise<void>;
-  /** Caps the domain's CPU use, in percent of one physical CPU (100 = one CPU; 0 = no cap). */
+  /**
+   * Caps the domain's CPU use, in percent of one physical CPU (100 = one CPU; 0 = no cap).
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when `name` is not a valid domain name.
+   * @throws {@link @virtmig/core!NotFoundError} `E_NOT_FOUND` when no domain is called `name`.
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when `percent` is out of range.
+   * @throws {@link @virtmig/core!UnsupportedError} `E_UNSUPPORTED` on a running domain when `capabilities.cpuCap` is false.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` after {@link close}.
+   */
   setCpuCap(name: string, percent: number): Promise<void>;
-  /** The current CPU cap in percent (0 = uncapped). */
+  /**
+   * The current CPU cap in percent (0 = uncapped).
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when `name` is not a valid domain name.
+   * @throws {@link @virtmig/core!NotFoundError} `E_NOT_FOUND` when no domain is called `name`.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` after {@link close}.
+   */
   getCpuCap(name: string): Promise<number>;
 
-  /** Statistics of every domain in one call. */
+  /**
+   * Statistics of every domain in one call.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` after {@link close}.
+   */
   allDomainStats(): Promise<DomainStats[]>;
 
   /**
-   * Live-migrates `name` to `destination`. On failure the guest is still running on the source
-   * and a `E_MIGRATION_FAILED` (or `E_ABORTED` / `E_TIMEOUT`) error is thrown.
+   * Live-migrates `name` to `destination`. On failure the guest is still running on the source.
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when `name` is not a valid domain name.
+   * @throws {@link @virtmig/core!NotFoundError} `E_NOT_FOUND` when no domain is called `name`.
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when an option's value is invalid.
+   * @throws {@link @virtmig/core!UnsupportedError} `E_UNSUPPORTED` when `capabilities.migration` is false or an option is not in `capabilities.migrationOptions`.
+   * @throws {@link @virtmig/core!MigrationError} `E_MIGRATION_FAILED` when the migration fails.
+   * @throws {@link @virtmig/core!AbortedError} `E_ABORTED` when `options.signal` aborts it.
+   * @throws {@link @virtmig/core!TimeoutError} `E_TIMEOUT` when it outlasts `options.timeoutMs`.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` after {@link close}.
    */
   migrate(name: string, destination: Hypervisor, options?: MigrationOptions): Promise<MigrationResult>;
 }

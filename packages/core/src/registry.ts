@@ -21,7 +21,11 @@ export type DriverFactory = (uri: ParsedUri, options: ConnectOptions) => Promise
 export class DriverRegistry {
   private readonly drivers = new Map<string, DriverFactory>();
 
-  /** Registers `factory` for `scheme` (e.g. `qemu`). Throws `E_DUPLICATE_DRIVER` if taken. */
+  /**
+   * Registers `factory` for `scheme` (e.g. `qemu`).
+   * @throws {@link InvalidArgumentError} `E_INVALID_ARGUMENT` when `scheme` is not lower-case letters and digits.
+   * @throws {@link DuplicateDriverError} `E_DUPLICATE_DRIVER` when `scheme` is already registered.
+   */
   register(scheme: string, factory: DriverFactory): void {
     if (!/^[a-z][a-z0-9]*$/.test(scheme)) {
       throw new InvalidArgumentError('scheme', `must be lower-case letters and digits, got ${JSON.stringify(scheme)}`);
@@ -47,8 +51,10 @@ export class DriverRegistry {
   /**
    * Parses `uri`, checks it against the URI policy ({@link parseSafeUri}: no parameter that runs a
    * program or reads a file, unless `options` names it), finds its driver and connects.
-   * @throws `E_INVALID_URI` when it does not parse, `E_INVALID_ARGUMENT` when the policy refuses
-   * it, `E_UNKNOWN_SCHEME` when no driver is registered for it.
+   * @throws {@link InvalidUriError} `E_INVALID_URI` when `uri` does not parse.
+   * @throws {@link InvalidArgumentError} `E_INVALID_ARGUMENT` when the URI policy refuses it.
+   * @throws {@link UnknownSchemeError} `E_UNKNOWN_SCHEME` when no driver is registered for its scheme.
+   * The driver's factory may reject with its own errors (e.g. `E_LIBVIRT` when the host refuses).
    */
   async connect(uri: string, options: ConnectOptions = {}): Promise<Hypervisor> {
     const parsed = parseSafeUri(uri, options);
@@ -61,12 +67,20 @@ export class DriverRegistry {
 /** The process-wide registry that driver packages register into. */
 export const defaultRegistry = new DriverRegistry();
 
-/** Registers a driver in {@link defaultRegistry}. */
+/**
+ * Registers a driver in {@link defaultRegistry}.
+ * @throws {@link InvalidArgumentError} `E_INVALID_ARGUMENT` when `scheme` is not lower-case letters and digits.
+ * @throws {@link DuplicateDriverError} `E_DUPLICATE_DRIVER` when `scheme` is already registered.
+ */
 export function registerDriver(scheme: string, factory: DriverFactory): void {
   defaultRegistry.register(scheme, factory);
 }
 
-/** Connects through {@link defaultRegistry}. */
+/**
+ * Connects through {@link defaultRegistry}.
+ * @throws {@link InvalidUriError} `E_INVALID_URI` when `uri` does not parse.
+ * @throws {@link UnknownSchemeError} `E_UNKNOWN_SCHEME` when no driver is registered for its scheme.
+ */
 export function connect(uri: string, options?: ConnectOptions): Promise<Hypervisor> {
   return defaultRegistry.connect(uri, options);
 }

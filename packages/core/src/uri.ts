@@ -25,8 +25,9 @@ export interface ParsedUri {
 const SCHEME = /^([a-z][a-z0-9]*)(?:\+([a-z][a-z0-9]*))?$/;
 
 /**
- * Parses a libvirt URI. Throws {@link InvalidUriError} for anything that is not
- * `driver[+transport]://[user@][host][:port]/path[?query]`.
+ * Parses a libvirt URI of the form `driver[+transport]://[user@][host][:port]/path[?query]`.
+ * @throws {@link InvalidUriError} `E_INVALID_URI` when `uri` is empty, contains whitespace or NUL,
+ * or does not have that form.
  */
 export function parseUri(uri: string): ParsedUri {
   if (typeof uri !== 'string' || uri.length === 0) throw new InvalidUriError(String(uri), 'empty');

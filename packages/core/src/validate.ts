@@ -6,21 +6,30 @@ import { parseMigrateUri, parseSafeUri } from './uri-policy.js';
 /** Domain names: what libvirt accepts on every driver, minus characters that break XML or paths. */
 const DOMAIN_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,63}$/;
 
-/** Throws `E_INVALID_ARGUMENT` unless `name` is a safe domain name. */
+/**
+ * Asserts that `name` is a safe domain name.
+ * @throws {@link InvalidArgumentError} `E_INVALID_ARGUMENT` naming `field` when it is not.
+ */
 export function assertDomainName(name: unknown, field = 'name'): asserts name is string {
   if (typeof name !== 'string' || !DOMAIN_NAME.test(name)) {
     throw new InvalidArgumentError(field, `must match ${DOMAIN_NAME}, got ${JSON.stringify(name)}`);
   }
 }
 
-/** Throws `E_INVALID_ARGUMENT` unless `value` is an integer in [min, max]. */
+/**
+ * Asserts that `value` is an integer in [min, max].
+ * @throws {@link InvalidArgumentError} `E_INVALID_ARGUMENT` naming `field` when it is not.
+ */
 export function assertInt(value: unknown, field: string, min: number, max: number): asserts value is number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw new InvalidArgumentError(field, `must be an integer in [${min}, ${max}], got ${JSON.stringify(value)}`);
   }
 }
 
-/** Throws `E_INVALID_ARGUMENT` unless `value` is a finite number in [min, max]. */
+/**
+ * Asserts that `value` is a finite number in [min, max].
+ * @throws {@link InvalidArgumentError} `E_INVALID_ARGUMENT` naming `field` when it is not.
+ */
 export function assertNumber(value: unknown, field: string, min: number, max: number): asserts value is number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
     throw new InvalidArgumentError(field, `must be a number in [${min}, ${max}], got ${JSON.stringify(value)}`);
@@ -38,7 +47,8 @@ export const DOMAIN_LIMITS = {
 /**
  * Checks the driver-neutral fields of a {@link DomainConfig}: name, memory (1 MiB to 16 TiB),
  * vCPUs (1 to 4096, not above maxVcpus), CPU cap (0 to 100 per vCPU), and that paths are
- * absolute without control characters. Throws `E_INVALID_ARGUMENT` naming the field.
+ * absolute without control characters.
+ * @throws {@link InvalidArgumentError} `E_INVALID_ARGUMENT` naming the first offending field.
  */
 export function assertDomainConfig(config: DomainConfig): void {
   if (typeof config !== 'object' || config === null) throw new InvalidArgumentError('config', 'must be an object');
@@ -63,7 +73,10 @@ export function assertDomainConfig(config: DomainConfig): void {
   }
 }
 
-/** Throws `E_INVALID_ARGUMENT` unless `p` is an absolute path without control characters. */
+/**
+ * Asserts that `p` is an absolute path without control characters.
+ * @throws {@link InvalidArgumentError} `E_INVALID_ARGUMENT` naming `field` when it is not.
+ */
 export function assertPath(p: unknown, field: string): asserts p is string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
   if (typeof p !== 'string' || !p.startsWith('/') || /[\u0000-\u001f]/.test(p)) {
@@ -81,7 +94,8 @@ const LIBVIRT_URI = /^[a-z][a-z0-9+.-]*:\/\/[^\s\0]*$/i;
  * migration data URI ({@link parseMigrateUri}), `peerUri` a libvirt URI the URI policy allows
  * ({@link parseSafeUri}: the source host's daemon opens it, as root), a boolean, and the
  * combinations libvirt refuses (tunnelled without a peer, or with a separate data stream:
- * `migrateUri`, `tls`, more than one connection). Throws `E_INVALID_ARGUMENT` naming the field.
+ * `migrateUri`, `tls`, more than one connection).
+ * @throws {@link InvalidArgumentError} `E_INVALID_ARGUMENT` naming the offending field.
  */
 export function assertPeerToPeerOptions(o: MigrationOptions): void {
   if (o.migrateUri !== undefined) parseMigrateUri(o.migrateUri, 'options.migrateUri');

@@ -72,7 +72,12 @@ export class QemuHypervisor extends LibvirtHypervisor implements PostCopyCapable
     this.capabilities = Object.freeze({ ...QEMU_CAPABILITIES, memoryBalloon: options.memoryBalloon ?? true });
   }
 
-  /** Opens `qemu:///system`, `qemu+unix:///system?socket=...`, `qemu+ssh://host/system`, `qemu+tls://...` or `qemu+tcp://...`. */
+  /**
+   * Opens `qemu:///system`, `qemu+unix:///system?socket=...`, `qemu+ssh://host/system`, `qemu+tls://...` or `qemu+tcp://...`.
+   * @throws {@link @virtmig/core!InvalidUriError} `E_INVALID_URI` when `uri` is not one of those (see {@link parseQemuUri}).
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when `options.domainType` is not `kvm` or `qemu`.
+   * @throws {@link @virtmig/libvirt!LibvirtError} `E_LIBVIRT` when libvirt cannot open the connection.
+   */
   static async open(uri = 'qemu:///system', options: QemuDriverOptions = {}): Promise<QemuHypervisor> {
     assertUriPolicy(parseQemuUri(uri), options);
     if (options.domainType !== undefined && options.domainType !== 'kvm' && options.domainType !== 'qemu') {
@@ -115,6 +120,9 @@ export class QemuHypervisor extends LibvirtHypervisor implements PostCopyCapable
    * Live-migrates with libvirt (see `migrateWithLibvirt`), after checking every option's value.
    * With `heartbeat`, the guest's serial heartbeat is followed during the migration and its
    * host-side gap and sequence continuity come back in `result.heartbeat`.
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when an option's value is invalid, or
+   * `heartbeat` is `true` and the domain has no serial log file.
+   * @throws {@link @virtmig/core!MigrationError} `E_MIGRATION_FAILED` when libvirt's migration fails (the guest stays on the source).
    */
   override async migrate(
     name: string,
@@ -147,7 +155,10 @@ export class QemuHypervisor extends LibvirtHypervisor implements PostCopyCapable
   }
 }
 
-/** Registers the `qemu` scheme (qemu://, qemu+unix://, qemu+ssh://, qemu+tls://, qemu+tcp://) in a registry (the default one when omitted). */
+/**
+ * Registers the `qemu` scheme (qemu://, qemu+unix://, qemu+ssh://, qemu+tls://, qemu+tcp://) in a registry (the default one when omitted).
+ * @throws {@link @virtmig/core!DuplicateDriverError} `E_DUPLICATE_DRIVER` when `qemu` is already registered there.
+ */
 export function registerQemuDriver(registry: DriverRegistry = defaultRegistry, options: QemuDriverOptions = {}): void {
   registry.register('qemu', (uri: ParsedUri, connectOptions: ConnectOptions) =>
     QemuHypervisor.open(uri.uri, { ...options, ...connectOptions }),

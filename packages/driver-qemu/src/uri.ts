@@ -6,8 +6,9 @@ export const QEMU_TRANSPORTS = ['unix', 'ssh', 'tls', 'tcp'] as const;
 /**
  * Parses and checks a QEMU URI: `qemu:///system`, `qemu:///session`,
  * `qemu+unix:///system?socket=/path/libvirt-sock`, `qemu+ssh://[user@]host[:port]/system`,
- * `qemu+tls://host/system` or `qemu+tcp://host/system`. Throws `E_INVALID_URI` for anything else;
- * which query parameters reach libvirt is the core URI policy's decision (`assertUriPolicy`).
+ * `qemu+tls://host/system` or `qemu+tcp://host/system`; which query parameters reach libvirt is
+ * the core URI policy's decision (`assertUriPolicy`).
+ * @throws {@link @virtmig/core!InvalidUriError} `E_INVALID_URI` for anything else.
  */
 export function parseQemuUri(uri: string): ParsedUri {
   const parsed = parseUri(uri);

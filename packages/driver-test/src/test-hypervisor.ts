@@ -36,7 +36,11 @@ export const TEST_CAPABILITIES: HypervisorCapabilities = Object.freeze({
 export class TestHypervisor extends LibvirtHypervisor {
   readonly capabilities = TEST_CAPABILITIES;
 
-  /** Opens `test:///default` or a custom node XML file. */
+  /**
+   * Opens `test:///default` or a custom node XML file.
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when `uri` does not start with `test://`.
+   * @throws {@link @virtmig/libvirt!LibvirtError} `E_LIBVIRT` when libvirt cannot open it (e.g. a node XML file that is missing or invalid).
+   */
   static async open(uri = 'test:///default', options: TestDriverOptions = {}): Promise<TestHypervisor> {
     if (!uri.startsWith('test://'))
       throw new InvalidArgumentError('uri', `test driver URIs start with test://, got ${JSON.stringify(uri)}`);
@@ -66,7 +70,11 @@ export function testDomainXml(config: DomainConfig): string {
   ].join('\n');
 }
 
-/** Registers the `test` scheme in a registry (the default one when omitted). */
+/**
+ * Registers the `test` scheme in a registry (the default one when omitted). Importing this package
+ * registers nothing; call this first.
+ * @throws {@link @virtmig/core!DuplicateDriverError} `E_DUPLICATE_DRIVER` when `test` is already registered there.
+ */
 export function registerTestDriver(registry: DriverRegistry = defaultRegistry, options: TestDriverOptions = {}): void {
   registry.register('test', (uri: ParsedUri, connectOptions: ConnectOptions) =>
     TestHypervisor.open(uri.uri, { ...options, ...connectOptions }),

@@ -5,8 +5,9 @@ export const XEN_TRANSPORTS = ['ssh', 'tls', 'tcp'] as const;
 
 /**
  * Parses and checks a Xen URI: `xen:///system` (local dom0), or `xen+ssh://[user@]host[:port]/system`,
- * `xen+tls://host/system`, `xen+tcp://host/system`. Throws `E_INVALID_URI` for anything else; which
- * query parameters reach libvirt is the core URI policy's decision (`assertUriPolicy`).
+ * `xen+tls://host/system`, `xen+tcp://host/system`; which query parameters reach libvirt is the
+ * core URI policy's decision (`assertUriPolicy`).
+ * @throws {@link @virtmig/core!InvalidUriError} `E_INVALID_URI` for anything else.
  */
 export function parseXenUri(uri: string): ParsedUri {
   const parsed = parseUri(uri);

@@ -67,7 +67,11 @@ export class XenHypervisor extends LibvirtHypervisor {
     this.capabilities = Object.freeze({ ...XEN_CAPABILITIES, memoryBalloon: options.memoryBalloon ?? true });
   }
 
-  /** Opens `xen:///system`, `xen+ssh://host/system`, `xen+tls://host/system` or `xen+tcp://host/system`. */
+  /**
+   * Opens `xen:///system`, `xen+ssh://host/system`, `xen+tls://host/system` or `xen+tcp://host/system`.
+   * @throws {@link @virtmig/core!InvalidUriError} `E_INVALID_URI` when `uri` is not one of those (see {@link parseXenUri}).
+   * @throws {@link @virtmig/libvirt!LibvirtError} `E_LIBVIRT` when libvirt cannot open the connection.
+   */
   static async open(uri = 'xen:///system', options: XenDriverOptions = {}): Promise<XenHypervisor> {
     assertUriPolicy(parseXenUri(uri), options);
     const conn = await Connection.open(uri, {
@@ -81,19 +85,32 @@ export class XenHypervisor extends LibvirtHypervisor {
     return xenDomainXml(config as XenDomainConfig);
   }
 
-  /** Defines a domain from a {@link XenDomainConfig}; configs libxl would refuse at start are refused with `E_UNSUPPORTED` first. */
+  /**
+   * Defines a domain from a {@link XenDomainConfig}.
+   * @throws {@link @virtmig/core!UnsupportedError} `E_UNSUPPORTED` for a config libxl would refuse at start.
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when a field of `config` is invalid.
+   */
   override async defineDomain(config: XenDomainConfig): Promise<DomainInfo> {
     const reason = typeof config === 'object' && config !== null ? libxlUnsupported(config) : undefined;
     if (reason) throw new UnsupportedError(reason, this.driver);
     return super.defineDomain(config);
   }
 
-  /** The scheduler Xen runs the domain under (`credit`, `credit2`, ...); the domain must be running. */
+  /**
+   * The scheduler Xen runs the domain under (`credit`, `credit2`, ...); the domain must be running.
+   * @throws {@link @virtmig/core!NotFoundError} `E_NOT_FOUND` when no domain is called `name`.
+   * @throws {@link @virtmig/core!StateError} `E_STATE` when the domain is not running.
+   */
   async schedulerType(name: string): Promise<string> {
     return this.withDomain(name, (d) => this.schedulerOf(d));
   }
 
-  /** Credit-scheduler cap and weight of a running domain. */
+  /**
+   * Credit-scheduler cap and weight of a running domain.
+   * @throws {@link @virtmig/core!NotFoundError} `E_NOT_FOUND` when no domain is called `name`.
+   * @throws {@link @virtmig/core!StateError} `E_STATE` when the domain is not running.
+   * @throws {@link @virtmig/core!UnsupportedError} `E_UNSUPPORTED` when the domain runs under another scheduler than credit.
+   */
   async creditSettings(name: string): Promise<CreditSettings> {
     return this.withDomain(name, async (d) => {
       await this.requireCredit(d, 'credit-scheduler settings');
@@ -101,7 +118,13 @@ export class XenHypervisor extends LibvirtHypervisor {
     });
   }
 
-  /** Sets the credit-scheduler cap and/or weight of a running domain in one call. */
+  /**
+   * Sets the credit-scheduler cap and/or weight of a running domain in one call.
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when neither is given or one is out of range.
+   * @throws {@link @virtmig/core!NotFoundError} `E_NOT_FOUND` when no domain is called `name`.
+   * @throws {@link @virtmig/core!StateError} `E_STATE` when the domain is not running.
+   * @throws {@link @virtmig/core!UnsupportedError} `E_UNSUPPORTED` when the domain runs under another scheduler than credit.
+   */
   async setCreditSettings(name: string, settings: Partial<CreditSettings>): Promise<void> {
     const params = creditParams(settings);
     if (params.length === 0) throw new InvalidArgumentError('settings', 'give cap, weight or both');
@@ -128,6 +151,8 @@ export class XenHypervisor extends LibvirtHypervisor {
    * Live-migrates through libxl and fills `downtimeMs`, which libxl never reports: from the
    * heartbeat gap when `heartbeatLog` is given, else from the suspended (source) and resumed
    * (destination) events.
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when an option's value is invalid.
+   * @throws {@link @virtmig/core!MigrationError} `E_MIGRATION_FAILED` when libxl's migration fails (the guest stays on the source).
    */
   override async migrate(
     name: string,
@@ -191,7 +216,10 @@ async function settle(done: () => boolean, ms: number): Promise<void> {
   while (!done() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
 }
 
-/** Registers the `xen` scheme (xen://, xen+ssh://, xen+tls://, xen+tcp://) in a registry (the default one when omitted). */
+/**
+ * Registers the `xen` scheme (xen://, xen+ssh://, xen+tls://, xen+tcp://) in a registry (the default one when omitted).
+ * @throws {@link @virtmig/core!DuplicateDriverError} `E_DUPLICATE_DRIVER` when `xen` is already registered there.
+ */
 export function registerXenDriver(registry: DriverRegistry = defaultRegistry, options: XenDriverOptions = {}): void {
   registry.register('xen', (uri: ParsedUri, connectOptions: ConnectOptions) =>
     XenHypervisor.open(uri.uri, { ...options, ...connectOptions }),

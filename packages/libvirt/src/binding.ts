@@ -98,7 +98,10 @@ export class LibvirtBinding {
     return this.runtimeVersion;
   }
 
-  /** The signature of `name`, or a typed error when the table does not know it. */
+  /**
+   * The signature of `name`.
+   * @throws {@link FunctionUnavailableError} `E_FUNCTION_UNAVAILABLE` when the table does not know `name`.
+   */
   signature(name: string): FunctionSig {
     const sig = this.functions[name];
     if (!sig) throw new FunctionUnavailableError(name, 'unknown', this.version());
@@ -111,8 +114,10 @@ export class LibvirtBinding {
   }
 
   /**
-   * Calls `name` on this thread; throws {@link LibvirtError} with the error read on this thread.
-   * @throws E_INVALID_ARGUMENT when an argument does not fit the C signature (nothing native runs).
+   * Calls `name` on this thread.
+   * @throws {@link LibvirtError} `E_LIBVIRT` (or the code libvirt's error maps to, e.g. `E_NOT_FOUND`) with the error read on this thread.
+   * @throws {@link FunctionUnavailableError} `E_FUNCTION_UNAVAILABLE` when the loaded libvirt lacks `name`.
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when an argument does not fit the C signature (nothing native runs).
    */
   call(name: string, ...args: unknown[]): unknown {
     const p = this.prepared.get(name);
@@ -129,7 +134,10 @@ export class LibvirtBinding {
 
   /**
    * Calls `name` on a worker thread through the shim; the event loop stays free.
-   * @throws E_INVALID_ARGUMENT when an argument does not fit the C signature (nothing native runs).
+   * @throws {@link LibvirtError} `E_LIBVIRT` (or the code libvirt's error maps to) with the error read on the worker thread.
+   * @throws {@link FunctionUnavailableError} `E_FUNCTION_UNAVAILABLE` when the loaded libvirt lacks `name`.
+   * @throws {@link @virtmig/libvirt!ShimMissingError} `E_FUNCTION_UNAVAILABLE` when the native shim is not built.
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when an argument does not fit the C signature (nothing native runs).
    */
   async callAsync(name: string, ...args: unknown[]): Promise<unknown> {
     const sig = this.signature(name);
@@ -280,7 +288,10 @@ export class LibvirtBinding {
 
 const shared = new Map<string, LibvirtBinding>();
 
-/** The process-wide binding for an engine (loading libvirt once per engine). */
+/**
+ * The process-wide binding for an engine (loading libvirt once per engine).
+ * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when `options.engine` is not `koffi` or `ffi-napi`.
+ */
 export function getBinding(options: BindingOptions = {}): LibvirtBinding {
   if (options.functions || options.libvirtPath || options.shimPath || typeof options.engine === 'object') {
     return new LibvirtBinding(options);
@@ -300,7 +311,7 @@ export interface LibvirtRuntime {
   readonly version: string;
   /** The FFI engine calls go through (`koffi` or `ffi-napi`). */
   readonly engine: string;
-  /** Path of libvirtmig-shim.so, or null when none is usable (worker-thread calls then fail with {@link ShimMissingError}). */
+  /** Path of libvirtmig-shim.so, or null when none is usable (worker-thread calls then fail with {@link @virtmig/libvirt!ShimMissingError}). */
   readonly shim: string | null;
   /** Why this shim was chosen: `env` ($VIRTMIG_LIBVIRT_SHIM), `built` (on this machine), `built-on-first-use`, `prebuilt`; null when missing. */
   readonly shimOrigin: ShimOrigin | null;

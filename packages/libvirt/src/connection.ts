@@ -54,7 +54,11 @@ export class Connection {
     events.acquire();
   }
 
-  /** Opens `uri` on a worker thread (remote URIs may take a while). */
+  /**
+   * Opens `uri` on a worker thread (remote URIs may take a while).
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when `uri` is empty or contains NUL.
+   * @throws {@link LibvirtError} `E_LIBVIRT` when libvirt cannot open it (no daemon, refused, bad credentials).
+   */
   static async open(uri: string, options: OpenOptions = {}): Promise<Connection> {
     if (typeof uri !== 'string' || uri.length === 0 || uri.includes('\0')) {
       throw new InvalidArgumentError('uri', `must be a non-empty string, got ${JSON.stringify(uri)}`);

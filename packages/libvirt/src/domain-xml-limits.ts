@@ -63,7 +63,7 @@ function checkVcpus(n: number, field: string): void {
 }
 
 /**
- * Holds raw domain XML to the limits a {@link DomainConfig} is held to (name, memory, vCPUs:
+ * Holds raw domain XML to the limits a {@link @virtmig/core!DomainConfig} is held to (name, memory, vCPUs:
  * `DOMAIN_LIMITS`), before libvirt sees it: libvirt itself allocates per vCPU, so an absurd
  * `<vcpu>` would exhaust memory inside it. `name` is the config's name the XML must carry.
  * @throws E_INVALID_ARGUMENT when the XML is malformed, is not a `<domain>`, or breaks a limit.

@@ -273,7 +273,7 @@ export async function migrateWithLibvirt(
       }
       const processed = num(stats, 'memory_processed') ?? 0;
       if (transferStartedAt === null && processed > 0) transferStartedAt = Date.now();
-      // QEMU refuses the post-copy switch until RAM transfer has begun (FACTS.md).
+      // QEMU refuses the post-copy switch (virDomainMigrateStartPostCopy) until RAM transfer has begun.
       if (
         wantPostCopy !== null &&
         !postCopyStarted &&

@@ -45,8 +45,8 @@ function loadFfiNapi(): FfiEngine {
 
 /**
  * Returns the engine named by `name`, else by `$VIRTMIG_FFI_ENGINE`, else koffi.
- * @throws InvalidArgumentError `E_INVALID_ARGUMENT` for an unknown engine name.
- * @throws EngineUnavailableError `E_FUNCTION_UNAVAILABLE` when ffi-napi is chosen but not installed.
+ * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` for an unknown engine name.
+ * @throws {@link EngineUnavailableError} `E_FUNCTION_UNAVAILABLE` when ffi-napi is chosen but not installed.
  */
 export function selectEngine(name: string | undefined = process.env[ENGINE_ENV]): FfiEngine {
   const chosen = (name && name.length > 0 ? name : 'koffi') as EngineName;
