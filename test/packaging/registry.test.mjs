@@ -122,4 +122,16 @@ describe('packages installed from a registry', function () {
       await writeFile(prebuilt, original);
     }
   });
+  it('a package written by npx virtmig new-driver installs from the registry and its npm test passes on the new class', async () => {
+    const dir = join(project.dir, 'virtmig-driver-acme');
+    await project.exec('npx', ['virtmig', 'new-driver', 'acme', '--dir', dir]);
+    // The scaffold is a standalone package: it takes @virtmig/* from the same registry as a user would.
+    await writeFile(join(dir, '.npmrc'), await readFile(join(project.dir, '.npmrc')));
+    await run('npm', ['install', '--no-audit', '--no-fund'], { cwd: dir, maxBuffer: 16 << 20, timeout: 300_000 });
+    const { stdout } = await run('npm', ['test'], { cwd: dir, maxBuffer: 16 << 20, timeout: 300_000 });
+    expect(stdout).to.match(/\d+ passing/);
+    expect(stdout).not.to.match(/\d+ failing/);
+    // The conformance run names its checks by id, so it ran the kit on AcmeHypervisor, not a fake.
+    expect(stdout).to.match(/lifecycle\//);
+  });
 });
