@@ -13,7 +13,8 @@ export interface ConformanceFramework {
   after(timeoutMs: number, fn: () => Promise<void>): void;
 }
 
-type Hook = (fn: (this: { timeout(ms: number): void }) => Promise<void>) => void;
+/** mocha's `before`/`after`: registers `fn`, run with mocha's context so it can set its own timeout. */
+export type Hook = (fn: (this: { timeout(ms: number): void }) => Promise<void>) => void;
 
 /** mocha's BDD globals, as `describe`/`it`/`before`/`after` in a file mocha loads. */
 export interface MochaLike {
