@@ -48,7 +48,7 @@ export class Domain {
 
   /**
    * The domain's name.
-   * @throws LibvirtError the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
    */
   name(): string {
     return this.binding.call('virDomainGetName', this.pointer) as string;
@@ -56,7 +56,7 @@ export class Domain {
 
   /**
    * The domain's UUID as a string.
-   * @throws LibvirtError the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
    */
   uuid(): string {
     const buf = this.binding.engine.alloc(UUID_STRING_BUFLEN);
@@ -66,7 +66,7 @@ export class Domain {
 
   /**
    * The domain's id while it runs, else -1.
-   * @throws LibvirtError the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
    */
   id(): number {
     const id = this.binding.call('virDomainGetID', this.pointer) as number;
@@ -75,7 +75,7 @@ export class Domain {
 
   /**
    * Whether the domain has a persistent definition.
-   * @throws LibvirtError the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
    */
   isPersistent(): boolean {
     return (this.binding.call('virDomainIsPersistent', this.pointer) as number) === 1;
@@ -83,7 +83,7 @@ export class Domain {
 
   /**
    * Whether the domain is running (or paused).
-   * @throws LibvirtError the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
    */
   isActive(): boolean {
     return (this.binding.call('virDomainIsActive', this.pointer) as number) === 1;
@@ -105,8 +105,8 @@ export class Domain {
 
   /**
    * The domain's XML description (virDomainGetXMLDesc with `flags`).
-   * @throws ClosedError `E_CLOSED` when the domain was already freed.
-   * @throws LibvirtError the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the domain was already freed.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
    */
   async xml(flags = 0): Promise<string> {
     return (await this.handle.use((p) => this.binding.callAsync('virDomainGetXMLDesc', p, flags))) as string;
@@ -114,8 +114,8 @@ export class Domain {
 
   /**
    * Starts the defined domain (virDomainCreateWithFlags).
-   * @throws ClosedError `E_CLOSED` when the domain was already freed.
-   * @throws LibvirtError the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the domain was already freed.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
    */
   async create(flags = 0): Promise<void> {
     await this.handle.use((p) => this.binding.callAsync('virDomainCreateWithFlags', p, flags));
@@ -123,8 +123,8 @@ export class Domain {
 
   /**
    * Stops the domain at once (virDomainDestroy).
-   * @throws ClosedError `E_CLOSED` when the domain was already freed.
-   * @throws LibvirtError the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the domain was already freed.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
    */
   async destroy(): Promise<void> {
     await this.handle.use((p) => this.binding.callAsync('virDomainDestroy', p));
@@ -132,8 +132,8 @@ export class Domain {
 
   /**
    * Asks the guest to shut down (virDomainShutdown); returns before it has.
-   * @throws ClosedError `E_CLOSED` when the domain was already freed.
-   * @throws LibvirtError the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the domain was already freed.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
    */
   async shutdown(): Promise<void> {
     await this.handle.use((p) => this.binding.callAsync('virDomainShutdown', p));
@@ -141,8 +141,8 @@ export class Domain {
 
   /**
    * Pauses the domain.
-   * @throws ClosedError `E_CLOSED` when the domain was already freed.
-   * @throws LibvirtError the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the domain was already freed.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
    */
   async suspend(): Promise<void> {
     await this.handle.use((p) => this.binding.callAsync('virDomainSuspend', p));
@@ -150,8 +150,8 @@ export class Domain {
 
   /**
    * Resumes a paused domain.
-   * @throws ClosedError `E_CLOSED` when the domain was already freed.
-   * @throws LibvirtError the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the domain was already freed.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
    */
   async resume(): Promise<void> {
     await this.handle.use((p) => this.binding.callAsync('virDomainResume', p));
@@ -159,8 +159,8 @@ export class Domain {
 
   /**
    * Removes the domain's persistent definition (virDomainUndefineFlags).
-   * @throws ClosedError `E_CLOSED` when the domain was already freed.
-   * @throws LibvirtError the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the domain was already freed.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
    */
   async undefine(flags = 0): Promise<void> {
     await this.handle.use((p) => this.binding.callAsync('virDomainUndefineFlags', p, flags));
@@ -168,8 +168,8 @@ export class Domain {
 
   /**
    * Sets the vCPU count (virDomainSetVcpusFlags, `flags` from virDomainVcpuFlags).
-   * @throws ClosedError `E_CLOSED` when the domain was already freed.
-   * @throws LibvirtError the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the domain was already freed.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
    */
   async setVcpus(n: number, flags: number): Promise<void> {
     await this.handle.use((p) => this.binding.callAsync('virDomainSetVcpusFlags', p, n, flags));
@@ -177,8 +177,8 @@ export class Domain {
 
   /**
    * Sets the memory in KiB (virDomainSetMemoryFlags).
-   * @throws ClosedError `E_CLOSED` when the domain was already freed.
-   * @throws LibvirtError the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the domain was already freed.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
    */
   async setMemory(kib: number, flags: number): Promise<void> {
     await this.handle.use((p) => this.binding.callAsync('virDomainSetMemoryFlags', p, kib, flags));
@@ -186,8 +186,8 @@ export class Domain {
 
   /**
    * Sets the maximum memory in KiB (virDomainSetMaxMemory).
-   * @throws ClosedError `E_CLOSED` when the domain was already freed.
-   * @throws LibvirtError the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the domain was already freed.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
    */
   async setMaxMemory(kib: number): Promise<void> {
     await this.handle.use((p) => this.binding.callAsync('virDomainSetMaxMemory', p, kib));
@@ -209,8 +209,8 @@ export class Domain {
 
   /**
    * Sets scheduler parameters (virDomainSetSchedulerParametersFlags).
-   * @throws ClosedError `E_CLOSED` when the domain was already freed.
-   * @throws LibvirtError the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the domain was already freed.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
    */
   async setSchedulerParameters(params: readonly TypedParam[], flags = 0): Promise<void> {
     const list = new TypedParamList(this.binding, params);
@@ -245,8 +245,8 @@ export class Domain {
 
   /**
    * Aborts the domain's current job, e.g. a migration (virDomainAbortJob).
-   * @throws ClosedError `E_CLOSED` when the domain was already freed.
-   * @throws LibvirtError the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the domain was already freed.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
    */
   async abortJob(): Promise<void> {
     await this.handle.use((p) => this.binding.callAsync('virDomainAbortJob', p));
@@ -254,8 +254,8 @@ export class Domain {
 
   /**
    * Switches a running migration to post-copy (virDomainMigrateStartPostCopy).
-   * @throws ClosedError `E_CLOSED` when the domain was already freed.
-   * @throws LibvirtError the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the domain was already freed.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
    */
   async migrateStartPostCopy(): Promise<void> {
     await this.handle.use((p) => this.binding.callAsync('virDomainMigrateStartPostCopy', p, 0));
@@ -263,8 +263,8 @@ export class Domain {
 
   /**
    * Sets the maximum tolerated downtime of a migration in milliseconds.
-   * @throws ClosedError `E_CLOSED` when the domain was already freed.
-   * @throws LibvirtError the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the domain was already freed.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
    */
   async migrateSetMaxDowntime(ms: number): Promise<void> {
     await this.handle.use((p) => this.binding.callAsync('virDomainMigrateSetMaxDowntime', p, ms, 0));
