@@ -15,10 +15,13 @@ export type ComparisonOptions = Omit<PrecopyParams, 'memoryBytes' | 'bandwidthBp
 
 /** The model's prediction beside the measured figures for one (workload, RAM) group. */
 export interface ModelComparison {
+  /** Workload name. */
   readonly workload: string;
+  /** Guest RAM in MiB. */
   readonly ramMiB: number;
   /** The parameters the prediction used. */
   readonly params: PrecopyParams;
+  /** What the model predicts for these parameters. */
   readonly prediction: PrecopyPrediction;
   /** Measured total migration time, ms. */
   readonly measuredTotal: Summary;
@@ -26,6 +29,7 @@ export interface ModelComparison {
   readonly measuredDowntime: Summary | null;
   /** |predicted - measured mean| / measured mean; null when the model does not converge or nothing was measured. */
   readonly totalRelativeError: number | null;
+  /** The same relative error for downtime. */
   readonly downtimeRelativeError: number | null;
 }
 
