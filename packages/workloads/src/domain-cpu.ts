@@ -13,12 +13,15 @@ export type DomainCpuSource = Pick<Hypervisor, 'hostInfo' | 'allDomainStats' | '
 
 /** A domain's cumulative CPU time at one instant. */
 export interface DomainCpuReading {
+  /** Domain name. */
   readonly name: string;
+  /** Cumulative CPU time, ns. */
   readonly cpuTimeNs: number;
 }
 
 /** One domain's usage over one interval. */
 export interface DomainCpuUsage {
+  /** Domain name. */
   readonly name: string;
   /** Cumulative CPU time at the end of the interval, ns. */
   readonly cpuTimeNs: number;
@@ -108,6 +111,7 @@ export interface DomainCpuSamplerOptions {
  * }
  */
 export class DomainCpuSampler implements AsyncIterable<DomainCpuSample> {
+  /** Milliseconds between samples. */
   readonly intervalMs: number;
   private readonly options: DomainCpuSamplerOptions;
 

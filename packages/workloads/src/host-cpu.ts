@@ -4,13 +4,21 @@ import { sleepUnlessAborted } from './sleep.js';
 
 /** One `cpu` line of /proc/stat, in clock ticks. guest and guest_nice are already inside user and nice. */
 export interface CpuTicks {
+  /** Time in user mode. */
   readonly user: number;
+  /** Time in user mode at low priority (nice). */
   readonly nice: number;
+  /** Time in kernel mode. */
   readonly system: number;
+  /** Idle time. */
   readonly idle: number;
+  /** Time waiting for I/O. */
   readonly iowait: number;
+  /** Time servicing interrupts. */
   readonly irq: number;
+  /** Time servicing softirqs. */
   readonly softirq: number;
+  /** Time stolen by the hypervisor for other guests. */
   readonly steal: number;
 }
 
@@ -99,7 +107,9 @@ export function hostUsageBetween(prev: ProcStat, next: ProcStat, intervalMs: num
  * }
  */
 export class HostCpuSampler implements AsyncIterable<HostCpuSample> {
+  /** Milliseconds between samples. */
   readonly intervalMs: number;
+  /** The /proc/stat file read. */
   readonly statPath: string;
   private readonly signal: AbortSignal | undefined;
 
