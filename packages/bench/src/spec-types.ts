@@ -23,8 +23,10 @@ export interface HostPairSpec {
  * serves the lab's shared disk (`LabStorage` from @virtmig/iscsi) and leaves it up afterwards.
  */
 export type StorageSpec =
-  /** `none`: local disks only. */
-  | { readonly kind: 'none' }
+  | {
+      /** `none`: local disks only. */
+      readonly kind: 'none';
+    }
   | {
       /** `iscsi`: one LUN both hosts log in to. */
       readonly kind: 'iscsi';
