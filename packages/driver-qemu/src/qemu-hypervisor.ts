@@ -48,6 +48,7 @@ export interface QemuMigrationOptions extends MigrationOptions {
 
 /** A {@link MigrationResult} with the heartbeat's view next to libvirt's downtime. */
 export interface QemuMigrationResult extends MigrationResult {
+  /** Downtime as the guest's heartbeats show it, when heartbeat measuring was on. */
   readonly heartbeat?: HeartbeatReport;
 }
 
