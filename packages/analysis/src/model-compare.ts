@@ -7,7 +7,9 @@ import type { Cell, Table } from './table.js';
 
 /** Model settings for {@link compareWithModel}; bandwidth and dirty rate default to the trials' measured means. */
 export type ComparisonOptions = Omit<PrecopyParams, 'memoryBytes' | 'bandwidthBps' | 'dirtyRateBps'> & {
+  /** Migration bandwidth in bytes per second. Default: the trials' measured mean. */
   readonly bandwidthBps?: number;
+  /** Guest dirty rate in bytes per second. Default: the trials' measured mean. */
   readonly dirtyRateBps?: number;
   /** Confidence level of the measured summaries (default 0.95). */
   readonly level?: number;

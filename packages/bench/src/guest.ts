@@ -128,7 +128,15 @@ export interface ConsoleSource {
    * config must name when the console is a file on this machine. Leftovers of an earlier guest
    * with the same name are dropped first.
    */
-  open(domain: string, logDir: string): Promise<{ watcher: ConsoleWatcher; serialLog?: string }>;
+  open(
+    domain: string,
+    logDir: string,
+  ): Promise<{
+    /** The console watcher, not yet started. */
+    watcher: ConsoleWatcher;
+    /** The serial log file the domain's config must name, when the console is a file here. */
+    serialLog?: string;
+  }>;
 }
 
 /** QEMU's `<serial type='file'>` in `logDir`, which both lab hosts write (one filesystem). */

@@ -61,6 +61,7 @@ const HEARTBEAT_WAIT_MS = 5_000;
  * QEMU migration feature libvirt exposes, post-copy included.
  */
 export class QemuHypervisor extends LibvirtHypervisor implements PostCopyCapable {
+  /** What the QEMU driver supports; `memoryBalloon` as the options say. */
   readonly capabilities: HypervisorCapabilities;
   readonly supportsPostCopy = true as const;
   /** The `<domain type>` used for configs that do not set `qemu.domainType`. */

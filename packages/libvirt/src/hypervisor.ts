@@ -56,6 +56,7 @@ export abstract class LibvirtHypervisor implements Hypervisor, EventCapable {
   constructor(
     /** The libvirt connection this hypervisor wraps. */
     readonly connection: Connection,
+    /** Driver name, e.g. `qemu`, `xen`, `test`. */
     readonly driver: string,
   ) {}
 

@@ -7,7 +7,13 @@ const CHAP_USER = /^[A-Za-z0-9._@:-]{1,255}$/;
 const HOST = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])$/;
 
 /** An iSCSI disk of a {@link DiskConfig}. */
-export type IscsiDiskConfig = Extract<DiskConfig, { kind: 'iscsi' }>;
+export type IscsiDiskConfig = Extract<
+  DiskConfig,
+  {
+    /** Selects the `iscsi` member. */
+    kind: 'iscsi';
+  }
+>;
 
 /** An iSCSI portal split into host and port (3260 when omitted); `E_INVALID_ARGUMENT` naming `field` otherwise. */
 export function parsePortal(

@@ -38,8 +38,10 @@ export interface BindingStub {
 
 /** Thrown for a libvirt function a `reject`-mode stub has no handler for. */
 export class UnexpectedBindingCallError extends Error {
-  /** The libvirt function that had no handler. */
-  constructor(readonly fn: string) {
+  constructor(
+    /** The libvirt function that had no handler. */
+    readonly fn: string,
+  ) {
     super(`unexpected libvirt call ${fn}: add a handler to stubBinding`);
   }
 }

@@ -73,7 +73,12 @@ export interface HostCpuSample {
   /** Busy percent over all CPUs (100 = every CPU busy). */
   readonly totalPercent: number;
   /** Busy percent of each CPU present in both reads. */
-  readonly perCore: readonly { readonly cpu: number; readonly percent: number }[];
+  readonly perCore: readonly {
+    /** CPU number, as /proc/stat names it. */
+    readonly cpu: number;
+    /** Busy percent of that CPU. */
+    readonly percent: number;
+  }[];
 }
 
 /** Options of {@link HostCpuSampler}. */
@@ -132,6 +137,7 @@ export class HostCpuSampler implements AsyncIterable<HostCpuSample> {
     return parseProcStat(readFileSync(this.statPath, 'utf8'));
   }
 
+  /** Yields one sample per interval until the signal aborts. */
   async *[Symbol.asyncIterator](): AsyncIterator<HostCpuSample> {
     let prev = this.read();
     let prevAt = performance.now();
