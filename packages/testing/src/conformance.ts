@@ -86,11 +86,11 @@ export function checkGroup(id: string): string {
  *   unknown id in `skip` or `only`, or a missing reason.
  */
 export function conformanceChecks(options: Pick<ConformanceOptions, 'skip' | 'only' | 'extraCases'>): {
-  /** Every check, built-in and extra, in registration order. */
+  /** Every check: the built-in ones, then the extra cases. */
   readonly checks: readonly ConformanceCheck[];
-  /** Reasons of the checks left out, by check id. */
+  /** The reasons of `skip`, by check id. */
   readonly skipped: ReadonlyMap<string, string>;
-  /** True if check `id` runs. */
+  /** True if `only` selects check `id` (every check without `only`). */
   readonly selected: (id: string) => boolean;
 } {
   const checks = [...CONFORMANCE_CHECKS];
