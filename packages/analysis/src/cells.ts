@@ -4,10 +4,15 @@ import { mean, type Summary, summarize } from './stats.js';
 
 /** One cell of the experiment matrix: everything that defines a trial except its index. */
 export interface MatrixCell {
+  /** Workload name. */
   readonly workload: string;
+  /** Guest RAM in MiB. */
   readonly ramMiB: number;
+  /** Guest vCPUs. */
   readonly vcpus: number;
+  /** CPU cap in percent of one CPU (0 = uncapped). */
   readonly capPercent: number;
+  /** Host cores offered during the trial. */
   readonly hostCores: number;
 }
 
@@ -16,9 +21,11 @@ export type CpuMetric = 'domainPercentOfHost' | 'domainPercentOfCpu' | 'hostPerc
 
 /** A group of trials and the summary of one value over them. */
 export interface CellSummary<K> {
+  /** What the group's trials share (e.g. a workload name or a {@link MatrixCell}). */
   readonly key: K;
   /** One value per trial, in input order. */
   readonly values: readonly number[];
+  /** The summary of `values`. */
   readonly summary: Summary;
 }
 

@@ -34,7 +34,9 @@ export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
 
 /** Options of {@link cpuVsCapSpec}. */
 export interface CpuVsCapFigureOptions {
+  /** Which CPU figure to plot. Default `domainPercentOfCpu`. */
   readonly metric?: Extract<CpuMetric, 'domainPercentOfHost' | 'domainPercentOfCpu'>;
+  /** Confidence level of the error bars. Default 0.95. */
   readonly level?: number;
 }
 

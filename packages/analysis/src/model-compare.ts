@@ -7,7 +7,9 @@ import type { Cell, Table } from './table.js';
 
 /** Model settings for {@link compareWithModel}; bandwidth and dirty rate default to the trials' measured means. */
 export type ComparisonOptions = Omit<PrecopyParams, 'memoryBytes' | 'bandwidthBps' | 'dirtyRateBps'> & {
+  /** Migration bandwidth in bytes per second. Default: the trials' measured mean. */
   readonly bandwidthBps?: number;
+  /** Guest dirty rate in bytes per second. Default: the trials' measured mean. */
   readonly dirtyRateBps?: number;
   /** Confidence level of the measured summaries (default 0.95). */
   readonly level?: number;
@@ -15,10 +17,13 @@ export type ComparisonOptions = Omit<PrecopyParams, 'memoryBytes' | 'bandwidthBp
 
 /** The model's prediction beside the measured figures for one (workload, RAM) group. */
 export interface ModelComparison {
+  /** Workload name. */
   readonly workload: string;
+  /** Guest RAM in MiB. */
   readonly ramMiB: number;
   /** The parameters the prediction used. */
   readonly params: PrecopyParams;
+  /** What the model predicts for these parameters. */
   readonly prediction: PrecopyPrediction;
   /** Measured total migration time, ms. */
   readonly measuredTotal: Summary;
@@ -26,6 +31,7 @@ export interface ModelComparison {
   readonly measuredDowntime: Summary | null;
   /** |predicted - measured mean| / measured mean; null when the model does not converge or nothing was measured. */
   readonly totalRelativeError: number | null;
+  /** The same relative error for downtime. */
   readonly downtimeRelativeError: number | null;
 }
 

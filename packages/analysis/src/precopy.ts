@@ -27,23 +27,31 @@ export type PrecopyStopReason = 'threshold' | 'max-iterations';
 /** What the pre-copy model predicts. */
 export type PrecopyPrediction =
   | {
+      /** `converges`: pre-copy reaches the threshold (or the iteration limit) and stops. */
       readonly kind: 'converges';
       /** lambda = dirty rate / bandwidth. */
       readonly lambda: number;
       /** Pre-copy rounds n after the first full copy; round n is the stop-and-copy. */
       readonly rounds: number;
+      /** Whether the threshold or the iteration limit ended pre-copy. */
       readonly stopReason: PrecopyStopReason;
       /** Remaining bytes the stop-and-copy sends: M lambda^n. */
       readonly stopAndCopyBytes: number;
       /** Bytes sent in all: M (1 - lambda^(n+1)) / (1 - lambda). */
       readonly transferredBytes: number;
+      /** Predicted total migration time in ms. */
       readonly totalTimeMs: number;
+      /** Predicted downtime (the stop-and-copy plus resume) in ms. */
       readonly downtimeMs: number;
+      /** Bytes below which the stop-and-copy starts. */
       readonly thresholdBytes: number;
     }
   | {
+      /** `non-convergent`: the guest dirties memory at least as fast as the link sends it, so the remainder never shrinks. */
       readonly kind: 'non-convergent';
+      /** lambda = dirty rate / bandwidth (at least 1 here). */
       readonly lambda: number;
+      /** Bytes below which the stop-and-copy would start. */
       readonly thresholdBytes: number;
       /** Why no prediction can be made, for people. */
       readonly reason: string;

@@ -15,6 +15,7 @@ import { escapeHtml, toHtmlTable } from './table.js';
 export interface ReportInput {
   /** Heading of the report (default "virtmig experiment report"). */
   readonly title?: string;
+  /** The trial records the report summarizes. */
   readonly records: readonly TrialRecord[];
   /** Migration timelines to plot, one figure each. */
   readonly timelines?: readonly MigrationTimeline[];
@@ -22,6 +23,7 @@ export interface ReportInput {
   readonly model?: ComparisonOptions | false;
   /** The cluster to recommend a migration for; without it the recommendation section is left out. */
   readonly cluster?: ClusterSnapshot;
+  /** Options of the recommendation section's policies. */
   readonly policyOptions?: RecommendAllOptions;
   /** A timestamp to print; left out by default so the same input gives the same bytes. */
   readonly generatedAt?: string;

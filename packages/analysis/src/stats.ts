@@ -5,7 +5,9 @@ import { tQuantile } from './distributions.js';
 export interface ConfidenceInterval {
   /** Confidence level, e.g. 0.95. */
   readonly level: number;
+  /** Lower bound. */
   readonly low: number;
+  /** Upper bound. */
   readonly high: number;
   /** Half the interval's width: the "±" figure. */
   readonly halfWidth: number;
@@ -13,7 +15,9 @@ export interface ConfidenceInterval {
 
 /** Mean, sample standard deviation and confidence interval of a set of observations. */
 export interface Summary {
+  /** Number of observations. */
   readonly n: number;
+  /** Arithmetic mean. */
   readonly mean: number;
   /** Sample standard deviation (n - 1 denominator); null for a single observation. */
   readonly sd: number | null;

@@ -5,7 +5,9 @@ export type Cell = string | number | Summary | null;
 
 /** A column of a {@link Table}. `summary` columns hold {@link Summary} cells. */
 export interface Column {
+  /** Column heading. */
   readonly header: string;
+  /** What the column's cells hold. */
   readonly kind: 'text' | 'number' | 'summary';
 }
 
@@ -13,8 +15,11 @@ export interface Column {
 export interface Table {
   /** Stable identifier, e.g. `table-1-dhrystone`. */
   readonly id: string;
+  /** Caption. */
   readonly title: string;
+  /** The columns, in order. */
   readonly columns: readonly Column[];
+  /** The rows, each with one cell per column. */
   readonly rows: readonly (readonly Cell[])[];
   /** A note printed under the table. */
   readonly note?: string;

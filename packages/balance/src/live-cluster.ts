@@ -73,8 +73,11 @@ export async function snapshotHost(
 
 /** A host for {@link liveCluster}: the name the snapshot gives it, and how to connect. */
 export interface LiveHost {
+  /** Host name in the snapshot. */
   readonly name: string;
+  /** libvirt URI of the host. */
   readonly uri: string;
+  /** Options for the connection. */
   readonly options: ConnectOptions;
 }
 

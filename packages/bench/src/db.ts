@@ -14,26 +14,43 @@ export type TrialStatus = 'pending' | 'running' | 'done' | 'failed';
 
 /** A run as stored. */
 export interface RunRow {
+  /** Run id. */
   readonly runId: string;
+  /** Experiment name (the spec's `name`). */
   readonly experiment: string;
+  /** The validated spec the run uses. */
   readonly spec: ExperimentSpec;
+  /** Hash of the spec, to find the run of a spec on resume. */
   readonly specHash: string;
+  /** Where the run stands. */
   readonly status: RunStatus;
+  /** Trials the run has in all. */
   readonly trialsTotal: number;
+  /** When the run was created, ISO-8601. */
   readonly createdAt: string;
+  /** When the row last changed, ISO-8601. */
   readonly updatedAt: string;
+  /** When the run finished, ISO-8601; null until then. */
   readonly finishedAt: string | null;
 }
 
 /** A trial's bookkeeping row. */
 export interface TrialRow {
+  /** The run the trial belongs to. */
   readonly runId: string;
+  /** Trial id. */
   readonly trialId: string;
+  /** Position in the run's order, from 0. */
   readonly seq: number;
+  /** Index of the host pair the trial runs on. */
   readonly pair: number;
+  /** Where the trial stands. */
   readonly status: TrialStatus;
+  /** How often the trial was started. */
   readonly attempts: number;
+  /** Domain name of the trial's guest, once it has one. */
   readonly domain: string | null;
+  /** Last failure message, or null. */
   readonly error: string | null;
 }
 
@@ -128,6 +145,7 @@ function runFromRow(r: RunDbRow): RunRow {
  */
 export class ResultsDb {
   private constructor(
+    /** Path of the SQLite file. */
     readonly path: string,
     private readonly db: SqliteDatabase,
   ) {}

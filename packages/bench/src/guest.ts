@@ -13,8 +13,11 @@ import type { StorageSpec, WorkloadSpec } from './spec-types.js';
 
 /** A workload score averaged over the runs that finished in a window. */
 export interface ScoreSummary {
+  /** Mean score over the runs. */
   readonly score: number;
+  /** Unit of the score, e.g. `DMIPS`. */
   readonly unit: string;
+  /** Number of workload runs that finished in the window. */
   readonly runs: number;
 }
 
@@ -42,6 +45,7 @@ export interface GuestHandle {
 
 /** Makes the guests of trials. */
 export interface GuestProvider {
+  /** Makes the guest of one trial: what to define on the source and how to watch it. */
   prepare(plan: TrialPlan, workload: WorkloadSpec, domain: string): Promise<GuestHandle>;
 }
 
@@ -93,7 +97,9 @@ export class SimulatedGuestProvider implements GuestProvider {
 
 /** The lab guest image: kernel and initrd from scripts/guest/build-guest. */
 export interface GuestImage {
+  /** Path of the guest kernel. */
   readonly kernel: string;
+  /** Path of the guest initrd. */
   readonly initrd: string;
 }
 
@@ -122,7 +128,15 @@ export interface ConsoleSource {
    * config must name when the console is a file on this machine. Leftovers of an earlier guest
    * with the same name are dropped first.
    */
-  open(domain: string, logDir: string): Promise<{ watcher: ConsoleWatcher; serialLog?: string }>;
+  open(
+    domain: string,
+    logDir: string,
+  ): Promise<{
+    /** The console watcher, not yet started. */
+    watcher: ConsoleWatcher;
+    /** The serial log file the domain's config must name, when the console is a file here. */
+    serialLog?: string;
+  }>;
 }
 
 /** QEMU's `<serial type='file'>` in `logDir`, which both lab hosts write (one filesystem). */
@@ -156,12 +170,15 @@ export function xenConsole(hosts: readonly SshRunner[]): ConsoleSource {
 
 /** Options of {@link LabGuestProvider}. */
 export interface LabGuestOptions {
+  /** The guest image to boot. */
   readonly image: GuestImage;
   /** Directory for serial logs (both hosts must see the same path). */
   readonly logDir: string;
   /** Where the console comes from (default {@link serialFileConsole}). */
   readonly console?: ConsoleSource;
+  /** How long to wait for the first heartbeat and workload line. */
   readonly bootTimeoutMs: number;
+  /** Shared storage the guest's disk is on, when any. */
   readonly storage?: StorageSpec;
   /** The disk the environment made for the storage (the lab's shared disk); replaces the spec's LUN. */
   readonly disk?: DiskConfig;

@@ -123,9 +123,12 @@ export async function xenlabHostPairs(script = repoPath('scripts/xenlab/xenlab')
  * What guests on the running Xen testbed need: the guest image as the dom0s hold it, and their
  * PV consoles followed over ssh on both Xen hosts. Throws `E_STATE` when it is not up.
  */
-export async function xenlabGuestSetup(
-  script = repoPath('scripts/xenlab/xenlab'),
-): Promise<{ image: GuestImage; console: ConsoleSource }> {
+export async function xenlabGuestSetup(script = repoPath('scripts/xenlab/xenlab')): Promise<{
+  /** The guest image as the dom0s hold it. */
+  image: GuestImage;
+  /** The guests' PV consoles, followed over ssh on both Xen hosts. */
+  console: ConsoleSource;
+}> {
   const { status, a, b } = await runningXenlab(script);
   const runners = [a, b].map(
     (h) =>

@@ -7,10 +7,15 @@ export interface TrialPlan {
   readonly id: string;
   /** Position in the run's order, from 0. */
   readonly seq: number;
+  /** Workload the trial runs. */
   readonly workload: WorkloadName;
+  /** Guest RAM in MiB. */
   readonly ramMiB: number;
+  /** Guest vCPUs. */
   readonly vcpus: number;
+  /** CPU cap in percent of one CPU (0 = uncapped). */
   readonly capPercent: number;
+  /** Host cores offered during the trial. */
   readonly hostCores: number;
   /** Trial index within its cell, from 0. */
   readonly trial: number;

@@ -1,21 +1,47 @@
 /** What the runner reports as it goes. */
 export type ProgressEvent =
   | {
+      /** `start`: the run begins (or resumes). */
       readonly kind: 'start';
+      /** Run id. */
       readonly runId: string;
+      /** Trials in the run. */
       readonly total: number;
+      /** Trials done before this invocation. */
       readonly alreadyDone: number;
+      /** True when an earlier run is resumed. */
       readonly resumed: boolean;
     }
-  | { readonly kind: 'trial-start'; readonly trialId: string; readonly pair: number }
   | {
-      readonly kind: 'trial-end';
+      /** `trial-start`: a trial begins. */
+      readonly kind: 'trial-start';
+      /** Trial id. */
       readonly trialId: string;
+      /** Index of the host pair it runs on. */
+      readonly pair: number;
+    }
+  | {
+      /** `trial-end`: a trial finished or failed. */
+      readonly kind: 'trial-end';
+      /** Trial id. */
+      readonly trialId: string;
+      /** Whether the trial succeeded. */
       readonly ok: boolean;
+      /** How long it took, ms. */
       readonly ms: number;
+      /** The failure message, when it failed. */
       readonly error?: string;
     }
-  | { readonly kind: 'end'; readonly done: number; readonly failed: number; readonly interrupted: boolean };
+  | {
+      /** `end`: the run stopped. */
+      readonly kind: 'end';
+      /** Trials done. */
+      readonly done: number;
+      /** Trials that failed. */
+      readonly failed: number;
+      /** True when the signal stopped the run early. */
+      readonly interrupted: boolean;
+    };
 
 function duration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -48,6 +74,7 @@ export class ProgressBar {
 
   constructor(
     private readonly stream: { write(s: string): unknown; columns?: number },
+    /** Whether progress is written at all. */
     readonly enabled: boolean,
     private readonly parallel = 1,
   ) {}

@@ -8,6 +8,7 @@ import { type ConnectedPair, checkMigrationSupport, removeDomain, runTrial } fro
 
 /** Options of {@link runExperiment}. */
 export interface RunOptions {
+  /** The results database the run is stored in. */
   readonly db: ResultsDb;
   /** The spec of a new run; with `resume`, it must equal the stored run's spec when given. */
   readonly spec?: ExperimentSpec;
@@ -18,12 +19,14 @@ export interface RunOptions {
    * to resume and a spec given, a new run starts.
    */
   readonly resume?: boolean | string;
+  /** Hosts, storage and guests the trials use. */
   readonly env: RunnerEnvironment;
   /**
    * Stops the run: the current trials are cut short and their guests removed; the run stays
    * resumable and the summary says `interrupted`.
    */
   readonly signal?: AbortSignal;
+  /** Receives progress events as the run goes. */
   readonly onProgress?: (event: ProgressEvent) => void;
   /** Log lines (one per trial failure, resume notes). */
   readonly log?: (line: string) => void;
@@ -31,17 +34,23 @@ export interface RunOptions {
 
 /** What a run did. */
 export interface RunSummary {
+  /** Run id. */
   readonly runId: string;
+  /** Experiment name. */
   readonly experiment: string;
+  /** Trials in the run. */
   readonly total: number;
   /** Trials done, including those done before a resume. */
   readonly done: number;
   /** Trials done by this invocation. */
   readonly ranNow: number;
+  /** Trials that failed. */
   readonly failed: number;
   /** True when the signal stopped the run before every trial was tried. */
   readonly interrupted: boolean;
+  /** True when an earlier run was resumed. */
   readonly resumed: boolean;
+  /** Wall-clock time of this invocation, ms. */
   readonly durationMs: number;
 }
 

@@ -1,7 +1,10 @@
 /** One step of the results database's schema; applied in order, each in its own transaction. */
 export interface SchemaMigration {
+  /** Schema version this step brings the database to. */
   readonly version: number;
+  /** Short name of the step. */
   readonly name: string;
+  /** The SQL it runs. */
   readonly sql: string;
 }
 

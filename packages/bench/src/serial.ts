@@ -5,7 +5,9 @@ import { TimeoutError } from '@virtmig/core';
 
 /** A heartbeat line `HB <seq> <uptime-ms>` with the host time it was read. */
 export interface Heartbeat {
+  /** Sequence number the guest gives each heartbeat. */
   readonly seq: number;
+  /** Guest uptime in milliseconds when it wrote the line (stands still while the guest is paused). */
   readonly guestMs: number;
   /** `performance.now()` when the host read it. */
   readonly hostMs: number;
@@ -13,7 +15,9 @@ export interface Heartbeat {
 
 /** Any other console line with the host time it was read. */
 export interface ConsoleLine {
+  /** The line without its trailing newline. */
   readonly text: string;
+  /** `performance.now()` when the host read it. */
   readonly hostMs: number;
 }
 
@@ -25,11 +29,16 @@ export interface ConsoleLine {
  * them and measure gaps.
  */
 export class ConsoleLog {
+  /** Heartbeats in arrival order, each sequence number once. */
   readonly beats: Heartbeat[] = [];
+  /** Non-heartbeat lines in arrival order. */
   readonly lines: ConsoleLine[] = [];
   private readonly seen = new Set<number>();
 
-  constructor(readonly pollMs = 10) {}
+  constructor(
+    /** Milliseconds between polls of the source and between checks of a waiting reader. */
+    readonly pollMs = 10,
+  ) {}
 
   /**
    * Records one line read at `hostMs`. A heartbeat whose sequence number was already recorded
@@ -73,7 +82,9 @@ export class ConsoleLog {
 
 /** A {@link ConsoleLog} with a source that is started and stopped. */
 export interface ConsoleWatcher extends ConsoleLog {
+  /** Starts following the console; lines arrive in {@link ConsoleLog.beats} and {@link ConsoleLog.lines}. */
   start(): Promise<void>;
+  /** Stops following it after reading what is already there; resolves once the source is closed. */
   stop(): Promise<void>;
 }
 
@@ -89,6 +100,7 @@ export class SerialWatcher extends ConsoleLog implements ConsoleWatcher {
   private readonly buf = Buffer.alloc(1 << 16);
 
   constructor(
+    /** Path of the serial log file. */
     readonly path: string,
     pollMs = 10,
   ) {

@@ -1,3 +1,5 @@
+import type { SchemaObject } from 'ajv';
+
 /**
  * The JSON schema (draft-07) of an experiment spec. ajv validates against it and fills in the
  * defaults, so the rest of the runner only sees complete specs.
@@ -19,8 +21,11 @@ const uintList = (minimum: number, maximum: number) => ({
 });
 const WORKLOADS = ['dhrystone', 'linpack', 'livermore', 'dirtier'];
 
-/** The experiment spec schema. */
-export const EXPERIMENT_SPEC_SCHEMA = {
+/**
+ * The experiment spec schema. Typed as ajv's schema object, so the reference documents it as one
+ * value rather than each JSON-schema keyword.
+ */
+export const EXPERIMENT_SPEC_SCHEMA: SchemaObject = {
   $id: 'https://virtmig.dev/schemas/experiment.json',
   type: 'object',
   additionalProperties: false,

@@ -16,8 +16,11 @@ import type { ExperimentSpec, HostPairSpec, MigrationSpec } from './spec-types.j
 
 /** A connected host pair. */
 export interface ConnectedPair {
+  /** The pair's spec. */
   readonly spec: HostPairSpec;
+  /** Connection to the source host. */
   readonly source: Hypervisor;
+  /** Connection to the destination host. */
   readonly destination: Hypervisor;
 }
 
@@ -146,12 +149,19 @@ async function sampleCpu(
 
 /** Everything one trial needs. */
 export interface TrialContext {
+  /** The experiment spec. */
   readonly spec: ExperimentSpec;
+  /** The trial's plan (its cell and index). */
   readonly plan: TrialPlan;
+  /** Domain name of the trial's guest. */
   readonly domain: string;
+  /** The host pair it runs on. */
   readonly pair: ConnectedPair;
+  /** Makes the trial's guest. */
   readonly guests: GuestProvider;
+  /** Hosts, storage and guests of the run. */
   readonly env: RunnerEnvironment;
+  /** Stops the trial early. */
   readonly signal?: AbortSignal;
 }
 

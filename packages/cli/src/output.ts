@@ -1,5 +1,6 @@
 /** Where a command writes: data to stdout, logs and progress to stderr. */
 export interface Output {
+  /** True with `--json`: data is printed as JSON. */
   readonly json: boolean;
   /** Prints data: JSON when `--json`, else the human text. */
   data(value: unknown, human: () => string): void;

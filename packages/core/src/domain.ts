@@ -17,6 +17,7 @@ export interface DomainInfo {
   readonly uuid: string;
   /** Hypervisor id while running, -1 otherwise. */
   readonly id: number;
+  /** Current state. */
   readonly state: DomainState;
   /** True when the domain has a persistent definition. */
   readonly persistent: boolean;
@@ -33,26 +34,38 @@ export interface DomainInfo {
 /** A disk attached to a domain built from a {@link DomainConfig}. */
 export type DiskConfig =
   | {
+      /** `file`: a disk image file. */
       readonly kind: 'file';
       /** Path to a local (or shared-filesystem) image. */
       readonly path: string;
+      /** Image format. Default `raw`. */
       readonly format?: 'raw' | 'qcow2';
       /** Guest device name, e.g. `vda` / `xvda`. */
       readonly target?: string;
+      /** Attach the disk read-only. */
       readonly readonly?: boolean;
     }
   | {
+      /** `iscsi`: a LUN of an iSCSI target, reached by the hypervisor's host. */
       readonly kind: 'iscsi';
       /** Portal as `host:port`. */
       readonly portal: string;
       /** Target IQN. */
       readonly iqn: string;
+      /** LUN number on the target. */
       readonly lun: number;
       /** Initiator IQN the guest's host presents. */
       readonly initiatorIqn?: string;
       /** CHAP user and the libvirt secret UUID holding its password (never the password itself). */
-      readonly chap?: { readonly username: string; readonly secretUuid: string };
+      readonly chap?: {
+        /** CHAP user name. */
+        readonly username: string;
+        /** UUID of the libvirt secret holding the CHAP password. */
+        readonly secretUuid: string;
+      };
+      /** Format of the data on the LUN. Default `raw`. */
       readonly format?: 'raw' | 'qcow2';
+      /** Guest device name, e.g. `vda` / `xvda`. */
       readonly target?: string;
     };
 
@@ -61,15 +74,21 @@ export type DiskConfig =
  * `xml` bypasses the builder for callers that need full control.
  */
 export interface DomainConfig {
+  /** Domain name. */
   readonly name: string;
+  /** Memory in MiB. */
   readonly memoryMiB: number;
+  /** Virtual CPUs at boot. */
   readonly vcpus: number;
   /** Maximum vCPUs (defaults to `vcpus`). */
   readonly maxVcpus?: number;
   /** Direct kernel boot. */
   readonly kernel?: string;
+  /** Initrd to boot with `kernel`. */
   readonly initrd?: string;
+  /** Kernel command line for `kernel`. */
   readonly cmdline?: string;
+  /** Disks in guest device order. */
   readonly disks?: readonly DiskConfig[];
   /** Where the serial console is written, if anywhere. */
   readonly serialLog?: string;
@@ -81,7 +100,9 @@ export interface DomainConfig {
 
 /** Per-domain statistics from one all-domain stats call (libvirt's virConnectGetAllDomainStats). */
 export interface DomainStats {
+  /** Domain name. */
   readonly name: string;
+  /** Current state. */
   readonly state: DomainState;
   /** CPU time in ns (`cpu.time`), when reported. */
   readonly cpuTimeNs?: number;

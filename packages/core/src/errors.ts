@@ -40,6 +40,7 @@ export class VirtmigError extends Error {
 
 /** An argument failed validation before anything ran. `field` names the offending input. */
 export class InvalidArgumentError extends VirtmigError {
+  /** The offending input, e.g. `config.memoryMiB`. */
   readonly field: string;
   constructor(field: string, message: string, details: Record<string, unknown> = {}) {
     super('E_INVALID_ARGUMENT', `${field}: ${message}`, { field, ...details });
@@ -56,6 +57,7 @@ export class InvalidUriError extends VirtmigError {
 
 /** No driver is registered for a URI scheme. */
 export class UnknownSchemeError extends VirtmigError {
+  /** The scheme no driver is registered for. */
   readonly scheme: string;
   constructor(scheme: string, known: readonly string[]) {
     super(
@@ -76,7 +78,9 @@ export class DuplicateDriverError extends VirtmigError {
 
 /** A named object (domain, target, LUN, ...) does not exist. */
 export class NotFoundError extends VirtmigError {
+  /** What kind of object, e.g. `domain`. */
   readonly kind: string;
+  /** Its name or id. */
   readonly id: string;
   constructor(kind: string, id: string, message?: string, options?: { cause?: unknown }) {
     super('E_NOT_FOUND', message ?? `${kind} "${id}" not found`, { kind, id }, options);

@@ -1,5 +1,6 @@
 /** What a hypervisor reports about its host. */
 export interface HostInfo {
+  /** The host's name. */
   readonly hostname: string;
   /** CPU model string. */
   readonly model: string;
@@ -7,9 +8,13 @@ export interface HostInfo {
   readonly cpus: number;
   /** CPU frequency in MHz. */
   readonly mhz: number;
+  /** NUMA nodes. */
   readonly nodes: number;
+  /** CPU sockets per NUMA node. */
   readonly sockets: number;
+  /** Cores per socket. */
   readonly coresPerSocket: number;
+  /** Threads per core. */
   readonly threadsPerCore: number;
   /** Memory in KiB. */
   readonly memoryKiB: number;

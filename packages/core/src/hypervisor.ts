@@ -23,6 +23,7 @@ export interface HypervisorCapabilities {
 
 /** A lifecycle or migration event from a hypervisor. */
 export interface DomainEvent {
+  /** Name of the domain the event is about. */
   readonly domain: string;
   /** Event kind, e.g. `started`, `suspended`, `resumed`, `stopped`, `defined`, `undefined`, `migration-iteration`. */
   readonly kind: string;
@@ -199,6 +200,7 @@ export interface EventCapable {
 
 /** A hypervisor whose migrations can switch to post-copy. */
 export interface PostCopyCapable {
+  /** Always true: the hypervisor can switch a running migration to post-copy. */
   readonly supportsPostCopy: true;
 }
 

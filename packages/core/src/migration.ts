@@ -4,7 +4,9 @@ import type { HypervisorCapabilities } from './hypervisor.js';
 
 /** A time span in milliseconds since the migration started. */
 export interface Span {
+  /** Start, in milliseconds since the migration started. */
   readonly startMs: number;
+  /** End, in milliseconds since the migration started. */
   readonly endMs: number;
 }
 
@@ -14,11 +16,17 @@ export interface Span {
  * A driver fills the stages it can observe; the others stay undefined.
  */
 export interface MigrationStages {
+  /** Setting up the migration on the source. */
   readonly initialisation?: Span;
+  /** Reserving resources on the destination. */
   readonly reservation?: Span;
+  /** One span per pre-copy round. */
   readonly precopyRounds: readonly Span[];
+  /** The source paused while the last dirty pages are copied. */
   readonly stopAndCopy?: Span;
+  /** The destination confirming it holds a consistent copy. */
   readonly commitment?: Span;
+  /** The guest resuming on the destination. */
   readonly activation?: Span;
   /** Post-copy phase, when the migration switched to post-copy. */
   readonly postcopy?: Span;
@@ -32,7 +40,12 @@ export interface MigrationOptions {
    * Switch to post-copy. `true` switches as soon as the RAM transfer has begun; a number waits that many
    * milliseconds after the transfer began. Requires a driver with the post-copy capability.
    */
-  readonly postCopy?: boolean | { readonly afterMs: number };
+  readonly postCopy?:
+    | boolean
+    | {
+        /** Milliseconds after the memory transfer began at which to switch to post-copy. */
+        readonly afterMs: number;
+      };
   /** Maximum tolerated downtime in milliseconds. */
   readonly maxDowntimeMs?: number;
   /** Bandwidth limit in MiB/s. */
@@ -130,8 +143,11 @@ export function assertMigrationOptionsOffered(
  * the conformance kit checks it.
  */
 export interface MigrationFailureDetails {
+  /** Name of the domain that failed to migrate. */
   readonly domain: string;
+  /** URI of the source host. */
   readonly sourceUri: string;
+  /** URI of the destination host. */
   readonly destinationUri: string;
   /** The guest's state on the source after the failure; `absent` when it is no longer there. */
   readonly sourceState: DomainState | 'absent';
@@ -143,8 +159,11 @@ export interface MigrationFailureDetails {
 export interface MigrationProgress {
   /** Milliseconds since the migration started. */
   readonly elapsedMs: number;
+  /** Bytes to transfer in total, as the hypervisor counts them. */
   readonly dataTotalBytes: number;
+  /** Bytes transferred so far. */
   readonly dataProcessedBytes: number;
+  /** Bytes left to transfer. */
   readonly dataRemainingBytes: number;
   /** Pre-copy iteration, when known. */
   readonly iteration?: number;
@@ -156,11 +175,15 @@ export interface MigrationProgress {
 
 /** The measured outcome of one live migration. */
 export interface MigrationResult {
+  /** Name of the migrated domain. */
   readonly domain: string;
+  /** URI of the source host. */
   readonly sourceUri: string;
+  /** URI of the destination host. */
   readonly destinationUri: string;
   /** Wall-clock start and end, ISO-8601. */
   readonly startedAt: string;
+  /** Wall-clock end, ISO-8601. */
   readonly endedAt: string;
   /** Total migration time in ms as measured by virtmig around the call. */
   readonly totalTimeMs: number;
@@ -168,10 +191,13 @@ export interface MigrationResult {
   readonly reportedTotalTimeMs?: number;
   /** Downtime in ms (hypervisor-reported, or measured from events / heartbeat; see `downtimeSource`). */
   readonly downtimeMs?: number;
+  /** Where `downtimeMs` comes from: the hypervisor's report, domain events or guest heartbeats. */
   readonly downtimeSource?: 'hypervisor' | 'events' | 'heartbeat';
   /** Setup time in ms, when reported. */
   readonly setupTimeMs?: number;
+  /** Bytes transferred in total, when reported. */
   readonly dataTransferredBytes?: number;
+  /** Guest memory bytes transferred, when reported. */
   readonly memoryTransferredBytes?: number;
   /** Memory transfer bandwidth in bytes per second. */
   readonly memoryBandwidthBps?: number;
@@ -183,6 +209,7 @@ export interface MigrationResult {
   readonly postCopyRequests?: number;
   /** True if the migration switched to post-copy. */
   readonly postCopy: boolean;
+  /** The stages the driver observed. */
   readonly stages: MigrationStages;
   /** Every raw statistic the hypervisor returned. */
   readonly raw: Readonly<Record<string, number | string | boolean | bigint>>;

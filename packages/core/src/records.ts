@@ -22,10 +22,13 @@ export interface CpuSample {
  * (workload x RAM x vCPUs x cap x host cores) run once.
  */
 export interface TrialRecord {
+  /** Experiment id (the spec's `name`). */
   readonly experimentId: string;
   /** Workload name, e.g. `dhrystone`. */
   readonly workload: string;
+  /** Guest RAM in MiB. */
   readonly ramMiB: number;
+  /** Guest vCPUs. */
   readonly vcpus: number;
   /** CPU cap in percent of one CPU (0 = uncapped). */
   readonly capPercent: number;
@@ -33,6 +36,7 @@ export interface TrialRecord {
   readonly hostCores: number;
   /** Trial index within its cell, from 0. */
   readonly trial: number;
+  /** CPU samples taken while the trial measured. */
   readonly cpuSamples: readonly CpuSample[];
   /**
    * The workload's headline score (DMIPS, MFLOPS, ...): the mean of the runs that finished in the
@@ -63,8 +67,11 @@ export interface TimelineSample {
 
 /** The sampled course of one migration. */
 export interface MigrationTimeline {
+  /** Experiment id (the spec's `name`). */
   readonly experimentId: string;
+  /** Workload name. */
   readonly workload: string;
+  /** Trial index within its cell, from 0. */
   readonly trial: number;
   /** Samples in time order. */
   readonly samples: readonly TimelineSample[];

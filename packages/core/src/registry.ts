@@ -39,6 +39,7 @@ export class DriverRegistry {
     return this.drivers.delete(scheme);
   }
 
+  /** True if a driver is registered for `scheme`. */
   has(scheme: string): boolean {
     return this.drivers.has(scheme);
   }

@@ -208,10 +208,13 @@ export function parseSafeUri(uri: string, options: UriPolicyOptions = {}, field 
 
 /** A migration data URI: where the destination's hypervisor listens for the migration stream. */
 export interface MigrateUri {
+  /** The URI as given. */
   readonly uri: string;
+  /** Transport. */
   readonly scheme: 'tcp' | 'rdma' | 'unix';
   /** Host (empty for `unix`). */
   readonly host: string;
+  /** Port, when the URI names one. */
   readonly port: number | undefined;
   /** Socket path for `unix`, else empty. */
   readonly path: string;

@@ -39,9 +39,19 @@ export function assertNumber(value: unknown, field: string, min: number, max: nu
 /** The bounds {@link assertDomainConfig} holds a domain to; drivers check raw domain XML against the same. */
 export const DOMAIN_LIMITS = {
   /** Memory in MiB: 1 MiB to 16 TiB. */
-  memoryMiB: { min: 1, max: 1 << 24 },
+  memoryMiB: {
+    /** Smallest accepted value. */
+    min: 1,
+    /** Largest accepted value. */
+    max: 1 << 24,
+  },
   /** vCPUs, current and maximum. */
-  vcpus: { min: 1, max: 4096 },
+  vcpus: {
+    /** Smallest accepted value. */
+    min: 1,
+    /** Largest accepted value. */
+    max: 4096,
+  },
 } as const;
 
 /**

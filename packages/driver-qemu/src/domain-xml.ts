@@ -23,7 +23,10 @@ export interface QemuGuestOptions {
 }
 
 /** Core's `DomainConfig` plus QEMU choices under `qemu`. */
-export type QemuDomainConfig = DomainConfig & { readonly qemu?: QemuGuestOptions };
+export type QemuDomainConfig = DomainConfig & {
+  /** QEMU-specific guest choices. */
+  readonly qemu?: QemuGuestOptions;
+};
 
 const TARGET = /^(vd|sd|hd)[a-z]{1,2}$/;
 const MACHINE = /^[A-Za-z0-9_.-]{1,64}$/;

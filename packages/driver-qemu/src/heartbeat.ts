@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 
 /** One `HB <seq> <uptime-ms>` line of the guest, stamped with the host's clock when it was read. */
 export interface Heartbeat {
+  /** Sequence number of the heartbeat. */
   readonly seq: number;
   /** The guest's uptime in ms (its clock stops while the guest is paused). */
   readonly guestMs: number;

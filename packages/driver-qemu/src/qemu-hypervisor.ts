@@ -48,6 +48,7 @@ export interface QemuMigrationOptions extends MigrationOptions {
 
 /** A {@link MigrationResult} with the heartbeat's view next to libvirt's downtime. */
 export interface QemuMigrationResult extends MigrationResult {
+  /** Downtime as the guest's heartbeats show it, when heartbeat measuring was on. */
   readonly heartbeat?: HeartbeatReport;
 }
 
@@ -60,6 +61,7 @@ const HEARTBEAT_WAIT_MS = 5_000;
  * QEMU migration feature libvirt exposes, post-copy included.
  */
 export class QemuHypervisor extends LibvirtHypervisor implements PostCopyCapable {
+  /** What the QEMU driver supports; `memoryBalloon` as the options say. */
   readonly capabilities: HypervisorCapabilities;
   readonly supportsPostCopy = true as const;
   /** The `<domain type>` used for configs that do not set `qemu.domainType`. */

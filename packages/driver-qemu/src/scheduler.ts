@@ -10,6 +10,7 @@ export const MIN_QUOTA_US = 1_000;
 
 /** The `vcpu_period`/`vcpu_quota` pair that caps a domain; quota -1 means uncapped. */
 export interface VcpuBandwidth {
+  /** CFS period in microseconds. */
   readonly periodUs: number;
   /** Microseconds per period each vCPU thread may run; -1 = no limit. */
   readonly quotaUs: number;

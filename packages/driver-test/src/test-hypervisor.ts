@@ -34,6 +34,7 @@ export const TEST_CAPABILITIES: HypervisorCapabilities = Object.freeze({
  * node): a real libvirt, in-process, with no daemon. Useful for SDK tests and demos.
  */
 export class TestHypervisor extends LibvirtHypervisor {
+  /** What libvirt's test driver supports. */
   readonly capabilities = TEST_CAPABILITIES;
 
   /**

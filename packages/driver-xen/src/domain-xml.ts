@@ -43,7 +43,10 @@ export interface XenGuestOptions {
 }
 
 /** Core's `DomainConfig` plus Xen choices under `xen`. */
-export type XenDomainConfig = DomainConfig & { readonly xen?: XenGuestOptions };
+export type XenDomainConfig = DomainConfig & {
+  /** Xen-specific guest choices. */
+  readonly xen?: XenGuestOptions;
+};
 
 /** Where Debian's xen-utils-4.17 installs the HVM firmware. */
 export const DEFAULT_HVMLOADER = '/usr/lib/xen-4.17/boot/hvmloader';

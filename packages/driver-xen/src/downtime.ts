@@ -19,7 +19,9 @@ export function measureDowntimeFromEvents(events: readonly DomainEvent[]): numbe
 
 /** One `HB <seq> <ms>` line a guest printed. */
 export interface Heartbeat {
+  /** Sequence number of the heartbeat. */
   readonly seq: number;
+  /** The guest's uptime in ms when it printed the line. */
   readonly ms: number;
 }
 
@@ -27,8 +29,9 @@ export interface Heartbeat {
 export interface HeartbeatGap {
   /** Milliseconds between the two heartbeats (an upper bound of the downtime, one period coarse). */
   readonly gapMs: number;
-  /** Sequence numbers of the heartbeats on either side of the gap. */
+  /** Sequence number of the heartbeat before the gap. */
   readonly fromSeq: number;
+  /** Sequence number of the heartbeat after the gap. */
   readonly toSeq: number;
   /** How many heartbeats were compared. */
   readonly beats: number;
@@ -81,7 +84,12 @@ export interface DowntimeEvidence {
   /** Lifecycle events of the migrated domain on both hosts, gathered during the migration. */
   readonly events: readonly DomainEvent[];
   /** Console logs read before and after the migration, when the guest prints heartbeats. */
-  readonly heartbeat?: { readonly before: string; readonly after: string };
+  readonly heartbeat?: {
+    /** The console log read before the migration. */
+    readonly before: string;
+    /** The console log read after it. */
+    readonly after: string;
+  };
 }
 
 /**

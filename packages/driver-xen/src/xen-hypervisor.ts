@@ -57,6 +57,7 @@ const EVENT_GRACE_MS = 1000;
  * events or from the guest's heartbeat.
  */
 export class XenHypervisor extends LibvirtHypervisor {
+  /** What the Xen driver supports; `memoryBalloon` as the options say. */
   readonly capabilities: HypervisorCapabilities;
   // libxlDomainUndefineFlags accepts VIR_DOMAIN_UNDEFINE_MANAGED_SAVE only ("unsupported flags (0x2)").
   protected override readonly undefineFlags = ENUMS.virDomainUndefineFlagsValues.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE;

@@ -33,11 +33,13 @@ export const ISCSIADM_NO_OBJECTS = 21;
 
 /** Options of an {@link IscsiadmInitiator}. */
 export interface IscsiadmInitiatorOptions {
+  /** Runs iscsiadm, locally or on the initiator's host. */
   readonly runner: CommandRunner;
   /** Initiator name, set on the adapter's own iface record (not the host-wide default). */
   readonly initiatorIqn: string;
   /** Name of the iface record the adapter creates. Default `virtmig`. */
   readonly iface?: string;
+  /** CHAP secret length limits of the target in use. Default 12 to 255 characters. */
   readonly chapLimits?: ChapLimits;
 }
 

@@ -3,17 +3,25 @@ import { parsePortal } from './validate.js';
 
 /** A node record or discovery result: `portal,tpgt iqn`. */
 export interface IscsiadmNode {
+  /** Portal the target is reached on. */
   readonly portal: Portal;
+  /** Target portal group tag. */
   readonly tpgt: number;
+  /** Target IQN. */
   readonly iqn: string;
 }
 
 /** One logged-in session from `iscsiadm -m session`. */
 export interface IscsiadmSession {
+  /** Transport name, e.g. `tcp`. */
   readonly transport: string;
+  /** Session id. */
   readonly sid: number;
+  /** Portal of the session. */
   readonly portal: Portal;
+  /** Target portal group tag. */
   readonly tpgt: number;
+  /** Target IQN. */
   readonly iqn: string;
   /** open-iscsi 2.1 appends `(non-flash)` or `(flash)`; older versions print nothing. */
   readonly flash?: boolean;
@@ -66,11 +74,15 @@ export function iscsiadmLoginSucceeded(text: string, iqn: string): boolean {
 
 /** A SCSI disk attached through a session, from `iscsiadm -m session -P 3`. */
 export interface IscsiadmAttachedDisk {
+  /** Target IQN of the session. */
   readonly iqn: string;
+  /** Session id. */
   readonly sid: number;
+  /** LUN number. */
   readonly lun: number;
   /** Kernel block device name, e.g. `sda`. */
   readonly disk: string;
+  /** SCSI device state, e.g. `running`. */
   readonly state: string;
 }
 

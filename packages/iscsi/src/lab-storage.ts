@@ -24,12 +24,19 @@ import { assertAbsolutePath, assertHost, assertPort, assertSizeBytes, formatPort
 
 /** The parts of `scripts/lab/lab status --json` that {@link LabStorage.forLab} reads. */
 export interface LabStatusLike {
+  /** Lab prefix (`vmlab`). */
   readonly prefix: string;
+  /** The lab's state directory. */
   readonly stateDir: string;
+  /** The lab's hosts. */
   readonly hosts: readonly {
+    /** Host name in the lab (`a`, `b`). */
     readonly name: string;
+    /** libvirt URI reachable from this machine. */
     readonly uri?: string;
+    /** Network namespace the host lives in. */
     readonly netns?: string;
+    /** The host's address on the lab network. */
     readonly address?: string;
   }[];
 }
@@ -83,23 +90,52 @@ export interface LabStorageUpOptions {
 export interface LabStorageStatus {
   /** `running`: tgtd answers and serves the LUN; `partial`: some of it is left (run `down`); `stopped`: nothing. */
   readonly state: 'running' | 'partial' | 'stopped';
+  /** Lab prefix the storage was brought up for. */
   readonly prefix: string;
   /** Portal as `host:port`, as a domain's iSCSI disk takes it. */
   readonly portal?: string;
+  /** Network namespace tgtd runs in. */
   readonly netns?: string;
+  /** Target IQN. */
   readonly iqn?: string;
+  /** LUN number of the shared disk on the target. */
   readonly lun?: number;
+  /** Path of the LUN's sparse backing file. */
   readonly backingFile?: string;
+  /** Size of the LUN in bytes. */
   readonly sizeBytes?: number;
-  readonly tgtd?: { readonly pid: number | null; readonly controlPort: number; readonly running: boolean };
+  /** The private tgtd serving the target. */
+  readonly tgtd?: {
+    /** tgtd's process id, or null when it is not known. */
+    readonly pid: number | null;
+    /** tgtd's control port (`tgtadm -C`). */
+    readonly controlPort: number;
+    /** Whether tgtd answers on that port. */
+    readonly running: boolean;
+  };
   /** Initiator IQN of each host, all of them in the target's ACL. */
-  readonly initiators?: readonly { readonly host: string; readonly iqn: string }[];
+  readonly initiators?: readonly {
+    /** Lab host name. */
+    readonly host: string;
+    /** Its initiator IQN. */
+    readonly iqn: string;
+  }[];
   /** CHAP user and the libvirt secret (same UUID on every host), or null without CHAP. */
-  readonly chap?: { readonly username: string; readonly secretUuid: string } | null;
+  readonly chap?: {
+    /** CHAP user name. */
+    readonly username: string;
+    /** UUID of the libvirt `iscsi` secret holding the CHAP secret. */
+    readonly secretUuid: string;
+  } | null;
   /** ACL entries tgt reports for the target. */
   readonly acl?: readonly string[];
   /** Logged-in initiators (one per QEMU or tool using the disk). */
-  readonly sessions?: readonly { readonly initiator: string; readonly address: string }[];
+  readonly sessions?: readonly {
+    /** Initiator IQN of the session. */
+    readonly initiator: string;
+    /** Address the initiator connected from. */
+    readonly address: string;
+  }[];
   /** What is missing when the state is `partial`. */
   readonly problems?: readonly string[];
 }
@@ -139,11 +175,17 @@ const SECRET_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
  * {@link CommandRunner} with argument arrays; the state lives in `STATE/storage`.
  */
 export class LabStorage {
+  /** Lab prefix: names the IQNs and the libvirt secret's usage. */
   readonly prefix: string;
+  /** The lab's state directory; the storage keeps its files in `STATE/storage`. */
   readonly stateDir: string;
+  /** Network namespace tgtd runs in. */
   readonly netns: string;
+  /** Portal address inside that namespace. */
   readonly address: string;
+  /** Portal port. */
   readonly port: number;
+  /** The hosts allowed on the target and given the CHAP secret. */
   readonly hosts: readonly LabStorageHost[];
   private readonly runner: CommandRunner;
   private readonly readyTimeoutMs: number;
@@ -483,7 +525,10 @@ export class LabStorage {
    * run, and removes the LUN file, the secret and the state. Safe to call when nothing runs.
    * Resolves to what it removed.
    */
-  async down(): Promise<{ readonly removed: readonly string[] }> {
+  async down(): Promise<{
+    /** One line per removed piece: the target, tgtd, the backing file, each secret. */
+    readonly removed: readonly string[];
+  }> {
     const s = await this.readState();
     if (!s) {
       await rm(this.dir, { recursive: true, force: true });

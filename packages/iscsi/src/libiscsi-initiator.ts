@@ -19,22 +19,29 @@ import {
 
 /** Where a LUN is. */
 export interface LunAddress {
+  /** Portal the target is reached on. */
   readonly portal: Portal;
+  /** Target IQN. */
   readonly iqn: string;
+  /** LUN number. */
   readonly lun: number;
 }
 
 /** CHAP to present: one-way (`chap`) and, for mutual CHAP, what the target must answer with. */
 export interface InitiatorAuth {
+  /** One-way CHAP the initiator presents. */
   readonly chap?: ChapCredentials;
+  /** Mutual CHAP: the credentials the target must answer with. */
   readonly mutual?: ChapCredentials;
 }
 
 /** Options of a {@link LibiscsiInitiator}. */
 export interface LibiscsiInitiatorOptions {
+  /** Runs the libiscsi tools, locally or on another host. */
   readonly runner: CommandRunner;
   /** Initiator name presented to targets (`-i`). */
   readonly initiatorIqn: string;
+  /** CHAP secret length limits of the target in use. Default 12 to 255 characters. */
   readonly chapLimits?: ChapLimits;
   /** Timeout per tool run (ms). */
   readonly timeoutMs?: number;

@@ -3,6 +3,7 @@ import { parsePortal } from './validate.js';
 
 /** A LUN as `iscsi-ls -s` lists it. */
 export interface IscsiLsLun {
+  /** LUN number. */
   readonly lun: number;
   /** SCSI peripheral type, e.g. `DIRECT_ACCESS`, `STORAGE_ARRAY_CONTROLLER`. */
   readonly type: string;
@@ -12,7 +13,9 @@ export interface IscsiLsLun {
 
 /** One target portal `iscsi-ls` reports. */
 export interface IscsiLsTarget {
+  /** Target IQN. */
   readonly iqn: string;
+  /** Portal the target is reached on. */
   readonly portal: Portal;
   /** Target portal group tag. */
   readonly tpgt: number;
@@ -44,8 +47,11 @@ export function parseIscsiLs(text: string): IscsiLsTarget[] {
 
 /** What `iscsi-readcapacity16` reports. */
 export interface ReadCapacity16 {
+  /** Address of the last logical block. */
   readonly lastLba: number;
+  /** Block size in bytes. */
   readonly blockLength: number;
+  /** Capacity in bytes: (lastLba + 1) x blockLength. */
   readonly totalBytes: number;
 }
 

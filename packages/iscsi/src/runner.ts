@@ -17,7 +17,9 @@ export interface RunOptions {
 
 /** What a successful run produced. */
 export interface RunResult {
+  /** Standard output, decoded as UTF-8. */
   readonly stdout: string;
+  /** Standard error, decoded as UTF-8. */
   readonly stderr: string;
   /** Raw standard output, for binary data. */
   readonly stdoutBytes: Buffer;
@@ -34,5 +36,10 @@ export type RunLogger = (line: string) => void;
 export interface CommandRunner {
   /** Where commands run, for messages (e.g. `local`, `ssh root@host`). */
   readonly description: string;
+  /**
+   * Runs `command` with `args` (no shell).
+   * @throws {@link CommandFailedError} `E_COMMAND_FAILED` when the program cannot start or exits non-zero.
+   * @throws {@link @virtmig/core!TimeoutError} `E_TIMEOUT` when `options.timeoutMs` passes first.
+   */
   run(command: string, args: readonly string[], options?: RunOptions): Promise<RunResult>;
 }

@@ -19,7 +19,9 @@ export type HostKeyPolicy = 'yes' | 'accept-new' | 'no';
 export interface SshRunnerOptions {
   /** Remote host name or address. */
   readonly host: string;
+  /** Remote user (`ssh -l`). Default: ssh's own. */
   readonly user?: string;
+  /** Remote port (`ssh -p`). Default: ssh's own. */
   readonly port?: number;
   /** Private key file (`ssh -i`). */
   readonly identityFile?: string;

@@ -3,9 +3,11 @@ import { parsePortal } from './validate.js';
 
 /** One node of a `targetcli ls` tree. */
 export interface TargetcliNode {
+  /** The node's name (the text before its `[...]`). */
   readonly name: string;
   /** The text inside the trailing `[...]`. */
   readonly summary: string;
+  /** Child nodes, in printed order. */
   readonly children: TargetcliNode[];
 }
 
@@ -50,28 +52,39 @@ export function parseTargetcliTree(text: string): TargetcliNode {
 
 /** One TPG LUN: `lunN` -> `[fileio/NAME (PATH) (ALUA group)]`. */
 export interface TargetcliLun {
+  /** LUN number. */
   readonly lun: number;
+  /** Backstore type, e.g. `fileio`. */
   readonly backstore: string;
+  /** Name of the storage object. */
   readonly storageObject: string;
+  /** Backing file path, or null when none is printed. */
   readonly path: string | null;
 }
 
 /** One node ACL. */
 export interface TargetcliAcl {
+  /** Initiator IQN of the ACL. */
   readonly initiator: string;
   /** `none`, `1-way` or `mutual`, as the ACL summary says. */
   readonly auth: 'none' | '1-way' | 'mutual';
+  /** LUN numbers mapped to the initiator. */
   readonly mappedLuns: readonly number[];
 }
 
 /** One iSCSI target (its first TPG) as `targetcli ls /iscsi` shows it. */
 export interface TargetcliTargetView {
+  /** Target IQN. */
   readonly iqn: string;
+  /** Target portal group number. */
   readonly tpg: number;
   /** TPG summary flags, e.g. `no-gen-acls`, `auth per-acl`. */
   readonly tpgFlags: readonly string[];
+  /** Node ACLs. */
   readonly acls: readonly TargetcliAcl[];
+  /** LUNs. */
   readonly luns: readonly TargetcliLun[];
+  /** Listening portals. */
   readonly portals: readonly Portal[];
 }
 
@@ -122,11 +135,15 @@ export function parseTargetcliIscsi(text: string): TargetcliTargetView[] {
 
 /** A fileio storage object from `targetcli ls /backstores/fileio`. */
 export interface TargetcliFileio {
+  /** Storage object name. */
   readonly name: string;
+  /** Backing file path. */
   readonly path: string;
   /** Size from targetcli's `bytes_to_human` (one decimal, binary units), so approximate. */
   readonly sizeBytes: number;
+  /** Whether writes are cached (write-back) rather than written through. */
   readonly writeBack: boolean;
+  /** Whether the storage object is in use by a LUN. */
   readonly activated: boolean;
 }
 

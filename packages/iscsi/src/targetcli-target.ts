@@ -22,6 +22,7 @@ import {
 export interface TargetcliTargetOptions {
   /** Where `targetcli` runs (a host with LIO: configfs and target_core_mod). */
   readonly runner: CommandRunner;
+  /** CHAP secret length limits of LIO. Default 12 to 255 characters. */
   readonly chapLimits?: ChapLimits;
 }
 

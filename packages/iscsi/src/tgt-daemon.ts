@@ -77,6 +77,7 @@ function accepts(host: string, port: number): Promise<boolean> {
 export class TgtDaemon {
   /** Management port; pass it to `tgtadm -C`. */
   readonly controlPort: number;
+  /** Portal the daemon listens on. */
   readonly portal: Portal;
   /** Runs tgtadm and the rest on this machine. */
   readonly runner: CommandRunner;

@@ -4,15 +4,21 @@ import { parsePortal } from './validate.js';
 
 /** One logical unit in `tgtadm --mode target --op show`. */
 export interface TgtLun {
+  /** LUN number. */
   readonly lun: number;
   /** `controller` for tgt's built-in LUN 0, `disk` for a backing-store LUN. */
   readonly type: string;
+  /** SCSI id tgt reports. */
   readonly scsiId: string;
+  /** SCSI serial number tgt reports. */
   readonly scsiSn: string;
   /** tgt prints the size rounded to whole decimal megabytes (10^6 bytes). */
   readonly sizeMb: number;
+  /** Block size in bytes. */
   readonly blockSize: number;
+  /** Whether the LUN is online. */
   readonly online: boolean;
+  /** Whether the LUN is read-only. */
   readonly readonly: boolean;
   /** `rdwr`, `aio`, ... or `null` for the controller LUN. */
   readonly backingStoreType: string;
@@ -22,22 +28,38 @@ export interface TgtLun {
 
 /** One I_T nexus (session) of a target. */
 export interface TgtSession {
+  /** I_T nexus id. */
   readonly nexus: number;
+  /** Initiator IQN. */
   readonly initiator: string;
+  /** Initiator alias, or null when none is reported. */
   readonly alias: string | null;
-  readonly connections: readonly { readonly cid: number; readonly address: string }[];
+  /** The session's connections. */
+  readonly connections: readonly {
+    /** Connection id. */
+    readonly cid: number;
+    /** The initiator's address. */
+    readonly address: string;
+  }[];
 }
 
 /** One target as `tgtadm --mode target --op show` prints it. */
 export interface TgtTarget {
+  /** Target id. */
   readonly tid: number;
+  /** Target IQN. */
   readonly iqn: string;
+  /** Transport driver, e.g. `iscsi`. */
   readonly driver: string;
+  /** Target state, e.g. `ready`. */
   readonly state: string;
+  /** Open sessions. */
   readonly sessions: readonly TgtSession[];
+  /** Logical units, LUN 0 (the controller) included. */
   readonly luns: readonly TgtLun[];
   /** Incoming CHAP accounts bound to the target. */
   readonly accounts: readonly string[];
+  /** Outgoing (mutual) CHAP account, when bound. */
   readonly outgoingAccount?: string;
   /** ACL entries: initiator addresses/networks, initiator names, or `ALL`. */
   readonly acls: readonly string[];
@@ -234,7 +256,9 @@ export function parseTgtadmAccounts(text: string): string[] {
 
 /** A listening portal and its portal group tag. */
 export interface TgtPortal {
+  /** The listening portal. */
   readonly portal: Portal;
+  /** Its portal group tag. */
   readonly tpgt: number;
 }
 

@@ -220,12 +220,22 @@ export class TgtadmTarget implements StorageTarget {
     this.portals.set(formatPortal(portal), portal);
   }
 
+  /**
+   * Removes a listening portal from tgtd.
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when `portal` is malformed (nothing runs).
+   * @throws {@link CommandFailedError} `E_COMMAND_FAILED` when tgtadm fails.
+   */
   async removePortal(portal: Portal): Promise<void> {
     assertPortal(portal);
     await this.tgtadm(['--mode', 'portal', '--op', 'delete', '--param', `portal=${formatPortal(portal)}`]);
     this.portals.delete(formatPortal(portal));
   }
 
+  /**
+   * tgtd's listening portals.
+   * @throws {@link CommandFailedError} `E_COMMAND_FAILED` when tgtadm fails.
+   * @throws {@link @virtmig/core!ParseError} `E_PARSE` when its output is not understood.
+   */
   async listPortals(): Promise<TgtPortal[]> {
     return parseTgtadmPortals((await this.tgtadm(['--mode', 'portal', '--op', 'show'])).stdout);
   }

@@ -144,7 +144,9 @@ const CHAP_SECRET = /^[A-Za-z0-9_.+=@%:/-]+$/;
 
 /** Length limits for {@link assertChapCredentials}. */
 export interface ChapLimits {
+  /** Shortest secret accepted. Default 12. */
   readonly minSecret?: number;
+  /** Longest secret accepted. Default 255. */
   readonly maxSecret?: number;
 }
 

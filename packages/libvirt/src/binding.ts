@@ -53,7 +53,9 @@ const formatVersion = (v: number): string => `${Math.floor(v / 1_000_000)}.${Mat
  *   error on that worker thread, so concurrent calls never see each other's errors.
  */
 export class LibvirtBinding {
+  /** The FFI engine the functions are bound on. */
   readonly engine: FfiEngine;
+  /** The signature table functions are bound from. */
   readonly functions: FunctionTable;
   private readonly lib: NativeLibrary;
   private readonly libc: NativeLibrary;
@@ -316,7 +318,12 @@ export interface LibvirtRuntime {
   /** Why this shim was chosen: `env` ($VIRTMIG_LIBVIRT_SHIM), `built` (on this machine), `built-on-first-use`, `prebuilt`; null when missing. */
   readonly shimOrigin: ShimOrigin | null;
   /** When the shim is missing: what is missing and how to fix it. */
-  readonly shimProblem: { readonly reason: string; readonly fix: string } | null;
+  readonly shimProblem: {
+    /** What is missing. */
+    readonly reason: string;
+    /** How to fix it. */
+    readonly fix: string;
+  } | null;
 }
 
 /** Loads libvirt through the default binding and says what it found; throws when libvirt0 cannot be loaded. */

@@ -9,24 +9,35 @@ import { readStruct, type TypedValue, unpackStats } from './memory.js';
 
 /** virNodeInfo, decoded. */
 export interface NodeInfo {
+  /** CPU model, e.g. `x86_64`. */
   readonly model: string;
+  /** Memory size in KiB. */
   readonly memoryKiB: number;
+  /** Number of active CPUs. */
   readonly cpus: number;
+  /** Expected CPU frequency in MHz. */
   readonly mhz: number;
+  /** Number of NUMA nodes (1 for uniform memory access). */
   readonly nodes: number;
+  /** CPU sockets per NUMA node. */
   readonly sockets: number;
+  /** Cores per socket. */
   readonly cores: number;
+  /** Threads per core. */
   readonly threads: number;
 }
 
 /** One record of virConnectGetAllDomainStats. */
 export interface DomainStatsRecord {
+  /** Name of the domain. */
   readonly name: string;
+  /** Its statistics by typed-parameter name (e.g. `state.state`, `cpu.time`). */
   readonly stats: Record<string, TypedValue>;
 }
 
 /** Options for {@link Connection.open}. */
 export interface OpenOptions extends BindingOptions {
+  /** Open read-only (virConnectOpenReadOnly). */
   readonly readonly?: boolean;
 }
 
@@ -39,11 +50,14 @@ const formatVersion = (v: number): string => `${Math.floor(v / 1_000_000)}.${Mat
 export class Connection {
   private readonly handle: NativeHandle;
   private readonly closeHooks = new Set<() => void>();
+  /** The domain event loop of this connection. */
   readonly events: EventLoop;
 
   private constructor(
+    /** The binding this connection's calls go through. */
     readonly binding: LibvirtBinding,
     pointer: Pointer,
+    /** The URI the connection was opened with. */
     readonly uri: string,
   ) {
     const events = EventLoop.for(binding);
@@ -71,6 +85,10 @@ export class Connection {
     return new Connection(binding, p, uri);
   }
 
+  /**
+   * The raw virConnectPtr (valid until `close()`).
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the connection is closed.
+   */
   get pointer(): Pointer {
     return this.handle.pointer;
   }
@@ -98,6 +116,10 @@ export class Connection {
     return () => this.closeHooks.delete(hook);
   }
 
+  /**
+   * The host's name.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   */
   hostname(): string {
     return this.binding.call('virConnectGetHostname', this.pointer) as string;
   }
@@ -107,18 +129,30 @@ export class Connection {
     return this.binding.call('virConnectGetType', this.pointer) as string;
   }
 
+  /**
+   * The hypervisor's version as `major.minor.micro`.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   */
   hypervisorVersion(): string {
     const out = this.binding.engine.alloc(8);
     this.binding.call('virConnectGetVersion', this.pointer, out);
     return formatVersion(Number(out.readBigUInt64LE(0)));
   }
 
+  /**
+   * The libvirt version of the daemon as `major.minor.micro`.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   */
   libVersion(): string {
     const out = this.binding.engine.alloc(8);
     this.binding.call('virConnectGetLibVersion', this.pointer, out);
     return formatVersion(Number(out.readBigUInt64LE(0)));
   }
 
+  /**
+   * The host's hardware (virNodeGetInfo).
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   */
   nodeInfo(): NodeInfo {
     const buf = this.binding.engine.alloc(64);
     this.binding.call('virNodeGetInfo', this.pointer, buf);
@@ -135,10 +169,19 @@ export class Connection {
     };
   }
 
+  /**
+   * The host's capabilities XML.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the connection is closed.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   */
   async capabilities(): Promise<string> {
     return (await this.use((p) => this.binding.callAsync('virConnectGetCapabilities', p))) as string;
   }
 
+  /**
+   * Whether the connection is still alive (virConnectIsAlive).
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   */
   isAlive(): boolean {
     return (this.binding.call('virConnectIsAlive', this.pointer) as number) === 1;
   }
@@ -157,6 +200,11 @@ export class Connection {
     }
   }
 
+  /**
+   * The domain called `name`; the caller frees it.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the connection is closed.
+   * @throws {@link LibvirtError} `E_NOT_FOUND` when there is no such domain (else the mapped code or `E_LIBVIRT`).
+   */
   async lookupDomain(name: string): Promise<Domain> {
     return new Domain(this.binding, await this.use((p) => this.binding.callAsync('virDomainLookupByName', p, name)));
   }
@@ -166,6 +214,11 @@ export class Connection {
     return new Domain(this.binding, this.binding.call('virDomainLookupByName', this.pointer, name));
   }
 
+  /**
+   * Defines a persistent domain from `xml` (virDomainDefineXMLFlags); the caller frees it.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the connection is closed.
+   * @throws {@link LibvirtError} `E_INVALID_ARGUMENT` when libvirt rejects the XML (else the mapped code or `E_LIBVIRT`).
+   */
   async defineXml(xml: string, flags = 0): Promise<Domain> {
     return new Domain(
       this.binding,
@@ -173,6 +226,11 @@ export class Connection {
     );
   }
 
+  /**
+   * Creates and starts a transient domain from `xml` (virDomainCreateXML); the caller frees it.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the connection is closed.
+   * @throws {@link LibvirtError} `E_INVALID_ARGUMENT` when libvirt rejects the XML (else the mapped code or `E_LIBVIRT`).
+   */
   async createXml(xml: string, flags = 0): Promise<Domain> {
     return new Domain(this.binding, await this.use((p) => this.binding.callAsync('virDomainCreateXML', p, xml, flags)));
   }

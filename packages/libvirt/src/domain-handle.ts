@@ -8,9 +8,13 @@ import { readStruct, readTypedParams, type TypedParam, TypedParamList, type Type
 export interface RawDomainInfo {
   /** virDomainState value. */
   readonly state: number;
+  /** Maximum memory in KiB. */
   readonly maxMemKiB: number;
+  /** Current memory in KiB. */
   readonly memoryKiB: number;
+  /** Number of virtual CPUs. */
   readonly vcpus: number;
+  /** CPU time used, in nanoseconds. */
   readonly cpuTimeNs: number;
 }
 
@@ -25,6 +29,7 @@ export class Domain {
   private readonly handle: NativeHandle;
 
   constructor(
+    /** The binding this domain's calls go through. */
     readonly binding: LibvirtBinding,
     pointer: Pointer,
   ) {
@@ -36,29 +41,50 @@ export class Domain {
     return this.handle.pointer;
   }
 
+  /** Whether `free()` was called. */
   get freed(): boolean {
     return this.handle.freed;
   }
 
+  /**
+   * The domain's name.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   */
   name(): string {
     return this.binding.call('virDomainGetName', this.pointer) as string;
   }
 
+  /**
+   * The domain's UUID as a string.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   */
   uuid(): string {
     const buf = this.binding.engine.alloc(UUID_STRING_BUFLEN);
     this.binding.call('virDomainGetUUIDString', this.pointer, buf);
     return buf.toString('utf8', 0, 36);
   }
 
+  /**
+   * The domain's id while it runs, else -1.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   */
   id(): number {
     const id = this.binding.call('virDomainGetID', this.pointer) as number;
     return id === 0xffffffff ? -1 : id;
   }
 
+  /**
+   * Whether the domain has a persistent definition.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   */
   isPersistent(): boolean {
     return (this.binding.call('virDomainIsPersistent', this.pointer) as number) === 1;
   }
 
+  /**
+   * Whether the domain is running (or paused).
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   */
   isActive(): boolean {
     return (this.binding.call('virDomainIsActive', this.pointer) as number) === 1;
   }
@@ -77,42 +103,92 @@ export class Domain {
     };
   }
 
+  /**
+   * The domain's XML description (virDomainGetXMLDesc with `flags`).
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the domain was already freed.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   */
   async xml(flags = 0): Promise<string> {
     return (await this.handle.use((p) => this.binding.callAsync('virDomainGetXMLDesc', p, flags))) as string;
   }
 
+  /**
+   * Starts the defined domain (virDomainCreateWithFlags).
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the domain was already freed.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   */
   async create(flags = 0): Promise<void> {
     await this.handle.use((p) => this.binding.callAsync('virDomainCreateWithFlags', p, flags));
   }
 
+  /**
+   * Stops the domain at once (virDomainDestroy).
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the domain was already freed.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   */
   async destroy(): Promise<void> {
     await this.handle.use((p) => this.binding.callAsync('virDomainDestroy', p));
   }
 
+  /**
+   * Asks the guest to shut down (virDomainShutdown); returns before it has.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the domain was already freed.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   */
   async shutdown(): Promise<void> {
     await this.handle.use((p) => this.binding.callAsync('virDomainShutdown', p));
   }
 
+  /**
+   * Pauses the domain.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the domain was already freed.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   */
   async suspend(): Promise<void> {
     await this.handle.use((p) => this.binding.callAsync('virDomainSuspend', p));
   }
 
+  /**
+   * Resumes a paused domain.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the domain was already freed.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   */
   async resume(): Promise<void> {
     await this.handle.use((p) => this.binding.callAsync('virDomainResume', p));
   }
 
+  /**
+   * Removes the domain's persistent definition (virDomainUndefineFlags).
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the domain was already freed.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   */
   async undefine(flags = 0): Promise<void> {
     await this.handle.use((p) => this.binding.callAsync('virDomainUndefineFlags', p, flags));
   }
 
+  /**
+   * Sets the vCPU count (virDomainSetVcpusFlags, `flags` from virDomainVcpuFlags).
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the domain was already freed.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   */
   async setVcpus(n: number, flags: number): Promise<void> {
     await this.handle.use((p) => this.binding.callAsync('virDomainSetVcpusFlags', p, n, flags));
   }
 
+  /**
+   * Sets the memory in KiB (virDomainSetMemoryFlags).
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the domain was already freed.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   */
   async setMemory(kib: number, flags: number): Promise<void> {
     await this.handle.use((p) => this.binding.callAsync('virDomainSetMemoryFlags', p, kib, flags));
   }
 
+  /**
+   * Sets the maximum memory in KiB (virDomainSetMaxMemory).
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the domain was already freed.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   */
   async setMaxMemory(kib: number): Promise<void> {
     await this.handle.use((p) => this.binding.callAsync('virDomainSetMaxMemory', p, kib));
   }
@@ -131,6 +207,11 @@ export class Domain {
     return readTypedParams(this.binding, buf, nparams.readInt32LE(0));
   }
 
+  /**
+   * Sets scheduler parameters (virDomainSetSchedulerParametersFlags).
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the domain was already freed.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   */
   async setSchedulerParameters(params: readonly TypedParam[], flags = 0): Promise<void> {
     const list = new TypedParamList(this.binding, params);
     try {
@@ -143,7 +224,12 @@ export class Domain {
   }
 
   /** Job statistics (VIR_DOMAIN_JOB_STATS_COMPLETED in `flags` for the last completed job). */
-  async jobStats(flags = 0): Promise<{ type: number; stats: Record<string, TypedValue> }> {
+  async jobStats(flags = 0): Promise<{
+    /** virDomainJobType value. */
+    type: number;
+    /** The job's typed parameters by name (e.g. `memory_remaining`). */
+    stats: Record<string, TypedValue>;
+  }> {
     const type = this.binding.engine.alloc(4);
     const params = this.binding.engine.alloc(8);
     const n = this.binding.engine.alloc(4);
@@ -157,14 +243,29 @@ export class Domain {
     }
   }
 
+  /**
+   * Aborts the domain's current job, e.g. a migration (virDomainAbortJob).
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the domain was already freed.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   */
   async abortJob(): Promise<void> {
     await this.handle.use((p) => this.binding.callAsync('virDomainAbortJob', p));
   }
 
+  /**
+   * Switches a running migration to post-copy (virDomainMigrateStartPostCopy).
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the domain was already freed.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   */
   async migrateStartPostCopy(): Promise<void> {
     await this.handle.use((p) => this.binding.callAsync('virDomainMigrateStartPostCopy', p, 0));
   }
 
+  /**
+   * Sets the maximum tolerated downtime of a migration in milliseconds.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the domain was already freed.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   */
   async migrateSetMaxDowntime(ms: number): Promise<void> {
     await this.handle.use((p) => this.binding.callAsync('virDomainMigrateSetMaxDowntime', p, ms, 0));
   }

@@ -5,6 +5,7 @@ export type Pointer = unknown;
 
 /** A loaded shared library. */
 export interface NativeLibrary {
+  /** Path the library was loaded from. */
   readonly path: string;
 }
 
@@ -18,7 +19,9 @@ export interface NativeFunction {
 
 /** A C callback made from a JS function; keep it until `dispose()`. */
 export interface NativeCallback {
+  /** The C function pointer to pass to libvirt. */
   readonly pointer: Pointer;
+  /** Releases the callback; libvirt must not call it afterwards. */
   dispose(): void;
 }
 
@@ -27,12 +30,17 @@ export interface NativeCallback {
  * generated signature table, so everything above this layer is engine-neutral.
  */
 export interface FfiEngine {
+  /** Engine name. */
   readonly name: 'koffi' | 'ffi-napi';
+  /** Loads the shared library at `path`. */
   open(path: string): NativeLibrary;
   /** True if the library exports `symbol`. */
   hasSymbol(lib: NativeLibrary, symbol: string): boolean;
+  /** Binds `symbol` of `lib` with the given return and argument kinds. */
   bind(lib: NativeLibrary, symbol: string, ret: Kind, args: readonly Kind[]): NativeFunction;
+  /** Makes a C callback with the given kinds that calls `fn`. */
   callback(ret: Kind, args: readonly Kind[], fn: (...args: unknown[]) => unknown): NativeCallback;
+  /** True if `p` is a NULL pointer. */
   isNull(p: Pointer): boolean;
   /** Numeric address, for identity and logging. */
   address(p: Pointer): bigint;

@@ -36,6 +36,7 @@ export interface LibvirtErrorInfo {
   readonly libvirtCode: number;
   /** virErrorDomain, e.g. 12. */
   readonly libvirtDomain: number;
+  /** libvirt's message. */
   readonly libvirtMessage: string;
 }
 
@@ -69,13 +70,17 @@ function redactedMessage(info: LibvirtErrorInfo): string {
  * error that quotes the document (see `redactedMessage`).
  */
 export class LibvirtError extends VirtmigError {
+  /** The C function that failed. */
   readonly fn: string;
+  /** virErrorNumber, e.g. 42. */
   readonly libvirtCode: number;
   /** libvirt's name for the code, e.g. `VIR_ERR_NO_DOMAIN`. */
   readonly libvirtCodeName: string;
+  /** virErrorDomain, e.g. 12. */
   readonly libvirtDomain: number;
   /** libvirt's name for the domain, e.g. `VIR_FROM_TEST`. */
   readonly libvirtDomainName: string;
+  /** libvirt's message (XML parse errors without the quoted document). */
   readonly libvirtMessage: string;
 
   constructor(info: LibvirtErrorInfo) {
@@ -100,7 +105,9 @@ export class LibvirtError extends VirtmigError {
 
 /** A libvirt function is not in the loaded library (an older libvirt, or not in the table). */
 export class FunctionUnavailableError extends VirtmigError {
+  /** The function that is missing. */
   readonly fn: string;
+  /** libvirt version that added it, or `unknown`. */
   readonly since: string;
   constructor(fn: string, since: string, runtimeVersion: string) {
     super(

@@ -4,11 +4,13 @@ import type { Pointer } from './engine.js';
 import { ENUMS } from './generated/enums.js';
 
 /** The interface a connection offers the event loop (kept minimal to avoid an import cycle). */
-interface EventSource {
+export interface EventSource {
+  /** The connection's `virConnectPtr`. */
   readonly pointer: Pointer;
 }
 
-type Listener = (event: DomainEvent) => void;
+/** Receives each domain event of the connection it subscribed to. */
+export type Listener = (event: DomainEvent) => void;
 
 const EVENT_KINDS = [
   'defined',

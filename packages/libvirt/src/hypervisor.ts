@@ -54,7 +54,9 @@ export abstract class LibvirtHypervisor implements Hypervisor, EventCapable {
   protected readonly undefineFlags: number = UNDEFINE_FLAGS;
 
   constructor(
+    /** The libvirt connection this hypervisor wraps. */
     readonly connection: Connection,
+    /** Driver name, e.g. `qemu`, `xen`, `test`. */
     readonly driver: string,
   ) {}
 
@@ -78,6 +80,10 @@ export abstract class LibvirtHypervisor implements Hypervisor, EventCapable {
     await this.connection.close();
   }
 
+  /**
+   * The connection, for a call about to be made.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the connection was closed.
+   */
   protected conn(): Connection {
     if (this.connection.closed) throw new ClosedError(`connection to ${this.connection.uri}`);
     return this.connection;

@@ -25,7 +25,7 @@ export {
   selectEngine,
 } from './engines/select.js';
 export { FunctionUnavailableError, LibvirtError, type LibvirtErrorInfo } from './errors.js';
-export { EventLoop, eventDetailName } from './event-loop.js';
+export { EventLoop, type EventSource, eventDetailName, type Listener } from './event-loop.js';
 export { ENUMS, NUMBERS, STRINGS } from './generated/enums.js';
 export { FUNCTIONS, type FunctionName } from './generated/functions.js';
 export { STRUCTS } from './generated/structs.js';

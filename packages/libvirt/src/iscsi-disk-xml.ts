@@ -7,10 +7,24 @@ const CHAP_USER = /^[A-Za-z0-9._@:-]{1,255}$/;
 const HOST = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])$/;
 
 /** An iSCSI disk of a {@link DiskConfig}. */
-export type IscsiDiskConfig = Extract<DiskConfig, { kind: 'iscsi' }>;
+export type IscsiDiskConfig = Extract<
+  DiskConfig,
+  {
+    /** Selects the `iscsi` member. */
+    kind: 'iscsi';
+  }
+>;
 
 /** An iSCSI portal split into host and port (3260 when omitted); `E_INVALID_ARGUMENT` naming `field` otherwise. */
-export function parsePortal(portal: unknown, field: string): { host: string; port: number } {
+export function parsePortal(
+  portal: unknown,
+  field: string,
+): {
+  /** Host name or address, without IPv6 brackets. */
+  host: string;
+  /** TCP port. */
+  port: number;
+} {
   const m = typeof portal === 'string' ? /^(.+?)(?::(\d{1,5}))?$/.exec(portal) : null;
   const host = m?.[1] ?? '';
   const port = m?.[2] === undefined ? 3260 : Number(m[2]);
@@ -25,7 +39,15 @@ export function parsePortal(portal: unknown, field: string): { host: string; por
  * UUID) before any XML is made; throws `E_INVALID_ARGUMENT` naming the field under `field`.
  * Returns the portal's host and port.
  */
-export function assertIscsiDisk(disk: IscsiDiskConfig, field: string): { host: string; port: number } {
+export function assertIscsiDisk(
+  disk: IscsiDiskConfig,
+  field: string,
+): {
+  /** Host name or address, without IPv6 brackets. */
+  host: string;
+  /** TCP port. */
+  port: number;
+} {
   const portal = parsePortal(disk.portal, `${field}.portal`);
   if (typeof disk.iqn !== 'string' || !IQN.test(disk.iqn))
     throw new InvalidArgumentError(`${field}.iqn`, `not an IQN: ${JSON.stringify(disk.iqn)}`);

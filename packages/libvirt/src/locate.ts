@@ -38,16 +38,23 @@ export function shimPaths(packageDir: string = PACKAGE_DIR): ShimPaths {
 
 /** The shim was found (and loaded), with why this copy was chosen. */
 export interface ShimFound<L> {
+  /** `found`: a shim is loaded. */
   readonly status: 'found';
+  /** Path of the loaded shim. */
   readonly path: string;
+  /** Why this copy was chosen. */
   readonly origin: ShimOrigin;
+  /** The loaded library. */
   readonly lib: L;
 }
 
 /** No usable shim: what is missing and how to fix it. */
 export interface ShimMissing {
+  /** `missing`: no usable shim. */
   readonly status: 'missing';
+  /** What is missing. */
   readonly reason: string;
+  /** How to fix it (what to install or run). */
   readonly fix: string;
 }
 
@@ -56,7 +63,9 @@ export type ShimResolution<L> = ShimFound<L> | ShimMissing;
 
 /** The shim is missing or cannot load: async calls cannot capture their errors without it. */
 export class ShimMissingError extends VirtmigError {
+  /** What is missing. */
   readonly reason: string;
+  /** How to fix it (what to install or run). */
   readonly fix: string;
   constructor(problem: Omit<ShimMissing, 'status'>) {
     super(

@@ -82,7 +82,15 @@ export function readTypedParams(binding: LibvirtBinding, p: Pointer | Buffer, n:
 }
 
 /** Decodes typed parameters packed by the shim (see native/libvirt-shim/support.c) starting at `offset`. */
-export function unpackParams(buf: Buffer, offset: number): { params: Record<string, TypedValue>; end: number } {
+export function unpackParams(
+  buf: Buffer,
+  offset: number,
+): {
+  /** The parameters by name. */
+  params: Record<string, TypedValue>;
+  /** Offset just past the packed parameters. */
+  end: number;
+} {
   let o = offset;
   const n = buf.readUInt32LE(o);
   o += 4;
@@ -127,7 +135,12 @@ export function unpackParams(buf: Buffer, offset: number): { params: Record<stri
 }
 
 /** Decodes all-domain stats records packed by the shim. */
-export function unpackStats(buf: Buffer): { name: string; stats: Record<string, TypedValue> }[] {
+export function unpackStats(buf: Buffer): {
+  /** Domain name. */
+  name: string;
+  /** Its statistics by name. */
+  stats: Record<string, TypedValue>;
+}[] {
   const n = buf.readUInt32LE(0);
   let o = 4;
   const out: { name: string; stats: Record<string, TypedValue> }[] = [];
@@ -146,8 +159,11 @@ export type TypedParamType = 'int' | 'uint' | 'llong' | 'ullong' | 'double' | 'b
 
 /** One typed parameter to write. */
 export interface TypedParam {
+  /** Parameter name, e.g. `cap`. */
   readonly name: string;
+  /** The C type to write the value as. */
   readonly type: TypedParamType;
+  /** The value. */
   readonly value: TypedValue;
 }
 

@@ -1,3 +1,6 @@
+// Only this module holds the token, so `new (p.constructor)(address)` cannot mint a pointer.
+const MINT = Symbol('NativePointer');
+
 /**
  * Pointers that came from native code, as JS sees them. Every pointer an engine hands out
  * (a function's return value, a pointer read from memory, a callback's argument) is wrapped in a
@@ -5,9 +8,6 @@
  * pointer. The private field cannot be forged or changed from JS, so no number, bigint or made-up
  * object can become an address native code dereferences.
  */
-// Only this module holds the token, so `new (p.constructor)(address)` cannot mint a pointer.
-const MINT = Symbol('NativePointer');
-
 export class NativePointer {
   readonly #raw: unknown;
   /** The C type it was returned as (`virDomainPtr`, ...), or undefined when read from memory. */

@@ -9,12 +9,22 @@ export const SHIM_FILE = 'libvirtmig-shim.so';
 export const SHIM_SOURCES = ['shim.c', 'support.c', 'events.c'] as const;
 
 /** What {@link buildShim} did. */
-export type ShimBuild = { readonly status: 'built'; readonly path: string } | ShimBuildFailure;
+export type ShimBuild =
+  | {
+      /** `built`: the shim was compiled. */
+      readonly status: 'built';
+      /** Path of the built shim. */
+      readonly path: string;
+    }
+  | ShimBuildFailure;
 
 /** Why a build failed and what to install or run. */
 export interface ShimBuildFailure {
+  /** `failed`: no shim was built. */
   readonly status: 'failed';
+  /** Why the build failed. */
   readonly reason: string;
+  /** What to install or run. */
   readonly fix: string;
 }
 

@@ -25,9 +25,11 @@ export type Kind =
 
 /** One argument or return value. */
 export interface CValue {
+  /** Argument name (absent for return values). */
   readonly name?: string;
   /** The C type as libvirt's API XML spells it. */
   readonly ctype: string;
+  /** Engine-neutral kind the FFI engines marshal it as. */
   readonly kind: Kind;
 }
 
@@ -35,8 +37,11 @@ export interface CValue {
 export interface FunctionSig {
   /** libvirt version that added it. */
   readonly since: string;
+  /** libvirt source module that defines it. */
   readonly module?: string;
+  /** C return type. */
   readonly ret: CValue;
+  /** Arguments in C order. */
   readonly args: readonly CValue[];
   /**
    * The return value libvirt documents for an error: `null` (a NULL pointer), an integer, or
@@ -50,10 +55,15 @@ export type FunctionTable = Readonly<Record<string, FunctionSig>>;
 
 /** One struct field with its LP64 layout. */
 export interface FieldLayout {
+  /** Field name. */
   readonly name: string;
+  /** Engine-neutral kind; `chars` for fixed char arrays, `union` for unions. */
   readonly kind: Kind | 'chars' | 'union';
+  /** Offset in bytes from the start of the enclosing struct. */
   readonly offset: number;
+  /** Size in bytes. */
   readonly size: number;
+  /** Alignment in bytes. */
   readonly align: number;
   /** Element count for fixed arrays. */
   readonly count?: number;
@@ -63,8 +73,11 @@ export interface FieldLayout {
 
 /** One struct. */
 export interface StructLayout {
+  /** libvirt version that added it. */
   readonly since: string;
+  /** Size in bytes. */
   readonly size: number;
+  /** Fields in declaration order. */
   readonly fields: readonly FieldLayout[];
 }
 

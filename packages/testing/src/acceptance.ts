@@ -8,8 +8,18 @@ import { type ConformanceFramework, mochaFramework } from './conformance-framewo
  * run, never as passed.
  */
 export type AcceptanceHosts =
-  | { readonly enabled: true; readonly uris: readonly [string] | readonly [string, string] }
-  | { readonly enabled: false; readonly reason: string };
+  | {
+      /** The run may use real hosts. */
+      readonly enabled: true;
+      /** The host under test and, when given, its migration peer. */
+      readonly uris: readonly [string] | readonly [string, string];
+    }
+  | {
+      /** No real hosts: the acceptance checks are reported as not run. */
+      readonly enabled: false;
+      /** Why, e.g. which variable is unset. */
+      readonly reason: string;
+    };
 
 /**
  * Reads `VIRTMIG_ACC_<DRIVER>_URIS` (driver upper-cased, e.g. `QEMU`).

@@ -6,7 +6,9 @@ import type { SinonSandbox, SinonStub } from 'sinon';
  * of native code.
  */
 export interface BindingLike {
+  /** Calls libvirt function `name` on this thread. */
   call(name: string, ...args: unknown[]): unknown;
+  /** Calls libvirt function `name` on a worker thread. */
   callAsync(name: string, ...args: unknown[]): Promise<unknown>;
 }
 
@@ -24,7 +26,9 @@ export interface StubBindingOptions {
 
 /** The stubs and a view of what was called. */
 export interface BindingStub {
+  /** The stub in place of the binding's `call`. */
   readonly call: SinonStub;
+  /** The stub in place of the binding's `callAsync`. */
   readonly callAsync: SinonStub;
   /** Argument lists of every call (sync and async, in order) of libvirt function `name`. */
   calls(name: string): unknown[][];
@@ -34,7 +38,10 @@ export interface BindingStub {
 
 /** Thrown for a libvirt function a `reject`-mode stub has no handler for. */
 export class UnexpectedBindingCallError extends Error {
-  constructor(readonly fn: string) {
+  constructor(
+    /** The libvirt function that had no handler. */
+    readonly fn: string,
+  ) {
     super(`unexpected libvirt call ${fn}: add a handler to stubBinding`);
   }
 }

@@ -17,10 +17,13 @@ export type ConformanceCapability = {
 
 /** A migration peer as a check sees it (see `ConformanceOptions.migrationPeer`). */
 export interface CheckPeer {
+  /** The host domains migrate from. */
   readonly source: Hypervisor;
+  /** The host they migrate to. */
   readonly destination: Hypervisor;
   /** The environment's options, to spread into every migration. */
   readonly env: MigrationOptions;
+  /** Resolves once a domain just started on `source` can be migrated. */
   readonly ready: (name: string) => Promise<void>;
   /** A running domain on `source` whose name is removed on both peers after the check. */
   migratable(): Promise<string>;
@@ -40,6 +43,7 @@ export interface CheckContext {
   defined(on?: Hypervisor): Promise<string>;
   /** Defines and starts a fresh domain on `on` and returns its name. */
   running(on?: Hypervisor): Promise<string>;
+  /** The state of domain `name` on `on`, e.g. `running`. */
   stateOf(on: Hypervisor, name: string): Promise<string>;
   /** Another connection to the host under test, closed after the check. */
   connect(): Promise<Hypervisor>;
@@ -67,6 +71,7 @@ export interface ConformanceCheck {
   readonly capability?: ConformanceCapability;
   /** `peer`: needs `migrationPeer`; `no-peer`: runs only without one. Default: always. */
   readonly needs?: 'peer' | 'no-peer';
+  /** Runs the check; rejects (an assertion error) when the driver fails it. */
   run(ctx: CheckContext): Promise<void>;
 }
 

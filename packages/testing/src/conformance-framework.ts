@@ -5,21 +5,30 @@ import { InvalidArgumentError } from '@virtmig/core';
  * kit runs under mocha (the default) and under `node:test` ({@link nodeTestFramework}).
  */
 export interface ConformanceFramework {
+  /** Registers a suite. */
   describe(title: string, body: () => void): void;
+  /** Registers a test with its timeout. */
   it(title: string, timeoutMs: number, fn: () => Promise<void>): void;
   /** Registers a test reported as pending/skipped, never as passed. */
   pending(title: string, reason: string): void;
+  /** Registers a hook run before the suite's tests. */
   before(timeoutMs: number, fn: () => Promise<void>): void;
+  /** Registers a hook run after the suite's tests. */
   after(timeoutMs: number, fn: () => Promise<void>): void;
 }
 
-type Hook = (fn: (this: { timeout(ms: number): void }) => Promise<void>) => void;
+/** mocha's `before`/`after`: registers `fn`, run with mocha's context so it can set its own timeout. */
+export type Hook = (fn: (this: { timeout(ms: number): void }) => Promise<void>) => void;
 
 /** mocha's BDD globals, as `describe`/`it`/`before`/`after` in a file mocha loads. */
 export interface MochaLike {
+  /** mocha's `describe`. */
   describe(title: string, body: () => void): void;
+  /** mocha's `it`. */
   it(title: string, fn?: (this: { timeout(ms: number): void }) => Promise<void>): void;
+  /** mocha's `before`. */
   before: Hook;
+  /** mocha's `after`. */
   after: Hook;
 }
 
@@ -61,9 +70,13 @@ export function mochaFramework(mocha?: MochaLike): ConformanceFramework {
 
 /** The parts of `node:test` the adapter uses (pass the module: `import * as nodeTest from 'node:test'`). */
 export interface NodeTestLike {
+  /** `node:test`'s `describe`. */
   describe(name: string, fn: () => void): unknown;
+  /** `node:test`'s `it`. */
   it(name: string, options: { timeout?: number; skip?: string | boolean }, fn?: () => Promise<void>): unknown;
+  /** `node:test`'s `before`. */
   before(fn: () => Promise<void>, options?: { timeout?: number }): unknown;
+  /** `node:test`'s `after`. */
   after(fn: () => Promise<void>, options?: { timeout?: number }): unknown;
 }
 

@@ -7,6 +7,7 @@ import { removeDomain, uniqueDomainName } from './conformance-helpers.js';
 export interface ConformanceSkip {
   /** A check id, e.g. `resources/vcpu-hotplug`. */
   readonly id: string;
+  /** Why it is left out. */
   readonly reason: string;
 }
 
@@ -14,6 +15,7 @@ export interface ConformanceSkip {
 export interface ConformanceOnly {
   /** Check ids or group names (`lifecycle` selects every `lifecycle/...` check). */
   readonly ids: readonly string[];
+  /** Why the other checks are left out. */
   readonly reason: string;
 }
 
@@ -55,7 +57,9 @@ export interface ConformanceOptions {
 
 /** What {@link ConformanceOptions.migrationPeer} returns. */
 export interface MigrationPeer {
+  /** The host domains migrate from. */
   readonly source: Hypervisor;
+  /** The host they migrate to. */
   readonly destination: Hypervisor;
   /** Options added to every migration from `source` to `destination` (default none). */
   readonly migrationOptions?: MigrationOptions;
@@ -82,8 +86,11 @@ export function checkGroup(id: string): string {
  *   unknown id in `skip` or `only`, or a missing reason.
  */
 export function conformanceChecks(options: Pick<ConformanceOptions, 'skip' | 'only' | 'extraCases'>): {
+  /** Every check: the built-in ones, then the extra cases. */
   readonly checks: readonly ConformanceCheck[];
+  /** The reasons of `skip`, by check id. */
   readonly skipped: ReadonlyMap<string, string>;
+  /** True if `only` selects check `id` (every check without `only`). */
   readonly selected: (id: string) => boolean;
 } {
   const checks = [...CONFORMANCE_CHECKS];

@@ -68,6 +68,7 @@ export interface FailMigrationOptions {
 export class FakeHypervisor implements Hypervisor, EventCapable {
   readonly driver = 'fake';
   readonly uri: string;
+  /** The cluster the host belongs to. */
   readonly network: FakeNetwork;
   /** Present (and true) only for hosts created with `postCopy: true`. */
   declare readonly supportsPostCopy?: true;

@@ -36,6 +36,7 @@ export {
 } from './conformance-checks.js';
 export {
   type ConformanceFramework,
+  type Hook,
   type MochaLike,
   mochaFramework,
   type NodeTestLike,

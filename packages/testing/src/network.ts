@@ -38,11 +38,17 @@ export function assertHostName(name: unknown, field = 'host'): asserts name is s
  * connection to the same host name sees the same domains.
  */
 export class FakeNetwork {
+  /** Time source for CPU accounting and migrations. */
   readonly clock: Clock;
+  /** Migration link bandwidth in bytes per second. */
   readonly bandwidthBps: number;
+  /** One-way latency in ms. */
   readonly latencyMs: number;
+  /** Initialisation plus reservation before the first round, ms. */
   readonly setupMs: number;
+  /** Starting the guest on the destination, ms. */
   readonly activationMs: number;
+  /** How often a running migration reports progress, ms. */
   readonly progressIntervalMs: number;
   private readonly hosts = new Map<string, FakeHost>();
   private readonly unreachable = new Set<string>();

@@ -29,6 +29,7 @@ export interface PrecopyRound {
   readonly iteration: number;
   /** Bytes sent in the round. */
   readonly bytes: number;
+  /** How long the round took, ms. */
   readonly durationMs: number;
   /** Dirty rate while the round ran (lower than the guest's when throttled). */
   readonly dirtyRateBps: number;
@@ -38,13 +39,17 @@ export interface PrecopyRound {
 export interface PrecopyPlan {
   /** Dirty rate over bandwidth (lambda); below 1 the rounds shrink geometrically. */
   readonly lambda: number;
+  /** The pre-copy rounds, in order. */
   readonly rounds: readonly PrecopyRound[];
+  /** Bytes the stop-and-copy sends. */
   readonly stopAndCopyBytes: number;
+  /** How long the stop-and-copy takes, ms. */
   readonly stopAndCopyMs: number;
   /** Stop-and-copy plus resume. */
   readonly downtimeMs: number;
   /** Setup, every round, stop-and-copy and resume. */
   readonly totalMs: number;
+  /** Bytes sent in all. */
   readonly transferredBytes: number;
   /** False when the rounds hit `maxIterations` before the remainder fitted in `maxDowntimeMs`. */
   readonly converged: boolean;

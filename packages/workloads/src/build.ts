@@ -12,6 +12,7 @@ export interface BuildOptions {
   readonly make?: string;
   /** Extra make arguments, e.g. `['CC=clang']`. */
   readonly makeArgs?: readonly string[];
+  /** Aborts the build (the make process is killed). */
   readonly signal?: AbortSignal;
 }
 

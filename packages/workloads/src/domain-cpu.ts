@@ -13,12 +13,15 @@ export type DomainCpuSource = Pick<Hypervisor, 'hostInfo' | 'allDomainStats' | '
 
 /** A domain's cumulative CPU time at one instant. */
 export interface DomainCpuReading {
+  /** Domain name. */
   readonly name: string;
+  /** Cumulative CPU time, ns. */
   readonly cpuTimeNs: number;
 }
 
 /** One domain's usage over one interval. */
 export interface DomainCpuUsage {
+  /** Domain name. */
   readonly name: string;
   /** Cumulative CPU time at the end of the interval, ns. */
   readonly cpuTimeNs: number;
@@ -108,6 +111,7 @@ export interface DomainCpuSamplerOptions {
  * }
  */
 export class DomainCpuSampler implements AsyncIterable<DomainCpuSample> {
+  /** Milliseconds between samples. */
   readonly intervalMs: number;
   private readonly options: DomainCpuSamplerOptions;
 
@@ -130,7 +134,12 @@ export class DomainCpuSampler implements AsyncIterable<DomainCpuSample> {
   }
 
   /** Reads every watched domain's cumulative CPU time, and the monotonic time of the read. */
-  async read(): Promise<{ readings: DomainCpuReading[]; atNs: bigint }> {
+  async read(): Promise<{
+    /** One reading per watched domain. */
+    readings: DomainCpuReading[];
+    /** Monotonic time of the read, ns (midway between its start and end). */
+    atNs: bigint;
+  }> {
     const clock = this.options.clockNs ?? process.hrtime.bigint;
     const watched = this.options.domains ? new Set(this.options.domains) : undefined;
     const before = clock();
@@ -159,6 +168,7 @@ export class DomainCpuSampler implements AsyncIterable<DomainCpuSample> {
     return { readings, atNs: before + (after - before) / 2n };
   }
 
+  /** Yields one sample per interval until the signal aborts. */
   async *[Symbol.asyncIterator](): AsyncIterator<DomainCpuSample> {
     const hostCpus = this.options.hostCpus ?? (await this.hypervisor.hostInfo()).cpus;
     assertInt(hostCpus, 'hostInfo().cpus', 1, 1 << 20);

@@ -31,6 +31,10 @@ export class FieldReader {
     return v;
   }
 
+  /**
+   * The boolean `key`.
+   * @throws {@link @virtmig/core!ParseError} `E_PARSE` naming the field when it is not a boolean.
+   */
   boolean(key: string): boolean {
     const v = this.obj[key];
     if (typeof v !== 'boolean') this.fail(key, `must be true or false, got ${JSON.stringify(v)}`);

@@ -11,6 +11,7 @@ export const CMDLINE_PREFIX = 'virtmig.';
 
 /** One binary a guest image must carry. */
 export interface GuestBinary {
+  /** The workload the binary runs. */
   readonly workload: WorkloadName;
   /** The static binary on the build host. */
   readonly hostPath: string;
@@ -22,6 +23,7 @@ export interface GuestBinary {
 export interface GuestParameter {
   /** Full parameter name, e.g. `virtmig.seconds`. */
   readonly name: string;
+  /** The binary's command-line flag it becomes, e.g. `--seconds`. */
   readonly flag: string;
   /** Workloads that accept it. */
   readonly workloads: readonly WorkloadName[];
@@ -31,6 +33,7 @@ export interface GuestParameter {
 export interface GuestPackaging {
   /** The static binaries to copy into the image (they need no libraries). */
   readonly binaries: readonly GuestBinary[];
+  /** Directory in the guest the binaries go to. */
   readonly guestBinDir: string;
   /** Kernel command-line parameters the launcher understands. */
   readonly parameters: readonly GuestParameter[];

@@ -4,13 +4,21 @@ import { sleepUnlessAborted } from './sleep.js';
 
 /** One `cpu` line of /proc/stat, in clock ticks. guest and guest_nice are already inside user and nice. */
 export interface CpuTicks {
+  /** Time in user mode. */
   readonly user: number;
+  /** Time in user mode at low priority (nice). */
   readonly nice: number;
+  /** Time in kernel mode. */
   readonly system: number;
+  /** Idle time. */
   readonly idle: number;
+  /** Time waiting for I/O. */
   readonly iowait: number;
+  /** Time servicing interrupts. */
   readonly irq: number;
+  /** Time servicing softirqs. */
   readonly softirq: number;
+  /** Time stolen by the hypervisor for other guests. */
   readonly steal: number;
 }
 
@@ -65,7 +73,12 @@ export interface HostCpuSample {
   /** Busy percent over all CPUs (100 = every CPU busy). */
   readonly totalPercent: number;
   /** Busy percent of each CPU present in both reads. */
-  readonly perCore: readonly { readonly cpu: number; readonly percent: number }[];
+  readonly perCore: readonly {
+    /** CPU number, as /proc/stat names it. */
+    readonly cpu: number;
+    /** Busy percent of that CPU. */
+    readonly percent: number;
+  }[];
 }
 
 /** Options of {@link HostCpuSampler}. */
@@ -99,7 +112,9 @@ export function hostUsageBetween(prev: ProcStat, next: ProcStat, intervalMs: num
  * }
  */
 export class HostCpuSampler implements AsyncIterable<HostCpuSample> {
+  /** Milliseconds between samples. */
   readonly intervalMs: number;
+  /** The /proc/stat file read. */
   readonly statPath: string;
   private readonly signal: AbortSignal | undefined;
 
@@ -122,6 +137,7 @@ export class HostCpuSampler implements AsyncIterable<HostCpuSample> {
     return parseProcStat(readFileSync(this.statPath, 'utf8'));
   }
 
+  /** Yields one sample per interval until the signal aborts. */
   async *[Symbol.asyncIterator](): AsyncIterator<HostCpuSample> {
     let prev = this.read();
     let prevAt = performance.now();

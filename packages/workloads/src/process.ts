@@ -3,14 +3,19 @@ import { AbortedError, InvalidArgumentError, NotFoundError, TimeoutError } from 
 
 /** What a finished child process left behind. */
 export interface ProcessOutcome {
+  /** Standard output, decoded as UTF-8. */
   readonly stdout: string;
+  /** Standard error, decoded as UTF-8. */
   readonly stderr: string;
+  /** Exit code, or null when a signal ended it. */
   readonly exitCode: number | null;
+  /** The signal that ended it, or null. */
   readonly signal: NodeJS.Signals | null;
 }
 
 /** Options of {@link runProcess}. */
 export interface RunProcessOptions {
+  /** Working directory of the child. */
   readonly cwd?: string;
   /** Kill the child (SIGKILL) and throw `E_TIMEOUT` after this many ms. */
   readonly timeoutMs?: number;

@@ -17,6 +17,7 @@ export interface RunOnHostOptions {
   readonly extra?: Readonly<Record<string, number>>;
   /** Kill and throw `E_TIMEOUT` after this many ms (default: 3 x the time budget + 30 s; none for iteration budgets). */
   readonly timeoutMs?: number;
+  /** Aborts the run: the workload is killed and the call rejects with `E_ABORTED`. */
   readonly signal?: AbortSignal;
   /** Receives the workload's stderr lines (progress when `extra.progressMs` is set). */
   readonly onStderrLine?: (line: string) => void;

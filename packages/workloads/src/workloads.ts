@@ -23,9 +23,13 @@ export interface WorkloadOption {
   readonly flag: string;
   /** Kernel command-line parameter (after `virtmig.`), e.g. `wss_mb`. */
   readonly cmdline: string;
+  /** Smallest accepted value. */
   readonly min: number;
+  /** Largest accepted value. */
   readonly max: number;
+  /** Whether only whole numbers are accepted. */
   readonly integer: boolean;
+  /** What the option does, for help texts. */
   readonly description: string;
 }
 
@@ -128,6 +132,7 @@ export abstract class NativeWorkload implements Workload {
 
 /** Dhrystone 2.1-style integer benchmark; score in DMIPS (Dhrystones per second / 1757). */
 export class Dhrystone extends NativeWorkload {
+  /** Workload name. */
   readonly name = 'dhrystone' as const;
   readonly unit = 'DMIPS';
   protected readonly ownOptions: readonly WorkloadOption[] = [];
@@ -144,6 +149,7 @@ export class Dhrystone extends NativeWorkload {
 
 /** Linpack-style LU solve of an n x n system; score in MFLOPS. */
 export class Linpack extends NativeWorkload {
+  /** Workload name. */
   readonly name = 'linpack' as const;
   readonly unit = 'MFLOPS';
   protected readonly ownOptions: readonly WorkloadOption[] = [
@@ -168,6 +174,7 @@ const STAT_FIELDS = ['amean', 'hmean', 'gmean', 'min', 'max'] as const;
 
 /** The 24 Livermore loops at three span sets; score is the geometric mean MFLOPS of all 72 runs. */
 export class Livermore extends NativeWorkload {
+  /** Workload name. */
   readonly name = 'livermore' as const;
   readonly unit = 'MFLOPS';
   protected readonly ownOptions: readonly WorkloadOption[] = [];
@@ -203,6 +210,7 @@ export class Livermore extends NativeWorkload {
 
 /** Memory dirtier: rewrites pages of a working set at a set rate; score is the achieved MiB/s. */
 export class Dirtier extends NativeWorkload {
+  /** Workload name. */
   readonly name = 'dirtier' as const;
   readonly unit = 'MiB/s';
   protected readonly ownOptions: readonly WorkloadOption[] = [

@@ -3,6 +3,7 @@ import { mean } from '../stats.js';
 
 /** Expected migration cost of a workload, from measurements. */
 export interface MigrationEstimate {
+  /** Mean total migration time in ms. */
   readonly totalTimeMs: number;
   /** Undefined when no trial of the workload reported a downtime. */
   readonly downtimeMs?: number;

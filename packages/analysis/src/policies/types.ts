@@ -2,6 +2,7 @@
 export interface VmSnapshot {
   /** Domain name, unique in the cluster. */
   readonly name: string;
+  /** Memory in MiB. */
   readonly ramMiB: number;
   /** Current CPU use in percent of one CPU (100 = one core busy). */
   readonly cpuPercent: number;
@@ -19,11 +20,13 @@ export interface HostSnapshot {
   readonly name: string;
   /** Physical cores: the host's capacity is cores x 100 % of one CPU. */
   readonly cores: number;
+  /** The VMs running on the host. */
   readonly vms: readonly VmSnapshot[];
 }
 
 /** Every host a policy may move VMs between. */
 export interface ClusterSnapshot {
+  /** The hosts. */
   readonly hosts: readonly HostSnapshot[];
 }
 
@@ -39,16 +42,25 @@ export interface PolicyOptions {
 /** A policy's answer: migrate one VM, or do nothing, always with a reason a person can read. */
 export type Recommendation =
   | {
+      /** `migrate`: move `vm` from `source` to `destination`. */
       readonly kind: 'migrate';
+      /** Name of the policy that decided. */
       readonly policy: string;
+      /** Domain name of the VM to move. */
       readonly vm: string;
+      /** Host it runs on. */
       readonly source: string;
+      /** Host to move it to. */
       readonly destination: string;
+      /** Why, for people. */
       readonly reason: string;
     }
   | {
+      /** `no-migration`: leave everything where it is. */
       readonly kind: 'no-migration';
+      /** Name of the policy that decided. */
       readonly policy: string;
+      /** Why, for people. */
       readonly reason: string;
     };
 

@@ -15,7 +15,9 @@ const SHIM_ORIGINS: Record<ShimOrigin, string> = {
 
 /** One check of `virtmig doctor`. */
 export interface Check {
+  /** What is checked, e.g. `libvirt`. */
   readonly name: string;
+  /** Whether the check passed. */
   readonly ok: boolean;
   /** What was found, or what is missing. */
   readonly detail: string;

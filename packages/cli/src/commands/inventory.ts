@@ -4,9 +4,13 @@ import { table } from '../output.js';
 
 /** One host with its domains and their statistics. */
 export interface Inventory {
+  /** The host's libvirt URI. */
   readonly uri: string;
+  /** What the hypervisor reports about the host. */
   readonly host: HostInfo;
+  /** Its domains. */
   readonly domains: readonly DomainInfo[];
+  /** Statistics of its domains. */
   readonly stats: readonly DomainStats[];
 }
 

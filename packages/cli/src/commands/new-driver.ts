@@ -16,7 +16,7 @@ export interface NewDriverOptions {
   readonly scheme?: string;
   /** Where the package goes (default `./virtmig-driver-NAME`); must not exist, or be an empty directory. */
   readonly dir?: string;
-  /** `@virtmig/*` version ranges; default {@link installedVirtmigRanges}. */
+  /** `@virtmig/*` version ranges; default: caret ranges of the `@virtmig/*` versions installed with this CLI. */
   readonly versions?: VirtmigRanges;
 }
 

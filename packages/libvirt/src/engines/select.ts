@@ -16,6 +16,7 @@ export const FFI_NAPI_PACKAGES = ['@2060.io/ffi-napi', '@2060.io/ref-napi'] as c
 
 /** The selected FFI engine's packages are not installed. */
 export class EngineUnavailableError extends VirtmigError {
+  /** The engine whose packages are missing. */
   readonly engine: EngineName;
   constructor(engine: EngineName, missing: readonly string[], options?: { cause?: unknown }) {
     super(

@@ -3,1622 +3,3064 @@
 
 /** Every libvirt enum value, grouped by its C enum type. */
 export const ENUMS = {
+ /** Flags when getting XML description of a computed CPU */
  "virConnectBaselineCPUFlags": {
+  /** show all features */
   "VIR_CONNECT_BASELINE_CPU_EXPAND_FEATURES": 1,
+  /** filter out non-migratable features */
   "VIR_CONNECT_BASELINE_CPU_MIGRATABLE": 2
  },
+ /** Values of libvirt's `virConnectCloseReason` enum. */
  "virConnectCloseReason": {
+  /** Client requested it */
   "VIR_CONNECT_CLOSE_REASON_CLIENT": 3,
+  /** End-of-file from server */
   "VIR_CONNECT_CLOSE_REASON_EOF": 1,
+  /** Misc I/O error */
   "VIR_CONNECT_CLOSE_REASON_ERROR": 0,
+  /** Keepalive timer triggered */
   "VIR_CONNECT_CLOSE_REASON_KEEPALIVE": 2,
+  /** libvirt's `VIR_CONNECT_CLOSE_REASON_LAST`. */
   "VIR_CONNECT_CLOSE_REASON_LAST": 4
  },
+ /** Values of libvirt's `virConnectCompareCPUFlags` enum. */
  "virConnectCompareCPUFlags": {
+  /** treat incompatible CPUs as failure */
   "VIR_CONNECT_COMPARE_CPU_FAIL_INCOMPATIBLE": 1,
+  /** validate the xml document */
   "VIR_CONNECT_COMPARE_CPU_VALIDATE_XML": 2
  },
+ /** Values of libvirt's `virConnectDomainEventAgentLifecycleReason` enum. */
  "virConnectDomainEventAgentLifecycleReason": {
+  /** channel state changed */
   "VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_REASON_CHANNEL": 2,
+  /** state changed due to domain start */
   "VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_REASON_DOMAIN_STARTED": 1,
+  /** libvirt's `VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_REASON_LAST`. */
   "VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_REASON_LAST": 3,
+  /** unknown state change reason */
   "VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_REASON_UNKNOWN": 0
  },
+ /** Values of libvirt's `virConnectDomainEventAgentLifecycleState` enum. */
  "virConnectDomainEventAgentLifecycleState": {
+  /** agent connected */
   "VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_STATE_CONNECTED": 1,
+  /** agent disconnected */
   "VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_STATE_DISCONNECTED": 2,
+  /** libvirt's `VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_STATE_LAST`. */
   "VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_STATE_LAST": 3
  },
+ /** Values of libvirt's `virConnectGetAllDomainStatsFlags` enum. */
  "virConnectGetAllDomainStatsFlags": {
+  /** libvirt's `VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE`. */
   "VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE": 1,
+  /** include backing chain for block stats */
   "VIR_CONNECT_GET_ALL_DOMAINS_STATS_BACKING": 1073741824,
+  /** enforce requested stats */
   "VIR_CONNECT_GET_ALL_DOMAINS_STATS_ENFORCE_STATS": 2147483648,
+  /** libvirt's `VIR_CONNECT_GET_ALL_DOMAINS_STATS_INACTIVE`. */
   "VIR_CONNECT_GET_ALL_DOMAINS_STATS_INACTIVE": 2,
+  /** report statistics that can be obtained immediately without any blocking */
   "VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT": 536870912,
+  /** libvirt's `VIR_CONNECT_GET_ALL_DOMAINS_STATS_OTHER`. */
   "VIR_CONNECT_GET_ALL_DOMAINS_STATS_OTHER": 128,
+  /** libvirt's `VIR_CONNECT_GET_ALL_DOMAINS_STATS_PAUSED`. */
   "VIR_CONNECT_GET_ALL_DOMAINS_STATS_PAUSED": 32,
+  /** libvirt's `VIR_CONNECT_GET_ALL_DOMAINS_STATS_PERSISTENT`. */
   "VIR_CONNECT_GET_ALL_DOMAINS_STATS_PERSISTENT": 4,
+  /** libvirt's `VIR_CONNECT_GET_ALL_DOMAINS_STATS_RUNNING`. */
   "VIR_CONNECT_GET_ALL_DOMAINS_STATS_RUNNING": 16,
+  /** libvirt's `VIR_CONNECT_GET_ALL_DOMAINS_STATS_SHUTOFF`. */
   "VIR_CONNECT_GET_ALL_DOMAINS_STATS_SHUTOFF": 64,
+  /** libvirt's `VIR_CONNECT_GET_ALL_DOMAINS_STATS_TRANSIENT`. */
   "VIR_CONNECT_GET_ALL_DOMAINS_STATS_TRANSIENT": 8
  },
+ /** Flags used to tune which domains are listed by virConnectListAllDomains(). Note that these flags come in groups; if all bits from a group are 0, then that group is not used to filter results. */
  "virConnectListAllDomainsFlags": {
+  /** libvirt's `VIR_CONNECT_LIST_DOMAINS_ACTIVE`. */
   "VIR_CONNECT_LIST_DOMAINS_ACTIVE": 1,
+  /** libvirt's `VIR_CONNECT_LIST_DOMAINS_AUTOSTART`. */
   "VIR_CONNECT_LIST_DOMAINS_AUTOSTART": 1024,
+  /** libvirt's `VIR_CONNECT_LIST_DOMAINS_HAS_CHECKPOINT`. */
   "VIR_CONNECT_LIST_DOMAINS_HAS_CHECKPOINT": 16384,
+  /** libvirt's `VIR_CONNECT_LIST_DOMAINS_HAS_SNAPSHOT`. */
   "VIR_CONNECT_LIST_DOMAINS_HAS_SNAPSHOT": 4096,
+  /** libvirt's `VIR_CONNECT_LIST_DOMAINS_INACTIVE`. */
   "VIR_CONNECT_LIST_DOMAINS_INACTIVE": 2,
+  /** libvirt's `VIR_CONNECT_LIST_DOMAINS_MANAGEDSAVE`. */
   "VIR_CONNECT_LIST_DOMAINS_MANAGEDSAVE": 256,
+  /** libvirt's `VIR_CONNECT_LIST_DOMAINS_NO_AUTOSTART`. */
   "VIR_CONNECT_LIST_DOMAINS_NO_AUTOSTART": 2048,
+  /** libvirt's `VIR_CONNECT_LIST_DOMAINS_NO_CHECKPOINT`. */
   "VIR_CONNECT_LIST_DOMAINS_NO_CHECKPOINT": 32768,
+  /** libvirt's `VIR_CONNECT_LIST_DOMAINS_NO_MANAGEDSAVE`. */
   "VIR_CONNECT_LIST_DOMAINS_NO_MANAGEDSAVE": 512,
+  /** libvirt's `VIR_CONNECT_LIST_DOMAINS_NO_SNAPSHOT`. */
   "VIR_CONNECT_LIST_DOMAINS_NO_SNAPSHOT": 8192,
+  /** libvirt's `VIR_CONNECT_LIST_DOMAINS_OTHER`. */
   "VIR_CONNECT_LIST_DOMAINS_OTHER": 128,
+  /** libvirt's `VIR_CONNECT_LIST_DOMAINS_PAUSED`. */
   "VIR_CONNECT_LIST_DOMAINS_PAUSED": 32,
+  /** libvirt's `VIR_CONNECT_LIST_DOMAINS_PERSISTENT`. */
   "VIR_CONNECT_LIST_DOMAINS_PERSISTENT": 4,
+  /** libvirt's `VIR_CONNECT_LIST_DOMAINS_RUNNING`. */
   "VIR_CONNECT_LIST_DOMAINS_RUNNING": 16,
+  /** libvirt's `VIR_CONNECT_LIST_DOMAINS_SHUTOFF`. */
   "VIR_CONNECT_LIST_DOMAINS_SHUTOFF": 64,
+  /** libvirt's `VIR_CONNECT_LIST_DOMAINS_TRANSIENT`. */
   "VIR_CONNECT_LIST_DOMAINS_TRANSIENT": 8
  },
+ /** Flags used to filter the returned interfaces. */
  "virConnectListAllInterfacesFlags": {
+  /** libvirt's `VIR_CONNECT_LIST_INTERFACES_ACTIVE`. */
   "VIR_CONNECT_LIST_INTERFACES_ACTIVE": 2,
+  /** libvirt's `VIR_CONNECT_LIST_INTERFACES_INACTIVE`. */
   "VIR_CONNECT_LIST_INTERFACES_INACTIVE": 1
  },
+ /** Flags used to filter the returned networks. Flags in each group are exclusive attributes of a network. */
  "virConnectListAllNetworksFlags": {
+  /** libvirt's `VIR_CONNECT_LIST_NETWORKS_ACTIVE`. */
   "VIR_CONNECT_LIST_NETWORKS_ACTIVE": 2,
+  /** libvirt's `VIR_CONNECT_LIST_NETWORKS_AUTOSTART`. */
   "VIR_CONNECT_LIST_NETWORKS_AUTOSTART": 16,
+  /** libvirt's `VIR_CONNECT_LIST_NETWORKS_INACTIVE`. */
   "VIR_CONNECT_LIST_NETWORKS_INACTIVE": 1,
+  /** libvirt's `VIR_CONNECT_LIST_NETWORKS_NO_AUTOSTART`. */
   "VIR_CONNECT_LIST_NETWORKS_NO_AUTOSTART": 32,
+  /** libvirt's `VIR_CONNECT_LIST_NETWORKS_PERSISTENT`. */
   "VIR_CONNECT_LIST_NETWORKS_PERSISTENT": 4,
+  /** libvirt's `VIR_CONNECT_LIST_NETWORKS_TRANSIENT`. */
   "VIR_CONNECT_LIST_NETWORKS_TRANSIENT": 8
  },
+ /** Flags used to filter either by capability or active state, the returned node devices. */
  "virConnectListAllNodeDeviceFlags": {
+  /** Active devices */
   "VIR_CONNECT_LIST_NODE_DEVICES_ACTIVE": 2147483648,
+  /** s390 AP Card device */
   "VIR_CONNECT_LIST_NODE_DEVICES_CAP_AP_CARD": 262144,
+  /** s390 AP Matrix */
   "VIR_CONNECT_LIST_NODE_DEVICES_CAP_AP_MATRIX": 1048576,
+  /** s390 AP Queue */
   "VIR_CONNECT_LIST_NODE_DEVICES_CAP_AP_QUEUE": 524288,
+  /** CCW device */
   "VIR_CONNECT_LIST_NODE_DEVICES_CAP_CCW_DEV": 32768,
+  /** CSS device */
   "VIR_CONNECT_LIST_NODE_DEVICES_CAP_CSS_DEV": 65536,
+  /** DRM device */
   "VIR_CONNECT_LIST_NODE_DEVICES_CAP_DRM": 4096,
+  /** FC Host Bus Adapter */
   "VIR_CONNECT_LIST_NODE_DEVICES_CAP_FC_HOST": 512,
+  /** Mediated device */
   "VIR_CONNECT_LIST_NODE_DEVICES_CAP_MDEV": 16384,
+  /** Capable of mediated devices */
   "VIR_CONNECT_LIST_NODE_DEVICES_CAP_MDEV_TYPES": 8192,
+  /** Network device */
   "VIR_CONNECT_LIST_NODE_DEVICES_CAP_NET": 16,
+  /** PCI device */
   "VIR_CONNECT_LIST_NODE_DEVICES_CAP_PCI_DEV": 2,
+  /** SCSI device */
   "VIR_CONNECT_LIST_NODE_DEVICES_CAP_SCSI": 128,
+  /** Capable of scsi_generic */
   "VIR_CONNECT_LIST_NODE_DEVICES_CAP_SCSI_GENERIC": 2048,
+  /** SCSI Host Bus Adapter */
   "VIR_CONNECT_LIST_NODE_DEVICES_CAP_SCSI_HOST": 32,
+  /** SCSI Target */
   "VIR_CONNECT_LIST_NODE_DEVICES_CAP_SCSI_TARGET": 64,
+  /** Storage device */
   "VIR_CONNECT_LIST_NODE_DEVICES_CAP_STORAGE": 256,
+  /** System capability */
   "VIR_CONNECT_LIST_NODE_DEVICES_CAP_SYSTEM": 1,
+  /** USB device */
   "VIR_CONNECT_LIST_NODE_DEVICES_CAP_USB_DEV": 4,
+  /** USB interface */
   "VIR_CONNECT_LIST_NODE_DEVICES_CAP_USB_INTERFACE": 8,
+  /** vDPA device */
   "VIR_CONNECT_LIST_NODE_DEVICES_CAP_VDPA": 131072,
+  /** Device with VPD */
   "VIR_CONNECT_LIST_NODE_DEVICES_CAP_VPD": 2097152,
+  /** Capable of vport */
   "VIR_CONNECT_LIST_NODE_DEVICES_CAP_VPORTS": 1024,
+  /** Inactive devices */
   "VIR_CONNECT_LIST_NODE_DEVICES_INACTIVE": 1073741824
  },
+ /** Flags used to filter the returned secrets. Flags in each group are exclusive attributes of a secret. */
  "virConnectListAllSecretsFlags": {
+  /** kept in memory, never stored persistently */
   "VIR_CONNECT_LIST_SECRETS_EPHEMERAL": 1,
+  /** libvirt's `VIR_CONNECT_LIST_SECRETS_NO_EPHEMERAL`. */
   "VIR_CONNECT_LIST_SECRETS_NO_EPHEMERAL": 2,
+  /** libvirt's `VIR_CONNECT_LIST_SECRETS_NO_PRIVATE`. */
   "VIR_CONNECT_LIST_SECRETS_NO_PRIVATE": 8,
+  /** not revealed to any caller of libvirt, nor to any other node */
   "VIR_CONNECT_LIST_SECRETS_PRIVATE": 4
  },
+ /** Flags used to tune pools returned by virConnectListAllStoragePools(). Note that these flags come in groups; if all bits from a group are 0, then that group is not used to filter results. */
  "virConnectListAllStoragePoolsFlags": {
+  /** libvirt's `VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE`. */
   "VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE": 2,
+  /** libvirt's `VIR_CONNECT_LIST_STORAGE_POOLS_AUTOSTART`. */
   "VIR_CONNECT_LIST_STORAGE_POOLS_AUTOSTART": 16,
+  /** libvirt's `VIR_CONNECT_LIST_STORAGE_POOLS_DIR`. */
   "VIR_CONNECT_LIST_STORAGE_POOLS_DIR": 64,
+  /** libvirt's `VIR_CONNECT_LIST_STORAGE_POOLS_DISK`. */
   "VIR_CONNECT_LIST_STORAGE_POOLS_DISK": 1024,
+  /** libvirt's `VIR_CONNECT_LIST_STORAGE_POOLS_FS`. */
   "VIR_CONNECT_LIST_STORAGE_POOLS_FS": 128,
+  /** libvirt's `VIR_CONNECT_LIST_STORAGE_POOLS_GLUSTER`. */
   "VIR_CONNECT_LIST_STORAGE_POOLS_GLUSTER": 65536,
+  /** libvirt's `VIR_CONNECT_LIST_STORAGE_POOLS_INACTIVE`. */
   "VIR_CONNECT_LIST_STORAGE_POOLS_INACTIVE": 1,
+  /** libvirt's `VIR_CONNECT_LIST_STORAGE_POOLS_ISCSI`. */
   "VIR_CONNECT_LIST_STORAGE_POOLS_ISCSI": 2048,
+  /** libvirt's `VIR_CONNECT_LIST_STORAGE_POOLS_ISCSI_DIRECT`. */
   "VIR_CONNECT_LIST_STORAGE_POOLS_ISCSI_DIRECT": 524288,
+  /** libvirt's `VIR_CONNECT_LIST_STORAGE_POOLS_LOGICAL`. */
   "VIR_CONNECT_LIST_STORAGE_POOLS_LOGICAL": 512,
+  /** libvirt's `VIR_CONNECT_LIST_STORAGE_POOLS_MPATH`. */
   "VIR_CONNECT_LIST_STORAGE_POOLS_MPATH": 8192,
+  /** libvirt's `VIR_CONNECT_LIST_STORAGE_POOLS_NETFS`. */
   "VIR_CONNECT_LIST_STORAGE_POOLS_NETFS": 256,
+  /** libvirt's `VIR_CONNECT_LIST_STORAGE_POOLS_NO_AUTOSTART`. */
   "VIR_CONNECT_LIST_STORAGE_POOLS_NO_AUTOSTART": 32,
+  /** libvirt's `VIR_CONNECT_LIST_STORAGE_POOLS_PERSISTENT`. */
   "VIR_CONNECT_LIST_STORAGE_POOLS_PERSISTENT": 4,
+  /** libvirt's `VIR_CONNECT_LIST_STORAGE_POOLS_RBD`. */
   "VIR_CONNECT_LIST_STORAGE_POOLS_RBD": 16384,
+  /** libvirt's `VIR_CONNECT_LIST_STORAGE_POOLS_SCSI`. */
   "VIR_CONNECT_LIST_STORAGE_POOLS_SCSI": 4096,
+  /** libvirt's `VIR_CONNECT_LIST_STORAGE_POOLS_SHEEPDOG`. */
   "VIR_CONNECT_LIST_STORAGE_POOLS_SHEEPDOG": 32768,
+  /** libvirt's `VIR_CONNECT_LIST_STORAGE_POOLS_TRANSIENT`. */
   "VIR_CONNECT_LIST_STORAGE_POOLS_TRANSIENT": 8,
+  /** libvirt's `VIR_CONNECT_LIST_STORAGE_POOLS_VSTORAGE`. */
   "VIR_CONNECT_LIST_STORAGE_POOLS_VSTORAGE": 262144,
+  /** libvirt's `VIR_CONNECT_LIST_STORAGE_POOLS_ZFS`. */
   "VIR_CONNECT_LIST_STORAGE_POOLS_ZFS": 131072
  },
+ /** Flags when opening a connection to a hypervisor */
  "virConnectFlags": {
+  /** Don't try to resolve URI aliases */
   "VIR_CONNECT_NO_ALIASES": 2,
+  /** A readonly connection */
   "VIR_CONNECT_RO": 1
  },
+ /** Values of libvirt's `virCPUCompareResult` enum. */
  "virCPUCompareResult": {
+  /** libvirt's `VIR_CPU_COMPARE_ERROR`. */
   "VIR_CPU_COMPARE_ERROR": -1,
+  /** libvirt's `VIR_CPU_COMPARE_IDENTICAL`. */
   "VIR_CPU_COMPARE_IDENTICAL": 1,
+  /** libvirt's `VIR_CPU_COMPARE_INCOMPATIBLE`. */
   "VIR_CPU_COMPARE_INCOMPATIBLE": 0,
+  /** libvirt's `VIR_CPU_COMPARE_LAST`. */
   "VIR_CPU_COMPARE_LAST": 3,
+  /** libvirt's `VIR_CPU_COMPARE_SUPERSET`. */
   "VIR_CPU_COMPARE_SUPERSET": 2
  },
+ /** Values of libvirt's `virConnectCredentialType` enum. */
  "virConnectCredentialType": {
+  /** Identify to authorize as */
   "VIR_CRED_AUTHNAME": 2,
+  /** client supplies a nonce */
   "VIR_CRED_CNONCE": 4,
+  /** Challenge response */
   "VIR_CRED_ECHOPROMPT": 6,
+  /** Externally managed credential */
   "VIR_CRED_EXTERNAL": 9,
+  /** RFC 1766 languages, comma separated */
   "VIR_CRED_LANGUAGE": 3,
+  /** More may be added - expect the unexpected */
   "VIR_CRED_LAST": 10,
+  /** Challenge response */
   "VIR_CRED_NOECHOPROMPT": 7,
+  /** Passphrase secret */
   "VIR_CRED_PASSPHRASE": 5,
+  /** Authentication realm */
   "VIR_CRED_REALM": 8,
+  /** Identity to act as */
   "VIR_CRED_USERNAME": 1
  },
+ /** Flags OR'ed together to provide specific behavior when aborting a domain job. */
  "virDomainAbortJobFlagsValues": {
+  /** Interrupt post-copy migration. Since migration in a post-copy phase cannot be aborted without losing the domain (none of the hosts involved in migration has a complete state of the domain), the migration will be suspended and it can later be resumed using virDomainMigrate* APIs with VIR_MIGRATE_POSTCOPY_RESUME flag. */
   "VIR_DOMAIN_ABORT_JOB_POSTCOPY": 1
  },
+ /** Several modification APIs take flags to determine whether a change to the domain affects just the running instance, just the persistent definition, or both at the same time. The counterpart query APIs also take the same flags to determine whether to query the running instance or persistent definition, although both cannot be queried at once. The use of VIR_DOMAIN_AFFECT_CURRENT will resolve to either VIR_DOMAIN_AFFECT_LIVE or VIR_DOMAIN_AFFECT_CONFIG according to current domain state. VIR_DOMAIN_AFFECT_LIVE requires a running domain, and VIR_DOMAIN_AFFECT_CONFIG requires a persistent domain (whether or not it is running). These enums should not conflict with those of virTypedParameterFlags. */
  "virDomainModificationImpact": {
+  /** Affect persistent domain state. 1 << 2 is reserved for virTypedParameterFlags */
   "VIR_DOMAIN_AFFECT_CONFIG": 2,
+  /** Affect current domain state. */
   "VIR_DOMAIN_AFFECT_CURRENT": 0,
+  /** Affect running domain state. */
   "VIR_DOMAIN_AFFECT_LIVE": 1
  },
+ /** Values of libvirt's `virDomainAgentResponseTimeoutValues` enum. */
  "virDomainAgentResponseTimeoutValues": {
+  /** libvirt's `VIR_DOMAIN_AGENT_RESPONSE_TIMEOUT_BLOCK`. */
   "VIR_DOMAIN_AGENT_RESPONSE_TIMEOUT_BLOCK": -2,
+  /** libvirt's `VIR_DOMAIN_AGENT_RESPONSE_TIMEOUT_DEFAULT`. */
   "VIR_DOMAIN_AGENT_RESPONSE_TIMEOUT_DEFAULT": -1,
+  /** libvirt's `VIR_DOMAIN_AGENT_RESPONSE_TIMEOUT_NOWAIT`. */
   "VIR_DOMAIN_AGENT_RESPONSE_TIMEOUT_NOWAIT": 0
  },
+ /** Values of libvirt's `virDomainAuthorizedSSHKeysSetFlags` enum. */
  "virDomainAuthorizedSSHKeysSetFlags": {
+  /** don't truncate file, just append */
   "VIR_DOMAIN_AUTHORIZED_SSH_KEYS_SET_APPEND": 1,
+  /** remove keys, instead of adding them */
   "VIR_DOMAIN_AUTHORIZED_SSH_KEYS_SET_REMOVE": 2
  },
+ /** Values of libvirt's `virDomainBackupBeginFlags` enum. */
  "virDomainBackupBeginFlags": {
+  /** reuse separately provided images */
   "VIR_DOMAIN_BACKUP_BEGIN_REUSE_EXTERNAL": 1
  },
+ /** A blkio parameter field type. Provided for backwards compatibility; virTypedParameterType is the preferred enum */
  "virBlkioParameterType": {
+  /** libvirt's `VIR_DOMAIN_BLKIO_PARAM_BOOLEAN`. */
   "VIR_DOMAIN_BLKIO_PARAM_BOOLEAN": 6,
+  /** libvirt's `VIR_DOMAIN_BLKIO_PARAM_DOUBLE`. */
   "VIR_DOMAIN_BLKIO_PARAM_DOUBLE": 5,
+  /** libvirt's `VIR_DOMAIN_BLKIO_PARAM_INT`. */
   "VIR_DOMAIN_BLKIO_PARAM_INT": 1,
+  /** libvirt's `VIR_DOMAIN_BLKIO_PARAM_LLONG`. */
   "VIR_DOMAIN_BLKIO_PARAM_LLONG": 3,
+  /** libvirt's `VIR_DOMAIN_BLKIO_PARAM_UINT`. */
   "VIR_DOMAIN_BLKIO_PARAM_UINT": 2,
+  /** libvirt's `VIR_DOMAIN_BLKIO_PARAM_ULLONG`. */
   "VIR_DOMAIN_BLKIO_PARAM_ULLONG": 4
  },
+ /** A domain may be in different states at a given point in time */
  "virDomainState": {
+  /** the domain is blocked on resource */
   "VIR_DOMAIN_BLOCKED": 2,
+  /** the domain is crashed */
   "VIR_DOMAIN_CRASHED": 6,
+  /** NB: this enum value will increase over time as new states are added to the libvirt API. It reflects the last state supported by this version of the libvirt API. */
   "VIR_DOMAIN_LAST": 8,
+  /** no state */
   "VIR_DOMAIN_NOSTATE": 0,
+  /** the domain is paused by user */
   "VIR_DOMAIN_PAUSED": 3,
+  /** the domain is suspended by guest power management */
   "VIR_DOMAIN_PMSUSPENDED": 7,
+  /** the domain is running */
   "VIR_DOMAIN_RUNNING": 1,
+  /** the domain is being shut down */
   "VIR_DOMAIN_SHUTDOWN": 4,
+  /** the domain is shut off */
   "VIR_DOMAIN_SHUTOFF": 5
  },
+ /** Values of libvirt's `virDomainBlockedReason` enum. */
  "virDomainBlockedReason": {
+  /** libvirt's `VIR_DOMAIN_BLOCKED_LAST`. */
   "VIR_DOMAIN_BLOCKED_LAST": 1,
+  /** the reason is unknown */
   "VIR_DOMAIN_BLOCKED_UNKNOWN": 0
  },
+ /** Flags available for virDomainBlockCommit(). */
  "virDomainBlockCommitFlags": {
+  /** Allow a two-phase commit when top is the active layer */
   "VIR_DOMAIN_BLOCK_COMMIT_ACTIVE": 4,
+  /** bandwidth in bytes/s instead of MiB/s */
   "VIR_DOMAIN_BLOCK_COMMIT_BANDWIDTH_BYTES": 16,
+  /** Delete any files that are now invalid after their contents have been committed */
   "VIR_DOMAIN_BLOCK_COMMIT_DELETE": 2,
+  /** keep the backing chain referenced using relative names */
   "VIR_DOMAIN_BLOCK_COMMIT_RELATIVE": 8,
+  /** NULL base means next backing file, not whole chain */
   "VIR_DOMAIN_BLOCK_COMMIT_SHALLOW": 1
  },
+ /** Flags available for virDomainBlockCopy(). */
  "virDomainBlockCopyFlags": {
+  /** Reuse existing external file for a copy */
   "VIR_DOMAIN_BLOCK_COPY_REUSE_EXT": 2,
+  /** Limit copy to top of source backing chain */
   "VIR_DOMAIN_BLOCK_COPY_SHALLOW": 1,
+  /** Force the copy job to synchronously propagate guest writes into the destination image, so that the copy is guaranteed to converge */
   "VIR_DOMAIN_BLOCK_COPY_SYNCHRONOUS_WRITES": 8,
+  /** Don't force usage of recoverable job for the copy operation */
   "VIR_DOMAIN_BLOCK_COPY_TRANSIENT_JOB": 4
  },
+ /** VIR_DOMAIN_BLOCK_JOB_ABORT_ASYNC: Request only, do not wait for completion VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT: Pivot to new file when ending a copy or active commit job */
  "virDomainBlockJobAbortFlags": {
+  /** libvirt's `VIR_DOMAIN_BLOCK_JOB_ABORT_ASYNC`. */
   "VIR_DOMAIN_BLOCK_JOB_ABORT_ASYNC": 1,
+  /** libvirt's `VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT`. */
   "VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT": 2
  },
+ /** Tracks status of a virDomainBlockPull(), virDomainBlockRebase(), virDomainBlockCopy(), or virDomainBlockCommit() operation */
  "virConnectDomainEventBlockJobStatus": {
+  /** libvirt's `VIR_DOMAIN_BLOCK_JOB_CANCELED`. */
   "VIR_DOMAIN_BLOCK_JOB_CANCELED": 2,
+  /** libvirt's `VIR_DOMAIN_BLOCK_JOB_COMPLETED`. */
   "VIR_DOMAIN_BLOCK_JOB_COMPLETED": 0,
+  /** libvirt's `VIR_DOMAIN_BLOCK_JOB_FAILED`. */
   "VIR_DOMAIN_BLOCK_JOB_FAILED": 1,
+  /** libvirt's `VIR_DOMAIN_BLOCK_JOB_LAST`. */
   "VIR_DOMAIN_BLOCK_JOB_LAST": 4,
+  /** libvirt's `VIR_DOMAIN_BLOCK_JOB_READY`. */
   "VIR_DOMAIN_BLOCK_JOB_READY": 3
  },
+ /** Flags for use with virDomainGetBlockJobInfo */
  "virDomainBlockJobInfoFlags": {
+  /** bandwidth in bytes/s instead of MiB/s */
   "VIR_DOMAIN_BLOCK_JOB_INFO_BANDWIDTH_BYTES": 1
  },
+ /** Flags for use with virDomainBlockJobSetSpeed */
  "virDomainBlockJobSetSpeedFlags": {
+  /** bandwidth in bytes/s instead of MiB/s */
   "VIR_DOMAIN_BLOCK_JOB_SPEED_BANDWIDTH_BYTES": 1
  },
+ /** Describes various possible block jobs. */
  "virDomainBlockJobType": {
+  /** Active Block Commit (virDomainBlockCommit with flags), job exists as long as sync is active */
   "VIR_DOMAIN_BLOCK_JOB_TYPE_ACTIVE_COMMIT": 4,
+  /** Backup (virDomainBackupBegin) */
   "VIR_DOMAIN_BLOCK_JOB_TYPE_BACKUP": 5,
+  /** Block Commit (virDomainBlockCommit without flags), job ends on completion */
   "VIR_DOMAIN_BLOCK_JOB_TYPE_COMMIT": 3,
+  /** Block Copy (virDomainBlockCopy, or virDomainBlockRebase with flags), job exists as long as mirroring is active */
   "VIR_DOMAIN_BLOCK_JOB_TYPE_COPY": 2,
+  /** libvirt's `VIR_DOMAIN_BLOCK_JOB_TYPE_LAST`. */
   "VIR_DOMAIN_BLOCK_JOB_TYPE_LAST": 6,
+  /** Block Pull (virDomainBlockPull, or virDomainBlockRebase without flags), job ends on completion */
   "VIR_DOMAIN_BLOCK_JOB_TYPE_PULL": 1,
+  /** Placeholder */
   "VIR_DOMAIN_BLOCK_JOB_TYPE_UNKNOWN": 0
  },
+ /** Flags for use with virDomainBlockPull (values chosen to be a subset of the flags for virDomainBlockRebase) */
  "virDomainBlockPullFlags": {
+  /** bandwidth in bytes/s instead of MiB/s */
   "VIR_DOMAIN_BLOCK_PULL_BANDWIDTH_BYTES": 64
  },
+ /** Flags available for virDomainBlockRebase(). */
  "virDomainBlockRebaseFlags": {
+  /** bandwidth in bytes/s instead of MiB/s */
   "VIR_DOMAIN_BLOCK_REBASE_BANDWIDTH_BYTES": 64,
+  /** Start a copy job */
   "VIR_DOMAIN_BLOCK_REBASE_COPY": 8,
+  /** Treat destination as block device instead of file */
   "VIR_DOMAIN_BLOCK_REBASE_COPY_DEV": 32,
+  /** Make destination file raw */
   "VIR_DOMAIN_BLOCK_REBASE_COPY_RAW": 4,
+  /** Keep backing chain referenced using relative names */
   "VIR_DOMAIN_BLOCK_REBASE_RELATIVE": 16,
+  /** Reuse existing external file for a copy */
   "VIR_DOMAIN_BLOCK_REBASE_REUSE_EXT": 2,
+  /** Limit copy to top of source backing chain */
   "VIR_DOMAIN_BLOCK_REBASE_SHALLOW": 1
  },
+ /** Flags available for virDomainBlockResize(). */
  "virDomainBlockResizeFlags": {
+  /** size in bytes instead of KiB */
   "VIR_DOMAIN_BLOCK_RESIZE_BYTES": 1
  },
+ /** Values of libvirt's `virDomainChannelFlags` enum. */
  "virDomainChannelFlags": {
+  /** abort a (possibly) active channel connection to force a new connection */
   "VIR_DOMAIN_CHANNEL_FORCE": 1
  },
+ /** Values of libvirt's `virDomainCheckpointCreateFlags` enum. */
  "virDomainCheckpointCreateFlags": {
+  /** use guest agent to quiesce all mounted file systems within the domain */
   "VIR_DOMAIN_CHECKPOINT_CREATE_QUIESCE": 2,
+  /** Restore or alter metadata */
   "VIR_DOMAIN_CHECKPOINT_CREATE_REDEFINE": 1,
+  /** validate disk data state when redefining a checkpoint */
   "VIR_DOMAIN_CHECKPOINT_CREATE_REDEFINE_VALIDATE": 4
  },
+ /** Delete a checkpoint */
  "virDomainCheckpointDeleteFlags": {
+  /** Also delete children */
   "VIR_DOMAIN_CHECKPOINT_DELETE_CHILDREN": 1,
+  /** Delete just children */
   "VIR_DOMAIN_CHECKPOINT_DELETE_CHILDREN_ONLY": 4,
+  /** Delete just metadata */
   "VIR_DOMAIN_CHECKPOINT_DELETE_METADATA_ONLY": 2
  },
+ /** Flags valid for virDomainListAllCheckpoints() and virDomainCheckpointListAllChildren(). Note that the interpretation of flag (1<<0) depends on which function it is passed to; but serves to toggle the per-call default of whether the listing is shallow or recursive. Remaining bits come in groups; if all bits from a group are 0, then that group is not used to filter results. */
  "virDomainCheckpointListFlags": {
+  /** List all descendants, not just children, when listing a checkpoint */
   "VIR_DOMAIN_CHECKPOINT_LIST_DESCENDANTS": 1,
+  /** Filter by checkpoints with no children */
   "VIR_DOMAIN_CHECKPOINT_LIST_LEAVES": 4,
+  /** Filter by checkpoints that have children */
   "VIR_DOMAIN_CHECKPOINT_LIST_NO_LEAVES": 8,
+  /** Filter by checkpoints with no parents, when listing a domain */
   "VIR_DOMAIN_CHECKPOINT_LIST_ROOTS": 1,
+  /** Ensure parents occur before children in the resulting list */
   "VIR_DOMAIN_CHECKPOINT_LIST_TOPOLOGICAL": 2
  },
+ /** Values of libvirt's `virDomainCheckpointXMLFlags` enum. */
  "virDomainCheckpointXMLFlags": {
+  /** Suppress subelement */
   "VIR_DOMAIN_CHECKPOINT_XML_NO_DOMAIN": 2,
+  /** Include sensitive data */
   "VIR_DOMAIN_CHECKPOINT_XML_SECURE": 1,
+  /** Include dynamic per- size */
   "VIR_DOMAIN_CHECKPOINT_XML_SIZE": 4
  },
+ /** Values of libvirt's `virDomainConsoleFlags` enum. */
  "virDomainConsoleFlags": {
+  /** abort a (possibly) active console connection to force a new connection */
   "VIR_DOMAIN_CONSOLE_FORCE": 1,
+  /** check if the console driver supports safe console operations */
   "VIR_DOMAIN_CONSOLE_SAFE": 2
  },
+ /** Current state of a control interface to the domain. */
  "virDomainControlState": {
+  /** unusable, domain cannot be fully operated, possible reason is provided in the details field */
   "VIR_DOMAIN_CONTROL_ERROR": 3,
+  /** background job is running (can be monitored by virDomainGetJobInfo); only limited set of commands may be allowed */
   "VIR_DOMAIN_CONTROL_JOB": 1,
+  /** libvirt's `VIR_DOMAIN_CONTROL_LAST`. */
   "VIR_DOMAIN_CONTROL_LAST": 4,
+  /** occupied by a running command */
   "VIR_DOMAIN_CONTROL_OCCUPIED": 2,
+  /** operational, ready to accept commands */
   "VIR_DOMAIN_CONTROL_OK": 0
  },
+ /** Reason for the error state. */
  "virDomainControlErrorReason": {
+  /** error caused due to internal failure in libvirt */
   "VIR_DOMAIN_CONTROL_ERROR_REASON_INTERNAL": 3,
+  /** libvirt's `VIR_DOMAIN_CONTROL_ERROR_REASON_LAST`. */
   "VIR_DOMAIN_CONTROL_ERROR_REASON_LAST": 4,
+  /** monitor connection is broken */
   "VIR_DOMAIN_CONTROL_ERROR_REASON_MONITOR": 2,
+  /** server didn't provide a reason */
   "VIR_DOMAIN_CONTROL_ERROR_REASON_NONE": 0,
+  /** unknown reason for the error */
   "VIR_DOMAIN_CONTROL_ERROR_REASON_UNKNOWN": 1
  },
+ /** Values for specifying different formats of domain core dumps. */
  "virDomainCoreDumpFormat": {
+  /** kdump-compressed format, with lzo compression */
   "VIR_DOMAIN_CORE_DUMP_FORMAT_KDUMP_LZO": 2,
+  /** kdump-compressed format, with snappy compression */
   "VIR_DOMAIN_CORE_DUMP_FORMAT_KDUMP_SNAPPY": 3,
+  /** kdump-compressed format, with zlib compression */
   "VIR_DOMAIN_CORE_DUMP_FORMAT_KDUMP_ZLIB": 1,
+  /** NB: this enum value will increase over time as new formats are added to the libvirt API. It reflects the last format supported by this version of the libvirt API. */
   "VIR_DOMAIN_CORE_DUMP_FORMAT_LAST": 5,
+  /** dump guest memory in raw format */
   "VIR_DOMAIN_CORE_DUMP_FORMAT_RAW": 0,
+  /** Windows full crashdump format */
   "VIR_DOMAIN_CORE_DUMP_FORMAT_WIN_DMP": 4
  },
+ /** Values of libvirt's `virDomainCrashedReason` enum. */
  "virDomainCrashedReason": {
+  /** libvirt's `VIR_DOMAIN_CRASHED_LAST`. */
   "VIR_DOMAIN_CRASHED_LAST": 2,
+  /** domain panicked */
   "VIR_DOMAIN_CRASHED_PANICKED": 1,
+  /** crashed for unknown reason */
   "VIR_DOMAIN_CRASHED_UNKNOWN": 0
  },
+ /** Values of libvirt's `virDomainDefineFlags` enum. */
  "virDomainDefineFlags": {
+  /** Validate the XML document against schema */
   "VIR_DOMAIN_DEFINE_VALIDATE": 1
  },
+ /** Flags used to provide specific behaviour to the virDomainDestroyFlags() function */
  "virDomainDestroyFlagsValues": {
+  /** Default behavior - could lead to data loss!! */
   "VIR_DOMAIN_DESTROY_DEFAULT": 0,
+  /** only SIGTERM, no SIGKILL */
   "VIR_DOMAIN_DESTROY_GRACEFUL": 1,
+  /** remove VM logs on destroy */
   "VIR_DOMAIN_DESTROY_REMOVE_LOGS": 2
  },
+ /** Values of libvirt's `virDomainDeviceModifyFlags` enum. */
  "virDomainDeviceModifyFlags": {
+  /** See virDomainModificationImpact */
   "VIR_DOMAIN_DEVICE_MODIFY_CONFIG": 2,
+  /** See virDomainModificationImpact */
   "VIR_DOMAIN_DEVICE_MODIFY_CURRENT": 0,
+  /** Forcibly modify device (ex. force eject a cdrom) */
   "VIR_DOMAIN_DEVICE_MODIFY_FORCE": 4,
+  /** See virDomainModificationImpact */
   "VIR_DOMAIN_DEVICE_MODIFY_LIVE": 1
  },
+ /** Details on the cause of a dirty rate calculation status. */
  "virDomainDirtyRateStatus": {
+  /** libvirt's `VIR_DOMAIN_DIRTYRATE_LAST`. */
   "VIR_DOMAIN_DIRTYRATE_LAST": 3,
+  /** the dirtyrate calculation is completed */
   "VIR_DOMAIN_DIRTYRATE_MEASURED": 2,
+  /** the dirtyrate calculation is measuring */
   "VIR_DOMAIN_DIRTYRATE_MEASURING": 1,
+  /** the dirtyrate calculation has not been started */
   "VIR_DOMAIN_DIRTYRATE_UNSTARTED": 0
  },
+ /** Flags OR'ed together to provide specific behaviour when calculating dirty page rate for a Domain */
  "virDomainDirtyRateCalcFlags": {
+  /** dirty-bitmap mode */
   "VIR_DOMAIN_DIRTYRATE_MODE_DIRTY_BITMAP": 1,
+  /** dirty-ring mode */
   "VIR_DOMAIN_DIRTYRATE_MODE_DIRTY_RING": 2,
+  /** default mode - page-sampling */
   "VIR_DOMAIN_DIRTYRATE_MODE_PAGE_SAMPLING": 0
  },
+ /** Disk I/O error. */
  "virDomainDiskErrorCode": {
+  /** libvirt's `VIR_DOMAIN_DISK_ERROR_LAST`. */
   "VIR_DOMAIN_DISK_ERROR_LAST": 3,
+  /** no error */
   "VIR_DOMAIN_DISK_ERROR_NONE": 0,
+  /** no space left on the device */
   "VIR_DOMAIN_DISK_ERROR_NO_SPACE": 2,
+  /** unspecified I/O error */
   "VIR_DOMAIN_DISK_ERROR_UNSPEC": 1
  },
+ /** a virDomainEventType is emitted during domain lifecycle events */
  "virDomainEventType": {
+  /** libvirt's `VIR_DOMAIN_EVENT_CRASHED`. */
   "VIR_DOMAIN_EVENT_CRASHED": 8,
+  /** libvirt's `VIR_DOMAIN_EVENT_DEFINED`. */
   "VIR_DOMAIN_EVENT_DEFINED": 0,
+  /** libvirt's `VIR_DOMAIN_EVENT_LAST`. */
   "VIR_DOMAIN_EVENT_LAST": 9,
+  /** libvirt's `VIR_DOMAIN_EVENT_PMSUSPENDED`. */
   "VIR_DOMAIN_EVENT_PMSUSPENDED": 7,
+  /** libvirt's `VIR_DOMAIN_EVENT_RESUMED`. */
   "VIR_DOMAIN_EVENT_RESUMED": 4,
+  /** libvirt's `VIR_DOMAIN_EVENT_SHUTDOWN`. */
   "VIR_DOMAIN_EVENT_SHUTDOWN": 6,
+  /** libvirt's `VIR_DOMAIN_EVENT_STARTED`. */
   "VIR_DOMAIN_EVENT_STARTED": 2,
+  /** libvirt's `VIR_DOMAIN_EVENT_STOPPED`. */
   "VIR_DOMAIN_EVENT_STOPPED": 5,
+  /** libvirt's `VIR_DOMAIN_EVENT_SUSPENDED`. */
   "VIR_DOMAIN_EVENT_SUSPENDED": 3,
+  /** libvirt's `VIR_DOMAIN_EVENT_UNDEFINED`. */
   "VIR_DOMAIN_EVENT_UNDEFINED": 1
  },
+ /** Details on the cause of a 'crashed' lifecycle event */
  "virDomainEventCrashedDetailType": {
+  /** Guest was crashloaded */
   "VIR_DOMAIN_EVENT_CRASHED_CRASHLOADED": 1,
+  /** libvirt's `VIR_DOMAIN_EVENT_CRASHED_LAST`. */
   "VIR_DOMAIN_EVENT_CRASHED_LAST": 2,
+  /** Guest was panicked */
   "VIR_DOMAIN_EVENT_CRASHED_PANICKED": 0
  },
+ /** Details on the cause of a 'defined' lifecycle event */
  "virDomainEventDefinedDetailType": {
+  /** Newly created config file */
   "VIR_DOMAIN_EVENT_DEFINED_ADDED": 0,
+  /** Config was restored from a snapshot */
   "VIR_DOMAIN_EVENT_DEFINED_FROM_SNAPSHOT": 3,
+  /** libvirt's `VIR_DOMAIN_EVENT_DEFINED_LAST`. */
   "VIR_DOMAIN_EVENT_DEFINED_LAST": 4,
+  /** Domain was renamed */
   "VIR_DOMAIN_EVENT_DEFINED_RENAMED": 2,
+  /** Changed config file */
   "VIR_DOMAIN_EVENT_DEFINED_UPDATED": 1
  },
+ /** The reason describing why this callback is called */
  "virConnectDomainEventDiskChangeReason": {
+  /** libvirt's `VIR_DOMAIN_EVENT_DISK_CHANGE_LAST`. */
   "VIR_DOMAIN_EVENT_DISK_CHANGE_LAST": 2,
+  /** Removable media changed to empty according to startup policy as source was missing. oldSrcPath is set, newSrcPath is NULL */
   "VIR_DOMAIN_EVENT_DISK_CHANGE_MISSING_ON_START": 0,
+  /** Disk was dropped from domain as source file was missing. oldSrcPath is set, newSrcPath is NULL */
   "VIR_DOMAIN_EVENT_DISK_DROP_MISSING_ON_START": 1
  },
+ /** The type of address for the connection */
  "virDomainEventGraphicsAddressType": {
+  /** IPv4 address */
   "VIR_DOMAIN_EVENT_GRAPHICS_ADDRESS_IPV4": 0,
+  /** IPv6 address */
   "VIR_DOMAIN_EVENT_GRAPHICS_ADDRESS_IPV6": 1,
+  /** libvirt's `VIR_DOMAIN_EVENT_GRAPHICS_ADDRESS_LAST`. */
   "VIR_DOMAIN_EVENT_GRAPHICS_ADDRESS_LAST": 3,
+  /** UNIX socket path */
   "VIR_DOMAIN_EVENT_GRAPHICS_ADDRESS_UNIX": 2
  },
+ /** The phase of the graphics client connection */
  "virDomainEventGraphicsPhase": {
+  /** Initial socket connection established */
   "VIR_DOMAIN_EVENT_GRAPHICS_CONNECT": 0,
+  /** Final socket disconnection */
   "VIR_DOMAIN_EVENT_GRAPHICS_DISCONNECT": 2,
+  /** Authentication & setup completed */
   "VIR_DOMAIN_EVENT_GRAPHICS_INITIALIZE": 1,
+  /** libvirt's `VIR_DOMAIN_EVENT_GRAPHICS_LAST`. */
   "VIR_DOMAIN_EVENT_GRAPHICS_LAST": 3
  },
+ /** An enumeration of supported eventId parameters for virConnectDomainEventRegisterAny(). Each event id determines which signature of callback function will be used. */
  "virDomainEventID": {
+  /** virConnectDomainEventAgentLifecycleCallback */
   "VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE": 18,
+  /** virConnectDomainEventBalloonChangeCallback */
   "VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE": 13,
+  /** virConnectDomainEventBlockJobCallback */
   "VIR_DOMAIN_EVENT_ID_BLOCK_JOB": 8,
+  /** virConnectDomainEventBlockJobCallback */
   "VIR_DOMAIN_EVENT_ID_BLOCK_JOB_2": 16,
+  /** virConnectDomainEventBlockThresholdCallback */
   "VIR_DOMAIN_EVENT_ID_BLOCK_THRESHOLD": 24,
+  /** virConnectDomainEventGenericCallback */
   "VIR_DOMAIN_EVENT_ID_CONTROL_ERROR": 7,
+  /** virConnectDomainEventDeviceAddedCallback */
   "VIR_DOMAIN_EVENT_ID_DEVICE_ADDED": 19,
+  /** virConnectDomainEventDeviceRemovalFailedCallback */
   "VIR_DOMAIN_EVENT_ID_DEVICE_REMOVAL_FAILED": 22,
+  /** virConnectDomainEventDeviceRemovedCallback */
   "VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED": 15,
+  /** virConnectDomainEventDiskChangeCallback */
   "VIR_DOMAIN_EVENT_ID_DISK_CHANGE": 9,
+  /** virConnectDomainEventGraphicsCallback */
   "VIR_DOMAIN_EVENT_ID_GRAPHICS": 5,
+  /** virConnectDomainEventIOErrorCallback */
   "VIR_DOMAIN_EVENT_ID_IO_ERROR": 4,
+  /** virConnectDomainEventIOErrorReasonCallback */
   "VIR_DOMAIN_EVENT_ID_IO_ERROR_REASON": 6,
+  /** virConnectDomainEventJobCompletedCallback */
   "VIR_DOMAIN_EVENT_ID_JOB_COMPLETED": 21,
+  /** NB: this enum value will increase over time as new events are added to the libvirt API. It reflects the last event ID supported by this version of the libvirt API. */
   "VIR_DOMAIN_EVENT_ID_LAST": 27,
+  /** virConnectDomainEventCallback */
   "VIR_DOMAIN_EVENT_ID_LIFECYCLE": 0,
+  /** virConnectDomainEventMemoryDeviceSizeChangeCallback */
   "VIR_DOMAIN_EVENT_ID_MEMORY_DEVICE_SIZE_CHANGE": 26,
+  /** virConnectDomainEventMemoryFailureCallback */
   "VIR_DOMAIN_EVENT_ID_MEMORY_FAILURE": 25,
+  /** virConnectDomainEventMetadataChangeCallback */
   "VIR_DOMAIN_EVENT_ID_METADATA_CHANGE": 23,
+  /** virConnectDomainEventMigrationIterationCallback */
   "VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION": 20,
+  /** virConnectDomainEventPMSuspendCallback */
   "VIR_DOMAIN_EVENT_ID_PMSUSPEND": 12,
+  /** virConnectDomainEventPMSuspendDiskCallback */
   "VIR_DOMAIN_EVENT_ID_PMSUSPEND_DISK": 14,
+  /** virConnectDomainEventPMWakeupCallback */
   "VIR_DOMAIN_EVENT_ID_PMWAKEUP": 11,
+  /** virConnectDomainEventGenericCallback */
   "VIR_DOMAIN_EVENT_ID_REBOOT": 1,
+  /** virConnectDomainEventRTCChangeCallback */
   "VIR_DOMAIN_EVENT_ID_RTC_CHANGE": 2,
+  /** virConnectDomainEventTrayChangeCallback */
   "VIR_DOMAIN_EVENT_ID_TRAY_CHANGE": 10,
+  /** virConnectDomainEventTunableCallback */
   "VIR_DOMAIN_EVENT_ID_TUNABLE": 17,
+  /** virConnectDomainEventWatchdogCallback */
   "VIR_DOMAIN_EVENT_ID_WATCHDOG": 3
  },
+ /** The action that is to be taken due to an IO error occurring */
  "virDomainEventIOErrorAction": {
+  /** libvirt's `VIR_DOMAIN_EVENT_IO_ERROR_LAST`. */
   "VIR_DOMAIN_EVENT_IO_ERROR_LAST": 3,
+  /** No action, IO error ignored */
   "VIR_DOMAIN_EVENT_IO_ERROR_NONE": 0,
+  /** Guest CPUs are paused */
   "VIR_DOMAIN_EVENT_IO_ERROR_PAUSE": 1,
+  /** IO error reported to guest OS */
   "VIR_DOMAIN_EVENT_IO_ERROR_REPORT": 2
  },
+ /** Action of a memory failure event. */
  "virDomainMemoryFailureActionType": {
+  /** the failure is unrecoverable. This occurs for action-required failures if the recipient is the hypervisor; hypervisor will exit. */
   "VIR_DOMAIN_EVENT_MEMORY_FAILURE_ACTION_FATAL": 2,
+  /** the memory failure could be ignored. This will only be the case for action-optional failures. */
   "VIR_DOMAIN_EVENT_MEMORY_FAILURE_ACTION_IGNORE": 0,
+  /** memory failure occurred in guest memory, the guest enabled MCE handling mechanism, and hypervisor could inject the MCE into the guest successfully. */
   "VIR_DOMAIN_EVENT_MEMORY_FAILURE_ACTION_INJECT": 1,
+  /** libvirt's `VIR_DOMAIN_EVENT_MEMORY_FAILURE_ACTION_LAST`. */
   "VIR_DOMAIN_EVENT_MEMORY_FAILURE_ACTION_LAST": 4,
+  /** the failure is unrecoverable but confined to the guest. This occurs if the recipient is a guest which is not ready to handle memory failures. */
   "VIR_DOMAIN_EVENT_MEMORY_FAILURE_ACTION_RESET": 3
  },
+ /** Recipient of a memory failure event. */
  "virDomainMemoryFailureRecipientType": {
+  /** memory failure at guest memory address space */
   "VIR_DOMAIN_EVENT_MEMORY_FAILURE_RECIPIENT_GUEST": 1,
+  /** memory failure at hypersivor memory address space */
   "VIR_DOMAIN_EVENT_MEMORY_FAILURE_RECIPIENT_HYPERVISOR": 0,
+  /** libvirt's `VIR_DOMAIN_EVENT_MEMORY_FAILURE_RECIPIENT_LAST`. */
   "VIR_DOMAIN_EVENT_MEMORY_FAILURE_RECIPIENT_LAST": 2
  },
+ /** Details on the cause of a 'pmsuspended' lifecycle event */
  "virDomainEventPMSuspendedDetailType": {
+  /** Guest was PM suspended to disk */
   "VIR_DOMAIN_EVENT_PMSUSPENDED_DISK": 1,
+  /** libvirt's `VIR_DOMAIN_EVENT_PMSUSPENDED_LAST`. */
   "VIR_DOMAIN_EVENT_PMSUSPENDED_LAST": 2,
+  /** Guest was PM suspended to memory */
   "VIR_DOMAIN_EVENT_PMSUSPENDED_MEMORY": 0
  },
+ /** Details on the cause of a 'resumed' lifecycle event */
  "virDomainEventResumedDetailType": {
+  /** Resumed from snapshot */
   "VIR_DOMAIN_EVENT_RESUMED_FROM_SNAPSHOT": 2,
+  /** libvirt's `VIR_DOMAIN_EVENT_RESUMED_LAST`. */
   "VIR_DOMAIN_EVENT_RESUMED_LAST": 5,
+  /** Resumed for completion of migration */
   "VIR_DOMAIN_EVENT_RESUMED_MIGRATED": 1,
+  /** Resumed, but migration is still running in post-copy mode */
   "VIR_DOMAIN_EVENT_RESUMED_POSTCOPY": 3,
+  /** Running, but migration failed in post-copy */
   "VIR_DOMAIN_EVENT_RESUMED_POSTCOPY_FAILED": 4,
+  /** Normal resume due to admin unpause */
   "VIR_DOMAIN_EVENT_RESUMED_UNPAUSED": 0
  },
+ /** Details on the cause of a 'shutdown' lifecycle event */
  "virDomainEventShutdownDetailType": {
+  /** Guest finished shutdown sequence */
   "VIR_DOMAIN_EVENT_SHUTDOWN_FINISHED": 0,
+  /** Domain finished shutting down after request from the guest itself (e.g. hardware-specific action) */
   "VIR_DOMAIN_EVENT_SHUTDOWN_GUEST": 1,
+  /** Domain finished shutting down after request from the host (e.g. killed by a signal) */
   "VIR_DOMAIN_EVENT_SHUTDOWN_HOST": 2,
+  /** libvirt's `VIR_DOMAIN_EVENT_SHUTDOWN_LAST`. */
   "VIR_DOMAIN_EVENT_SHUTDOWN_LAST": 3
  },
+ /** Details on the cause of a 'started' lifecycle event */
  "virDomainEventStartedDetailType": {
+  /** Normal startup from boot */
   "VIR_DOMAIN_EVENT_STARTED_BOOTED": 0,
+  /** Restored from snapshot */
   "VIR_DOMAIN_EVENT_STARTED_FROM_SNAPSHOT": 3,
+  /** libvirt's `VIR_DOMAIN_EVENT_STARTED_LAST`. */
   "VIR_DOMAIN_EVENT_STARTED_LAST": 5,
+  /** Incoming migration from another host */
   "VIR_DOMAIN_EVENT_STARTED_MIGRATED": 1,
+  /** Restored from a state file */
   "VIR_DOMAIN_EVENT_STARTED_RESTORED": 2,
+  /** Started due to wakeup event */
   "VIR_DOMAIN_EVENT_STARTED_WAKEUP": 4
  },
+ /** Details on the cause of a 'stopped' lifecycle event */
  "virDomainEventStoppedDetailType": {
+  /** Guest crashed */
   "VIR_DOMAIN_EVENT_STOPPED_CRASHED": 2,
+  /** Forced poweroff from host */
   "VIR_DOMAIN_EVENT_STOPPED_DESTROYED": 1,
+  /** Host emulator/mgmt failed */
   "VIR_DOMAIN_EVENT_STOPPED_FAILED": 5,
+  /** offline snapshot loaded */
   "VIR_DOMAIN_EVENT_STOPPED_FROM_SNAPSHOT": 6,
+  /** libvirt's `VIR_DOMAIN_EVENT_STOPPED_LAST`. */
   "VIR_DOMAIN_EVENT_STOPPED_LAST": 7,
+  /** Migrated off to another host */
   "VIR_DOMAIN_EVENT_STOPPED_MIGRATED": 3,
+  /** Saved to a state file */
   "VIR_DOMAIN_EVENT_STOPPED_SAVED": 4,
+  /** Normal shutdown */
   "VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN": 0
  },
+ /** Details on the cause of a 'suspended' lifecycle event */
  "virDomainEventSuspendedDetailType": {
+  /** suspended after failure during libvirt API call */
   "VIR_DOMAIN_EVENT_SUSPENDED_API_ERROR": 6,
+  /** Restored from paused snapshot */
   "VIR_DOMAIN_EVENT_SUSPENDED_FROM_SNAPSHOT": 5,
+  /** Suspended due to a disk I/O error */
   "VIR_DOMAIN_EVENT_SUSPENDED_IOERROR": 2,
+  /** libvirt's `VIR_DOMAIN_EVENT_SUSPENDED_LAST`. */
   "VIR_DOMAIN_EVENT_SUSPENDED_LAST": 9,
+  /** Suspended for offline migration */
   "VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED": 1,
+  /** Normal suspend due to admin pause */
   "VIR_DOMAIN_EVENT_SUSPENDED_PAUSED": 0,
+  /** suspended for post-copy migration */
   "VIR_DOMAIN_EVENT_SUSPENDED_POSTCOPY": 7,
+  /** suspended after failed post-copy */
   "VIR_DOMAIN_EVENT_SUSPENDED_POSTCOPY_FAILED": 8,
+  /** Restored from paused state file */
   "VIR_DOMAIN_EVENT_SUSPENDED_RESTORED": 4,
+  /** Suspended due to a watchdog firing */
   "VIR_DOMAIN_EVENT_SUSPENDED_WATCHDOG": 3
  },
+ /** The reason describing why the callback was called */
  "virDomainEventTrayChangeReason": {
+  /** libvirt's `VIR_DOMAIN_EVENT_TRAY_CHANGE_CLOSE`. */
   "VIR_DOMAIN_EVENT_TRAY_CHANGE_CLOSE": 1,
+  /** libvirt's `VIR_DOMAIN_EVENT_TRAY_CHANGE_LAST`. */
   "VIR_DOMAIN_EVENT_TRAY_CHANGE_LAST": 2,
+  /** libvirt's `VIR_DOMAIN_EVENT_TRAY_CHANGE_OPEN`. */
   "VIR_DOMAIN_EVENT_TRAY_CHANGE_OPEN": 0
  },
+ /** Details on the cause of an 'undefined' lifecycle event */
  "virDomainEventUndefinedDetailType": {
+  /** libvirt's `VIR_DOMAIN_EVENT_UNDEFINED_LAST`. */
   "VIR_DOMAIN_EVENT_UNDEFINED_LAST": 2,
+  /** Deleted the config file */
   "VIR_DOMAIN_EVENT_UNDEFINED_REMOVED": 0,
+  /** Domain was renamed */
   "VIR_DOMAIN_EVENT_UNDEFINED_RENAMED": 1
  },
+ /** The action that is to be taken due to the watchdog device firing */
  "virDomainEventWatchdogAction": {
+  /** No action, a debug message logged */
   "VIR_DOMAIN_EVENT_WATCHDOG_DEBUG": 5,
+  /** Inject a non-maskable interrupt into guest */
   "VIR_DOMAIN_EVENT_WATCHDOG_INJECTNMI": 6,
+  /** libvirt's `VIR_DOMAIN_EVENT_WATCHDOG_LAST`. */
   "VIR_DOMAIN_EVENT_WATCHDOG_LAST": 7,
+  /** No action, watchdog ignored */
   "VIR_DOMAIN_EVENT_WATCHDOG_NONE": 0,
+  /** Guest CPUs are paused */
   "VIR_DOMAIN_EVENT_WATCHDOG_PAUSE": 1,
+  /** Guest is forcibly powered off */
   "VIR_DOMAIN_EVENT_WATCHDOG_POWEROFF": 3,
+  /** Guest CPUs are reset */
   "VIR_DOMAIN_EVENT_WATCHDOG_RESET": 2,
+  /** Guest is requested to gracefully shutdown */
   "VIR_DOMAIN_EVENT_WATCHDOG_SHUTDOWN": 4
  },
+ /** Values of libvirt's `virDomainFDAssociateFlags` enum. */
  "virDomainFDAssociateFlags": {
+  /** Attempt a best-effort restore of security labels after use */
   "VIR_DOMAIN_FD_ASSOCIATE_SECLABEL_RESTORE": 1,
+  /** Use a seclabel allowing writes for the FD even if usage implies read-only mode */
   "VIR_DOMAIN_FD_ASSOCIATE_SECLABEL_WRITABLE": 2
  },
+ /** Values of libvirt's `virDomainGetHostnameFlags` enum. */
  "virDomainGetHostnameFlags": {
+  /** Query qemu guest agent */
   "VIR_DOMAIN_GET_HOSTNAME_AGENT": 2,
+  /** Parse DHCP lease file */
   "VIR_DOMAIN_GET_HOSTNAME_LEASE": 1
  },
+ /** Values of libvirt's `virDomainGuestInfoTypes` enum. */
  "virDomainGuestInfoTypes": {
+  /** return disks information */
   "VIR_DOMAIN_GUEST_INFO_DISKS": 32,
+  /** return filesystem information */
   "VIR_DOMAIN_GUEST_INFO_FILESYSTEM": 16,
+  /** return hostname information */
   "VIR_DOMAIN_GUEST_INFO_HOSTNAME": 8,
+  /** return interfaces information */
   "VIR_DOMAIN_GUEST_INFO_INTERFACES": 64,
+  /** return OS information */
   "VIR_DOMAIN_GUEST_INFO_OS": 2,
+  /** return timezone information */
   "VIR_DOMAIN_GUEST_INFO_TIMEZONE": 4,
+  /** return active users */
   "VIR_DOMAIN_GUEST_INFO_USERS": 1
  },
+ /** Values of libvirt's `virDomainInterfaceAddressesSource` enum. */
  "virDomainInterfaceAddressesSource": {
+  /** Query qemu guest agent */
   "VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT": 1,
+  /** Query ARP tables */
   "VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_ARP": 2,
+  /** libvirt's `VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LAST`. */
   "VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LAST": 3,
+  /** Parse DHCP lease file */
   "VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE": 0
  },
+ /** Values of libvirt's `virDomainJobType` enum. */
  "virDomainJobType": {
+  /** Job with a finite completion time */
   "VIR_DOMAIN_JOB_BOUNDED": 1,
+  /** Job was aborted, but isn't cleaned up */
   "VIR_DOMAIN_JOB_CANCELLED": 5,
+  /** Job has finished, but isn't cleaned up */
   "VIR_DOMAIN_JOB_COMPLETED": 3,
+  /** Job hit error, but isn't cleaned up */
   "VIR_DOMAIN_JOB_FAILED": 4,
+  /** libvirt's `VIR_DOMAIN_JOB_LAST`. */
   "VIR_DOMAIN_JOB_LAST": 6,
+  /** No job is active */
   "VIR_DOMAIN_JOB_NONE": 0,
+  /** Job without a finite completion time */
   "VIR_DOMAIN_JOB_UNBOUNDED": 2
  },
+ /** Values of libvirt's `virDomainJobOperation` enum. */
  "virDomainJobOperation": {
+  /** libvirt's `VIR_DOMAIN_JOB_OPERATION_BACKUP`. */
   "VIR_DOMAIN_JOB_OPERATION_BACKUP": 9,
+  /** libvirt's `VIR_DOMAIN_JOB_OPERATION_DUMP`. */
   "VIR_DOMAIN_JOB_OPERATION_DUMP": 8,
+  /** libvirt's `VIR_DOMAIN_JOB_OPERATION_LAST`. */
   "VIR_DOMAIN_JOB_OPERATION_LAST": 11,
+  /** libvirt's `VIR_DOMAIN_JOB_OPERATION_MIGRATION_IN`. */
   "VIR_DOMAIN_JOB_OPERATION_MIGRATION_IN": 4,
+  /** libvirt's `VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT`. */
   "VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT": 5,
+  /** libvirt's `VIR_DOMAIN_JOB_OPERATION_RESTORE`. */
   "VIR_DOMAIN_JOB_OPERATION_RESTORE": 3,
+  /** libvirt's `VIR_DOMAIN_JOB_OPERATION_SAVE`. */
   "VIR_DOMAIN_JOB_OPERATION_SAVE": 2,
+  /** libvirt's `VIR_DOMAIN_JOB_OPERATION_SNAPSHOT`. */
   "VIR_DOMAIN_JOB_OPERATION_SNAPSHOT": 6,
+  /** libvirt's `VIR_DOMAIN_JOB_OPERATION_SNAPSHOT_DELETE`. */
   "VIR_DOMAIN_JOB_OPERATION_SNAPSHOT_DELETE": 10,
+  /** libvirt's `VIR_DOMAIN_JOB_OPERATION_SNAPSHOT_REVERT`. */
   "VIR_DOMAIN_JOB_OPERATION_SNAPSHOT_REVERT": 7,
+  /** libvirt's `VIR_DOMAIN_JOB_OPERATION_START`. */
   "VIR_DOMAIN_JOB_OPERATION_START": 1,
+  /** libvirt's `VIR_DOMAIN_JOB_OPERATION_UNKNOWN`. */
   "VIR_DOMAIN_JOB_OPERATION_UNKNOWN": 0
  },
+ /** Flags OR'ed together to provide specific behavior when querying domain job statistics. */
  "virDomainGetJobStatsFlags": {
+  /** return stats of a recently completed job */
   "VIR_DOMAIN_JOB_STATS_COMPLETED": 1,
+  /** don't remove completed stats when reading them */
   "VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED": 2
  },
+ /** Values of libvirt's `virDomainLifecycleAction` enum. */
  "virDomainLifecycleAction": {
+  /** libvirt's `VIR_DOMAIN_LIFECYCLE_ACTION_COREDUMP_DESTROY`. */
   "VIR_DOMAIN_LIFECYCLE_ACTION_COREDUMP_DESTROY": 4,
+  /** libvirt's `VIR_DOMAIN_LIFECYCLE_ACTION_COREDUMP_RESTART`. */
   "VIR_DOMAIN_LIFECYCLE_ACTION_COREDUMP_RESTART": 5,
+  /** libvirt's `VIR_DOMAIN_LIFECYCLE_ACTION_DESTROY`. */
   "VIR_DOMAIN_LIFECYCLE_ACTION_DESTROY": 0,
+  /** libvirt's `VIR_DOMAIN_LIFECYCLE_ACTION_LAST`. */
   "VIR_DOMAIN_LIFECYCLE_ACTION_LAST": 6,
+  /** libvirt's `VIR_DOMAIN_LIFECYCLE_ACTION_PRESERVE`. */
   "VIR_DOMAIN_LIFECYCLE_ACTION_PRESERVE": 3,
+  /** libvirt's `VIR_DOMAIN_LIFECYCLE_ACTION_RESTART`. */
   "VIR_DOMAIN_LIFECYCLE_ACTION_RESTART": 1,
+  /** libvirt's `VIR_DOMAIN_LIFECYCLE_ACTION_RESTART_RENAME`. */
   "VIR_DOMAIN_LIFECYCLE_ACTION_RESTART_RENAME": 2
  },
+ /** Values of libvirt's `virDomainLifecycle` enum. */
  "virDomainLifecycle": {
+  /** libvirt's `VIR_DOMAIN_LIFECYCLE_CRASH`. */
   "VIR_DOMAIN_LIFECYCLE_CRASH": 2,
+  /** libvirt's `VIR_DOMAIN_LIFECYCLE_LAST`. */
   "VIR_DOMAIN_LIFECYCLE_LAST": 3,
+  /** libvirt's `VIR_DOMAIN_LIFECYCLE_POWEROFF`. */
   "VIR_DOMAIN_LIFECYCLE_POWEROFF": 0,
+  /** libvirt's `VIR_DOMAIN_LIFECYCLE_REBOOT`. */
   "VIR_DOMAIN_LIFECYCLE_REBOOT": 1
  },
+ /** Values of libvirt's `virDomainMemoryFailureFlags` enum. */
  "virDomainMemoryFailureFlags": {
+  /** whether a memory failure event is action-required or action-optional (e.g. a failure during memory scrub). */
   "VIR_DOMAIN_MEMORY_FAILURE_ACTION_REQUIRED": 1,
+  /** whether the failure occurred while the previous failure was still in progress. */
   "VIR_DOMAIN_MEMORY_FAILURE_RECURSIVE": 2
  },
+ /** A memory parameter field type. Provided for backwards compatibility; virTypedParameterType is the preferred enum */
  "virMemoryParameterType": {
+  /** libvirt's `VIR_DOMAIN_MEMORY_PARAM_BOOLEAN`. */
   "VIR_DOMAIN_MEMORY_PARAM_BOOLEAN": 6,
+  /** libvirt's `VIR_DOMAIN_MEMORY_PARAM_DOUBLE`. */
   "VIR_DOMAIN_MEMORY_PARAM_DOUBLE": 5,
+  /** libvirt's `VIR_DOMAIN_MEMORY_PARAM_INT`. */
   "VIR_DOMAIN_MEMORY_PARAM_INT": 1,
+  /** libvirt's `VIR_DOMAIN_MEMORY_PARAM_LLONG`. */
   "VIR_DOMAIN_MEMORY_PARAM_LLONG": 3,
+  /** libvirt's `VIR_DOMAIN_MEMORY_PARAM_UINT`. */
   "VIR_DOMAIN_MEMORY_PARAM_UINT": 2,
+  /** libvirt's `VIR_DOMAIN_MEMORY_PARAM_ULLONG`. */
   "VIR_DOMAIN_MEMORY_PARAM_ULLONG": 4
  },
+ /** Memory Statistics Tags: */
  "virDomainMemoryStatTags": {
+  /** Current balloon value (in KB). */
   "VIR_DOMAIN_MEMORY_STAT_ACTUAL_BALLOON": 6,
+  /** The total amount of usable memory as seen by the domain. This value may be less than the amount of memory assigned to the domain if a balloon driver is in use or if the guest OS does not initialize all assigned pages. This value is expressed in kB. */
   "VIR_DOMAIN_MEMORY_STAT_AVAILABLE": 5,
+  /** The amount of memory, that can be quickly reclaimed without additional I/O (in kB). Typically these pages are used for caching files from disk. */
   "VIR_DOMAIN_MEMORY_STAT_DISK_CACHES": 10,
+  /** The number of successful huge page allocations from inside the domain via virtio balloon. */
   "VIR_DOMAIN_MEMORY_STAT_HUGETLB_PGALLOC": 11,
+  /** The number of failed huge page allocations from inside the domain via virtio balloon. */
   "VIR_DOMAIN_MEMORY_STAT_HUGETLB_PGFAIL": 12,
+  /** libvirt's `VIR_DOMAIN_MEMORY_STAT_LAST`. */
   "VIR_DOMAIN_MEMORY_STAT_LAST": 13,
+  /** Timestamp of the last update of statistics, in seconds. */
   "VIR_DOMAIN_MEMORY_STAT_LAST_UPDATE": 9,
+  /** Page faults occur when a process makes a valid access to virtual memory that is not available. When servicing the page fault, if disk IO is required, it is considered a major fault. If not, it is a minor fault. These are expressed as the number of faults that have occurred. */
   "VIR_DOMAIN_MEMORY_STAT_MAJOR_FAULT": 2,
+  /** libvirt's `VIR_DOMAIN_MEMORY_STAT_MINOR_FAULT`. */
   "VIR_DOMAIN_MEMORY_STAT_MINOR_FAULT": 3,
+  /** The number of statistics supported by this version of the interface. To add new statistics, add them to the enum and increase this value. */
   "VIR_DOMAIN_MEMORY_STAT_NR": 13,
+  /** Resident Set Size of the process running the domain. This value is in kB */
   "VIR_DOMAIN_MEMORY_STAT_RSS": 7,
+  /** The total amount of data read from swap space (in kB). */
   "VIR_DOMAIN_MEMORY_STAT_SWAP_IN": 0,
+  /** The total amount of memory written out to swap space (in kB). */
   "VIR_DOMAIN_MEMORY_STAT_SWAP_OUT": 1,
+  /** The amount of memory left completely unused by the system. Memory that is available but used for reclaimable caches should NOT be reported as free. This value is expressed in kB. */
   "VIR_DOMAIN_MEMORY_STAT_UNUSED": 4,
+  /** How much the balloon can be inflated without pushing the guest system to swap, corresponds to 'Available' in /proc/meminfo */
   "VIR_DOMAIN_MEMORY_STAT_USABLE": 8
  },
+ /** Memory size modification flags. */
  "virDomainMemoryModFlags": {
+  /** See virDomainModificationImpact */
   "VIR_DOMAIN_MEM_CONFIG": 2,
+  /** See virDomainModificationImpact */
   "VIR_DOMAIN_MEM_CURRENT": 0,
+  /** See virDomainModificationImpact */
   "VIR_DOMAIN_MEM_LIVE": 1,
+  /** affect Max rather than current */
   "VIR_DOMAIN_MEM_MAXIMUM": 4
  },
+ /** Values of libvirt's `virDomainMessageType` enum. */
  "virDomainMessageType": {
+  /** libvirt's `VIR_DOMAIN_MESSAGE_DEPRECATION`. */
   "VIR_DOMAIN_MESSAGE_DEPRECATION": 1,
+  /** libvirt's `VIR_DOMAIN_MESSAGE_TAINTING`. */
   "VIR_DOMAIN_MESSAGE_TAINTING": 2
  },
+ /** Values of libvirt's `virDomainMetadataType` enum. */
  "virDomainMetadataType": {
+  /** Operate on */
   "VIR_DOMAIN_METADATA_DESCRIPTION": 0,
+  /** Operate on */
   "VIR_DOMAIN_METADATA_ELEMENT": 2,
+  /** libvirt's `VIR_DOMAIN_METADATA_LAST`. */
   "VIR_DOMAIN_METADATA_LAST": 3,
+  /** Operate on */
   "VIR_DOMAIN_METADATA_TITLE": 1
  },
+ /** Domain migration speed flags. */
  "virDomainMigrateMaxSpeedFlags": {
+  /** Set or get maximum speed of post-copy migration. */
   "VIR_DOMAIN_MIGRATE_MAX_SPEED_POSTCOPY": 1
  },
+ /** Flags OR'ed together to provide specific behaviour when creating a Domain. */
  "virDomainCreateFlags": {
+  /** Default behavior */
   "VIR_DOMAIN_NONE": 0,
+  /** Automatically kill guest when virConnectPtr is closed */
   "VIR_DOMAIN_START_AUTODESTROY": 2,
+  /** Avoid file system cache pollution */
   "VIR_DOMAIN_START_BYPASS_CACHE": 4,
+  /** Boot, discarding any managed save */
   "VIR_DOMAIN_START_FORCE_BOOT": 8,
+  /** Launch guest in paused state */
   "VIR_DOMAIN_START_PAUSED": 1,
+  /** Re-initialize NVRAM from template */
   "VIR_DOMAIN_START_RESET_NVRAM": 32,
+  /** Validate the XML document against schema */
   "VIR_DOMAIN_START_VALIDATE": 16
  },
+ /** Values of libvirt's `virDomainNostateReason` enum. */
  "virDomainNostateReason": {
+  /** libvirt's `VIR_DOMAIN_NOSTATE_LAST`. */
   "VIR_DOMAIN_NOSTATE_LAST": 1,
+  /** libvirt's `VIR_DOMAIN_NOSTATE_UNKNOWN`. */
   "VIR_DOMAIN_NOSTATE_UNKNOWN": 0
  },
+ /** Representation of the various modes in the element of a domain. */
  "virDomainNumatuneMemMode": {
+  /** libvirt's `VIR_DOMAIN_NUMATUNE_MEM_INTERLEAVE`. */
   "VIR_DOMAIN_NUMATUNE_MEM_INTERLEAVE": 2,
+  /** This constant is subject to change */
   "VIR_DOMAIN_NUMATUNE_MEM_LAST": 4,
+  /** libvirt's `VIR_DOMAIN_NUMATUNE_MEM_PREFERRED`. */
   "VIR_DOMAIN_NUMATUNE_MEM_PREFERRED": 1,
+  /** libvirt's `VIR_DOMAIN_NUMATUNE_MEM_RESTRICTIVE`. */
   "VIR_DOMAIN_NUMATUNE_MEM_RESTRICTIVE": 3,
+  /** libvirt's `VIR_DOMAIN_NUMATUNE_MEM_STRICT`. */
   "VIR_DOMAIN_NUMATUNE_MEM_STRICT": 0
  },
+ /** Values of libvirt's `virDomainOpenGraphicsFlags` enum. */
  "virDomainOpenGraphicsFlags": {
+  /** libvirt's `VIR_DOMAIN_OPEN_GRAPHICS_SKIPAUTH`. */
   "VIR_DOMAIN_OPEN_GRAPHICS_SKIPAUTH": 1
  },
+ /** Values of libvirt's `virDomainSetUserPasswordFlags` enum. */
  "virDomainSetUserPasswordFlags": {
+  /** the password is already encrypted */
   "VIR_DOMAIN_PASSWORD_ENCRYPTED": 1
  },
+ /** Values of libvirt's `virDomainPausedReason` enum. */
  "virDomainPausedReason": {
+  /** paused due to a guest crash */
   "VIR_DOMAIN_PAUSED_CRASHED": 10,
+  /** paused for offline core dump */
   "VIR_DOMAIN_PAUSED_DUMP": 4,
+  /** paused after restoring from snapshot */
   "VIR_DOMAIN_PAUSED_FROM_SNAPSHOT": 7,
+  /** paused due to a disk I/O error */
   "VIR_DOMAIN_PAUSED_IOERROR": 5,
+  /** libvirt's `VIR_DOMAIN_PAUSED_LAST`. */
   "VIR_DOMAIN_PAUSED_LAST": 14,
+  /** paused for offline migration */
   "VIR_DOMAIN_PAUSED_MIGRATION": 2,
+  /** paused for post-copy migration */
   "VIR_DOMAIN_PAUSED_POSTCOPY": 12,
+  /** paused after failed post-copy */
   "VIR_DOMAIN_PAUSED_POSTCOPY_FAILED": 13,
+  /** paused for save */
   "VIR_DOMAIN_PAUSED_SAVE": 3,
+  /** paused during shutdown process */
   "VIR_DOMAIN_PAUSED_SHUTTING_DOWN": 8,
+  /** paused while creating a snapshot */
   "VIR_DOMAIN_PAUSED_SNAPSHOT": 9,
+  /** the domain is being started */
   "VIR_DOMAIN_PAUSED_STARTING_UP": 11,
+  /** the reason is unknown */
   "VIR_DOMAIN_PAUSED_UNKNOWN": 0,
+  /** paused on user request */
   "VIR_DOMAIN_PAUSED_USER": 1,
+  /** paused due to a watchdog event */
   "VIR_DOMAIN_PAUSED_WATCHDOG": 6
  },
+ /** Values of libvirt's `virDomainPMSuspendedDiskReason` enum. */
  "virDomainPMSuspendedDiskReason": {
+  /** libvirt's `VIR_DOMAIN_PMSUSPENDED_DISK_LAST`. */
   "VIR_DOMAIN_PMSUSPENDED_DISK_LAST": 1,
+  /** libvirt's `VIR_DOMAIN_PMSUSPENDED_DISK_UNKNOWN`. */
   "VIR_DOMAIN_PMSUSPENDED_DISK_UNKNOWN": 0
  },
+ /** Values of libvirt's `virDomainPMSuspendedReason` enum. */
  "virDomainPMSuspendedReason": {
+  /** libvirt's `VIR_DOMAIN_PMSUSPENDED_LAST`. */
   "VIR_DOMAIN_PMSUSPENDED_LAST": 1,
+  /** libvirt's `VIR_DOMAIN_PMSUSPENDED_UNKNOWN`. */
   "VIR_DOMAIN_PMSUSPENDED_UNKNOWN": 0
  },
+ /** These just happen to match Linux signal numbers. The numbers will be mapped to whatever the SIGNUM is in the guest OS in question by the agent delivering the signal. The names are based on the POSIX / XSI signal standard though. Do not rely on all values matching Linux though. It is possible this enum might be extended with new signals which have no mapping in Linux. */
  "virDomainProcessSignal": {
+  /** SIGABRT */
   "VIR_DOMAIN_PROCESS_SIGNAL_ABRT": 6,
+  /** SIGALRM */
   "VIR_DOMAIN_PROCESS_SIGNAL_ALRM": 14,
+  /** SIGBUS */
   "VIR_DOMAIN_PROCESS_SIGNAL_BUS": 7,
+  /** SIGCHLD */
   "VIR_DOMAIN_PROCESS_SIGNAL_CHLD": 17,
+  /** SIGCONT */
   "VIR_DOMAIN_PROCESS_SIGNAL_CONT": 18,
+  /** SIGFPE */
   "VIR_DOMAIN_PROCESS_SIGNAL_FPE": 8,
+  /** SIGHUP */
   "VIR_DOMAIN_PROCESS_SIGNAL_HUP": 1,
+  /** SIGILL */
   "VIR_DOMAIN_PROCESS_SIGNAL_ILL": 4,
+  /** SIGINT */
   "VIR_DOMAIN_PROCESS_SIGNAL_INT": 2,
+  /** SIGKILL */
   "VIR_DOMAIN_PROCESS_SIGNAL_KILL": 9,
+  /** libvirt's `VIR_DOMAIN_PROCESS_SIGNAL_LAST`. */
   "VIR_DOMAIN_PROCESS_SIGNAL_LAST": 65,
+  /** No constant in POSIX/Linux */
   "VIR_DOMAIN_PROCESS_SIGNAL_NOP": 0,
+  /** SIGPIPE */
   "VIR_DOMAIN_PROCESS_SIGNAL_PIPE": 13,
+  /** SIGPOLL (also known as SIGIO on Linux) */
   "VIR_DOMAIN_PROCESS_SIGNAL_POLL": 29,
+  /** SIGPROF */
   "VIR_DOMAIN_PROCESS_SIGNAL_PROF": 27,
+  /** Not in POSIX (SIGPWR on Linux) */
   "VIR_DOMAIN_PROCESS_SIGNAL_PWR": 30,
+  /** SIGQUIT */
   "VIR_DOMAIN_PROCESS_SIGNAL_QUIT": 3,
+  /** SIGRTMIN */
   "VIR_DOMAIN_PROCESS_SIGNAL_RT0": 32,
+  /** SIGRTMIN + 1 */
   "VIR_DOMAIN_PROCESS_SIGNAL_RT1": 33,
+  /** SIGRTMIN + 10 */
   "VIR_DOMAIN_PROCESS_SIGNAL_RT10": 42,
+  /** SIGRTMIN + 11 */
   "VIR_DOMAIN_PROCESS_SIGNAL_RT11": 43,
+  /** SIGRTMIN + 12 */
   "VIR_DOMAIN_PROCESS_SIGNAL_RT12": 44,
+  /** SIGRTMIN + 13 */
   "VIR_DOMAIN_PROCESS_SIGNAL_RT13": 45,
+  /** SIGRTMIN + 14 */
   "VIR_DOMAIN_PROCESS_SIGNAL_RT14": 46,
+  /** SIGRTMIN + 15 */
   "VIR_DOMAIN_PROCESS_SIGNAL_RT15": 47,
+  /** SIGRTMIN + 16 */
   "VIR_DOMAIN_PROCESS_SIGNAL_RT16": 48,
+  /** SIGRTMIN + 17 */
   "VIR_DOMAIN_PROCESS_SIGNAL_RT17": 49,
+  /** SIGRTMIN + 18 */
   "VIR_DOMAIN_PROCESS_SIGNAL_RT18": 50,
+  /** SIGRTMIN + 19 */
   "VIR_DOMAIN_PROCESS_SIGNAL_RT19": 51,
+  /** SIGRTMIN + 2 */
   "VIR_DOMAIN_PROCESS_SIGNAL_RT2": 34,
+  /** SIGRTMIN + 20 */
   "VIR_DOMAIN_PROCESS_SIGNAL_RT20": 52,
+  /** SIGRTMIN + 21 */
   "VIR_DOMAIN_PROCESS_SIGNAL_RT21": 53,
+  /** SIGRTMIN + 22 */
   "VIR_DOMAIN_PROCESS_SIGNAL_RT22": 54,
+  /** SIGRTMIN + 23 */
   "VIR_DOMAIN_PROCESS_SIGNAL_RT23": 55,
+  /** SIGRTMIN + 24 */
   "VIR_DOMAIN_PROCESS_SIGNAL_RT24": 56,
+  /** SIGRTMIN + 25 */
   "VIR_DOMAIN_PROCESS_SIGNAL_RT25": 57,
+  /** SIGRTMIN + 26 */
   "VIR_DOMAIN_PROCESS_SIGNAL_RT26": 58,
+  /** SIGRTMIN + 27 */
   "VIR_DOMAIN_PROCESS_SIGNAL_RT27": 59,
+  /** SIGRTMIN + 28 */
   "VIR_DOMAIN_PROCESS_SIGNAL_RT28": 60,
+  /** SIGRTMIN + 29 */
   "VIR_DOMAIN_PROCESS_SIGNAL_RT29": 61,
+  /** SIGRTMIN + 3 */
   "VIR_DOMAIN_PROCESS_SIGNAL_RT3": 35,
+  /** SIGRTMIN + 30 */
   "VIR_DOMAIN_PROCESS_SIGNAL_RT30": 62,
+  /** SIGRTMIN + 31 */
   "VIR_DOMAIN_PROCESS_SIGNAL_RT31": 63,
+  /** SIGRTMIN + 32 / SIGRTMAX */
   "VIR_DOMAIN_PROCESS_SIGNAL_RT32": 64,
+  /** SIGRTMIN + 4 */
   "VIR_DOMAIN_PROCESS_SIGNAL_RT4": 36,
+  /** SIGRTMIN + 5 */
   "VIR_DOMAIN_PROCESS_SIGNAL_RT5": 37,
+  /** SIGRTMIN + 6 */
   "VIR_DOMAIN_PROCESS_SIGNAL_RT6": 38,
+  /** SIGRTMIN + 7 */
   "VIR_DOMAIN_PROCESS_SIGNAL_RT7": 39,
+  /** SIGRTMIN + 8 */
   "VIR_DOMAIN_PROCESS_SIGNAL_RT8": 40,
+  /** SIGRTMIN + 9 */
   "VIR_DOMAIN_PROCESS_SIGNAL_RT9": 41,
+  /** SIGSEGV */
   "VIR_DOMAIN_PROCESS_SIGNAL_SEGV": 11,
+  /** Not in POSIX (SIGSTKFLT on Linux */
   "VIR_DOMAIN_PROCESS_SIGNAL_STKFLT": 16,
+  /** SIGSTOP */
   "VIR_DOMAIN_PROCESS_SIGNAL_STOP": 19,
+  /** SIGSYS (also known as SIGUNUSED on Linux) */
   "VIR_DOMAIN_PROCESS_SIGNAL_SYS": 31,
+  /** SIGTERM */
   "VIR_DOMAIN_PROCESS_SIGNAL_TERM": 15,
+  /** SIGTRAP */
   "VIR_DOMAIN_PROCESS_SIGNAL_TRAP": 5,
+  /** SIGTSTP */
   "VIR_DOMAIN_PROCESS_SIGNAL_TSTP": 20,
+  /** SIGTTIN */
   "VIR_DOMAIN_PROCESS_SIGNAL_TTIN": 21,
+  /** SIGTTOU */
   "VIR_DOMAIN_PROCESS_SIGNAL_TTOU": 22,
+  /** SIGURG */
   "VIR_DOMAIN_PROCESS_SIGNAL_URG": 23,
+  /** SIGUSR1 */
   "VIR_DOMAIN_PROCESS_SIGNAL_USR1": 10,
+  /** SIGUSR2 */
   "VIR_DOMAIN_PROCESS_SIGNAL_USR2": 12,
+  /** SIGVTALRM */
   "VIR_DOMAIN_PROCESS_SIGNAL_VTALRM": 26,
+  /** Not in POSIX (SIGWINCH on Linux) */
   "VIR_DOMAIN_PROCESS_SIGNAL_WINCH": 28,
+  /** SIGXCPU */
   "VIR_DOMAIN_PROCESS_SIGNAL_XCPU": 24,
+  /** SIGXFSZ */
   "VIR_DOMAIN_PROCESS_SIGNAL_XFSZ": 25
  },
+ /** Values of libvirt's `virDomainRebootFlagValues` enum. */
  "virDomainRebootFlagValues": {
+  /** Send ACPI event */
   "VIR_DOMAIN_REBOOT_ACPI_POWER_BTN": 1,
+  /** hypervisor choice */
   "VIR_DOMAIN_REBOOT_DEFAULT": 0,
+  /** Use guest agent */
   "VIR_DOMAIN_REBOOT_GUEST_AGENT": 2,
+  /** Use initctl */
   "VIR_DOMAIN_REBOOT_INITCTL": 4,
+  /** Use paravirt guest control */
   "VIR_DOMAIN_REBOOT_PARAVIRT": 16,
+  /** Send a signal */
   "VIR_DOMAIN_REBOOT_SIGNAL": 8
  },
+ /** Values of libvirt's `virDomainRunningReason` enum. */
  "virDomainRunningReason": {
+  /** normal startup from boot */
   "VIR_DOMAIN_RUNNING_BOOTED": 1,
+  /** resumed from crashed */
   "VIR_DOMAIN_RUNNING_CRASHED": 9,
+  /** restored from snapshot */
   "VIR_DOMAIN_RUNNING_FROM_SNAPSHOT": 4,
+  /** libvirt's `VIR_DOMAIN_RUNNING_LAST`. */
   "VIR_DOMAIN_RUNNING_LAST": 12,
+  /** migrated from another host */
   "VIR_DOMAIN_RUNNING_MIGRATED": 2,
+  /** returned from migration */
   "VIR_DOMAIN_RUNNING_MIGRATION_CANCELED": 6,
+  /** running in post-copy migration mode */
   "VIR_DOMAIN_RUNNING_POSTCOPY": 10,
+  /** running in failed post-copy migration */
   "VIR_DOMAIN_RUNNING_POSTCOPY_FAILED": 11,
+  /** restored from a state file */
   "VIR_DOMAIN_RUNNING_RESTORED": 3,
+  /** returned from failed save process */
   "VIR_DOMAIN_RUNNING_SAVE_CANCELED": 7,
+  /** libvirt's `VIR_DOMAIN_RUNNING_UNKNOWN`. */
   "VIR_DOMAIN_RUNNING_UNKNOWN": 0,
+  /** returned from paused state */
   "VIR_DOMAIN_RUNNING_UNPAUSED": 5,
+  /** returned from pmsuspended due to wakeup event */
   "VIR_DOMAIN_RUNNING_WAKEUP": 8
  },
+ /** Flags for use in virDomainSaveFlags(), virDomainManagedSave(), virDomainSaveParams(), virDomainRestoreParams(), virDomainRestoreFlags(), and virDomainSaveImageDefineXML(). Not all flags apply to all these functions. */
  "virDomainSaveRestoreFlags": {
+  /** Avoid file system cache pollution */
   "VIR_DOMAIN_SAVE_BYPASS_CACHE": 1,
+  /** Favor paused over running */
   "VIR_DOMAIN_SAVE_PAUSED": 4,
+  /** Re-initialize NVRAM from template */
   "VIR_DOMAIN_SAVE_RESET_NVRAM": 8,
+  /** Favor running over paused */
   "VIR_DOMAIN_SAVE_RUNNING": 2
  },
+ /** Values of libvirt's `virDomainSaveImageXMLFlags` enum. */
  "virDomainSaveImageXMLFlags": {
+  /** dump security sensitive information too */
   "VIR_DOMAIN_SAVE_IMAGE_XML_SECURE": 1
  },
+ /** A scheduler parameter field type. Provided for backwards compatibility; virTypedParameterType is the preferred enum */
  "virSchedParameterType": {
+  /** libvirt's `VIR_DOMAIN_SCHED_FIELD_BOOLEAN`. */
   "VIR_DOMAIN_SCHED_FIELD_BOOLEAN": 6,
+  /** libvirt's `VIR_DOMAIN_SCHED_FIELD_DOUBLE`. */
   "VIR_DOMAIN_SCHED_FIELD_DOUBLE": 5,
+  /** libvirt's `VIR_DOMAIN_SCHED_FIELD_INT`. */
   "VIR_DOMAIN_SCHED_FIELD_INT": 1,
+  /** libvirt's `VIR_DOMAIN_SCHED_FIELD_LLONG`. */
   "VIR_DOMAIN_SCHED_FIELD_LLONG": 3,
+  /** libvirt's `VIR_DOMAIN_SCHED_FIELD_UINT`. */
   "VIR_DOMAIN_SCHED_FIELD_UINT": 2,
+  /** libvirt's `VIR_DOMAIN_SCHED_FIELD_ULLONG`. */
   "VIR_DOMAIN_SCHED_FIELD_ULLONG": 4
  },
+ /** Values of libvirt's `virDomainShutdownFlagValues` enum. */
  "virDomainShutdownFlagValues": {
+  /** Send ACPI event */
   "VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN": 1,
+  /** hypervisor choice */
   "VIR_DOMAIN_SHUTDOWN_DEFAULT": 0,
+  /** Use guest agent */
   "VIR_DOMAIN_SHUTDOWN_GUEST_AGENT": 2,
+  /** Use initctl */
   "VIR_DOMAIN_SHUTDOWN_INITCTL": 4,
+  /** Use paravirt guest control */
   "VIR_DOMAIN_SHUTDOWN_PARAVIRT": 16,
+  /** Send a signal */
   "VIR_DOMAIN_SHUTDOWN_SIGNAL": 8
  },
+ /** Values of libvirt's `virDomainShutdownReason` enum. */
  "virDomainShutdownReason": {
+  /** libvirt's `VIR_DOMAIN_SHUTDOWN_LAST`. */
   "VIR_DOMAIN_SHUTDOWN_LAST": 2,
+  /** the reason is unknown */
   "VIR_DOMAIN_SHUTDOWN_UNKNOWN": 0,
+  /** shutting down on user request */
   "VIR_DOMAIN_SHUTDOWN_USER": 1
  },
+ /** Values of libvirt's `virDomainShutoffReason` enum. */
  "virDomainShutoffReason": {
+  /** domain crashed */
   "VIR_DOMAIN_SHUTOFF_CRASHED": 3,
+  /** daemon decides to kill domain during reconnection processing */
   "VIR_DOMAIN_SHUTOFF_DAEMON": 8,
+  /** forced poweroff */
   "VIR_DOMAIN_SHUTOFF_DESTROYED": 2,
+  /** domain failed to start */
   "VIR_DOMAIN_SHUTOFF_FAILED": 6,
+  /** restored from a snapshot which was taken while domain was shutoff */
   "VIR_DOMAIN_SHUTOFF_FROM_SNAPSHOT": 7,
+  /** libvirt's `VIR_DOMAIN_SHUTOFF_LAST`. */
   "VIR_DOMAIN_SHUTOFF_LAST": 9,
+  /** migrated to another host */
   "VIR_DOMAIN_SHUTOFF_MIGRATED": 4,
+  /** saved to a file */
   "VIR_DOMAIN_SHUTOFF_SAVED": 5,
+  /** normal shutdown */
   "VIR_DOMAIN_SHUTOFF_SHUTDOWN": 1,
+  /** the reason is unknown */
   "VIR_DOMAIN_SHUTOFF_UNKNOWN": 0
  },
+ /** Values of libvirt's `virDomainSnapshotCreateFlags` enum. */
  "virDomainSnapshotCreateFlags": {
+  /** atomically avoid partial changes */
   "VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC": 128,
+  /** With redefine, make snapshot current */
   "VIR_DOMAIN_SNAPSHOT_CREATE_CURRENT": 2,
+  /** disk snapshot, not full system */
   "VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY": 16,
+  /** Stop running guest after snapshot */
   "VIR_DOMAIN_SNAPSHOT_CREATE_HALT": 8,
+  /** create the snapshot while the guest is running */
   "VIR_DOMAIN_SNAPSHOT_CREATE_LIVE": 256,
+  /** Make snapshot without remembering it */
   "VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA": 4,
+  /** use guest agent to quiesce all mounted file systems within the domain */
   "VIR_DOMAIN_SNAPSHOT_CREATE_QUIESCE": 64,
+  /** Restore or alter metadata */
   "VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE": 1,
+  /** reuse any existing external files */
   "VIR_DOMAIN_SNAPSHOT_CREATE_REUSE_EXT": 32,
+  /** validate the XML against the schema */
   "VIR_DOMAIN_SNAPSHOT_CREATE_VALIDATE": 512
  },
+ /** Delete a snapshot */
  "virDomainSnapshotDeleteFlags": {
+  /** Also delete children */
   "VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN": 1,
+  /** Delete just children */
   "VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN_ONLY": 4,
+  /** Delete just metadata */
   "VIR_DOMAIN_SNAPSHOT_DELETE_METADATA_ONLY": 2
  },
+ /** Flags valid for virDomainSnapshotNum(), virDomainSnapshotListNames(), virDomainSnapshotNumChildren(), and virDomainSnapshotListChildrenNames(), virDomainListAllSnapshots(), and virDomainSnapshotListAllChildren(). Note that the interpretation of flag (1<<0) depends on which function it is passed to; but serves to toggle the per-call default of whether the listing is shallow or recursive. Remaining bits come in groups; if all bits from a group are 0, then that group is not used to filter results. */
  "virDomainSnapshotListFlags": {
+  /** Filter by snapshots taken while guest was active, and with memory state */
   "VIR_DOMAIN_SNAPSHOT_LIST_ACTIVE": 64,
+  /** List all descendants, not just children, when listing a snapshot */
   "VIR_DOMAIN_SNAPSHOT_LIST_DESCENDANTS": 1,
+  /** Filter by snapshots taken while guest was active, but without memory state */
   "VIR_DOMAIN_SNAPSHOT_LIST_DISK_ONLY": 128,
+  /** Filter by snapshots that use files external to disk images */
   "VIR_DOMAIN_SNAPSHOT_LIST_EXTERNAL": 512,
+  /** Filter by snapshots taken while guest was shut off */
   "VIR_DOMAIN_SNAPSHOT_LIST_INACTIVE": 32,
+  /** Filter by snapshots stored internal to disk images */
   "VIR_DOMAIN_SNAPSHOT_LIST_INTERNAL": 256,
+  /** Filter by snapshots with no children */
   "VIR_DOMAIN_SNAPSHOT_LIST_LEAVES": 4,
+  /** Filter by snapshots which have metadata */
   "VIR_DOMAIN_SNAPSHOT_LIST_METADATA": 2,
+  /** Filter by snapshots that have children */
   "VIR_DOMAIN_SNAPSHOT_LIST_NO_LEAVES": 8,
+  /** Filter by snapshots with no metadata */
   "VIR_DOMAIN_SNAPSHOT_LIST_NO_METADATA": 16,
+  /** Filter by snapshots with no parents, when listing a domain */
   "VIR_DOMAIN_SNAPSHOT_LIST_ROOTS": 1,
+  /** Ensure parents occur before children in the resulting list */
   "VIR_DOMAIN_SNAPSHOT_LIST_TOPOLOGICAL": 1024
  },
+ /** Values of libvirt's `virDomainSnapshotRevertFlags` enum. */
  "virDomainSnapshotRevertFlags": {
+  /** Allow risky reverts */
   "VIR_DOMAIN_SNAPSHOT_REVERT_FORCE": 4,
+  /** Pause after revert */
   "VIR_DOMAIN_SNAPSHOT_REVERT_PAUSED": 2,
+  /** Re-initialize NVRAM from template */
   "VIR_DOMAIN_SNAPSHOT_REVERT_RESET_NVRAM": 8,
+  /** Run after revert */
   "VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING": 1
  },
+ /** Values of libvirt's `virDomainSnapshotXMLFlags` enum. */
  "virDomainSnapshotXMLFlags": {
+  /** dump security sensitive information too */
   "VIR_DOMAIN_SNAPSHOT_XML_SECURE": 1
  },
+ /** Values of libvirt's `virDomainStatsTypes` enum. */
  "virDomainStatsTypes": {
+  /** return domain balloon info */
   "VIR_DOMAIN_STATS_BALLOON": 4,
+  /** return domain block info */
   "VIR_DOMAIN_STATS_BLOCK": 32,
+  /** return domain CPU info */
   "VIR_DOMAIN_STATS_CPU_TOTAL": 2,
+  /** return domain dirty rate info */
   "VIR_DOMAIN_STATS_DIRTYRATE": 512,
+  /** return domain interfaces info */
   "VIR_DOMAIN_STATS_INTERFACE": 16,
+  /** return iothread poll info */
   "VIR_DOMAIN_STATS_IOTHREAD": 128,
+  /** return domain memory info */
   "VIR_DOMAIN_STATS_MEMORY": 256,
+  /** return domain perf event info */
   "VIR_DOMAIN_STATS_PERF": 64,
+  /** return domain state */
   "VIR_DOMAIN_STATS_STATE": 1,
+  /** return domain virtual CPU info */
   "VIR_DOMAIN_STATS_VCPU": 8,
+  /** return vm info */
   "VIR_DOMAIN_STATS_VM": 1024
  },
+ /** Values of libvirt's `virDomainSetTimeFlags` enum. */
  "virDomainSetTimeFlags": {
+  /** Re-sync domain time from domain's RTC */
   "VIR_DOMAIN_TIME_SYNC": 1
  },
+ /** Values of libvirt's `virDomainUndefineFlagsValues` enum. */
  "virDomainUndefineFlagsValues": {
+  /** If last use of domain, then also remove any checkpoint metadata */
   "VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA": 16,
+  /** Keep nvram file */
   "VIR_DOMAIN_UNDEFINE_KEEP_NVRAM": 8,
+  /** Keep TPM state Future undefine control flags should come here. */
   "VIR_DOMAIN_UNDEFINE_KEEP_TPM": 64,
+  /** Also remove any managed save */
   "VIR_DOMAIN_UNDEFINE_MANAGED_SAVE": 1,
+  /** Also remove any nvram file */
   "VIR_DOMAIN_UNDEFINE_NVRAM": 4,
+  /** If last use of domain, then also remove any snapshot metadata */
   "VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA": 2,
+  /** Also remove any TPM state */
   "VIR_DOMAIN_UNDEFINE_TPM": 32
  },
+ /** Flags for controlling virtual CPU hot-plugging. */
  "virDomainVcpuFlags": {
+  /** See virDomainModificationImpact */
   "VIR_DOMAIN_VCPU_CONFIG": 2,
+  /** See virDomainModificationImpact */
   "VIR_DOMAIN_VCPU_CURRENT": 0,
+  /** Modify state of the cpu in the guest */
   "VIR_DOMAIN_VCPU_GUEST": 8,
+  /** Make vcpus added hot(un)pluggable */
   "VIR_DOMAIN_VCPU_HOTPLUGGABLE": 16,
+  /** See virDomainModificationImpact */
   "VIR_DOMAIN_VCPU_LIVE": 1,
+  /** Max rather than current count */
   "VIR_DOMAIN_VCPU_MAXIMUM": 4
  },
+ /** Flags available for virDomainGetXMLDesc */
  "virDomainXMLFlags": {
+  /** dump inactive domain information */
   "VIR_DOMAIN_XML_INACTIVE": 2,
+  /** dump XML suitable for migration */
   "VIR_DOMAIN_XML_MIGRATABLE": 8,
+  /** dump security sensitive information too */
   "VIR_DOMAIN_XML_SECURE": 1,
+  /** update guest CPU requirements according to host CPU */
   "VIR_DOMAIN_XML_UPDATE_CPU": 4
  },
+ /** Domain core dump flags. */
  "virDomainCoreDumpFlags": {
+  /** avoid file system cache pollution */
   "VIR_DUMP_BYPASS_CACHE": 4,
+  /** crash after dump */
   "VIR_DUMP_CRASH": 1,
+  /** live dump */
   "VIR_DUMP_LIVE": 2,
+  /** use dump-guest-memory */
   "VIR_DUMP_MEMORY_ONLY": 16,
+  /** reset domain after dump finishes */
   "VIR_DUMP_RESET": 8
  },
+ /** The full list of errors the library can generate This list should remain stable, with all additions placed at the end since libvirt 0.1.0. There is one exception: values added between libvirt 0.7.1 and libvirt 0.7.7 (VIR_WAR_NO_SECRET through VIR_ERR_MIGRATE_PERSIST_FAILED) were inadvertently relocated by four positions in 0.8.0. If you suspect version mismatch between a server and client, then you can decipher values as follows: switch (err.code) \{ case 60: // no way to tell VIR_WAR_NO_SECRET apart from VIR_WAR_NO_NWFILTER, // but both are very similar warnings break; case 61: case 62: case 63: if (err.domain != VIR_FROM_NWFILTER) err.code += 4; break; case 64: if (err.domain == VIR_FROM_QEMU) err.code += 4; break; case 65: if (err.domain == VIR_FROM_XEN) err.code += 4; break; default: \} */
  "virErrorNumber": {
+  /** operation on the object/resource was denied */
   "VIR_ERR_ACCESS_DENIED": 88,
+  /** guest agent is unresponsive, not running or not usable */
   "VIR_ERR_AGENT_UNRESPONSIVE": 86,
+  /** guest agent replies with wrong id to guest-sync command (DEPRECATED) */
   "VIR_ERR_AGENT_UNSYNCED": 97,
+  /** valid API use but unsupported by the given driver */
   "VIR_ERR_ARGUMENT_UNSUPPORTED": 74,
+  /** authentication cancelled */
   "VIR_ERR_AUTH_CANCELLED": 79,
+  /** authentication failed */
   "VIR_ERR_AUTH_FAILED": 45,
+  /** authentication unavailable */
   "VIR_ERR_AUTH_UNAVAILABLE": 94,
+  /** action prevented by block copy job */
   "VIR_ERR_BLOCK_COPY_ACTIVE": 83,
+  /** nw filter pool not found */
   "VIR_ERR_BUILD_FIREWALL": 63,
+  /** not supported by the drivers (DEPRECATED) */
   "VIR_ERR_CALL_FAILED": 26,
+  /** checkpoint can't be used */
   "VIR_ERR_CHECKPOINT_INCONSISTENT": 109,
+  /** unsupported configuration construct */
   "VIR_ERR_CONFIG_UNSUPPORTED": 67,
+  /** failed to parse the syntax of a conf file */
   "VIR_ERR_CONF_SYNTAX": 33,
+  /** given CPU is incompatible with host CPU */
   "VIR_ERR_CPU_INCOMPATIBLE": 91,
+  /** error from a dbus service */
   "VIR_ERR_DBUS_SERVICE": 89,
+  /** fail to find the desired device */
   "VIR_ERR_DEVICE_MISSING": 99,
+  /** the domain already exist */
   "VIR_ERR_DOM_EXIST": 28,
+  /** too many drivers registered */
   "VIR_ERR_DRIVER_FULL": 25,
+  /** a HTTP GET command to failed */
   "VIR_ERR_GET_FAILED": 10,
+  /** error from a GNUTLS call */
   "VIR_ERR_GNUTLS_ERROR": 40,
+  /** a synchronous hook script failed */
   "VIR_ERR_HOOK_SCRIPT_FAILED": 70,
+  /** unexpected HTTP error code */
   "VIR_ERR_HTTP_ERROR": 12,
+  /** internal error */
   "VIR_ERR_INTERNAL_ERROR": 1,
+  /** invalid function argument */
   "VIR_ERR_INVALID_ARG": 8,
+  /** invalid connection object */
   "VIR_ERR_INVALID_CONN": 6,
+  /** invalid domain object */
   "VIR_ERR_INVALID_DOMAIN": 7,
+  /** invalid domain checkpoint */
   "VIR_ERR_INVALID_DOMAIN_CHECKPOINT": 102,
+  /** invalid domain snapshot */
   "VIR_ERR_INVALID_DOMAIN_SNAPSHOT": 71,
+  /** invalid interface object */
   "VIR_ERR_INVALID_INTERFACE": 58,
+  /** invalid MAC address */
   "VIR_ERR_INVALID_MAC": 44,
+  /** invalid network object */
   "VIR_ERR_INVALID_NETWORK": 36,
+  /** invalid network port object */
   "VIR_ERR_INVALID_NETWORK_PORT": 105,
+  /** invalid node device object */
   "VIR_ERR_INVALID_NODE_DEVICE": 52,
+  /** invalid nwfilter object */
   "VIR_ERR_INVALID_NWFILTER": 61,
+  /** invalid nwfilter binding */
   "VIR_ERR_INVALID_NWFILTER_BINDING": 100,
+  /** invalid secret */
   "VIR_ERR_INVALID_SECRET": 65,
+  /** invalid storage pool object */
   "VIR_ERR_INVALID_STORAGE_POOL": 46,
+  /** invalid storage vol object */
   "VIR_ERR_INVALID_STORAGE_VOL": 47,
+  /** stream pointer not valid */
   "VIR_ERR_INVALID_STREAM": 73,
+  /** error in libssh transport driver */
   "VIR_ERR_LIBSSH": 98,
+  /** Finish API succeeded but it is expected to return NULL */
   "VIR_ERR_MIGRATE_FINISH_OK": 93,
+  /** a migration worked, but making the VM persist on the dest host failed */
   "VIR_ERR_MIGRATE_PERSIST_FAILED": 69,
+  /** Migration is not safe */
   "VIR_ERR_MIGRATE_UNSAFE": 81,
+  /** more than one matching domain found */
   "VIR_ERR_MULTIPLE_DOMAINS": 110,
+  /** more than one matching interface found */
   "VIR_ERR_MULTIPLE_INTERFACES": 59,
+  /** the network already exist */
   "VIR_ERR_NETWORK_EXIST": 37,
+  /** the network port already exist */
   "VIR_ERR_NETWORK_PORT_EXIST": 106,
+  /** Client was not found */
   "VIR_ERR_NO_CLIENT": 96,
+  /** can't connect to hypervisor */
   "VIR_ERR_NO_CONNECT": 5,
+  /** missing domain devices information */
   "VIR_ERR_NO_DEVICE": 23,
+  /** domain not found or unexpectedly disappeared */
   "VIR_ERR_NO_DOMAIN": 42,
+  /** domain backup job id not found */
   "VIR_ERR_NO_DOMAIN_BACKUP": 104,
+  /** domain checkpoint not found */
   "VIR_ERR_NO_DOMAIN_CHECKPOINT": 103,
+  /** The metadata is not present */
   "VIR_ERR_NO_DOMAIN_METADATA": 80,
+  /** domain snapshot not found */
   "VIR_ERR_NO_DOMAIN_SNAPSHOT": 72,
+  /** no domain's hostname found */
   "VIR_ERR_NO_HOSTNAME": 108,
+  /** interface driver not running */
   "VIR_ERR_NO_INTERFACE": 57,
+  /** missing kernel information */
   "VIR_ERR_NO_KERNEL": 17,
+  /** memory allocation failure */
   "VIR_ERR_NO_MEMORY": 2,
+  /** missing domain name information */
   "VIR_ERR_NO_NAME": 21,
+  /** network not found */
   "VIR_ERR_NO_NETWORK": 43,
+  /** network port not found */
   "VIR_ERR_NO_NETWORK_PORT": 107,
+  /** node device not found */
   "VIR_ERR_NO_NODE_DEVICE": 53,
+  /** nw filter pool not found */
   "VIR_ERR_NO_NWFILTER": 62,
+  /** no nwfilter binding */
   "VIR_ERR_NO_NWFILTER_BINDING": 101,
+  /** missing domain OS information */
   "VIR_ERR_NO_OS": 22,
+  /** missing root device information */
   "VIR_ERR_NO_ROOT": 18,
+  /** secret not found */
   "VIR_ERR_NO_SECRET": 66,
+  /** security model not found */
   "VIR_ERR_NO_SECURITY_MODEL": 54,
+  /** Server was not found */
   "VIR_ERR_NO_SERVER": 95,
+  /** missing source device information */
   "VIR_ERR_NO_SOURCE": 19,
+  /** storage pool not found */
   "VIR_ERR_NO_STORAGE_POOL": 49,
+  /** storage volume not found */
   "VIR_ERR_NO_STORAGE_VOL": 50,
+  /** no support for this function */
   "VIR_ERR_NO_SUPPORT": 3,
+  /** missing target device information */
   "VIR_ERR_NO_TARGET": 20,
+  /** could not open Xen hypervisor control */
   "VIR_ERR_NO_XEN": 14,
+  /** could not open Xen Store control */
   "VIR_ERR_NO_XENSTORE": 24,
+  /** libvirt's `VIR_ERR_NUMBER_LAST`. */
   "VIR_ERR_NUMBER_LAST": 111,
+  /** libvirt's `VIR_ERR_OK`. */
   "VIR_ERR_OK": 0,
+  /** failed to open a conf file */
   "VIR_ERR_OPEN_FAILED": 30,
+  /** operation on a domain was canceled/aborted by user */
   "VIR_ERR_OPERATION_ABORTED": 78,
+  /** operation forbidden on read-only connections */
   "VIR_ERR_OPERATION_DENIED": 29,
+  /** a command to hypervisor failed */
   "VIR_ERR_OPERATION_FAILED": 9,
+  /** operation is not applicable at this time */
   "VIR_ERR_OPERATION_INVALID": 55,
+  /** timeout occurred during operation */
   "VIR_ERR_OPERATION_TIMEOUT": 68,
+  /** The requested operation is not supported */
   "VIR_ERR_OPERATION_UNSUPPORTED": 84,
+  /** unknown OS type */
   "VIR_ERR_OS_TYPE": 16,
+  /** integer overflow */
   "VIR_ERR_OVERFLOW": 82,
+  /** failed to parse a conf file */
   "VIR_ERR_PARSE_FAILED": 32,
+  /** a HTTP POST command to failed */
   "VIR_ERR_POST_FAILED": 11,
+  /** failed to read a conf file */
   "VIR_ERR_READ_FAILED": 31,
+  /** resource is already in use */
   "VIR_ERR_RESOURCE_BUSY": 87,
+  /** some sort of RPC error */
   "VIR_ERR_RPC": 39,
+  /** failure to serialize an S-Expr */
   "VIR_ERR_SEXPR_SERIAL": 13,
+  /** force was not requested for a risky domain snapshot revert */
   "VIR_ERR_SNAPSHOT_REVERT_RISKY": 77,
+  /** error in ssh transport driver */
   "VIR_ERR_SSH": 85,
+  /** storage pool already built */
   "VIR_ERR_STORAGE_POOL_BUILT": 76,
+  /** storage pool probe failed */
   "VIR_ERR_STORAGE_PROBE_FAILED": 75,
+  /** the storage vol already exists */
   "VIR_ERR_STORAGE_VOL_EXIST": 90,
+  /** general system call failure */
   "VIR_ERR_SYSTEM_ERROR": 38,
+  /** could not resolve hostname */
   "VIR_ERR_UNKNOWN_HOST": 4,
+  /** failed to write a conf file */
   "VIR_ERR_WRITE_FAILED": 34,
+  /** failure doing an hypervisor call */
   "VIR_ERR_XEN_CALL": 15,
+  /** detail of an XML error */
   "VIR_ERR_XML_DETAIL": 35,
+  /** an XML description is not well formed or broken */
   "VIR_ERR_XML_ERROR": 27,
+  /** XML document doesn't validate against schema */
   "VIR_ERR_XML_INVALID_SCHEMA": 92,
+  /** failed to start interface driver */
   "VIR_WAR_NO_INTERFACE": 56,
+  /** failed to start network */
   "VIR_WAR_NO_NETWORK": 41,
+  /** failed to start node driver */
   "VIR_WAR_NO_NODE": 51,
+  /** failed to start nwfilter driver */
   "VIR_WAR_NO_NWFILTER": 60,
+  /** failed to start secret storage */
   "VIR_WAR_NO_SECRET": 64,
+  /** failed to start storage */
   "VIR_WAR_NO_STORAGE": 48
  },
+ /** Indicates where an error may have come from. This should remain stable, with all additions placed at the end since libvirt 0.1.0. */
  "virErrorDomain": {
+  /** libvirt's `VIR_ERR_DOMAIN_LAST`. */
   "VIR_ERR_DOMAIN_LAST": 73,
+  /** Error from access control manager */
   "VIR_FROM_ACCESS": 55,
+  /** Error from admin backend */
   "VIR_FROM_ADMIN": 62,
+  /** Error from auditing subsystem */
   "VIR_FROM_AUDIT": 36,
+  /** Error from auth handling */
   "VIR_FROM_AUTH": 46,
+  /** Error from bhyve driver */
   "VIR_FROM_BHYVE": 57,
+  /** Error from BPF code */
   "VIR_FROM_BPF": 71,
+  /** Error from capabilities */
   "VIR_FROM_CAPABILITIES": 44,
+  /** Error from cgroups */
   "VIR_FROM_CGROUP": 54,
+  /** Error from Cloud-Hypervisor driver */
   "VIR_FROM_CH": 72,
+  /** Error in the configuration file handling */
   "VIR_FROM_CONF": 9,
+  /** Error from CPU driver */
   "VIR_FROM_CPU": 31,
+  /** Error from crypto code */
   "VIR_FROM_CRYPTO": 58,
+  /** Error from DBus */
   "VIR_FROM_DBUS": 47,
+  /** Error from Device */
   "VIR_FROM_DEVICE": 49,
+  /** Error when operating on a domain */
   "VIR_FROM_DOM": 6,
+  /** Error from domain config */
   "VIR_FROM_DOMAIN": 20,
+  /** Error from domain checkpoint */
   "VIR_FROM_DOMAIN_CHECKPOINT": 69,
+  /** Error from domain snapshot */
   "VIR_FROM_DOMAIN_SNAPSHOT": 35,
+  /** Error from ESX driver */
   "VIR_FROM_ESX": 28,
+  /** Error from event loop impl */
   "VIR_FROM_EVENT": 40,
+  /** Error from firewall */
   "VIR_FROM_FIREWALL": 59,
+  /** Error from firewalld */
   "VIR_FROM_FIREWALLD": 68,
+  /** Error from Synchronous hooks */
   "VIR_FROM_HOOK": 34,
+  /** Error from Hyper-V driver */
   "VIR_FROM_HYPERV": 43,
+  /** Error from identity code */
   "VIR_FROM_IDENTITY": 53,
+  /** Error from initctl device communication */
   "VIR_FROM_INITCTL": 52,
+  /** Error when operating on an interface */
   "VIR_FROM_INTERFACE": 26,
+  /** Error from libssh connection transport */
   "VIR_FROM_LIBSSH": 66,
+  /** Error from libxenlight driver */
   "VIR_FROM_LIBXL": 41,
+  /** Error from lock manager */
   "VIR_FROM_LOCKING": 42,
+  /** Error from lockspace */
   "VIR_FROM_LOCKSPACE": 51,
+  /** Error from log manager */
   "VIR_FROM_LOGGING": 63,
+  /** Error from Linux Container driver */
   "VIR_FROM_LXC": 17,
+  /** Error when operating on a network */
   "VIR_FROM_NET": 11,
+  /** Error from network config */
   "VIR_FROM_NETWORK": 19,
+  /** Error from node device monitor */
   "VIR_FROM_NODEDEV": 22,
+  /** libvirt's `VIR_FROM_NONE`. */
   "VIR_FROM_NONE": 0,
+  /** Error from network filter driver */
   "VIR_FROM_NWFILTER": 33,
+  /** The OpenNebula driver no longer exists. Retained for ABI/API compat only */
   "VIR_FROM_ONE": 27,
+  /** Error from OpenVZ driver */
   "VIR_FROM_OPENVZ": 14,
+  /** Error from Parallels */
   "VIR_FROM_PARALLELS": 48,
+  /** Error from perf */
   "VIR_FROM_PERF": 65,
+  /** Error from the phyp driver, unused since 6.0.0 */
   "VIR_FROM_PHYP": 29,
+  /** Error from polkit code */
   "VIR_FROM_POLKIT": 60,
+  /** Error in the proxy code; unused since 0.8.6 */
   "VIR_FROM_PROXY": 8,
+  /** Error at the QEMU daemon */
   "VIR_FROM_QEMU": 10,
+  /** Error from remote driver */
   "VIR_FROM_REMOTE": 13,
+  /** Error from resource control */
   "VIR_FROM_RESCTRL": 67,
+  /** Error in the XML-RPC code */
   "VIR_FROM_RPC": 7,
+  /** Error from secret storage */
   "VIR_FROM_SECRET": 30,
+  /** Error from security framework */
   "VIR_FROM_SECURITY": 24,
+  /** Error in the S-Expression code */
   "VIR_FROM_SEXPR": 4,
+  /** Error from libssh2 connection transport */
   "VIR_FROM_SSH": 50,
+  /** Error in the Linux Stats code */
   "VIR_FROM_STATS_LINUX": 16,
+  /** Error from storage driver */
   "VIR_FROM_STORAGE": 18,
+  /** Error from I/O streams */
   "VIR_FROM_STREAMS": 38,
+  /** Error from sysinfo/SMBIOS */
   "VIR_FROM_SYSINFO": 37,
+  /** Error from systemd code */
   "VIR_FROM_SYSTEMD": 56,
+  /** Error from test driver */
   "VIR_FROM_TEST": 12,
+  /** Error from thread utils */
   "VIR_FROM_THREAD": 61,
+  /** Error from TPM */
   "VIR_FROM_TPM": 70,
+  /** Error at the UML driver; unused since 5.0.0 */
   "VIR_FROM_UML": 21,
+  /** Error from URI handling */
   "VIR_FROM_URI": 45,
+  /** Error from VirtualBox driver */
   "VIR_FROM_VBOX": 25,
+  /** Error from VMware driver */
   "VIR_FROM_VMWARE": 39,
+  /** Error at Xen hypervisor layer */
   "VIR_FROM_XEN": 1,
+  /** Error from XenAPI */
   "VIR_FROM_XENAPI": 32,
+  /** Error at connection with xend daemon */
   "VIR_FROM_XEND": 2,
+  /** Error at connection with xen store */
   "VIR_FROM_XENSTORE": 3,
+  /** Error from Xen xl config code */
   "VIR_FROM_XENXL": 64,
+  /** Error at Xen XM layer */
   "VIR_FROM_XENXM": 15,
+  /** Error from xen inotify layer */
   "VIR_FROM_XEN_INOTIFY": 23,
+  /** Error in the XML code */
   "VIR_FROM_XML": 5
  },
+ /** Indicates the level of an error */
  "virErrorLevel": {
+  /** An error */
   "VIR_ERR_ERROR": 2,
+  /** libvirt's `VIR_ERR_NONE`. */
   "VIR_ERR_NONE": 0,
+  /** A simple warning */
   "VIR_ERR_WARNING": 1
  },
+ /** a virEventHandleType is used similar to POLLxxx FD events, but is specific to libvirt. A client app must translate to, and from POLL events when using this construct. */
  "virEventHandleType": {
+  /** libvirt's `VIR_EVENT_HANDLE_ERROR`. */
   "VIR_EVENT_HANDLE_ERROR": 4,
+  /** libvirt's `VIR_EVENT_HANDLE_HANGUP`. */
   "VIR_EVENT_HANDLE_HANGUP": 8,
+  /** libvirt's `VIR_EVENT_HANDLE_READABLE`. */
   "VIR_EVENT_HANDLE_READABLE": 1,
+  /** libvirt's `VIR_EVENT_HANDLE_WRITABLE`. */
   "VIR_EVENT_HANDLE_WRITABLE": 2
  },
+ /** Values of libvirt's `virInterfaceDefineFlags` enum. */
  "virInterfaceDefineFlags": {
+  /** Validate the XML document against schema */
   "VIR_INTERFACE_DEFINE_VALIDATE": 1
  },
+ /** Values of libvirt's `virInterfaceXMLFlags` enum. */
  "virInterfaceXMLFlags": {
+  /** dump inactive interface information */
   "VIR_INTERFACE_XML_INACTIVE": 1
  },
+ /** Values of libvirt's `virIPAddrType` enum. */
  "virIPAddrType": {
+  /** libvirt's `VIR_IP_ADDR_TYPE_IPV4`. */
   "VIR_IP_ADDR_TYPE_IPV4": 0,
+  /** libvirt's `VIR_IP_ADDR_TYPE_IPV6`. */
   "VIR_IP_ADDR_TYPE_IPV6": 1,
+  /** libvirt's `VIR_IP_ADDR_TYPE_LAST`. */
   "VIR_IP_ADDR_TYPE_LAST": 2
  },
+ /** Enum to specify which keycode mapping is in use for virDomainSendKey(). */
  "virKeycodeSet": {
+  /** libvirt's `VIR_KEYCODE_SET_ATSET1`. */
   "VIR_KEYCODE_SET_ATSET1": 2,
+  /** libvirt's `VIR_KEYCODE_SET_ATSET2`. */
   "VIR_KEYCODE_SET_ATSET2": 3,
+  /** libvirt's `VIR_KEYCODE_SET_ATSET3`. */
   "VIR_KEYCODE_SET_ATSET3": 4,
+  /** NB: this enum value will increase over time as new keycode sets are added to the libvirt API. It reflects the last keycode set supported by this version of the libvirt API. */
   "VIR_KEYCODE_SET_LAST": 10,
+  /** libvirt's `VIR_KEYCODE_SET_LINUX`. */
   "VIR_KEYCODE_SET_LINUX": 0,
+  /** libvirt's `VIR_KEYCODE_SET_OSX`. */
   "VIR_KEYCODE_SET_OSX": 5,
+  /** libvirt's `VIR_KEYCODE_SET_QNUM`. */
   "VIR_KEYCODE_SET_QNUM": 9,
+  /** libvirt's `VIR_KEYCODE_SET_USB`. */
   "VIR_KEYCODE_SET_USB": 7,
+  /** libvirt's `VIR_KEYCODE_SET_WIN32`. */
   "VIR_KEYCODE_SET_WIN32": 8,
+  /** libvirt's `VIR_KEYCODE_SET_XT`. */
   "VIR_KEYCODE_SET_XT": 1,
+  /** libvirt's `VIR_KEYCODE_SET_XT_KBD`. */
   "VIR_KEYCODE_SET_XT_KBD": 6
  },
+ /** Memory peeking flags. */
  "virDomainMemoryFlags": {
+  /** addresses are physical addresses */
   "VIR_MEMORY_PHYSICAL": 2,
+  /** addresses are virtual addresses */
   "VIR_MEMORY_VIRTUAL": 1
  },
+ /** Domain migration flags. */
  "virDomainMigrateFlags": {
+  /** Cancel migration if a soft error (such as I/O error) happens during migration. */
   "VIR_MIGRATE_ABORT_ON_ERROR": 4096,
+  /** Enable algorithms that ensure a live migration will eventually converge. This usually means the domain will be slowed down to make sure it does not change its memory faster than a hypervisor can transfer the changed memory to the destination host. VIR_MIGRATE_PARAM_AUTO_CONVERGE_* parameters can be used to tune the algorithm. */
   "VIR_MIGRATE_AUTO_CONVERGE": 8192,
+  /** Protect against domain configuration changes during the migration process. This flag is used automatically when both sides support it. Explicitly setting this flag will cause migration to fail if either the source or the destination does not support it. */
   "VIR_MIGRATE_CHANGE_PROTECTION": 256,
+  /** Compress migration data. The compression methods can be specified using VIR_MIGRATE_PARAM_COMPRESSION. A hypervisor default method will be used if this parameter is omitted. Individual compression methods can be tuned via their specific VIR_MIGRATE_PARAM_COMPRESSION_* parameters. */
   "VIR_MIGRATE_COMPRESSED": 2048,
+  /** Do not pause the domain during migration. The domain's memory will be transferred to the destination host while the domain is running. The migration may never converge if the domain is changing its memory faster then it can be transferred. The domain can be manually paused anytime during migration using virDomainSuspend. */
   "VIR_MIGRATE_LIVE": 1,
+  /** Migrate full disk images in addition to domain's memory. By default only non-shared non-readonly disk images are transferred. The VIR_MIGRATE_PARAM_MIGRATE_DISKS parameter can be used to specify which disks should be migrated. */
   "VIR_MIGRATE_NON_SHARED_DISK": 64,
+  /** Migrate disk images in addition to domain's memory. This is similar to VIR_MIGRATE_NON_SHARED_DISK, but only the top level of each disk's backing chain is copied. That is, the rest of the backing chain is expected to be present on the destination and to be exactly the same as on the source host. */
   "VIR_MIGRATE_NON_SHARED_INC": 128,
+  /** Force the guest writes which happen when copying disk images for non-shared storage migration to be synchronously written to the destination. This ensures the storage migration converges for VMs doing heavy I/O on fast local storage and slow mirror. */
   "VIR_MIGRATE_NON_SHARED_SYNCHRONOUS_WRITES": 262144,
+  /** Migrate a domain definition without starting the domain on the destination and without stopping it on the source host. Offline migration requires VIR_MIGRATE_PERSIST_DEST to be set. */
   "VIR_MIGRATE_OFFLINE": 1024,
+  /** Send memory pages to the destination host through several network connections. See VIR_MIGRATE_PARAM_PARALLEL_* parameters for configuring the parallel migration. */
   "VIR_MIGRATE_PARALLEL": 131072,
+  /** Leave the domain suspended on the destination host. virDomainResume (on the virDomainPtr returned by the migration API) has to be called explicitly to resume domain's virtual CPUs. */
   "VIR_MIGRATE_PAUSED": 32,
+  /** Tell the source libvirtd to connect directly to the destination host. Without this flag the client (e.g., virsh) connects to both hosts and controls the migration process. In peer-to-peer mode, the source libvirtd controls the migration by calling the destination daemon directly. */
   "VIR_MIGRATE_PEER2PEER": 2,
+  /** Define the domain as persistent on the destination host after successful migration. If the domain was persistent on the source host and VIR_MIGRATE_UNDEFINE_SOURCE is not used, it will end up persistent on both hosts. */
   "VIR_MIGRATE_PERSIST_DEST": 8,
+  /** Setting the VIR_MIGRATE_POSTCOPY flag tells libvirt to enable post-copy migration. However, the migration will start normally and virDomainMigrateStartPostCopy needs to be called to switch it into the post-copy mode. See virDomainMigrateStartPostCopy for more details. */
   "VIR_MIGRATE_POSTCOPY": 32768,
+  /** Resume migration which failed in post-copy phase. */
   "VIR_MIGRATE_POSTCOPY_RESUME": 524288,
+  /** This flag can be used with RDMA migration (i.e., when VIR_MIGRATE_PARAM_URI starts with "rdma://") to tell the hypervisor to pin all domain's memory at once before migration starts rather then letting it pin memory pages as needed. This means that all memory pages belonging to the domain will be locked in host's memory and the host will not be allowed to swap them out. */
   "VIR_MIGRATE_RDMA_PIN_ALL": 16384,
+  /** Setting the VIR_MIGRATE_TLS flag will cause the migration to attempt to use the TLS environment configured by the hypervisor in order to perform the migration. If incorrectly configured on either source or destination, the migration will fail. */
   "VIR_MIGRATE_TLS": 65536,
+  /** Tunnel migration data over libvirtd connection. Without this flag the source hypervisor sends migration data directly to the destination hypervisor. This flag can only be used when VIR_MIGRATE_PEER2PEER is set as well. */
   "VIR_MIGRATE_TUNNELLED": 4,
+  /** Undefine the domain on the source host once migration successfully finishes. */
   "VIR_MIGRATE_UNDEFINE_SOURCE": 16,
+  /** Force migration even if it is considered unsafe. In some cases libvirt may refuse to migrate the domain because doing so may lead to potential problems such as data corruption, and thus the migration is considered unsafe. For a QEMU domain this may happen if the domain uses disks without explicitly setting cache mode to "none". Migrating such domains is unsafe unless the disk images are stored on coherent clustered filesystem, such as GFS2 or GPFS. */
   "VIR_MIGRATE_UNSAFE": 512,
+  /** Use zero-copy mechanism for migrating memory pages. For QEMU/KVM this means QEMU will be temporarily allowed to lock all guest pages in host's memory, although only those that are queued for transfer will be locked at the same time. */
   "VIR_MIGRATE_ZEROCOPY": 1048576
  },
+ /** Values of libvirt's `virNetworkCreateFlags` enum. */
  "virNetworkCreateFlags": {
+  /** Validate the XML document against schema */
   "VIR_NETWORK_CREATE_VALIDATE": 1
  },
+ /** Values of libvirt's `virNetworkDefineFlags` enum. */
  "virNetworkDefineFlags": {
+  /** Validate the XML document against schema */
   "VIR_NETWORK_DEFINE_VALIDATE": 1
  },
+ /** a virNetworkEventLifecycleType is emitted during network lifecycle events */
  "virNetworkEventLifecycleType": {
+  /** libvirt's `VIR_NETWORK_EVENT_DEFINED`. */
   "VIR_NETWORK_EVENT_DEFINED": 0,
+  /** libvirt's `VIR_NETWORK_EVENT_LAST`. */
   "VIR_NETWORK_EVENT_LAST": 4,
+  /** libvirt's `VIR_NETWORK_EVENT_STARTED`. */
   "VIR_NETWORK_EVENT_STARTED": 2,
+  /** libvirt's `VIR_NETWORK_EVENT_STOPPED`. */
   "VIR_NETWORK_EVENT_STOPPED": 3,
+  /** libvirt's `VIR_NETWORK_EVENT_UNDEFINED`. */
   "VIR_NETWORK_EVENT_UNDEFINED": 1
  },
+ /** An enumeration of supported eventId parameters for virConnectNetworkEventRegisterAny(). Each event id determines which signature of callback function will be used. */
  "virNetworkEventID": {
+  /** NB: this enum value will increase over time as new events are added to the libvirt API. It reflects the last event ID supported by this version of the libvirt API. */
   "VIR_NETWORK_EVENT_ID_LAST": 1,
+  /** virConnectNetworkEventLifecycleCallback */
   "VIR_NETWORK_EVENT_ID_LIFECYCLE": 0
  },
+ /** Values of libvirt's `virNetworkPortCreateFlags` enum. */
  "virNetworkPortCreateFlags": {
+  /** reclaim existing used resources */
   "VIR_NETWORK_PORT_CREATE_RECLAIM": 1,
+  /** Validate the XML document against schema */
   "VIR_NETWORK_PORT_CREATE_VALIDATE": 2
  },
+ /** describes which section of a definition the provided xml should be applied to. */
  "virNetworkUpdateSection": {
+  /** libvirt's `VIR_NETWORK_SECTION_BRIDGE`. */
   "VIR_NETWORK_SECTION_BRIDGE": 1,
+  /** / */
   "VIR_NETWORK_SECTION_DNS_HOST": 10,
+  /** / */
   "VIR_NETWORK_SECTION_DNS_SRV": 12,
+  /** / */
   "VIR_NETWORK_SECTION_DNS_TXT": 11,
+  /** libvirt's `VIR_NETWORK_SECTION_DOMAIN`. */
   "VIR_NETWORK_SECTION_DOMAIN": 2,
+  /** libvirt's `VIR_NETWORK_SECTION_FORWARD`. */
   "VIR_NETWORK_SECTION_FORWARD": 6,
+  /** / */
   "VIR_NETWORK_SECTION_FORWARD_INTERFACE": 7,
+  /** / */
   "VIR_NETWORK_SECTION_FORWARD_PF": 8,
+  /** libvirt's `VIR_NETWORK_SECTION_IP`. */
   "VIR_NETWORK_SECTION_IP": 3,
+  /** // */
   "VIR_NETWORK_SECTION_IP_DHCP_HOST": 4,
+  /** // */
   "VIR_NETWORK_SECTION_IP_DHCP_RANGE": 5,
+  /** libvirt's `VIR_NETWORK_SECTION_LAST`. */
   "VIR_NETWORK_SECTION_LAST": 13,
+  /** invalid */
   "VIR_NETWORK_SECTION_NONE": 0,
+  /** libvirt's `VIR_NETWORK_SECTION_PORTGROUP`. */
   "VIR_NETWORK_SECTION_PORTGROUP": 9
  },
+ /** Flags to control options for virNetworkUpdate() */
  "virNetworkUpdateFlags": {
+  /** affect persistent config only */
   "VIR_NETWORK_UPDATE_AFFECT_CONFIG": 2,
+  /** affect live if network is active, config if it's not active */
   "VIR_NETWORK_UPDATE_AFFECT_CURRENT": 0,
+  /** affect live state of network only */
   "VIR_NETWORK_UPDATE_AFFECT_LIVE": 1
  },
+ /** describes which type of update to perform on a definition. */
  "virNetworkUpdateCommand": {
+  /** add an element at start of list */
   "VIR_NETWORK_UPDATE_COMMAND_ADD_FIRST": 4,
+  /** add an element at end of list */
   "VIR_NETWORK_UPDATE_COMMAND_ADD_LAST": 3,
+  /** delete an existing element */
   "VIR_NETWORK_UPDATE_COMMAND_DELETE": 2,
+  /** libvirt's `VIR_NETWORK_UPDATE_COMMAND_LAST`. */
   "VIR_NETWORK_UPDATE_COMMAND_LAST": 5,
+  /** modify an existing element */
   "VIR_NETWORK_UPDATE_COMMAND_MODIFY": 1,
+  /** invalid */
   "VIR_NETWORK_UPDATE_COMMAND_NONE": 0
  },
+ /** Values of libvirt's `virNetworkXMLFlags` enum. */
  "virNetworkXMLFlags": {
+  /** dump inactive network information */
   "VIR_NETWORK_XML_INACTIVE": 1
  },
+ /** Values of libvirt's `virNodeAllocPagesFlags` enum. */
  "virNodeAllocPagesFlags": {
+  /** Add \@pageCounts to the pages pool. This can be used only to size up the pool. */
   "VIR_NODE_ALLOC_PAGES_ADD": 0,
+  /** Don't add \@pageCounts, instead set passed number of pages. This can be used to free allocated pages. */
   "VIR_NODE_ALLOC_PAGES_SET": 1
  },
+ /** Value for specifying request for the total CPU time/utilization */
  "virNodeGetCPUStatsAllCPUs": {
+  /** libvirt's `VIR_NODE_CPU_STATS_ALL_CPUS`. */
   "VIR_NODE_CPU_STATS_ALL_CPUS": -1
  },
+ /** Values of libvirt's `virNodeDeviceCreateXMLFlags` enum. */
  "virNodeDeviceCreateXMLFlags": {
+  /** Validate the XML document against schema */
   "VIR_NODE_DEVICE_CREATE_XML_VALIDATE": 1
  },
+ /** Values of libvirt's `virNodeDeviceDefineXMLFlags` enum. */
  "virNodeDeviceDefineXMLFlags": {
+  /** Validate the XML document against schema */
   "VIR_NODE_DEVICE_DEFINE_XML_VALIDATE": 1
  },
+ /** a virNodeDeviceEventLifecycleType is emitted during node device lifecycle events */
  "virNodeDeviceEventLifecycleType": {
+  /** libvirt's `VIR_NODE_DEVICE_EVENT_CREATED`. */
   "VIR_NODE_DEVICE_EVENT_CREATED": 0,
+  /** libvirt's `VIR_NODE_DEVICE_EVENT_DEFINED`. */
   "VIR_NODE_DEVICE_EVENT_DEFINED": 2,
+  /** libvirt's `VIR_NODE_DEVICE_EVENT_DELETED`. */
   "VIR_NODE_DEVICE_EVENT_DELETED": 1,
+  /** libvirt's `VIR_NODE_DEVICE_EVENT_LAST`. */
   "VIR_NODE_DEVICE_EVENT_LAST": 4,
+  /** libvirt's `VIR_NODE_DEVICE_EVENT_UNDEFINED`. */
   "VIR_NODE_DEVICE_EVENT_UNDEFINED": 3
  },
+ /** An enumeration of supported eventId parameters for virConnectNodeDeviceEventRegisterAny(). Each event id determines which signature of callback function will be used. */
  "virNodeDeviceEventID": {
+  /** NB: this enum value will increase over time as new events are added to the libvirt API. It reflects the last event ID supported by this version of the libvirt API. */
   "VIR_NODE_DEVICE_EVENT_ID_LAST": 2,
+  /** virConnectNodeDeviceEventLifecycleCallback */
   "VIR_NODE_DEVICE_EVENT_ID_LIFECYCLE": 0,
+  /** virConnectNodeDeviceEventGenericCallback */
   "VIR_NODE_DEVICE_EVENT_ID_UPDATE": 1
  },
+ /** Value for specifying request for the total memory of all cells. */
  "virNodeGetMemoryStatsAllCells": {
+  /** libvirt's `VIR_NODE_MEMORY_STATS_ALL_CELLS`. */
   "VIR_NODE_MEMORY_STATS_ALL_CELLS": -1
  },
+ /** Flags to indicate which system-wide sleep state the host must be transitioned to. */
  "virNodeSuspendTarget": {
+  /** libvirt's `VIR_NODE_SUSPEND_TARGET_DISK`. */
   "VIR_NODE_SUSPEND_TARGET_DISK": 1,
+  /** libvirt's `VIR_NODE_SUSPEND_TARGET_HYBRID`. */
   "VIR_NODE_SUSPEND_TARGET_HYBRID": 2,
+  /** This constant is subject to change */
   "VIR_NODE_SUSPEND_TARGET_LAST": 3,
+  /** libvirt's `VIR_NODE_SUSPEND_TARGET_MEM`. */
   "VIR_NODE_SUSPEND_TARGET_MEM": 0
  },
+ /** Values of libvirt's `virNWFilterBindingCreateFlags` enum. */
  "virNWFilterBindingCreateFlags": {
+  /** Validate the XML document against schema */
   "VIR_NWFILTER_BINDING_CREATE_VALIDATE": 1
  },
+ /** Values of libvirt's `virNWFilterDefineFlags` enum. */
  "virNWFilterDefineFlags": {
+  /** Validate the XML document against schema */
   "VIR_NWFILTER_DEFINE_VALIDATE": 1
  },
+ /** Values of libvirt's `virSecretDefineFlags` enum. */
  "virSecretDefineFlags": {
+  /** Validate the XML document against schema */
   "VIR_SECRET_DEFINE_VALIDATE": 1
  },
+ /** a virSecretEventLifecycleType is emitted during secret lifecycle events */
  "virSecretEventLifecycleType": {
+  /** libvirt's `VIR_SECRET_EVENT_DEFINED`. */
   "VIR_SECRET_EVENT_DEFINED": 0,
+  /** libvirt's `VIR_SECRET_EVENT_LAST`. */
   "VIR_SECRET_EVENT_LAST": 2,
+  /** libvirt's `VIR_SECRET_EVENT_UNDEFINED`. */
   "VIR_SECRET_EVENT_UNDEFINED": 1
  },
+ /** An enumeration of supported eventId parameters for virConnectSecretEventRegisterAny(). Each event id determines which signature of callback function will be used. */
  "virSecretEventID": {
+  /** NB: this enum value will increase over time as new events are added to the libvirt API. It reflects the last event ID supported by this version of the libvirt API. */
   "VIR_SECRET_EVENT_ID_LAST": 2,
+  /** virConnectSecretEventLifecycleCallback */
   "VIR_SECRET_EVENT_ID_LIFECYCLE": 0,
+  /** virConnectSecretEventGenericCallback */
   "VIR_SECRET_EVENT_ID_VALUE_CHANGED": 1
  },
+ /** Values of libvirt's `virSecretUsageType` enum. */
  "virSecretUsageType": {
+  /** libvirt's `VIR_SECRET_USAGE_TYPE_CEPH`. */
   "VIR_SECRET_USAGE_TYPE_CEPH": 2,
+  /** libvirt's `VIR_SECRET_USAGE_TYPE_ISCSI`. */
   "VIR_SECRET_USAGE_TYPE_ISCSI": 3,
+  /** NB: this enum value will increase over time as new usage types are added to the libvirt API. It reflects the last usage type supported by this version of the libvirt API. */
   "VIR_SECRET_USAGE_TYPE_LAST": 6,
+  /** libvirt's `VIR_SECRET_USAGE_TYPE_NONE`. */
   "VIR_SECRET_USAGE_TYPE_NONE": 0,
+  /** libvirt's `VIR_SECRET_USAGE_TYPE_TLS`. */
   "VIR_SECRET_USAGE_TYPE_TLS": 4,
+  /** libvirt's `VIR_SECRET_USAGE_TYPE_VOLUME`. */
   "VIR_SECRET_USAGE_TYPE_VOLUME": 1,
+  /** libvirt's `VIR_SECRET_USAGE_TYPE_VTPM`. */
   "VIR_SECRET_USAGE_TYPE_VTPM": 5
  },
+ /** Values of libvirt's `virStoragePoolState` enum. */
  "virStoragePoolState": {
+  /** Initializing pool, not available */
   "VIR_STORAGE_POOL_BUILDING": 1,
+  /** Running degraded */
   "VIR_STORAGE_POOL_DEGRADED": 3,
+  /** Running, but not accessible */
   "VIR_STORAGE_POOL_INACCESSIBLE": 4,
+  /** Not running */
   "VIR_STORAGE_POOL_INACTIVE": 0,
+  /** Running normally */
   "VIR_STORAGE_POOL_RUNNING": 2,
+  /** libvirt's `VIR_STORAGE_POOL_STATE_LAST`. */
   "VIR_STORAGE_POOL_STATE_LAST": 5
  },
+ /** Values of libvirt's `virStoragePoolBuildFlags` enum. */
  "virStoragePoolBuildFlags": {
+  /** Regular build from scratch */
   "VIR_STORAGE_POOL_BUILD_NEW": 0,
+  /** Do not overwrite existing pool */
   "VIR_STORAGE_POOL_BUILD_NO_OVERWRITE": 4,
+  /** Overwrite data */
   "VIR_STORAGE_POOL_BUILD_OVERWRITE": 8,
+  /** Repair / reinitialize */
   "VIR_STORAGE_POOL_BUILD_REPAIR": 1,
+  /** Extend existing pool */
   "VIR_STORAGE_POOL_BUILD_RESIZE": 2
  },
+ /** Values of libvirt's `virStoragePoolCreateFlags` enum. */
  "virStoragePoolCreateFlags": {
+  /** Create the pool but do not perform pool build */
   "VIR_STORAGE_POOL_CREATE_NORMAL": 0,
+  /** Create the pool and perform pool build without any flags */
   "VIR_STORAGE_POOL_CREATE_WITH_BUILD": 1,
+  /** Create the pool and perform pool build using the VIR_STORAGE_POOL_BUILD_NO_OVERWRITE flag. This is mutually exclusive to VIR_STORAGE_POOL_CREATE_WITH_BUILD_OVERWRITE */
   "VIR_STORAGE_POOL_CREATE_WITH_BUILD_NO_OVERWRITE": 4,
+  /** Create the pool and perform pool build using the VIR_STORAGE_POOL_BUILD_OVERWRITE flag. This is mutually exclusive to VIR_STORAGE_POOL_CREATE_WITH_BUILD_NO_OVERWRITE */
   "VIR_STORAGE_POOL_CREATE_WITH_BUILD_OVERWRITE": 2
  },
+ /** Values of libvirt's `virStoragePoolDefineFlags` enum. */
  "virStoragePoolDefineFlags": {
+  /** Validate the XML document against schema */
   "VIR_STORAGE_POOL_DEFINE_VALIDATE": 1
  },
+ /** Values of libvirt's `virStoragePoolDeleteFlags` enum. */
  "virStoragePoolDeleteFlags": {
+  /** Delete metadata only (fast) */
   "VIR_STORAGE_POOL_DELETE_NORMAL": 0,
+  /** Clear all data to zeros (slow) */
   "VIR_STORAGE_POOL_DELETE_ZEROED": 1
  },
+ /** a virStoragePoolEventLifecycleType is emitted during storage pool lifecycle events */
  "virStoragePoolEventLifecycleType": {
+  /** libvirt's `VIR_STORAGE_POOL_EVENT_CREATED`. */
   "VIR_STORAGE_POOL_EVENT_CREATED": 4,
+  /** libvirt's `VIR_STORAGE_POOL_EVENT_DEFINED`. */
   "VIR_STORAGE_POOL_EVENT_DEFINED": 0,
+  /** libvirt's `VIR_STORAGE_POOL_EVENT_DELETED`. */
   "VIR_STORAGE_POOL_EVENT_DELETED": 5,
+  /** libvirt's `VIR_STORAGE_POOL_EVENT_LAST`. */
   "VIR_STORAGE_POOL_EVENT_LAST": 6,
+  /** libvirt's `VIR_STORAGE_POOL_EVENT_STARTED`. */
   "VIR_STORAGE_POOL_EVENT_STARTED": 2,
+  /** libvirt's `VIR_STORAGE_POOL_EVENT_STOPPED`. */
   "VIR_STORAGE_POOL_EVENT_STOPPED": 3,
+  /** libvirt's `VIR_STORAGE_POOL_EVENT_UNDEFINED`. */
   "VIR_STORAGE_POOL_EVENT_UNDEFINED": 1
  },
+ /** An enumeration of supported eventId parameters for virConnectStoragePoolEventRegisterAny(). Each event id determines which signature of callback function will be used. */
  "virStoragePoolEventID": {
+  /** NB: this enum value will increase over time as new events are added to the libvirt API. It reflects the last event ID supported by this version of the libvirt API. */
   "VIR_STORAGE_POOL_EVENT_ID_LAST": 2,
+  /** virConnectStoragePoolEventLifecycleCallback */
   "VIR_STORAGE_POOL_EVENT_ID_LIFECYCLE": 0,
+  /** virConnectStoragePoolEventGenericCallback */
   "VIR_STORAGE_POOL_EVENT_ID_REFRESH": 1
  },
+ /** Values of libvirt's `virStorageVolType` enum. */
  "virStorageVolType": {
+  /** Block based volumes */
   "VIR_STORAGE_VOL_BLOCK": 1,
+  /** Directory-passthrough based volume */
   "VIR_STORAGE_VOL_DIR": 2,
+  /** Regular file based volumes */
   "VIR_STORAGE_VOL_FILE": 0,
+  /** libvirt's `VIR_STORAGE_VOL_LAST`. */
   "VIR_STORAGE_VOL_LAST": 6,
+  /** Network accessible directory that can contain other network volumes */
   "VIR_STORAGE_VOL_NETDIR": 4,
+  /** Network volumes like RBD (RADOS Block Device) */
   "VIR_STORAGE_VOL_NETWORK": 3,
+  /** Ploop based volumes */
   "VIR_STORAGE_VOL_PLOOP": 5
  },
+ /** Values of libvirt's `virStorageVolCreateFlags` enum. */
  "virStorageVolCreateFlags": {
+  /** libvirt's `VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA`. */
   "VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA": 1,
+  /** perform a btrfs lightweight copy */
   "VIR_STORAGE_VOL_CREATE_REFLINK": 2,
+  /** Validate the XML document against schema */
   "VIR_STORAGE_VOL_CREATE_VALIDATE": 4
  },
+ /** Values of libvirt's `virStorageVolDeleteFlags` enum. */
  "virStorageVolDeleteFlags": {
+  /** Delete metadata only (fast) */
   "VIR_STORAGE_VOL_DELETE_NORMAL": 0,
+  /** Force removal of volume, even if in use */
   "VIR_STORAGE_VOL_DELETE_WITH_SNAPSHOTS": 2,
+  /** Clear all data to zeros (slow) */
   "VIR_STORAGE_VOL_DELETE_ZEROED": 1
  },
+ /** Values of libvirt's `virStorageVolDownloadFlags` enum. */
  "virStorageVolDownloadFlags": {
+  /** Use sparse stream */
   "VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM": 1
  },
+ /** Values of libvirt's `virStorageVolInfoFlags` enum. */
  "virStorageVolInfoFlags": {
+  /** Return the physical size in allocation */
   "VIR_STORAGE_VOL_GET_PHYSICAL": 1,
+  /** libvirt's `VIR_STORAGE_VOL_USE_ALLOCATION`. */
   "VIR_STORAGE_VOL_USE_ALLOCATION": 0
  },
+ /** Values of libvirt's `virStorageVolResizeFlags` enum. */
  "virStorageVolResizeFlags": {
+  /** force allocation of new size */
   "VIR_STORAGE_VOL_RESIZE_ALLOCATE": 1,
+  /** size is relative to current */
   "VIR_STORAGE_VOL_RESIZE_DELTA": 2,
+  /** allow decrease in capacity */
   "VIR_STORAGE_VOL_RESIZE_SHRINK": 4
  },
+ /** Values of libvirt's `virStorageVolUploadFlags` enum. */
  "virStorageVolUploadFlags": {
+  /** Use sparse stream */
   "VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM": 1
  },
+ /** Values of libvirt's `virStorageVolWipeAlgorithm` enum. */
  "virStorageVolWipeAlgorithm": {
+  /** 9-pass method recommended by the German Center of Security in Information Technologies */
   "VIR_STORAGE_VOL_WIPE_ALG_BSI": 3,
+  /** 4-pass DoD 5220.22-M section 8-306 procedure */
   "VIR_STORAGE_VOL_WIPE_ALG_DOD": 2,
+  /** The canonical 35-pass sequence */
   "VIR_STORAGE_VOL_WIPE_ALG_GUTMANN": 4,
+  /** NB: this enum value will increase over time as new algorithms are added to the libvirt API. It reflects the last algorithm supported by this version of the libvirt API. */
   "VIR_STORAGE_VOL_WIPE_ALG_LAST": 10,
+  /** 4-pass NNSA Policy Letter NAP-14.1-C (XVI-8) */
   "VIR_STORAGE_VOL_WIPE_ALG_NNSA": 1,
+  /** 33-pass random data */
   "VIR_STORAGE_VOL_WIPE_ALG_PFITZNER33": 7,
+  /** 7-pass random data */
   "VIR_STORAGE_VOL_WIPE_ALG_PFITZNER7": 6,
+  /** 1-pass random data */
   "VIR_STORAGE_VOL_WIPE_ALG_RANDOM": 8,
+  /** 7-pass method described by Bruce Schneier in "Applied Cryptography" (1996) */
   "VIR_STORAGE_VOL_WIPE_ALG_SCHNEIER": 5,
+  /** 1-pass, trim all data on the volume by using TRIM or DISCARD */
   "VIR_STORAGE_VOL_WIPE_ALG_TRIM": 9,
+  /** 1-pass, all zeroes */
   "VIR_STORAGE_VOL_WIPE_ALG_ZERO": 0
  },
+ /** Values of libvirt's `virStorageXMLFlags` enum. */
  "virStorageXMLFlags": {
+  /** dump inactive pool/volume information */
   "VIR_STORAGE_XML_INACTIVE": 1
  },
+ /** Values of libvirt's `virStreamEventType` enum. */
  "virStreamEventType": {
+  /** libvirt's `VIR_STREAM_EVENT_ERROR`. */
   "VIR_STREAM_EVENT_ERROR": 4,
+  /** libvirt's `VIR_STREAM_EVENT_HANGUP`. */
   "VIR_STREAM_EVENT_HANGUP": 8,
+  /** libvirt's `VIR_STREAM_EVENT_READABLE`. */
   "VIR_STREAM_EVENT_READABLE": 1,
+  /** libvirt's `VIR_STREAM_EVENT_WRITABLE`. */
   "VIR_STREAM_EVENT_WRITABLE": 2
  },
+ /** Values of libvirt's `virStreamFlags` enum. */
  "virStreamFlags": {
+  /** libvirt's `VIR_STREAM_NONBLOCK`. */
   "VIR_STREAM_NONBLOCK": 1
  },
+ /** Values of libvirt's `virStreamRecvFlagsValues` enum. */
  "virStreamRecvFlagsValues": {
+  /** libvirt's `VIR_STREAM_RECV_STOP_AT_HOLE`. */
   "VIR_STREAM_RECV_STOP_AT_HOLE": 1
  },
+ /** Express the type of a virTypedParameter */
  "virTypedParameterType": {
+  /** boolean(character) case */
   "VIR_TYPED_PARAM_BOOLEAN": 6,
+  /** double case */
   "VIR_TYPED_PARAM_DOUBLE": 5,
+  /** integer case */
   "VIR_TYPED_PARAM_INT": 1,
+  /** libvirt's `VIR_TYPED_PARAM_LAST`. */
   "VIR_TYPED_PARAM_LAST": 8,
+  /** long long case */
   "VIR_TYPED_PARAM_LLONG": 3,
+  /** string case */
   "VIR_TYPED_PARAM_STRING": 7,
+  /** unsigned integer case */
   "VIR_TYPED_PARAM_UINT": 2,
+  /** unsigned long long case */
   "VIR_TYPED_PARAM_ULLONG": 4
  },
+ /** Flags related to libvirt APIs that use virTypedParameter. These enums should not conflict with those of virDomainModificationImpact. */
  "virTypedParameterFlags": {
+  /** 1 << 0 is reserved for virDomainModificationImpact 1 << 1 is reserved for virDomainModificationImpact Older servers lacked the ability to handle string typed parameters. Attempts to set a string parameter with an older server will fail at the client, but attempts to retrieve parameters must not return strings from a new server to an older client, so this flag exists to identify newer clients to newer servers. This flag is automatically set when needed, so the user does not have to worry about it; however, manually setting the flag can be used to reject servers that cannot return typed strings, even if no strings would be returned. */
   "VIR_TYPED_PARAM_STRING_OKAY": 4
  },
+ /** structure for information about a virtual CPU in a domain. */
  "virVcpuState": {
+  /** the virtual CPU is blocked on resource */
   "VIR_VCPU_BLOCKED": 2,
+  /** libvirt's `VIR_VCPU_LAST`. */
   "VIR_VCPU_LAST": 3,
+  /** the virtual CPU is offline */
   "VIR_VCPU_OFFLINE": 0,
+  /** the virtual CPU is running */
   "VIR_VCPU_RUNNING": 1
  },
+ /** Values of libvirt's `virVcpuHostCpuState` enum. */
  "virVcpuHostCpuState": {
+  /** the vCPU is offline */
   "VIR_VCPU_INFO_CPU_OFFLINE": -1,
+  /** the hypervisor does not expose real CPU information */
   "VIR_VCPU_INFO_CPU_UNAVAILABLE": -2
  }
 } as const;
 
 /** libvirt's string macros (typed-parameter field names and similar). */
 export const STRINGS = {
+ /** The operating system group name as VIR_TYPED_PARAM_STRING. */
  "VIR_CONNECT_IDENTITY_GROUP_NAME": "group-name",
+ /** The operating system process ID as VIR_TYPED_PARAM_LLONG. */
  "VIR_CONNECT_IDENTITY_PROCESS_ID": "process-id",
+ /** The operating system process start time as VIR_TYPED_PARAM_ULLONG. The units the time is measured in vary according to the host operating system. On Linux this is usually clock ticks (as reported in /proc/$PID/stat field 22). */
  "VIR_CONNECT_IDENTITY_PROCESS_TIME": "process-time",
+ /** The SASL authenticated username as VIR_TYPED_PARAM_STRING */
  "VIR_CONNECT_IDENTITY_SASL_USER_NAME": "sasl-user-name",
+ /** The application's SELinux context as VIR_TYPED_PARAM_STRING. */
  "VIR_CONNECT_IDENTITY_SELINUX_CONTEXT": "selinux-context",
+ /** The UNIX group ID as VIR_TYPED_PARAM_ULLONG. */
  "VIR_CONNECT_IDENTITY_UNIX_GROUP_ID": "unix-group-id",
+ /** The UNIX user ID as VIR_TYPED_PARAM_ULLONG. */
  "VIR_CONNECT_IDENTITY_UNIX_USER_ID": "unix-user-id",
+ /** The operating system user name as VIR_TYPED_PARAM_STRING. */
  "VIR_CONNECT_IDENTITY_USER_NAME": "user-name",
+ /** The TLS x509 certificate distinguished named as VIR_TYPED_PARAM_STRING */
  "VIR_CONNECT_IDENTITY_X509_DISTINGUISHED_NAME": "x509-distinguished-name",
+ /** Macro represents the inbound average of NIC bandwidth, as a uint. */
  "VIR_DOMAIN_BANDWIDTH_IN_AVERAGE": "inbound.average",
+ /** Macro represents the inbound burst of NIC bandwidth, as a uint. */
  "VIR_DOMAIN_BANDWIDTH_IN_BURST": "inbound.burst",
+ /** Macro represents the inbound floor of NIC bandwidth, as a uint. */
  "VIR_DOMAIN_BANDWIDTH_IN_FLOOR": "inbound.floor",
+ /** Macro represents the inbound peak of NIC bandwidth, as a uint. */
  "VIR_DOMAIN_BANDWIDTH_IN_PEAK": "inbound.peak",
+ /** Macro represents the outbound average of NIC bandwidth, as a uint. */
  "VIR_DOMAIN_BANDWIDTH_OUT_AVERAGE": "outbound.average",
+ /** Macro represents the outbound burst of NIC bandwidth, as a uint. */
  "VIR_DOMAIN_BANDWIDTH_OUT_BURST": "outbound.burst",
+ /** Macro represents the outbound peak of NIC bandwidth, as a uint. */
  "VIR_DOMAIN_BANDWIDTH_OUT_PEAK": "outbound.peak",
+ /** Macro for the blkio tunable throttle.read_iops_device: it represents the bytes of reading the block device per second, as a string. The string is parsed as a series of /path/to/device, read_bps elements, separated by ','. */
  "VIR_DOMAIN_BLKIO_DEVICE_READ_BPS": "device_read_bytes_sec",
+ /** Macro for the blkio tunable throttle.read_iops_device: it represents the number of reading the block device per second, as a string. The string is parsed as a series of /path/to/device, read_iops elements, separated by ','. */
  "VIR_DOMAIN_BLKIO_DEVICE_READ_IOPS": "device_read_iops_sec",
+ /** Macro for the blkio tunable weight_device: it represents the per-device weight, as a string. The string is parsed as a series of /path/to/device,weight elements, separated by ','. */
  "VIR_DOMAIN_BLKIO_DEVICE_WEIGHT": "device_weight",
+ /** Macro for the blkio tunable throttle.read_iops_device: it represents the number of reading the block device per second, as a string. The string is parsed as a series of /path/to/device, write_bps elements, separated by ','. */
  "VIR_DOMAIN_BLKIO_DEVICE_WRITE_BPS": "device_write_bytes_sec",
+ /** Macro for the blkio tunable throttle.write_iops_device: it represents the number of writing the block device per second, as a string. The string is parsed as a series of /path/to/device, write_iops elements, separated by ','. */
  "VIR_DOMAIN_BLKIO_DEVICE_WRITE_IOPS": "device_write_iops_sec",
+ /** Macro for the Blkio tunable weight: it represents the io weight the guest can use, as a uint. */
  "VIR_DOMAIN_BLKIO_WEIGHT": "weight",
+ /** Macro for the virDomainBlockCopy bandwidth tunable: it represents the maximum bandwidth in bytes/s, and is used while getting the copy operation into the mirrored phase, with a type of ullong. For compatibility with virDomainBlockJobSetSpeed(), values larger than 2^52 bytes/sec (a 32-bit MiB/s value) may be rejected on input due to overflow considerations (but do you really have an interface with that much bandwidth?), and values larger than 2^31 bytes/sec may cause overflow problems if queried in bytes/sec. Hypervisors may further restrict the set of valid values. Specifying 0 is the same as omitting this parameter, to request no bandwidth limiting. Some hypervisors may lack support for this parameter, while still allowing a subsequent change of bandwidth via virDomainBlockJobSetSpeed(). The actual speed can be determined with virDomainGetBlockJobInfo(). */
  "VIR_DOMAIN_BLOCK_COPY_BANDWIDTH": "bandwidth",
+ /** Macro for the virDomainBlockCopy buffer size tunable: it represents how much data in bytes can be in flight between source and destination, as an unsigned long long. Specifying 0 is the same as omitting this parameter, to request the hypervisor default. */
  "VIR_DOMAIN_BLOCK_COPY_BUF_SIZE": "buf-size",
+ /** Macro for the virDomainBlockCopy granularity tunable: it represents the granularity in bytes at which the copy operation recognizes dirty blocks that need copying, as an unsigned int. Hypervisors may restrict this to be a power of two or fall within a certain range. Specifying 0 is the same as omitting this parameter, to request the hypervisor default. */
  "VIR_DOMAIN_BLOCK_COPY_GRANULARITY": "granularity",
+ /** Macro for the BlockIoTune tunable weight: it represents a group name to allow sharing of I/O throttling quota between multiple drives, as a string. */
  "VIR_DOMAIN_BLOCK_IOTUNE_GROUP_NAME": "group_name",
+ /** Macro for the BlockIoTune tunable weight: it represents the read bytes per second permitted through a block device, as a ullong. */
  "VIR_DOMAIN_BLOCK_IOTUNE_READ_BYTES_SEC": "read_bytes_sec",
+ /** Macro for the BlockIoTune tunable weight: it represents the maximum read bytes per second permitted through a block device, as a ullong. */
  "VIR_DOMAIN_BLOCK_IOTUNE_READ_BYTES_SEC_MAX": "read_bytes_sec_max",
+ /** Macro for the BlockIoTune tunable weight: it represents the duration in seconds for the burst allowed by read_bytes_sec_max, as a ullong. */
  "VIR_DOMAIN_BLOCK_IOTUNE_READ_BYTES_SEC_MAX_LENGTH": "read_bytes_sec_max_length",
+ /** Macro for the BlockIoTune tunable weight: it represents the read I/O operations per second permitted through a block device, as a ullong. */
  "VIR_DOMAIN_BLOCK_IOTUNE_READ_IOPS_SEC": "read_iops_sec",
+ /** Macro for the BlockIoTune tunable weight: it represents the maximum read I/O operations per second permitted through a block device, as a ullong. */
  "VIR_DOMAIN_BLOCK_IOTUNE_READ_IOPS_SEC_MAX": "read_iops_sec_max",
+ /** Macro for the BlockIoTune tunable weight: it represents the duration in seconds for the burst allowed by read_iops_sec_max, as a ullong. */
  "VIR_DOMAIN_BLOCK_IOTUNE_READ_IOPS_SEC_MAX_LENGTH": "read_iops_sec_max_length",
+ /** Macro for the BlockIoTune tunable weight: it represents the size I/O operations per second permitted through a block device, as a ullong. */
  "VIR_DOMAIN_BLOCK_IOTUNE_SIZE_IOPS_SEC": "size_iops_sec",
+ /** Macro for the BlockIoTune tunable weight: it represents the total bytes per second permitted through a block device, as a ullong. */
  "VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_BYTES_SEC": "total_bytes_sec",
+ /** Macro for the BlockIoTune tunable weight: it represents the maximum total bytes per second permitted through a block device, as a ullong. */
  "VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_BYTES_SEC_MAX": "total_bytes_sec_max",
+ /** Macro for the BlockIoTune tunable weight: it represents the duration in seconds for the burst allowed by total_bytes_sec_max, as a ullong. */
  "VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_BYTES_SEC_MAX_LENGTH": "total_bytes_sec_max_length",
+ /** Macro for the BlockIoTune tunable weight: it represents the total I/O operations per second permitted through a block device, as a ullong. */
  "VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_IOPS_SEC": "total_iops_sec",
+ /** Macro for the BlockIoTune tunable weight: it represents the maximum I/O operations per second permitted through a block device, as a ullong. */
  "VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_IOPS_SEC_MAX": "total_iops_sec_max",
+ /** Macro for the BlockIoTune tunable weight: it represents the duration in seconds for the burst allowed by total_iops_sec_max, as a ullong. */
  "VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_IOPS_SEC_MAX_LENGTH": "total_iops_sec_max_length",
+ /** Macro for the BlockIoTune tunable weight: it represents the write bytes per second permitted through a block device, as a ullong. */
  "VIR_DOMAIN_BLOCK_IOTUNE_WRITE_BYTES_SEC": "write_bytes_sec",
+ /** Macro for the BlockIoTune tunable weight: it represents the maximum write bytes per second permitted through a block device, as a ullong. */
  "VIR_DOMAIN_BLOCK_IOTUNE_WRITE_BYTES_SEC_MAX": "write_bytes_sec_max",
+ /** Macro for the BlockIoTune tunable weight: it represents the duration in seconds for the burst allowed by write_bytes_sec_max, as a ullong. */
  "VIR_DOMAIN_BLOCK_IOTUNE_WRITE_BYTES_SEC_MAX_LENGTH": "write_bytes_sec_max_length",
+ /** Macro for the BlockIoTune tunable weight: it represents the write I/O operations per second permitted through a block device, as a ullong. */
  "VIR_DOMAIN_BLOCK_IOTUNE_WRITE_IOPS_SEC": "write_iops_sec",
+ /** Macro for the BlockIoTune tunable weight: it represents the maximum write I/O operations per second permitted through a block device, as a ullong. */
  "VIR_DOMAIN_BLOCK_IOTUNE_WRITE_IOPS_SEC_MAX": "write_iops_sec_max",
+ /** Macro for the BlockIoTune tunable weight: it represents the duration in seconds for the burst allowed by write_iops_sec_max, as a ullong. */
  "VIR_DOMAIN_BLOCK_IOTUNE_WRITE_IOPS_SEC_MAX_LENGTH": "write_iops_sec_max_length",
+ /** In Xen this returns the mysterious 'oo_req', as an llong. */
  "VIR_DOMAIN_BLOCK_STATS_ERRS": "errs",
+ /** Macro represents the total flush requests of the block device, as an llong. */
  "VIR_DOMAIN_BLOCK_STATS_FLUSH_REQ": "flush_operations",
+ /** Macro represents the total time spend on cache flushing in nano-seconds of the block device, as an llong. */
  "VIR_DOMAIN_BLOCK_STATS_FLUSH_TOTAL_TIMES": "flush_total_times",
+ /** Macro represents the total number of read bytes of the block device, as an llong. */
  "VIR_DOMAIN_BLOCK_STATS_READ_BYTES": "rd_bytes",
+ /** Macro represents the total read requests of the block device, as an llong. */
  "VIR_DOMAIN_BLOCK_STATS_READ_REQ": "rd_operations",
+ /** Macro represents the total time spend on cache reads in nano-seconds of the block device, as an llong. */
  "VIR_DOMAIN_BLOCK_STATS_READ_TOTAL_TIMES": "rd_total_times",
+ /** Macro represents the total number of write bytes of the block device, as an llong. */
  "VIR_DOMAIN_BLOCK_STATS_WRITE_BYTES": "wr_bytes",
+ /** Macro represents the total write requests of the block device, as an llong. */
  "VIR_DOMAIN_BLOCK_STATS_WRITE_REQ": "wr_operations",
+ /** Macro represents the total time spend on cache writes in nano-seconds of the block device, as an llong. */
  "VIR_DOMAIN_BLOCK_STATS_WRITE_TOTAL_TIMES": "wr_total_times",
+ /** cpu usage (sum of both vcpu and hypervisor usage) in nanoseconds, as a ullong */
  "VIR_DOMAIN_CPU_STATS_CPUTIME": "cpu_time",
+ /** cpu time charged to system instructions in nanoseconds, as a ullong */
  "VIR_DOMAIN_CPU_STATS_SYSTEMTIME": "system_time",
+ /** cpu time charged to user instructions in nanoseconds, as a ullong */
  "VIR_DOMAIN_CPU_STATS_USERTIME": "user_time",
+ /** vcpu usage in nanoseconds (cpu_time excluding hypervisor time), as a ullong */
  "VIR_DOMAIN_CPU_STATS_VCPUTIME": "vcpu_time",
+ /** This provides a value for the dynamic polling adjustment algorithm to use to grow its polling interval up to the poll_max_ns value. A value of 0 (zero) allows the hypervisor to choose its own value. The algorithm to use for adjustment is hypervisor specific. */
  "VIR_DOMAIN_IOTHREAD_POLL_GROW": "poll_grow",
+ /** The maximum polling time that can be used by polling algorithm in ns. The polling time starts at 0 (zero) and is the time spent by the guest to process IOThread data before returning the CPU to the host. The polling time will be dynamically modified over time based on the poll_grow and poll_shrink parameters provided. A value set too large will cause more CPU time to be allocated the guest. A value set too small will not provide enough cycles for the guest to process data. The polling interval is not available for statistical purposes. */
  "VIR_DOMAIN_IOTHREAD_POLL_MAX_NS": "poll_max_ns",
+ /** This provides a value for the dynamic polling adjustment algorithm to use to shrink its polling interval when the polling interval exceeds the poll_max_ns value. A value of 0 (zero) allows the hypervisor to choose its own value. The algorithm to use for adjustment is hypervisor specific. */
  "VIR_DOMAIN_IOTHREAD_POLL_SHRINK": "poll_shrink",
+ /** Sets the upper bound for thread pool size. A value of -1 disables this bound leaving hypervisor use its default value, though this value is not accepted for running domains. Since the upper band has to be equal to or greater than lower bound value of 0 is not accepted. Accepted type is VIR_TYPED_PARAM_INT. */
  "VIR_DOMAIN_IOTHREAD_THREAD_POOL_MAX": "thread_pool_max",
+ /** Sets the lower bound for thread pool size. A value of -1 disables this bound leaving hypervisor use its default value, though this value is not accepted for running domains. Accepted type is VIR_TYPED_PARAM_INT. */
  "VIR_DOMAIN_IOTHREAD_THREAD_POOL_MIN": "thread_pool_min",
+ /** virDomainGetJobStats field: current percentage guest CPUs are throttled to when auto-convergence decided migration was not converging, as VIR_TYPED_PARAM_INT. */
  "VIR_DOMAIN_JOB_AUTO_CONVERGE_THROTTLE": "auto_converge_throttle",
+ /** virDomainGetJobStats field: number of compressed bytes transferred since the beginning of migration, as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_JOB_COMPRESSION_BYTES": "compression_bytes",
+ /** virDomainGetJobStats field: size of the cache (in bytes) used for compressing repeatedly transferred memory pages during live migration, as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_JOB_COMPRESSION_CACHE": "compression_cache",
+ /** virDomainGetJobStats field: number of repeatedly changing pages that were not found in compression cache and thus could not be compressed, as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_JOB_COMPRESSION_CACHE_MISSES": "compression_cache_misses",
+ /** virDomainGetJobStats field: number of repeatedly changing pages that were found in compression cache but were sent uncompressed because the result of compression was larger than the original page as a whole, as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_JOB_COMPRESSION_OVERFLOW": "compression_overflow",
+ /** virDomainGetJobStats field: number of compressed pages transferred since the beginning of migration, as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_JOB_COMPRESSION_PAGES": "compression_pages",
+ /** virDomainGetJobStats field: number of bytes transferred from the beginning of the job, as VIR_TYPED_PARAM_ULLONG. This field corresponds to dataProcessed field in virDomainJobInfo. */
  "VIR_DOMAIN_JOB_DATA_PROCESSED": "data_processed",
+ /** virDomainGetJobStats field: number of bytes that still need to be transferred, as VIR_TYPED_PARAM_ULLONG. This field corresponds to dataRemaining field in virDomainJobInfo. */
  "VIR_DOMAIN_JOB_DATA_REMAINING": "data_remaining",
+ /** virDomainGetJobStats field: total number of bytes supposed to be transferred, as VIR_TYPED_PARAM_ULLONG. For VIR_DOMAIN_JOB_UNBOUNDED jobs, this may be less than the sum of VIR_DOMAIN_JOB_DATA_PROCESSED and VIR_DOMAIN_JOB_DATA_REMAINING in the event that the hypervisor has to repeat some data, e.g., due to dirtied pages during migration. For VIR_DOMAIN_JOB_BOUNDED jobs, VIR_DOMAIN_JOB_DATA_TOTAL shall always equal VIR_DOMAIN_JOB_DATA_PROCESSED + VIR_DOMAIN_JOB_DATA_REMAINING. This field corresponds to dataTotal field in virDomainJobInfo. */
  "VIR_DOMAIN_JOB_DATA_TOTAL": "data_total",
+ /** virDomainGetJobStats field: network throughput used while migrating disks in Bytes per second, as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_JOB_DISK_BPS": "disk_bps",
+ /** virDomainGetJobStats field: as VIR_DOMAIN_JOB_DATA_PROCESSED but only tracking guest disk progress, as VIR_TYPED_PARAM_ULLONG. This field corresponds to fileProcessed field in virDomainJobInfo. */
  "VIR_DOMAIN_JOB_DISK_PROCESSED": "disk_processed",
+ /** virDomainGetJobStats field: as VIR_DOMAIN_JOB_DATA_REMAINING but only tracking guest disk progress, as VIR_TYPED_PARAM_ULLONG. This field corresponds to fileRemaining field in virDomainJobInfo. */
  "VIR_DOMAIN_JOB_DISK_REMAINING": "disk_remaining",
+ /** virDomainGetJobStats field: possible total temporary disk space for the job in bytes as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_JOB_DISK_TEMP_TOTAL": "disk_temp_total",
+ /** virDomainGetJobStats field: current usage of temporary disk space for the job in bytes as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_JOB_DISK_TEMP_USED": "disk_temp_used",
+ /** virDomainGetJobStats field: as VIR_DOMAIN_JOB_DATA_TOTAL but only tracking guest disk progress, as VIR_TYPED_PARAM_ULLONG. This field corresponds to fileTotal field in virDomainJobInfo. */
  "VIR_DOMAIN_JOB_DISK_TOTAL": "disk_total",
+ /** virDomainGetJobStats field: downtime (ms) that is expected to happen during migration, as VIR_TYPED_PARAM_ULLONG. The real computed downtime between the time guest CPUs were paused and the time they were resumed is reported for completed migration. */
  "VIR_DOMAIN_JOB_DOWNTIME": "downtime",
+ /** virDomainGetJobStats field: real measured downtime (ms) NOT including the time required to transfer control flow from the source host to the destination host, as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_JOB_DOWNTIME_NET": "downtime_net",
+ /** virDomainGetJobStats field: Present only in statistics for a completed job. Optional error message for a failed job. */
  "VIR_DOMAIN_JOB_ERRMSG": "errmsg",
+ /** virDomainGetJobStats field: network throughput used while migrating memory in Bytes per second, as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_JOB_MEMORY_BPS": "memory_bps",
+ /** virDomainGetJobStats field: number of pages filled with a constant byte (all bytes in a single page are identical) transferred since the beginning of the migration job, as VIR_TYPED_PARAM_ULLONG. The most common example of such pages are zero pages, i.e., pages filled with zero bytes. */
  "VIR_DOMAIN_JOB_MEMORY_CONSTANT": "memory_constant",
+ /** virDomainGetJobStats field: number of memory pages dirtied by the guest per second, as VIR_TYPED_PARAM_ULLONG. This statistics makes sense only when live migration is running. */
  "VIR_DOMAIN_JOB_MEMORY_DIRTY_RATE": "memory_dirty_rate",
+ /** virDomainGetJobStats field: current iteration over domain's memory during live migration, as VIR_TYPED_PARAM_ULLONG. This is set to zero when memory starts to be transferred and the value is increased by one every time a new iteration is started to transfer memory pages dirtied since the last iteration. */
  "VIR_DOMAIN_JOB_MEMORY_ITERATION": "memory_iteration",
+ /** virDomainGetJobStats field: number of pages that were transferred without any kind of compression (i.e., pages which were not filled with a constant byte and which could not be compressed) transferred since the beginning of the migration job, as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_JOB_MEMORY_NORMAL": "memory_normal",
+ /** virDomainGetJobStats field: number of bytes transferred as normal pages, as VIR_TYPED_PARAM_ULLONG. See VIR_DOMAIN_JOB_MEMORY_NORMAL for more details. */
  "VIR_DOMAIN_JOB_MEMORY_NORMAL_BYTES": "memory_normal_bytes",
+ /** virDomainGetJobStats field: memory page size in bytes, as VIR_TYPED_PARAM_ULLONG. If present, this parameter can be used to convert other page based statistics, such as VIR_DOMAIN_JOB_MEMORY_DIRTY_RATE or VIR_DOMAIN_JOB_COMPRESSION_PAGES to bytes. */
  "VIR_DOMAIN_JOB_MEMORY_PAGE_SIZE": "memory_page_size",
+ /** virDomainGetJobStats field: number page requests received from the destination host during post-copy migration, as VIR_TYPED_PARAM_ULLONG. This counter is incremented whenever the migrated domain tries to access a memory page which has not been transferred from the source host yet. */
  "VIR_DOMAIN_JOB_MEMORY_POSTCOPY_REQS": "memory_postcopy_requests",
+ /** virDomainGetJobStats field: as VIR_DOMAIN_JOB_DATA_PROCESSED but only tracking guest memory progress, as VIR_TYPED_PARAM_ULLONG. This field corresponds to memProcessed field in virDomainJobInfo. */
  "VIR_DOMAIN_JOB_MEMORY_PROCESSED": "memory_processed",
+ /** virDomainGetJobStats field: as VIR_DOMAIN_JOB_DATA_REMAINING but only tracking guest memory progress, as VIR_TYPED_PARAM_ULLONG. This field corresponds to memRemaining field in virDomainJobInfo. */
  "VIR_DOMAIN_JOB_MEMORY_REMAINING": "memory_remaining",
+ /** virDomainGetJobStats field: as VIR_DOMAIN_JOB_DATA_TOTAL but only tracking guest memory progress, as VIR_TYPED_PARAM_ULLONG. This field corresponds to memTotal field in virDomainJobInfo. */
  "VIR_DOMAIN_JOB_MEMORY_TOTAL": "memory_total",
+ /** virDomainGetJobStats field: the operation which started the job as VIR_TYPED_PARAM_INT. The values correspond to the items in virDomainJobOperation enum. */
  "VIR_DOMAIN_JOB_OPERATION": "operation",
+ /** virDomainGetJobStats field: total time in milliseconds spent preparing the migration in the 'setup' phase before the iterations begin, as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_JOB_SETUP_TIME": "setup_time",
+ /** virDomainGetJobStats field: Present only in statistics for a completed job. Successful completion of the job as VIR_TYPED_PARAM_BOOLEAN. */
  "VIR_DOMAIN_JOB_SUCCESS": "success",
+ /** virDomainGetJobStats field: time (ms) since the beginning of the job, as VIR_TYPED_PARAM_ULLONG. This field corresponds to timeElapsed field in virDomainJobInfo. */
  "VIR_DOMAIN_JOB_TIME_ELAPSED": "time_elapsed",
+ /** virDomainGetJobStats field: time (ms) since the beginning of the migration job NOT including the time required to transfer control flow from the source host to the destination host, as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_JOB_TIME_ELAPSED_NET": "time_elapsed_net",
+ /** virDomainGetJobStats field: remaining time (ms) for VIR_DOMAIN_JOB_BOUNDED jobs, as VIR_TYPED_PARAM_ULLONG. This field corresponds to timeRemaining field in virDomainJobInfo. */
  "VIR_DOMAIN_JOB_TIME_REMAINING": "time_remaining",
+ /** Macro represents the API major version of the SEV host, as VIR_TYPED_PARAM_UINT. */
  "VIR_DOMAIN_LAUNCH_SECURITY_SEV_API_MAJOR": "sev-api-major",
+ /** Macro represents the API minor version of the SEV guest, as VIR_TYPED_PARAM_UINT. */
  "VIR_DOMAIN_LAUNCH_SECURITY_SEV_API_MINOR": "sev-api-minor",
+ /** Macro represents the build ID of the SEV host, as VIR_TYPED_PARAM_UINT. */
  "VIR_DOMAIN_LAUNCH_SECURITY_SEV_BUILD_ID": "sev-build-id",
+ /** Macro represents the launch measurement of the SEV guest, as VIR_TYPED_PARAM_STRING. */
  "VIR_DOMAIN_LAUNCH_SECURITY_SEV_MEASUREMENT": "sev-measurement",
+ /** Macro represents the policy of the SEV guest, as VIR_TYPED_PARAM_UINT. */
  "VIR_DOMAIN_LAUNCH_SECURITY_SEV_POLICY": "sev-policy",
+ /** A macro used to represent the SEV launch secret. The secret is a base64-encoded VIR_TYPED_PARAM_STRING containing an encrypted launch secret. The secret is created by the domain owner after the SEV launch measurement is retrieved and verified. */
  "VIR_DOMAIN_LAUNCH_SECURITY_SEV_SECRET": "sev-secret",
+ /** A macro used to represent the SEV launch secret header. The secret header is a base64-encoded VIR_TYPED_PARAM_STRING containing artifacts needed by the SEV firmware to recover the plain text of the launch secret. See section "6.6 LAUNCH_SECRET" in the SEV API specification for a detailed description of the secret header. */
  "VIR_DOMAIN_LAUNCH_SECURITY_SEV_SECRET_HEADER": "sev-secret-header",
+ /** A macro used to represent the physical address within the guest's memory where the secret will be set, as VIR_TYPED_PARAM_ULLONG. If not specified, the address will be determined by the hypervisor. */
  "VIR_DOMAIN_LAUNCH_SECURITY_SEV_SECRET_SET_ADDRESS": "sev-secret-set-address",
+ /** Macro for the memory tunable hard_limit: it represents the maximum memory the guest can use, as a ullong. */
  "VIR_DOMAIN_MEMORY_HARD_LIMIT": "hard_limit",
+ /** Macro for the memory tunable min_guarantee: it represents the minimum memory guaranteed to be reserved for the guest, as a ullong. */
  "VIR_DOMAIN_MEMORY_MIN_GUARANTEE": "min_guarantee",
+ /** Macro for the memory tunable soft_limit: it represents the memory upper limit enforced during memory contention, as a ullong. */
  "VIR_DOMAIN_MEMORY_SOFT_LIMIT": "soft_limit",
+ /** Macro for the swap tunable swap_hard_limit: it represents the maximum swap plus memory the guest can use, as a ullong. This limit has to be more than VIR_DOMAIN_MEMORY_HARD_LIMIT. */
  "VIR_DOMAIN_MEMORY_SWAP_HARD_LIMIT": "swap_hard_limit",
+ /** Macro for typed parameter name that lists the numa mode of a domain, as an int containing a virDomainNumatuneMemMode value. */
  "VIR_DOMAIN_NUMA_MODE": "numa_mode",
+ /** Macro for typed parameter name that lists the numa nodeset of a domain, as a string. */
  "VIR_DOMAIN_NUMA_NODESET": "numa_nodeset",
+ /** an optional parameter used to adjust guest xml on restore. If the hypervisor supports it, it can be used to alter host-specific portions of the domain XML that will be used when restoring an image. For example, it is possible to alter the device while the domain is stopped. */
  "VIR_DOMAIN_SAVE_PARAM_DXML": "dxml",
+ /** the parameter used to specify the savestate file to save to or restore from. */
  "VIR_DOMAIN_SAVE_PARAM_FILE": "file",
+ /** Macro represents the maximum scheduler cap, when using the credit scheduler, as a uint. */
  "VIR_DOMAIN_SCHEDULER_CAP": "cap",
+ /** Macro represents proportional weight of the scheduler used on the host cpu, when using the posix scheduler, as a ullong. */
  "VIR_DOMAIN_SCHEDULER_CPU_SHARES": "cpu_shares",
+ /** Macro represents the enforcement period for a quota in microseconds, when using the posix scheduler, for all emulator activity not tied to vcpus, as a ullong. */
  "VIR_DOMAIN_SCHEDULER_EMULATOR_PERIOD": "emulator_period",
+ /** Macro represents the maximum bandwidth to be used within a period for all emulator activity not tied to vcpus, when using the posix scheduler, as an llong. */
  "VIR_DOMAIN_SCHEDULER_EMULATOR_QUOTA": "emulator_quota",
+ /** Macro represents the enforcement period for a quota, in microseconds, for whole domain, when using the posix scheduler, as a ullong. */
  "VIR_DOMAIN_SCHEDULER_GLOBAL_PERIOD": "global_period",
+ /** Macro represents the maximum bandwidth to be used within a period for whole domain, when using the posix scheduler, as an llong. */
  "VIR_DOMAIN_SCHEDULER_GLOBAL_QUOTA": "global_quota",
+ /** Macro represents the enforcement period for a quota, in microseconds, for IOThreads only, when using the posix scheduler, as a ullong. */
  "VIR_DOMAIN_SCHEDULER_IOTHREAD_PERIOD": "iothread_period",
+ /** Macro represents the maximum bandwidth to be used within a period for IOThreads only, when using the posix scheduler, as an llong. */
  "VIR_DOMAIN_SCHEDULER_IOTHREAD_QUOTA": "iothread_quota",
+ /** Macro represents the scheduler limit value, when using the allocation scheduler, as an llong. */
  "VIR_DOMAIN_SCHEDULER_LIMIT": "limit",
+ /** Macro represents the scheduler reservation value, when using the allocation scheduler, as an llong. */
  "VIR_DOMAIN_SCHEDULER_RESERVATION": "reservation",
+ /** Macro represents the scheduler shares value, when using the allocation scheduler, as an int. */
  "VIR_DOMAIN_SCHEDULER_SHARES": "shares",
+ /** Macro represents the enforcement period for a quota, in microseconds, for vcpus only, when using the posix scheduler, as a ullong. */
  "VIR_DOMAIN_SCHEDULER_VCPU_PERIOD": "vcpu_period",
+ /** Macro represents the maximum bandwidth to be used within a period for vcpus only, when using the posix scheduler, as an llong. */
  "VIR_DOMAIN_SCHEDULER_VCPU_QUOTA": "vcpu_quota",
+ /** Macro represents the relative weight, when using the credit scheduler, as a uint. */
  "VIR_DOMAIN_SCHEDULER_WEIGHT": "weight",
+ /** Macro represents the name of guest disk for which the values are updated, as VIR_TYPED_PARAM_STRING. */
  "VIR_DOMAIN_TUNABLE_BLKDEV_DISK": "blkdeviotune.disk",
+ /** Macro represents the group name to be used, as VIR_TYPED_PARAM_STRING. */
  "VIR_DOMAIN_TUNABLE_BLKDEV_GROUP_NAME": "blkdeviotune.group_name",
+ /** Macro represents the read throughput limit in bytes per second, as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_TUNABLE_BLKDEV_READ_BYTES_SEC": "blkdeviotune.read_bytes_sec",
+ /** Macro represents the read throughput limit during bursts in maximum bytes per second, as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_TUNABLE_BLKDEV_READ_BYTES_SEC_MAX": "blkdeviotune.read_bytes_sec_max",
+ /** Macro represents the length in seconds allowed for a burst period for the blkdeviotune.read_bytes_sec_max as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_TUNABLE_BLKDEV_READ_BYTES_SEC_MAX_LENGTH": "blkdeviotune.read_bytes_sec_max_length",
+ /** Macro represents the read I/O operations per second, as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_TUNABLE_BLKDEV_READ_IOPS_SEC": "blkdeviotune.read_iops_sec",
+ /** Macro represents the read maximum I/O operations per second during bursts, as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_TUNABLE_BLKDEV_READ_IOPS_SEC_MAX": "blkdeviotune.read_iops_sec_max",
+ /** Macro represents the length in seconds allowed for a burst period for the blkdeviotune.read_iops_sec_max as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_TUNABLE_BLKDEV_READ_IOPS_SEC_MAX_LENGTH": "blkdeviotune.read_iops_sec_max_length",
+ /** Macro represents the size maximum I/O operations per second, as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_TUNABLE_BLKDEV_SIZE_IOPS_SEC": "blkdeviotune.size_iops_sec",
+ /** Macro represents the total throughput limit in bytes per second, as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_TUNABLE_BLKDEV_TOTAL_BYTES_SEC": "blkdeviotune.total_bytes_sec",
+ /** Macro represents the total throughput limit during bursts in maximum bytes per second, as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_TUNABLE_BLKDEV_TOTAL_BYTES_SEC_MAX": "blkdeviotune.total_bytes_sec_max",
+ /** Macro represents the length in seconds allowed for a burst period for the blkdeviotune.total_bytes_sec_max, as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_TUNABLE_BLKDEV_TOTAL_BYTES_SEC_MAX_LENGTH": "blkdeviotune.total_bytes_sec_max_length",
+ /** Macro represents the total I/O operations per second, as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_TUNABLE_BLKDEV_TOTAL_IOPS_SEC": "blkdeviotune.total_iops_sec",
+ /** Macro represents the total maximum I/O operations per second during bursts, as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_TUNABLE_BLKDEV_TOTAL_IOPS_SEC_MAX": "blkdeviotune.total_iops_sec_max",
+ /** Macro represents the length in seconds allowed for a burst period for the blkdeviotune.total_iops_sec_max as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_TUNABLE_BLKDEV_TOTAL_IOPS_SEC_MAX_LENGTH": "blkdeviotune.total_iops_sec_max_length",
+ /** Macro represents the write throughput limit in bytes per second, as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_TUNABLE_BLKDEV_WRITE_BYTES_SEC": "blkdeviotune.write_bytes_sec",
+ /** Macro represents the write throughput limit during bursts in maximum bytes per second, as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_TUNABLE_BLKDEV_WRITE_BYTES_SEC_MAX": "blkdeviotune.write_bytes_sec_max",
+ /** Macro represents the length in seconds allowed for a burst period for the blkdeviotune.write_bytes_sec_max as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_TUNABLE_BLKDEV_WRITE_BYTES_SEC_MAX_LENGTH": "blkdeviotune.write_bytes_sec_max_length",
+ /** Macro represents the write I/O operations per second, as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_TUNABLE_BLKDEV_WRITE_IOPS_SEC": "blkdeviotune.write_iops_sec",
+ /** Macro represents the write maximum I/O operations per second during bursts, as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_TUNABLE_BLKDEV_WRITE_IOPS_SEC_MAX": "blkdeviotune.write_iops_sec_max",
+ /** Macro represents the length in seconds allowed for a burst period for the blkdeviotune.write_iops_sec_max as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_TUNABLE_BLKDEV_WRITE_IOPS_SEC_MAX_LENGTH": "blkdeviotune.write_iops_sec_max_length",
+ /** Macro represents proportional weight of the scheduler used on the host cpu, when using the posix scheduler, as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_TUNABLE_CPU_CPU_SHARES": "cputune.cpu_shares",
+ /** Macro represents formatted pinning for emulator process, as VIR_TYPED_PARAM_STRING. */
  "VIR_DOMAIN_TUNABLE_CPU_EMULATORPIN": "cputune.emulatorpin",
+ /** Macro represents the enforcement period for a quota in microseconds, when using the posix scheduler, for all emulator activity not tied to vcpus, as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_TUNABLE_CPU_EMULATOR_PERIOD": "cputune.emulator_period",
+ /** Macro represents the maximum bandwidth to be used within a period for all emulator activity not tied to vcpus, when using the posix scheduler, as an VIR_TYPED_PARAM_LLONG. */
  "VIR_DOMAIN_TUNABLE_CPU_EMULATOR_QUOTA": "cputune.emulator_quota",
+ /** Macro represents the enforcement period for a quota, in microseconds, for whole domain, when using the posix scheduler, as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_TUNABLE_CPU_GLOBAL_PERIOD": "cputune.global_period",
+ /** Macro represents the maximum bandwidth to be used within a period for whole domain, when using the posix scheduler, as VIR_TYPED_PARAM_LLONG. */
  "VIR_DOMAIN_TUNABLE_CPU_GLOBAL_QUOTA": "cputune.global_quota",
+ /** Macro represents formatted pinning for one IOThread specified by id which is appended to the parameter name, for example "cputune.iothreadpin1", as VIR_TYPED_PARAM_STRING. */
  "VIR_DOMAIN_TUNABLE_CPU_IOTHREADSPIN": "cputune.iothreadpin%u",
+ /** Macro represents the enforcement period for a quota, in microseconds, for iothreads only, when using the posix scheduler, as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_TUNABLE_CPU_IOTHREAD_PERIOD": "cputune.iothread_period",
+ /** Macro represents the maximum bandwidth to be used within a period for iothreads only, when using the posix scheduler, as VIR_TYPED_PARAM_LLONG. */
  "VIR_DOMAIN_TUNABLE_CPU_IOTHREAD_QUOTA": "cputune.iothread_quota",
+ /** Macro represents formatted pinning for one vcpu specified by id which is appended to the parameter name, for example "cputune.vcpupin1", as VIR_TYPED_PARAM_STRING. */
  "VIR_DOMAIN_TUNABLE_CPU_VCPUPIN": "cputune.vcpupin%u",
+ /** Macro represents the enforcement period for a quota, in microseconds, for vcpus only, when using the posix scheduler, as VIR_TYPED_PARAM_ULLONG. */
  "VIR_DOMAIN_TUNABLE_CPU_VCPU_PERIOD": "cputune.vcpu_period",
+ /** Macro represents the maximum bandwidth to be used within a period for vcpus only, when using the posix scheduler, as VIR_TYPED_PARAM_LLONG. */
  "VIR_DOMAIN_TUNABLE_CPU_VCPU_QUOTA": "cputune.vcpu_quota",
+ /** virDomainMigrate* params field: the increment added to VIR_MIGRATE_PARAM_AUTO_CONVERGE_INITIAL whenever the hypervisor decides the current rate is not enough to ensure convergence of the migration. As VIR_TYPED_PARAM_INT. */
  "VIR_MIGRATE_PARAM_AUTO_CONVERGE_INCREMENT": "auto_converge.increment",
+ /** virDomainMigrate* params field: the initial percentage guest CPUs are throttled to when auto-convergence decides migration is not converging. As VIR_TYPED_PARAM_INT. */
  "VIR_MIGRATE_PARAM_AUTO_CONVERGE_INITIAL": "auto_converge.initial",
+ /** virDomainMigrate* params field: the maximum bandwidth (in MiB/s) that will be used for migration as VIR_TYPED_PARAM_ULLONG. If set to 0 or omitted, libvirt will choose a suitable default. Some hypervisors do not support this feature and will return an error if this field is used and is not 0. */
  "VIR_MIGRATE_PARAM_BANDWIDTH": "bandwidth",
+ /** virDomainMigrate* params field: the maximum bandwidth (in MiB/s) that will be used for post-copy phase of a migration as VIR_TYPED_PARAM_ULLONG. If set to 0 or omitted, post-copy migration speed will not be limited. */
  "VIR_MIGRATE_PARAM_BANDWIDTH_POSTCOPY": "bandwidth.postcopy",
+ /** virDomainMigrate* params multiple field: name of the method used to compress migration traffic. Supported compression methods: xbzrle, mt. The parameter may be specified multiple times if more than one method should be used. */
  "VIR_MIGRATE_PARAM_COMPRESSION": "compression",
+ /** virDomainMigrate* params field: the number of decompression threads for multithread compression as VIR_TYPED_PARAM_INT. */
  "VIR_MIGRATE_PARAM_COMPRESSION_MT_DTHREADS": "compression.mt.dthreads",
+ /** virDomainMigrate* params field: the level of compression for multithread compression as VIR_TYPED_PARAM_INT. Accepted values are in range 0-9. 0 is no compression, 1 is maximum speed and 9 is maximum compression. */
  "VIR_MIGRATE_PARAM_COMPRESSION_MT_LEVEL": "compression.mt.level",
+ /** virDomainMigrate* params field: the number of compression threads for multithread compression as VIR_TYPED_PARAM_INT. */
  "VIR_MIGRATE_PARAM_COMPRESSION_MT_THREADS": "compression.mt.threads",
+ /** virDomainMigrate* params field: the size of page cache for xbzrle compression as VIR_TYPED_PARAM_ULLONG. */
  "VIR_MIGRATE_PARAM_COMPRESSION_XBZRLE_CACHE": "compression.xbzrle.cache",
+ /** virDomainMigrate* params field: the name to be used for the domain on the destination host as VIR_TYPED_PARAM_STRING. Omitting this parameter keeps the domain name the same. This field is only allowed to be used with hypervisors that support domain renaming during migration. */
  "VIR_MIGRATE_PARAM_DEST_NAME": "destination_name",
+ /** virDomainMigrate* params field: the new configuration to be used for the domain on the destination host as VIR_TYPED_PARAM_STRING. The configuration must include an identical set of virtual devices, to ensure a stable guest ABI across migration. Only parameters related to host side configuration can be changed in the XML. Hypervisors which support this field will forbid migration if the provided XML would cause a change in the guest ABI. This field cannot be used to rename the domain during migration (use VIR_MIGRATE_PARAM_DEST_NAME field for that purpose). Domain name in the destination XML must match the original domain name. Omitting this parameter keeps the original domain configuration. Using this field with hypervisors that do not support changing domain configuration during migration will result in a failure. */
  "VIR_MIGRATE_PARAM_DEST_XML": "destination_xml",
+ /** virDomainMigrate* params field: port that destination server should use for incoming disks migration. Type is VIR_TYPED_PARAM_INT. If set to 0 or omitted, libvirt will choose a suitable default. At the moment this is only supported by the QEMU driver. */
  "VIR_MIGRATE_PARAM_DISKS_PORT": "disks_port",
+ /** virDomainMigrate* params field: URI used for incoming disks migration. Type is VIR_TYPED_PARAM_STRING. Only schemes "tcp" and "unix" are accepted. TCP URI can currently only provide a server and port to listen on (and connect to), UNIX URI may only provide a path component for a UNIX socket. This is currently only supported by the QEMU driver. UNIX URI is only usable if the management application makes sure that socket created with this name on the destination will be reachable from the source under the same exact path. */
  "VIR_MIGRATE_PARAM_DISKS_URI": "disks_uri",
+ /** virDomainMigrate* params field: URI to use for migrating client's connection to domain's graphical console as VIR_TYPED_PARAM_STRING. If specified, the client will be asked to automatically reconnect using these parameters instead of the automatically computed ones. This can be useful if, e.g., the client does not have a direct access to the network virtualization hosts are connected to and needs to connect through a proxy. The URI is formed as follows: protocol://hostname[:port]/[?parameters] where protocol is either "spice" or "vnc" and parameters is a list of protocol specific parameters separated by '&'. Currently recognized parameters are "tlsPort" and "tlsSubject". For example, spice://target.host.com:1234/?tlsPort=4567 */
  "VIR_MIGRATE_PARAM_GRAPHICS_URI": "graphics_uri",
+ /** virDomainMigrate* params field: The listen address that hypervisor on the destination side should bind to for incoming migration. Both IPv4 and IPv6 addresses are accepted as well as hostnames (the resolving is done on destination). Some hypervisors do not support this feature and will return an error if this field is used. */
  "VIR_MIGRATE_PARAM_LISTEN_ADDRESS": "listen_address",
+ /** virDomainMigrate* params multiple field: The multiple values that list the block devices to be migrated. At the moment this is only supported by the QEMU driver but not for the tunnelled migration. */
  "VIR_MIGRATE_PARAM_MIGRATE_DISKS": "migrate_disks",
+ /** virDomainMigrate* params field: number of connections used during parallel migration. As VIR_TYPED_PARAM_INT. */
  "VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS": "parallel.connections",
+ /** virDomainMigrate* params field: the new persistent configuration to be used for the domain on the destination host as VIR_TYPED_PARAM_STRING. This field cannot be used to rename the domain during migration (use VIR_MIGRATE_PARAM_DEST_NAME field for that purpose). Domain name in the destination XML must match the original domain name. Omitting this parameter keeps the original domain persistent configuration. Using this field with hypervisors that do not support changing domain configuration during migration will result in a failure. */
  "VIR_MIGRATE_PARAM_PERSIST_XML": "persistent_xml",
+ /** virDomainMigrate* params field: override the destination host name used for TLS verification. As VIR_TYPED_PARAM_STRING. Normally the TLS certificate from the destination host must match the host's name for TLS verification to succeed. When the certificate does not match the destination hostname and the expected certificate's hostname is known, this parameter can be used to pass this expected hostname when starting the migration. */
  "VIR_MIGRATE_PARAM_TLS_DESTINATION": "tls.destination",
+ /** virDomainMigrate* params field: URI to use for initiating domain migration as VIR_TYPED_PARAM_STRING. It takes a hypervisor specific format. The uri_transports element of the hypervisor capabilities XML includes details of the supported URI schemes. When omitted libvirt will auto-generate suitable default URI. It is typically only necessary to specify this URI if the destination host has multiple interfaces and a specific interface is required to transmit migration data. This field may not be used when VIR_MIGRATE_TUNNELLED flag is set. */
  "VIR_MIGRATE_PARAM_URI": "migrate_uri",
+ /** Macro represents the inbound average of NIC bandwidth, as a uint. */
  "VIR_NETWORK_PORT_BANDWIDTH_IN_AVERAGE": "inbound.average",
+ /** Macro represents the inbound burst of NIC bandwidth, as a uint. */
  "VIR_NETWORK_PORT_BANDWIDTH_IN_BURST": "inbound.burst",
+ /** Macro represents the inbound floor of NIC bandwidth, as a uint. */
  "VIR_NETWORK_PORT_BANDWIDTH_IN_FLOOR": "inbound.floor",
+ /** Macro represents the inbound peak of NIC bandwidth, as a uint. */
  "VIR_NETWORK_PORT_BANDWIDTH_IN_PEAK": "inbound.peak",
+ /** Macro represents the outbound average of NIC bandwidth, as a uint. */
  "VIR_NETWORK_PORT_BANDWIDTH_OUT_AVERAGE": "outbound.average",
+ /** Macro represents the outbound burst of NIC bandwidth, as a uint. */
  "VIR_NETWORK_PORT_BANDWIDTH_OUT_BURST": "outbound.burst",
+ /** Macro represents the outbound peak of NIC bandwidth, as a uint. */
  "VIR_NETWORK_PORT_BANDWIDTH_OUT_PEAK": "outbound.peak",
+ /** The cumulative idle CPU time, since the node booting up (in nanoseconds). */
  "VIR_NODE_CPU_STATS_IDLE": "idle",
+ /** The cumulative interrupt CPU time, since the node booting up (in nanoseconds). */
  "VIR_NODE_CPU_STATS_INTR": "intr",
+ /** The cumulative I/O wait CPU time, since the node booting up (in nanoseconds). */
  "VIR_NODE_CPU_STATS_IOWAIT": "iowait",
+ /** Macro for the cumulative CPU time which was spent by the kernel, since the node booting up (in nanoseconds). */
  "VIR_NODE_CPU_STATS_KERNEL": "kernel",
+ /** The cumulative CPU time which was spent by user processes, since the node booting up (in nanoseconds). */
  "VIR_NODE_CPU_STATS_USER": "user",
+ /** The CPU utilization of a node. The usage value is in percent and 100% represents all CPUs of the node. */
  "VIR_NODE_CPU_STATS_UTILIZATION": "utilization",
+ /** Macro for typed parameter that represents how many times all mergeable areas have been scanned. */
  "VIR_NODE_MEMORY_SHARED_FULL_SCANS": "shm_full_scans",
+ /** Macro for typed parameter that represents whether pages from different NUMA nodes can be merged. The parameter has type int, when its value is 0, only pages which physically reside in the memory area of same NUMA node are merged; When its value is 1, pages from all nodes can be merged. Other values are reserved for future use. */
  "VIR_NODE_MEMORY_SHARED_MERGE_ACROSS_NODES": "shm_merge_across_nodes",
+ /** Macro for typed parameter that represents how many the shared memory pages are being used. */
  "VIR_NODE_MEMORY_SHARED_PAGES_SHARED": "shm_pages_shared",
+ /** Macro for typed parameter that represents how many sites are sharing the pages i.e. how much saved. */
  "VIR_NODE_MEMORY_SHARED_PAGES_SHARING": "shm_pages_sharing",
+ /** Macro for typed parameter that represents how many present pages to scan before the shared memory service goes to sleep. */
  "VIR_NODE_MEMORY_SHARED_PAGES_TO_SCAN": "shm_pages_to_scan",
+ /** Macro for typed parameter that represents how many pages unique but repeatedly checked for merging. */
  "VIR_NODE_MEMORY_SHARED_PAGES_UNSHARED": "shm_pages_unshared",
+ /** Macro for typed parameter that represents how many pages changing too fast to be placed in a tree. */
  "VIR_NODE_MEMORY_SHARED_PAGES_VOLATILE": "shm_pages_volatile",
+ /** Macro for typed parameter that represents how many milliseconds the shared memory service should sleep before next scan. */
  "VIR_NODE_MEMORY_SHARED_SLEEP_MILLISECS": "shm_sleep_millisecs",
+ /** Macro for the buffer memory: On Linux, it is only returned in case of VIR_NODE_MEMORY_STATS_ALL_CELLS. */
  "VIR_NODE_MEMORY_STATS_BUFFERS": "buffers",
+ /** Macro for the cached memory: On Linux, it is only returned in case of VIR_NODE_MEMORY_STATS_ALL_CELLS. */
  "VIR_NODE_MEMORY_STATS_CACHED": "cached",
+ /** Macro for the free memory of specified cell: On Linux, it includes buffer and cached memory, in case of VIR_NODE_MEMORY_STATS_ALL_CELLS. */
  "VIR_NODE_MEMORY_STATS_FREE": "free",
+ /** Macro for the total memory of specified cell: it represents the maximum memory. */
  "VIR_NODE_MEMORY_STATS_TOTAL": "total",
+ /** Macro represents the CBit Position used by hypervisor when SEV is enabled. */
  "VIR_NODE_SEV_CBITPOS": "cbitpos",
+ /** Macro represents the platform certificate chain that includes the platform endorsement key (PEK), owner certificate authority (OCD) and chip endorsement key (CEK), as VIR_TYPED_PARAMS_STRING. */
  "VIR_NODE_SEV_CERT_CHAIN": "cert-chain",
+ /** Macro represents the unique ID of CPU0 (socket 0) needed to retrieve the signed CEK of the CPU from AMD's Key Distribution Service (KDS), as VIR_TYPED_PARAMS_STRING. */
  "VIR_NODE_SEV_CPU0_ID": "cpu0-id",
+ /** Macro represents the number of SEV-ES guests that can be run on the host, as a VIR_TYPED_PARAM_UINT. */
  "VIR_NODE_SEV_MAX_ES_GUESTS": "max-es-guests",
+ /** Macro represents the number of SEV guests that can be run on the host, as a VIR_TYPED_PARAM_UINT. */
  "VIR_NODE_SEV_MAX_GUESTS": "max-guests",
+ /** Macro represents the Platform Diffie-Hellman key, as VIR_TYPED_PARAMS_STRING. */
  "VIR_NODE_SEV_PDH": "pdh",
+ /** Macro represents the number of bits we lose in physical address space when SEV is enabled in the guest. */
  "VIR_NODE_SEV_REDUCED_PHYS_BITS": "reduced-phys-bits",
+ /** Macro for typed parameter name that represents alignment_faults perf event which can be used to measure the count of alignment faults by applications running on the platform. It corresponds to the "perf.alignment_faults" field in the *Stats APIs. */
  "VIR_PERF_PARAM_ALIGNMENT_FAULTS": "alignment_faults",
+ /** Macro for typed parameter name that represents branch_instructions perf event which can be used to measure the count of branch instructions by applications running on the platform. It corresponds to the "perf.branch_instructions" field in the *Stats APIs. */
  "VIR_PERF_PARAM_BRANCH_INSTRUCTIONS": "branch_instructions",
+ /** Macro for typed parameter name that represents branch_misses perf event which can be used to measure the count of branch misses by applications running on the platform. It corresponds to the "perf.branch_misses" field in the *Stats APIs. */
  "VIR_PERF_PARAM_BRANCH_MISSES": "branch_misses",
+ /** Macro for typed parameter name that represents bus_cycles perf event which can be used to measure the count of bus cycles by applications running on the platform. It corresponds to the "perf.bus_cycles" field in the *Stats APIs. */
  "VIR_PERF_PARAM_BUS_CYCLES": "bus_cycles",
+ /** Macro for typed parameter name that represents cache_misses perf event which can be used to measure the count of cache misses by applications running on the platform. It corresponds to the "perf.cache_misses" field in the *Stats APIs. */
  "VIR_PERF_PARAM_CACHE_MISSES": "cache_misses",
+ /** Macro for typed parameter name that represents cache_references perf event which can be used to measure the count of cache hits by applications running on the platform. It corresponds to the "perf.cache_references" field in the *Stats APIs. */
  "VIR_PERF_PARAM_CACHE_REFERENCES": "cache_references",
+ /** Macro for typed parameter name that represents CMT perf event which can be used to measure the usage of cache (bytes) by applications running on the platform. It corresponds to the "perf.cmt" field in the *Stats APIs. */
  "VIR_PERF_PARAM_CMT": "cmt",
+ /** Macro for typed parameter name that represents context_switches perf event which can be used to measure the count of context switches by applications running on the platform. It corresponds to the "perf.context_switches" field in the *Stats APIs. */
  "VIR_PERF_PARAM_CONTEXT_SWITCHES": "context_switches",
+ /** Macro for typed parameter name that represents cpu_clock perf event which can be used to measure the count of cpu clock time by applications running on the platform. It corresponds to the "perf.cpu_clock" field in the *Stats APIs. */
  "VIR_PERF_PARAM_CPU_CLOCK": "cpu_clock",
+ /** Macro for typed parameter name that represents cpu_cycles perf event describing the total/elapsed cpu cycles. This can be used to measure how many cpu cycles one instruction needs. It corresponds to the "perf.cpu_cycles" field in the *Stats APIs. */
  "VIR_PERF_PARAM_CPU_CYCLES": "cpu_cycles",
+ /** Macro for typed parameter name that represents cpu_migrations perf event which can be used to measure the count of cpu migrations by applications running on the platform. It corresponds to the "perf.cpu_migrations" field in the *Stats APIs. */
  "VIR_PERF_PARAM_CPU_MIGRATIONS": "cpu_migrations",
+ /** Macro for typed parameter name that represents emulation_faults perf event which can be used to measure the count of emulation faults by applications running on the platform. It corresponds to the "perf.emulation_faults" field in the *Stats APIs. */
  "VIR_PERF_PARAM_EMULATION_FAULTS": "emulation_faults",
+ /** Macro for typed parameter name that represents instructions perf event which can be used to measure the count of instructions by applications running on the platform. It corresponds to the "perf.instructions" field in the *Stats APIs. */
  "VIR_PERF_PARAM_INSTRUCTIONS": "instructions",
+ /** Macro for typed parameter name that represents MBML perf event which can be used to monitor the amount of data (bytes/s) sent through the memory controller on the socket. It corresponds to the "perf.mbml" field in the *Stats APIs. */
  "VIR_PERF_PARAM_MBML": "mbml",
+ /** Macro for typed parameter name that represents MBMT perf event which can be used to monitor total system bandwidth (bytes/s) from one level of cache to another. It corresponds to the "perf.mbmt" field in the *Stats APIs. */
  "VIR_PERF_PARAM_MBMT": "mbmt",
+ /** Macro for typed parameter name that represents page_faults perf event which can be used to measure the count of page faults by applications running on the platform. It corresponds to the "perf.page_faults" field in the *Stats APIs. */
  "VIR_PERF_PARAM_PAGE_FAULTS": "page_faults",
+ /** Macro for typed parameter name that represents page_faults_maj perf event which can be used to measure the count of major page faults by applications running on the platform. It corresponds to the "perf.page_faults_maj" field in the *Stats APIs. */
  "VIR_PERF_PARAM_PAGE_FAULTS_MAJ": "page_faults_maj",
+ /** Macro for typed parameter name that represents page_faults_min perf event which can be used to measure the count of minor page faults by applications running on the platform. It corresponds to the "perf.page_faults_min" field in the *Stats APIs. */
  "VIR_PERF_PARAM_PAGE_FAULTS_MIN": "page_faults_min",
+ /** Macro for typed parameter name that represents ref_cpu_cycles perf event which can be used to measure the count of total cpu cycles not affected by CPU frequency scaling by applications running on the platform. It corresponds to the "perf.ref_cpu_cycles" field in the *Stats APIs. */
  "VIR_PERF_PARAM_REF_CPU_CYCLES": "ref_cpu_cycles",
+ /** Macro for typed parameter name that represents stalled_cycles_backend perf event which can be used to measure the count of stalled cpu cycles in the backend of the instruction processor pipeline by application running on the platform. It corresponds to the "perf.stalled_cycles_backend" field in the *Stats APIs. */
  "VIR_PERF_PARAM_STALLED_CYCLES_BACKEND": "stalled_cycles_backend",
+ /** Macro for typed parameter name that represents stalled_cycles_frontend perf event which can be used to measure the count of stalled cpu cycles in the frontend of the instruction processor pipeline by applications running on the platform. It corresponds to the "perf.stalled_cycles_frontend" field in the *Stats APIs. */
  "VIR_PERF_PARAM_STALLED_CYCLES_FRONTEND": "stalled_cycles_frontend",
+ /** Macro for typed parameter name that represents task_clock perf event which can be used to measure the count of task clock time by applications running on the platform. It corresponds to the "perf.task_clock" field in the *Stats APIs. */
  "VIR_PERF_PARAM_TASK_CLOCK": "task_clock"
 } as const;
 
 /** libvirt's numeric macros. */
 export const NUMBERS = {
+ /** Macro providing the version of the library as version * 1,000,000 + minor * 1000 + micro */
  "LIBVIR_VERSION_NUMBER": 9000000,
+ /** Maximum number of keycodes that can be sent in one virDomainSendKey() call. */
  "VIR_DOMAIN_SEND_KEY_MAX_KEYS": 16,
+ /** Macro providing the field length of virNodeCPUStats */
  "VIR_NODE_CPU_STATS_FIELD_LENGTH": 80,
+ /** Macro providing the field length of virNodeMemoryStats */
  "VIR_NODE_MEMORY_STATS_FIELD_LENGTH": 80,
+ /** Macro providing the maximum length of the virSecurityModel doi string. */
  "VIR_SECURITY_DOI_BUFLEN": 257,
+ /** Macro providing the maximum length of the virSecurityLabel label string. Note that this value is based on that used by Labeled NFS. */
  "VIR_SECURITY_LABEL_BUFLEN": 4097,
+ /** Macro providing the maximum length of the virSecurityModel model string. */
  "VIR_SECURITY_MODEL_BUFLEN": 257,
+ /** Macro providing the field length of virTypedParameter name */
  "VIR_TYPED_PARAM_FIELD_LENGTH": 80,
+ /** This macro provides the length of the buffer required for virDomainGetUUID() */
  "VIR_UUID_BUFLEN": 16,
+ /** This macro provides the length of the buffer required for virDomainGetUUIDString() */
  "VIR_UUID_STRING_BUFLEN": 37
 } as const;

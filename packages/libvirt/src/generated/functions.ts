@@ -4,12421 +4,20591 @@ import type { FunctionTable } from '../signature.js';
 
 /** Every public libvirt function: C return and argument types mapped to engine-neutral kinds, and the version that added it. */
 export const FUNCTIONS = {
+ /** Copy the content of the last error caught on that connection */
  "virConnCopyLastError": {
+  /** libvirt version that added the function. */
   "since": "0.1.0",
+  /** libvirt source module that defines it. */
   "module": "virerror",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `to`: target to receive the copy */
     "name": "to",
+    /** C type as declared in the header. */
     "ctype": "virErrorPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Provide a pointer to the last error caught on that connection */
  "virConnGetLastError": {
+  /** libvirt version that added the function. */
   "since": "0.1.0",
+  /** libvirt source module that defines it. */
   "module": "virerror",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virErrorPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** The error object is kept in thread local storage, so separate threads can safely access this concurrently. */
  "virConnResetLastError": {
+  /** libvirt version that added the function. */
   "since": "0.1.0",
+  /** libvirt source module that defines it. */
   "module": "virerror",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "void",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "void"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ]
  },
+ /** Set a connection error handling function, if \@handler is NULL it will reset to default which is to pass error back to the global library handler. */
  "virConnSetErrorFunc": {
+  /** libvirt version that added the function. */
   "since": "0.1.0",
+  /** libvirt source module that defines it. */
   "module": "virerror",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "void",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "void"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `userData`: pointer to the user data provided in the handler callback */
     "name": "userData",
+    /** C type as declared in the header. */
     "ctype": "void *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `handler`: the function to get called in case of error or NULL */
     "name": "handler",
+    /** C type as declared in the header. */
     "ctype": "virErrorFunc",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    }
   ]
  },
+ /** Computes the most feature-rich CPU which is compatible with all given host CPUs. */
  "virConnectBaselineCPU": {
+  /** libvirt version that added the function. */
   "since": "0.7.7",
+  /** libvirt source module that defines it. */
   "module": "libvirt-host",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "ownedString"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: virConnect connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `xmlCPUs`: array of XML descriptions of host CPUs */
     "name": "xmlCPUs",
+    /** C type as declared in the header. */
     "ctype": "const char **",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `ncpus`: number of CPUs in xmlCPUs */
     "name": "ncpus",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `flags`: bitwise-OR of virConnectBaselineCPUFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Computes the most feature-rich CPU which is compatible with all given CPUs and can be provided by the specified hypervisor. For best results the host-model CPUs as advertised by virConnectGetDomainCapabilities() should be passed in \@xmlCPUs. Any of \@emulator, \@arch, \@machine, and \@virttype parameters may be NULL; libvirt will choose sensible defaults tailored to the host and its current configuration. */
  "virConnectBaselineHypervisorCPU": {
+  /** libvirt version that added the function. */
   "since": "4.4.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-host",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "ownedString"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `emulator`: path to the emulator binary */
     "name": "emulator",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `arch`: CPU architecture */
     "name": "arch",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `machine`: machine type */
     "name": "machine",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `virttype`: virtualization type */
     "name": "virttype",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `xmlCPUs`: array of XML descriptions of CPUs */
     "name": "xmlCPUs",
+    /** C type as declared in the header. */
     "ctype": "const char **",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `ncpus`: number of CPUs in xmlCPUs */
     "name": "ncpus",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `flags`: bitwise-OR of virConnectBaselineCPUFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** This function closes the connection to the Hypervisor. This should not be called if further interaction with the Hypervisor are needed especially if there is running domain which need further monitoring by the application. */
  "virConnectClose": {
+  /** libvirt version that added the function. */
   "since": "0.0.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Compares the given CPU description with the host CPU. */
  "virConnectCompareCPU": {
+  /** libvirt version that added the function. */
   "since": "0.7.5",
+  /** libvirt source module that defines it. */
   "module": "libvirt-host",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: virConnect connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `xmlDesc`: XML describing the CPU to compare with host CPU */
     "name": "xmlDesc",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise-OR of virConnectCompareCPUFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Compares the given CPU description with the CPU the specified hypervisor is able to provide on the host. Any of \@emulator, \@arch, \@machine, and \@virttype parameters may be NULL; libvirt will choose sensible defaults tailored to the host and its current configuration. */
  "virConnectCompareHypervisorCPU": {
+  /** libvirt version that added the function. */
   "since": "4.4.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-host",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `emulator`: path to the emulator binary */
     "name": "emulator",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `arch`: CPU architecture */
     "name": "arch",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `machine`: machine type */
     "name": "machine",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `virttype`: virtualization type */
     "name": "virttype",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `xmlCPU`: XML describing the CPU to be compared */
     "name": "xmlCPU",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise-OR of virConnectCompareCPUFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Removes a callback previously registered with the virConnectDomainEventRegister() function. */
  "virConnectDomainEventDeregister": {
+  /** libvirt version that added the function. */
   "since": "0.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `cb`: callback to the function handling domain events */
     "name": "cb",
+    /** C type as declared in the header. */
     "ctype": "virConnectDomainEventCallback",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Removes an event callback. The callbackID parameter should be the value obtained from a previous virConnectDomainEventRegisterAny() method. */
  "virConnectDomainEventDeregisterAny": {
+  /** libvirt version that added the function. */
   "since": "0.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `callbackID`: the callback identifier */
     "name": "callbackID",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Adds a callback to receive notifications of domain lifecycle events occurring on a connection. This function requires that an event loop has been previously registered with virEventRegisterImpl() or virEventRegisterDefaultImpl(). */
  "virConnectDomainEventRegister": {
+  /** libvirt version that added the function. */
   "since": "0.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `cb`: callback to the function handling domain events */
     "name": "cb",
+    /** C type as declared in the header. */
     "ctype": "virConnectDomainEventCallback",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    },
    {
+    /** Argument `opaque`: opaque data to pass on to the callback */
     "name": "opaque",
+    /** C type as declared in the header. */
     "ctype": "void *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `freecb`: optional function to deallocate opaque when not used anymore */
     "name": "freecb",
+    /** C type as declared in the header. */
     "ctype": "virFreeCallback",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Adds a callback to receive notifications of arbitrary domain events occurring on a domain. This function requires that an event loop has been previously registered with virEventRegisterImpl() or virEventRegisterDefaultImpl(). */
  "virConnectDomainEventRegisterAny": {
+  /** libvirt version that added the function. */
   "since": "0.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `dom`: pointer to the domain */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `eventID`: the event type to receive */
     "name": "eventID",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `cb`: callback to the function handling domain events */
     "name": "cb",
+    /** C type as declared in the header. */
     "ctype": "virConnectDomainEventGenericCallback",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    },
    {
+    /** Argument `opaque`: opaque data to pass on to the callback */
     "name": "opaque",
+    /** C type as declared in the header. */
     "ctype": "void *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `freecb`: optional function to deallocate opaque when not used anymore */
     "name": "freecb",
+    /** C type as declared in the header. */
     "ctype": "virFreeCallback",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Reads native configuration data describing a domain, and generates libvirt domain XML. The format of the native data is hypervisor dependent. */
  "virConnectDomainXMLFromNative": {
+  /** libvirt version that added the function. */
   "since": "0.6.4",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "ownedString"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: a connection object */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nativeFormat`: configuration format importing from */
     "name": "nativeFormat",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `nativeConfig`: the configuration data to import */
     "name": "nativeConfig",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Reads a domain XML configuration document, and generates a native configuration file describing the domain. The format of the native data is hypervisor dependent. */
  "virConnectDomainXMLToNative": {
+  /** libvirt version that added the function. */
   "since": "0.6.4",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "ownedString"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: a connection object */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nativeFormat`: configuration format exporting to */
     "name": "nativeFormat",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `domainXml`: the domain configuration to export */
     "name": "domainXml",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Talks to a storage backend and attempts to auto-discover the set of available storage pool sources. e.g. For iSCSI this would be a set of iSCSI targets. For NFS this would be a list of exported paths. The srcSpec (optional for some storage pool types, e.g. local ones) is an instance of the storage pool's source element specifying where to look for the pools. */
  "virConnectFindStoragePoolSources": {
+  /** libvirt version that added the function. */
   "since": "0.4.5",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "ownedString"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `type`: type of storage pool sources to discover */
     "name": "type",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `srcSpec`: XML document specifying discovery source */
     "name": "srcSpec",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Query statistics for all domains on a given connection. */
  "virConnectGetAllDomainStats": {
+  /** libvirt version that added the function. */
   "since": "1.2.8",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `stats`: stats to return, binary-OR of virDomainStatsTypes */
     "name": "stats",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `retStats`: Pointer that will be filled with the array of returned stats */
     "name": "retStats",
+    /** C type as declared in the header. */
     "ctype": "virDomainStatsRecordPtr **",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; binary-OR of virConnectGetAllDomainStatsFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Get the list of CPU models supported by libvirt for a specific architecture. */
  "virConnectGetCPUModelNames": {
+  /** libvirt version that added the function. */
   "since": "1.1.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-host",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: virConnect connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `arch`: Architecture */
     "name": "arch",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `models`: Pointer to a variable to store the NULL-terminated array of the CPU models supported for the specified architecture. Each element and the array itself must be freed by the caller with free. Pass NULL if only the list length is needed. */
     "name": "models",
+    /** C type as declared in the header. */
     "ctype": "char ***",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0. */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Provides capabilities of the hypervisor / driver. */
  "virConnectGetCapabilities": {
+  /** libvirt version that added the function. */
   "since": "0.2.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-host",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "ownedString"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Prior creating a domain (for instance via virDomainCreateXML or virDomainDefineXML) it may be suitable to know what the underlying emulator and/or libvirt is capable of. For instance, if host, libvirt and qemu is capable of VFIO passthrough and so on. */
  "virConnectGetDomainCapabilities": {
+  /** libvirt version that added the function. */
   "since": "1.2.7",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "ownedString"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `emulatorbin`: path to emulator */
     "name": "emulatorbin",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `arch`: domain architecture */
     "name": "arch",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `machine`: machine type */
     "name": "machine",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `virttype`: virtualization type */
     "name": "virttype",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** This returns a system hostname on which the hypervisor is running (based on the result of the gethostname system call, but possibly expanded to a fully-qualified domain name via getaddrinfo). If we are connected to a remote system, then this returns the hostname of the remote system. */
  "virConnectGetHostname": {
+  /** libvirt version that added the function. */
   "since": "0.3.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-host",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "ownedString"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to a hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Provides \@libVer, which is the version of libvirt used by the daemon running on the \@conn host */
  "virConnectGetLibVersion": {
+  /** libvirt version that added the function. */
   "since": "0.7.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-host",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `libVer`: returns the libvirt library version used on the connection (OUT) */
     "name": "libVer",
+    /** C type as declared in the header. */
     "ctype": "unsigned long *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Provides the maximum number of virtual CPUs supported for a guest VM of a specific type. The 'type' parameter here corresponds to the 'type' attribute in the element of the XML. This API doesn't take emulator limits into consideration, hence the returned value is not guaranteed to be usable. It is recommended to use virConnectGetDomainCapabilities() and look for "" in its output instead. */
  "virConnectGetMaxVcpus": {
+  /** libvirt version that added the function. */
   "since": "0.2.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-host",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `type`: value of the 'type' attribute in the element */
     "name": "type",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Prior creating a storage pool (for instance via virStoragePoolCreateXML or virStoragePoolDefineXML) it may be suitable to know what pool types are supported along with the file/disk formats for each pool. */
  "virConnectGetStoragePoolCapabilities": {
+  /** libvirt version that added the function. */
   "since": "5.2.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "ownedString"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** This returns the XML description of the sysinfo details for the host on which the hypervisor is running, in the same format as the element of a domain XML. This information is generally available only for hypervisors running with root privileges. */
  "virConnectGetSysinfo": {
+  /** libvirt version that added the function. */
   "since": "0.8.8",
+  /** libvirt source module that defines it. */
   "module": "libvirt-host",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "ownedString"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to a hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Get the name of the Hypervisor driver used. This is merely the driver name; for example, both KVM and QEMU guests are serviced by the driver for the qemu:// URI, so a return of "QEMU" does not indicate whether KVM acceleration is present. For more details about the hypervisor, use virConnectGetCapabilities(). */
  "virConnectGetType": {
+  /** libvirt version that added the function. */
   "since": "0.0.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-host",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "const char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "string"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** This returns the URI (name) of the hypervisor connection. Normally this is the same as or similar to the string passed to the virConnectOpen/virConnectOpenReadOnly call, but the driver may make the URI canonical. If name == NULL was passed to virConnectOpen, then the driver will return a non-NULL URI which can be used to connect to the same hypervisor later. */
  "virConnectGetURI": {
+  /** libvirt version that added the function. */
   "since": "0.3.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-host",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "ownedString"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to a hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Get the version level of the Hypervisor running. This may work only with hypervisor call, i.e. with privileged access to the hypervisor, not with a Read-Only connection. */
  "virConnectGetVersion": {
+  /** libvirt version that added the function. */
   "since": "0.0.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-host",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `hvVer`: return value for the version of the running hypervisor (OUT) */
     "name": "hvVer",
+    /** C type as declared in the header. */
     "ctype": "unsigned long *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Determine if the connection to the hypervisor is still alive */
  "virConnectIsAlive": {
+  /** libvirt version that added the function. */
   "since": "0.9.8",
+  /** libvirt source module that defines it. */
   "module": "libvirt-host",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the connection object */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Determine if the connection to the hypervisor is encrypted */
  "virConnectIsEncrypted": {
+  /** libvirt version that added the function. */
   "since": "0.7.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-host",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the connection object */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Determine if the connection to the hypervisor is secure */
  "virConnectIsSecure": {
+  /** libvirt version that added the function. */
   "since": "0.7.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-host",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the connection object */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Collect a possibly-filtered list of all domains, and return an allocated array of information for each. This API solves the race inherent in virConnectListDomains() and virConnectListDefinedDomains(). */
  "virConnectListAllDomains": {
+  /** libvirt version that added the function. */
   "since": "0.9.13",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: Pointer to the hypervisor connection. */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `domains`: Pointer to a variable to store the array containing domain objects or NULL if the list is not required (just returns number of guests). */
     "name": "domains",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr **",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virConnectListAllDomainsFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Collect the list of interfaces, and allocate an array to store those objects. This API solves the race inherent between virConnectListInterfaces and virConnectListDefinedInterfaces. */
  "virConnectListAllInterfaces": {
+  /** libvirt version that added the function. */
   "since": "0.10.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-interface",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: Pointer to the hypervisor connection. */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `ifaces`: Pointer to a variable to store the array containing the interface objects or NULL if the list is not required (just returns number of interfaces). */
     "name": "ifaces",
+    /** C type as declared in the header. */
     "ctype": "virInterfacePtr **",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virConnectListAllInterfacesFlags. */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Collect the list of network filters, and allocate an array to store those objects. */
  "virConnectListAllNWFilterBindings": {
+  /** libvirt version that added the function. */
   "since": "4.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nwfilter",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: Pointer to the hypervisor connection. */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `bindings`: Pointer to a variable to store the array containing the network filter objects or NULL if the list is not required (just returns number of network filters). */
     "name": "bindings",
+    /** C type as declared in the header. */
     "ctype": "virNWFilterBindingPtr **",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Collect the list of network filters, and allocate an array to store those objects. */
  "virConnectListAllNWFilters": {
+  /** libvirt version that added the function. */
   "since": "0.10.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nwfilter",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: Pointer to the hypervisor connection. */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `filters`: Pointer to a variable to store the array containing the network filter objects or NULL if the list is not required (just returns number of network filters). */
     "name": "filters",
+    /** C type as declared in the header. */
     "ctype": "virNWFilterPtr **",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Collect the list of networks, and allocate an array to store those objects. This API solves the race inherent between virConnectListNetworks and virConnectListDefinedNetworks. */
  "virConnectListAllNetworks": {
+  /** libvirt version that added the function. */
   "since": "0.10.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: Pointer to the hypervisor connection. */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nets`: Pointer to a variable to store the array containing the network objects or NULL if the list is not required (just returns number of networks). */
     "name": "nets",
+    /** C type as declared in the header. */
     "ctype": "virNetworkPtr **",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virConnectListAllNetworksFlags. */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Collect the list of node devices, and allocate an array to store those objects. */
  "virConnectListAllNodeDevices": {
+  /** libvirt version that added the function. */
   "since": "0.10.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nodedev",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: Pointer to the hypervisor connection. */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `devices`: Pointer to a variable to store the array containing the node device objects or NULL if the list is not required (just returns number of node devices). */
     "name": "devices",
+    /** C type as declared in the header. */
     "ctype": "virNodeDevicePtr **",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virConnectListAllNodeDeviceFlags. */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Collect the list of secrets, and allocate an array to store those objects. */
  "virConnectListAllSecrets": {
+  /** libvirt version that added the function. */
   "since": "0.10.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-secret",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: Pointer to the hypervisor connection. */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `secrets`: Pointer to a variable to store the array containing the secret objects or NULL if the list is not required (just returns the number of secrets). */
     "name": "secrets",
+    /** C type as declared in the header. */
     "ctype": "virSecretPtr **",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virConnectListAllSecretsFlags. */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Collect the list of storage pools, and allocate an array to store those objects. This API solves the race inherent between virConnectListStoragePools and virConnectListDefinedStoragePools. */
  "virConnectListAllStoragePools": {
+  /** libvirt version that added the function. */
   "since": "0.10.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: Pointer to the hypervisor connection. */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `pools`: Pointer to a variable to store the array containing storage pool objects or NULL if the list is not required (just returns number of pools). */
     "name": "pools",
+    /** C type as declared in the header. */
     "ctype": "virStoragePoolPtr **",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virConnectListAllStoragePoolsFlags. */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** list the defined but inactive domains, stores the pointers to the names in \@names */
  "virConnectListDefinedDomains": {
+  /** libvirt version that added the function. */
   "since": "0.1.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `names`: pointer to an array to store the names */
     "name": "names",
+    /** C type as declared in the header. */
     "ctype": "char ** const",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `maxnames`: size of the array */
     "name": "maxnames",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Collect the list of defined (inactive) physical host interfaces, and store their names in \@names. */
  "virConnectListDefinedInterfaces": {
+  /** libvirt version that added the function. */
   "since": "0.7.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-interface",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `names`: array to collect the list of names of interfaces */
     "name": "names",
+    /** C type as declared in the header. */
     "ctype": "char ** const",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `maxnames`: size of \@names */
     "name": "maxnames",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** list the inactive networks, stores the pointers to the names in \@names */
  "virConnectListDefinedNetworks": {
+  /** libvirt version that added the function. */
   "since": "0.2.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `names`: pointer to an array to store the names */
     "name": "names",
+    /** C type as declared in the header. */
     "ctype": "char ** const",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `maxnames`: size of the array */
     "name": "maxnames",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Provides the list of names of inactive storage pools up to maxnames. If there are more than maxnames, the remaining names will be silently ignored. */
  "virConnectListDefinedStoragePools": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `names`: array of char * to fill with pool names (allocated by caller) */
     "name": "names",
+    /** C type as declared in the header. */
     "ctype": "char ** const",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `maxnames`: size of the names array */
     "name": "maxnames",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Collect the list of active domains, and store their IDs in array \@ids */
  "virConnectListDomains": {
+  /** libvirt version that added the function. */
   "since": "0.0.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `ids`: array to collect the list of IDs of active domains */
     "name": "ids",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `maxids`: size of \@ids */
     "name": "maxids",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Collect the list of active physical host interfaces, and store their names in \@names */
  "virConnectListInterfaces": {
+  /** libvirt version that added the function. */
   "since": "0.6.4",
+  /** libvirt source module that defines it. */
   "module": "libvirt-interface",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `names`: array to collect the list of names of interfaces */
     "name": "names",
+    /** C type as declared in the header. */
     "ctype": "char ** const",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `maxnames`: size of \@names */
     "name": "maxnames",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Collect the list of network filters, and store their names in \@names */
  "virConnectListNWFilters": {
+  /** libvirt version that added the function. */
   "since": "0.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nwfilter",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `names`: array to collect the list of names of network filters */
     "name": "names",
+    /** C type as declared in the header. */
     "ctype": "char ** const",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `maxnames`: size of \@names */
     "name": "maxnames",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Collect the list of active networks, and store their names in \@names */
  "virConnectListNetworks": {
+  /** libvirt version that added the function. */
   "since": "0.2.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `names`: array to collect the list of names of active networks */
     "name": "names",
+    /** C type as declared in the header. */
     "ctype": "char ** const",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `maxnames`: size of \@names */
     "name": "maxnames",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** List UUIDs of defined secrets, store pointers to names in uuids. */
  "virConnectListSecrets": {
+  /** libvirt version that added the function. */
   "since": "0.7.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-secret",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: virConnect connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `uuids`: Pointer to an array to store the UUIDs */
     "name": "uuids",
+    /** C type as declared in the header. */
     "ctype": "char **",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `maxuuids`: size of the array. */
     "name": "maxuuids",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Provides the list of names of active storage pools up to maxnames. If there are more than maxnames, the remaining names will be silently ignored. */
  "virConnectListStoragePools": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `names`: array of char * to fill with pool names (allocated by caller) */
     "name": "names",
+    /** C type as declared in the header. */
     "ctype": "char ** const",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `maxnames`: size of the names array */
     "name": "maxnames",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Removes an event callback. The callbackID parameter should be the value obtained from a previous virConnectNetworkEventRegisterAny() method. */
  "virConnectNetworkEventDeregisterAny": {
+  /** libvirt version that added the function. */
   "since": "1.2.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `callbackID`: the callback identifier */
     "name": "callbackID",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Adds a callback to receive notifications of arbitrary network events occurring on a network. This function requires that an event loop has been previously registered with virEventRegisterImpl() or virEventRegisterDefaultImpl(). */
  "virConnectNetworkEventRegisterAny": {
+  /** libvirt version that added the function. */
   "since": "1.2.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `net`: pointer to the network */
     "name": "net",
+    /** C type as declared in the header. */
     "ctype": "virNetworkPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `eventID`: the event type to receive */
     "name": "eventID",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `cb`: callback to the function handling network events */
     "name": "cb",
+    /** C type as declared in the header. */
     "ctype": "virConnectNetworkEventGenericCallback",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    },
    {
+    /** Argument `opaque`: opaque data to pass on to the callback */
     "name": "opaque",
+    /** C type as declared in the header. */
     "ctype": "void *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `freecb`: optional function to deallocate opaque when not used anymore */
     "name": "freecb",
+    /** C type as declared in the header. */
     "ctype": "virFreeCallback",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Removes an event callback. The callbackID parameter should be the value obtained from a previous virConnectNodeDeviceEventRegisterAny() method. */
  "virConnectNodeDeviceEventDeregisterAny": {
+  /** libvirt version that added the function. */
   "since": "2.2.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nodedev",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `callbackID`: the callback identifier */
     "name": "callbackID",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Adds a callback to receive notifications of arbitrary node device events occurring on a node device. This function requires that an event loop has been previously registered with virEventRegisterImpl() or virEventRegisterDefaultImpl(). */
  "virConnectNodeDeviceEventRegisterAny": {
+  /** libvirt version that added the function. */
   "since": "2.2.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nodedev",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `dev`: pointer to the node device */
     "name": "dev",
+    /** C type as declared in the header. */
     "ctype": "virNodeDevicePtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `eventID`: the event type to receive */
     "name": "eventID",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `cb`: callback to the function handling node device events */
     "name": "cb",
+    /** C type as declared in the header. */
     "ctype": "virConnectNodeDeviceEventGenericCallback",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    },
    {
+    /** Argument `opaque`: opaque data to pass on to the callback */
     "name": "opaque",
+    /** C type as declared in the header. */
     "ctype": "void *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `freecb`: optional function to deallocate opaque when not used anymore */
     "name": "freecb",
+    /** C type as declared in the header. */
     "ctype": "virFreeCallback",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Provides the number of defined but inactive domains. */
  "virConnectNumOfDefinedDomains": {
+  /** libvirt version that added the function. */
   "since": "0.1.5",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Provides the number of defined (inactive) interfaces on the physical host. */
  "virConnectNumOfDefinedInterfaces": {
+  /** libvirt version that added the function. */
   "since": "0.7.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-interface",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Provides the number of inactive networks. */
  "virConnectNumOfDefinedNetworks": {
+  /** libvirt version that added the function. */
   "since": "0.2.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Provides the number of inactive storage pools */
  "virConnectNumOfDefinedStoragePools": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Provides the number of active domains. */
  "virConnectNumOfDomains": {
+  /** libvirt version that added the function. */
   "since": "0.0.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Provides the number of active interfaces on the physical host. */
  "virConnectNumOfInterfaces": {
+  /** libvirt version that added the function. */
   "since": "0.6.4",
+  /** libvirt source module that defines it. */
   "module": "libvirt-interface",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Provides the number of nwfilters. */
  "virConnectNumOfNWFilters": {
+  /** libvirt version that added the function. */
   "since": "0.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nwfilter",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Provides the number of active networks. */
  "virConnectNumOfNetworks": {
+  /** libvirt version that added the function. */
   "since": "0.2.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Fetch number of currently defined secrets. */
  "virConnectNumOfSecrets": {
+  /** libvirt version that added the function. */
   "since": "0.7.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-secret",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: virConnect connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Provides the number of active storage pools */
  "virConnectNumOfStoragePools": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** This function should be called first to get a connection to the Hypervisor and xen store */
  "virConnectOpen": {
+  /** libvirt version that added the function. */
   "since": "0.0.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virConnectPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `name`: (optional) URI of the hypervisor */
     "name": "name",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** This function should be called first to get a connection to the Hypervisor. If necessary, authentication will be performed fetching credentials via the callback */
  "virConnectOpenAuth": {
+  /** libvirt version that added the function. */
   "since": "0.4.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virConnectPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `name`: (optional) URI of the hypervisor */
     "name": "name",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `auth`: Authenticate callback parameters */
     "name": "auth",
+    /** C type as declared in the header. */
     "ctype": "virConnectAuthPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virConnectFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** This function should be called first to get a restricted connection to the library functionalities. The set of APIs usable are then restricted on the available methods to control the domains. */
  "virConnectOpenReadOnly": {
+  /** libvirt version that added the function. */
   "since": "0.0.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virConnectPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `name`: (optional) URI of the hypervisor */
     "name": "name",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Increment the reference count on the connection. For each additional call to this method, there shall be a corresponding call to virConnectClose to release the reference count, once the caller no longer needs the reference to this object. */
  "virConnectRef": {
+  /** libvirt version that added the function. */
   "since": "0.6.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-host",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: the connection to hold a reference on */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Registers a callback to be invoked when the connection is closed. This callback is invoked when there is any condition that causes the socket connection to the hypervisor to be closed. */
  "virConnectRegisterCloseCallback": {
+  /** libvirt version that added the function. */
   "since": "0.10.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-host",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to connection object */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `cb`: callback to invoke upon close */
     "name": "cb",
+    /** C type as declared in the header. */
     "ctype": "virConnectCloseFunc",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    },
    {
+    /** Argument `opaque`: user data to pass to \@cb */
     "name": "opaque",
+    /** C type as declared in the header. */
     "ctype": "void *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `freecb`: callback to free \@opaque */
     "name": "freecb",
+    /** C type as declared in the header. */
     "ctype": "virFreeCallback",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Removes an event callback. The callbackID parameter should be the value obtained from a previous virConnectSecretEventRegisterAny() method. */
  "virConnectSecretEventDeregisterAny": {
+  /** libvirt version that added the function. */
   "since": "3.0.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-secret",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `callbackID`: the callback identifier */
     "name": "callbackID",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Adds a callback to receive notifications of arbitrary secret events occurring on a secret. This function requires that an event loop has been previously registered with virEventRegisterImpl() or virEventRegisterDefaultImpl(). */
  "virConnectSecretEventRegisterAny": {
+  /** libvirt version that added the function. */
   "since": "3.0.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-secret",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `secret`: pointer to the secret */
     "name": "secret",
+    /** C type as declared in the header. */
     "ctype": "virSecretPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `eventID`: the event type to receive */
     "name": "eventID",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `cb`: callback to the function handling secret events */
     "name": "cb",
+    /** C type as declared in the header. */
     "ctype": "virConnectSecretEventGenericCallback",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    },
    {
+    /** Argument `opaque`: opaque data to pass on to the callback */
     "name": "opaque",
+    /** C type as declared in the header. */
     "ctype": "void *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `freecb`: optional function to deallocate opaque when not used anymore */
     "name": "freecb",
+    /** C type as declared in the header. */
     "ctype": "virFreeCallback",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Override the default identity information associated with the connection. When connecting to a stateful driver over a UNIX socket, the daemon will interrogate the remote end of the UNIX socket to acquire the application's identity. This identity is used for the fine grained access control checks on API calls. */
  "virConnectSetIdentity": {
+  /** libvirt version that added the function. */
   "since": "5.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-host",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `params`: parameters containing the identity attributes */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: size of \@params array */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `flags`: currently unused, pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Start sending keepalive messages after \@interval seconds of inactivity and consider the connection to be broken when no response is received after \@count keepalive messages sent in a row. In other words, sending count + 1 keepalive message results in closing the connection. When \@interval is <= 0, no keepalive messages will be sent. When \@count is 0, the connection will be automatically closed after \@interval seconds of inactivity without sending any keepalive messages. */
  "virConnectSetKeepAlive": {
+  /** libvirt version that added the function. */
   "since": "0.9.8",
+  /** libvirt source module that defines it. */
   "module": "libvirt-host",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to a hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `interval`: number of seconds of inactivity before a keepalive message is sent */
     "name": "interval",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `count`: number of messages that can be sent in a row */
     "name": "count",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Removes an event callback. The callbackID parameter should be the value obtained from a previous virConnectStoragePoolEventRegisterAny() method. */
  "virConnectStoragePoolEventDeregisterAny": {
+  /** libvirt version that added the function. */
   "since": "2.0.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `callbackID`: the callback identifier */
     "name": "callbackID",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Adds a callback to receive notifications of arbitrary storage pool events occurring on a storage pool. This function requires that an event loop has been previously registered with virEventRegisterImpl() or virEventRegisterDefaultImpl(). */
  "virConnectStoragePoolEventRegisterAny": {
+  /** libvirt version that added the function. */
   "since": "2.0.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `pool`: pointer to the storage pool */
     "name": "pool",
+    /** C type as declared in the header. */
     "ctype": "virStoragePoolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `eventID`: the event type to receive */
     "name": "eventID",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `cb`: callback to the function handling network events */
     "name": "cb",
+    /** C type as declared in the header. */
     "ctype": "virConnectStoragePoolEventGenericCallback",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    },
    {
+    /** Argument `opaque`: opaque data to pass on to the callback */
     "name": "opaque",
+    /** C type as declared in the header. */
     "ctype": "void *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `freecb`: optional function to deallocate opaque when not used anymore */
     "name": "freecb",
+    /** C type as declared in the header. */
     "ctype": "virFreeCallback",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Unregisters the callback previously set with the virConnectRegisterCloseCallback method. The callback will no longer receive notifications when the connection closes. If a virFreeCallback was provided at time of registration, it will be invoked */
  "virConnectUnregisterCloseCallback": {
+  /** libvirt version that added the function. */
   "since": "0.10.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-host",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to connection object */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `cb`: pointer to the current registered callback */
     "name": "cb",
+    /** C type as declared in the header. */
     "ctype": "virConnectCloseFunc",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Copy the content of the last error caught at the library level */
  "virCopyLastError": {
+  /** libvirt version that added the function. */
   "since": "0.1.0",
+  /** libvirt source module that defines it. */
   "module": "virerror",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `to`: target to receive the copy */
     "name": "to",
+    /** C type as declared in the header. */
     "ctype": "virErrorPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Default routine reporting an error to stderr. */
  "virDefaultErrorFunc": {
+  /** libvirt version that added the function. */
   "since": "0.1.0",
+  /** libvirt source module that defines it. */
   "module": "virerror",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "void",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "void"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `err`: pointer to the error. */
     "name": "err",
+    /** C type as declared in the header. */
     "ctype": "virErrorPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ]
  },
+ /** Requests that the current background job be aborted at the soonest opportunity. In case the job is a migration in a post-copy mode, virDomainAbortJob will report an error (see virDomainMigrateStartPostCopy for more details). */
  "virDomainAbortJob": {
+  /** libvirt version that added the function. */
   "since": "0.7.7",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Requests that the current background job be aborted at the soonest opportunity. In case the job is a migration in a post-copy mode, this function will report an error unless VIR_DOMAIN_ABORT_JOB_POSTCOPY flag is used (see virDomainMigrateStartPostCopy for more details). */
  "virDomainAbortJobFlags": {
+  /** libvirt version that added the function. */
   "since": "8.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainAbortJobFlagsValues */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Dynamically add an IOThread to the domain. It is left up to the underlying virtual hypervisor to determine the valid range for an \@iothread_id and determining whether the \@iothread_id already exists. */
  "virDomainAddIOThread": {
+  /** libvirt version that added the function. */
   "since": "1.2.15",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `iothread_id`: the specific IOThread ID value to add */
     "name": "iothread_id",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainModificationImpact */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Set how long to wait for a response from guest agent commands. By default, agent commands block forever waiting for a response. */
  "virDomainAgentSetResponseTimeout": {
+  /** libvirt version that added the function. */
   "since": "5.10.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `timeout`: timeout in seconds */
     "name": "timeout",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Create a virtual device attachment to backend. This function, having hotplug semantics, is only allowed on an active domain. */
  "virDomainAttachDevice": {
+  /** libvirt version that added the function. */
   "since": "0.1.9",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `xml`: pointer to XML description of one device */
     "name": "xml",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Attach a virtual device to a domain, using the flags parameter to control how the device is attached. VIR_DOMAIN_AFFECT_CURRENT specifies that the device allocation is made based on current domain state. VIR_DOMAIN_AFFECT_LIVE specifies that the device shall be allocated to the active domain instance only and is not added to the persisted domain configuration. VIR_DOMAIN_AFFECT_CONFIG specifies that the device shall be allocated to the persisted domain configuration only. Note that the target hypervisor must return an error if unable to satisfy flags. E.g. the hypervisor driver will return failure if LIVE is specified but it only supports modifying the persisted device allocation. */
  "virDomainAttachDeviceFlags": {
+  /** libvirt version that added the function. */
   "since": "0.7.7",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `xml`: pointer to XML description of one device */
     "name": "xml",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainDeviceModifyFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** For given \@user in \@domain fetch list of public SSH authorized keys and store them into \@keys array which is allocated upon successful return and is NULL terminated. The caller is responsible for freeing \@keys when no longer needed. */
  "virDomainAuthorizedSSHKeysGet": {
+  /** libvirt version that added the function. */
   "since": "6.10.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `user`: user to list keys for */
     "name": "user",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `keys`: pointer to a variable to store authorized keys */
     "name": "keys",
+    /** C type as declared in the header. */
     "ctype": "char ***",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** For given \@user in \@domain set \@keys in authorized keys file. Any previous content of the file is overwritten with new keys. That is, if this API is called with \@nkeys = 0, \@keys = NULL and \@flags = 0 then the authorized keys file for \@user is cleared out. */
  "virDomainAuthorizedSSHKeysSet": {
+  /** libvirt version that added the function. */
   "since": "6.10.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `user`: user to add keys for */
     "name": "user",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `keys`: authorized keys to set */
     "name": "keys",
+    /** C type as declared in the header. */
     "ctype": "const char **",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nkeys`: number of keys in \@keys array */
     "name": "nkeys",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `flags`: bitwise or of virDomainAuthorizedSSHKeysSetFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Start a point-in-time backup job for the specified disks of a running domain. */
  "virDomainBackupBegin": {
+  /** libvirt version that added the function. */
   "since": "6.0.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `backupXML`: description of the requested backup */
     "name": "backupXML",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `checkpointXML`: description of a checkpoint to create or NULL */
     "name": "checkpointXML",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise or of virDomainBackupBeginFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Queries the configuration of the active backup job. */
  "virDomainBackupGetXMLDesc": {
+  /** libvirt version that added the function. */
   "since": "6.0.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "ownedString"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Commit changes that were made to temporary top-level files within a disk image backing file chain into a lower-level base file. In other words, take all the difference between \@base and \@top, and update \@base to contain that difference; after the commit, any portion of the chain that previously depended on \@top will now depend on \@base, and all files after \@base up to and including \@top will now be invalidated. A typical use of this command is to reduce the length of a backing file chain after taking an external disk snapshot. To move data in the opposite direction, see virDomainBlockPull(). */
  "virDomainBlockCommit": {
+  /** libvirt version that added the function. */
   "since": "0.10.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: pointer to domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `disk`: path to the block device, or device shorthand */
     "name": "disk",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `base`: path to backing file to merge into, or device shorthand, or NULL for default */
     "name": "base",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `top`: path to file within backing chain that contains data to be merged, or device shorthand, or NULL to merge all possible data */
     "name": "top",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `bandwidth`: (optional) specify bandwidth limit; flags determine the unit */
     "name": "bandwidth",
+    /** C type as declared in the header. */
     "ctype": "unsigned long",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ulong"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainBlockCommitFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Copy the guest-visible contents of a disk image to a new file described by \@destxml. The destination XML has a top-level element of , and resembles what is used when hot-plugging a disk via virDomainAttachDevice(), except that only sub-elements related to describing the new host resource are necessary (sub-elements related to the guest view, such as , are ignored). It is strongly recommended to include a format designation for the destination, to avoid the potential of any security problem that might be caused by probing a file for its format. */
  "virDomainBlockCopy": {
+  /** libvirt version that added the function. */
   "since": "1.2.8",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: pointer to domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `disk`: path to the block device, or device shorthand */
     "name": "disk",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `destxml`: XML description of the copy destination */
     "name": "destxml",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `params`: Pointer to block copy parameter objects, or NULL */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: Number of block copy parameters (this value can be the same or less than the number of parameters supported) */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainBlockCopyFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Cancel the active block job on the given disk. */
  "virDomainBlockJobAbort": {
+  /** libvirt version that added the function. */
   "since": "0.9.4",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: pointer to domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `disk`: path to the block device, or device shorthand */
     "name": "disk",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainBlockJobAbortFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Set the maximum allowable bandwidth that a block job may consume. If bandwidth is 0, the limit will revert to the hypervisor default of unlimited. */
  "virDomainBlockJobSetSpeed": {
+  /** libvirt version that added the function. */
   "since": "0.9.4",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: pointer to domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `disk`: path to the block device, or device shorthand */
     "name": "disk",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `bandwidth`: specify bandwidth limit; flags determine the unit */
     "name": "bandwidth",
+    /** C type as declared in the header. */
     "ctype": "unsigned long",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ulong"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainBlockJobSetSpeedFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** This function allows you to read the contents of a domain's disk device. */
  "virDomainBlockPeek": {
+  /** libvirt version that added the function. */
   "since": "0.4.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: pointer to the domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `disk`: path to the block device, or device shorthand */
     "name": "disk",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `offset`: offset within block device */
     "name": "offset",
+    /** C type as declared in the header. */
     "ctype": "unsigned long long",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong"
    },
    {
+    /** Argument `size`: size to read */
     "name": "size",
+    /** C type as declared in the header. */
     "ctype": "size_t",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "size_t"
    },
    {
+    /** Argument `buffer`: return buffer (must be at least size bytes) */
     "name": "buffer",
+    /** C type as declared in the header. */
     "ctype": "void *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Populate a disk image with data from its backing image. Once all data from its backing image has been pulled, the disk no longer depends on a backing image. This function pulls data for the entire device in the background. Progress of the operation can be checked with virDomainGetBlockJobInfo() and the operation can be aborted with virDomainBlockJobAbort(). When finished, an asynchronous event is raised to indicate the final status. To move data in the opposite direction, see virDomainBlockCommit(). */
  "virDomainBlockPull": {
+  /** libvirt version that added the function. */
   "since": "0.9.4",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: pointer to domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `disk`: path to the block device, or device shorthand */
     "name": "disk",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `bandwidth`: (optional) specify bandwidth limit; flags determine the unit */
     "name": "bandwidth",
+    /** C type as declared in the header. */
     "ctype": "unsigned long",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ulong"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainBlockPullFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Populate a disk image with data from its backing image chain, and setting the backing image to \@base, or alternatively copy an entire backing chain to a new file \@base. */
  "virDomainBlockRebase": {
+  /** libvirt version that added the function. */
   "since": "0.9.10",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: pointer to domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `disk`: path to the block device, or device shorthand */
     "name": "disk",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `base`: path to backing file to keep, or device shorthand, or NULL for no backing file */
     "name": "base",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `bandwidth`: (optional) specify bandwidth limit; flags determine the unit */
     "name": "bandwidth",
+    /** C type as declared in the header. */
     "ctype": "unsigned long",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ulong"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainBlockRebaseFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Resize a block device of domain while the domain is running. If \@flags is 0, then \@size is in kibibytes (blocks of 1024 bytes); since 0.9.11, if \@flags includes VIR_DOMAIN_BLOCK_RESIZE_BYTES, \@size is in bytes instead. \@size is taken directly as the new size. Depending on the file format, the hypervisor may round up to the next alignment boundary. */
  "virDomainBlockResize": {
+  /** libvirt version that added the function. */
   "since": "0.9.8",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: pointer to the domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `disk`: path to the block image, or shorthand */
     "name": "disk",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `size`: new size of the block image, see below for unit */
     "name": "size",
+    /** C type as declared in the header. */
     "ctype": "unsigned long long",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainBlockResizeFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** This function returns block device (disk) stats for block devices attached to the domain. */
  "virDomainBlockStats": {
+  /** libvirt version that added the function. */
   "since": "0.3.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: pointer to the domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `disk`: path to the block device, or device shorthand */
     "name": "disk",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `stats`: block device stats (returned) */
     "name": "stats",
+    /** C type as declared in the header. */
     "ctype": "virDomainBlockStatsPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `size`: size of stats structure */
     "name": "size",
+    /** C type as declared in the header. */
     "ctype": "size_t",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "size_t"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** This function is to get block stats parameters for block devices attached to the domain. */
  "virDomainBlockStatsFlags": {
+  /** libvirt version that added the function. */
   "since": "0.9.5",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: pointer to domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `disk`: path to the block device, or device shorthand */
     "name": "disk",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `params`: pointer to block stats parameter object (return value, allocated by the caller) */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: pointer to number of block stats; input and output */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virTypedParameterFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Create a new checkpoint using \@xmlDesc, with a top-level element, on a running \@domain. Note that \@xmlDesc must validate against the XML schema. Typically, it is more common to create a new checkpoint as part of kicking off a backup job with virDomainBackupBegin(); however, it is also possible to start a checkpoint without a backup. */
  "virDomainCheckpointCreateXML": {
+  /** libvirt version that added the function. */
   "since": "5.6.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain-checkpoint",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virDomainCheckpointPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `xmlDesc`: description of the checkpoint to create */
     "name": "xmlDesc",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise-OR of supported virDomainCheckpointCreateFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Removes a checkpoint from the domain. */
  "virDomainCheckpointDelete": {
+  /** libvirt version that added the function. */
   "since": "5.6.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain-checkpoint",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `checkpoint`: the checkpoint to remove */
     "name": "checkpoint",
+    /** C type as declared in the header. */
     "ctype": "virDomainCheckpointPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of supported virDomainCheckpointDeleteFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Free the domain checkpoint object. The checkpoint itself is not modified. The data structure is freed and should not be used thereafter. */
  "virDomainCheckpointFree": {
+  /** libvirt version that added the function. */
   "since": "5.6.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain-checkpoint",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `checkpoint`: a domain checkpoint object */
     "name": "checkpoint",
+    /** C type as declared in the header. */
     "ctype": "virDomainCheckpointPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Provides the connection pointer associated with a checkpoint. The reference counter on the connection is not increased by this call. */
  "virDomainCheckpointGetConnect": {
+  /** libvirt version that added the function. */
   "since": "5.6.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain-checkpoint",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virConnectPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `checkpoint`: a checkpoint object */
     "name": "checkpoint",
+    /** C type as declared in the header. */
     "ctype": "virDomainCheckpointPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Provides the domain pointer associated with a checkpoint. The reference counter on the domain is not increased by this call. */
  "virDomainCheckpointGetDomain": {
+  /** libvirt version that added the function. */
   "since": "5.6.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain-checkpoint",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virDomainPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `checkpoint`: a checkpoint object */
     "name": "checkpoint",
+    /** C type as declared in the header. */
     "ctype": "virDomainCheckpointPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Get the public name for that checkpoint */
  "virDomainCheckpointGetName": {
+  /** libvirt version that added the function. */
   "since": "5.6.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain-checkpoint",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "const char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "string"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `checkpoint`: a checkpoint object */
     "name": "checkpoint",
+    /** C type as declared in the header. */
     "ctype": "virDomainCheckpointPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Get the parent checkpoint for \@checkpoint, if any. */
  "virDomainCheckpointGetParent": {
+  /** libvirt version that added the function. */
   "since": "5.6.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain-checkpoint",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virDomainCheckpointPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `checkpoint`: a checkpoint object */
     "name": "checkpoint",
+    /** C type as declared in the header. */
     "ctype": "virDomainCheckpointPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Provide an XML description of the domain checkpoint. */
  "virDomainCheckpointGetXMLDesc": {
+  /** libvirt version that added the function. */
   "since": "5.6.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain-checkpoint",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "ownedString"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `checkpoint`: a domain checkpoint object */
     "name": "checkpoint",
+    /** C type as declared in the header. */
     "ctype": "virDomainCheckpointPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of supported virDomainCheckpointXMLFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Collect the list of domain checkpoints that are children of the given checkpoint, and allocate an array to store those objects. */
  "virDomainCheckpointListAllChildren": {
+  /** libvirt version that added the function. */
   "since": "5.6.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain-checkpoint",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `checkpoint`: a domain checkpoint object */
     "name": "checkpoint",
+    /** C type as declared in the header. */
     "ctype": "virDomainCheckpointPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `children`: pointer to variable to store the array containing checkpoint objects or NULL if the list is not required (just returns number of checkpoints) */
     "name": "children",
+    /** C type as declared in the header. */
     "ctype": "virDomainCheckpointPtr **",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of supported virDomainCheckpointListFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Try to lookup a domain checkpoint based on its name. */
  "virDomainCheckpointLookupByName": {
+  /** libvirt version that added the function. */
   "since": "5.6.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain-checkpoint",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virDomainCheckpointPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `name`: name for the domain checkpoint */
     "name": "name",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Increment the reference count on the checkpoint. For each additional call to this method, there shall be a corresponding call to virDomainCheckpointFree to release the reference count, once the caller no longer needs the reference to this object. */
  "virDomainCheckpointRef": {
+  /** libvirt version that added the function. */
   "since": "5.6.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain-checkpoint",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `checkpoint`: the checkpoint to hold a reference on */
     "name": "checkpoint",
+    /** C type as declared in the header. */
     "ctype": "virDomainCheckpointPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** This method will dump the core of a domain on a given file for analysis. Note that for remote Xen Daemon the file path will be interpreted in the remote host. Hypervisors may require the user to manually ensure proper permissions on the file named by \@to. */
  "virDomainCoreDump": {
+  /** libvirt version that added the function. */
   "since": "0.1.9",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `to`: path for the core file */
     "name": "to",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainCoreDumpFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** This method will dump the core of a domain on a given file for analysis. Note that for remote Xen Daemon the file path will be interpreted in the remote host. Hypervisors may require the user to manually ensure proper permissions on the file named by \@to. */
  "virDomainCoreDumpWithFormat": {
+  /** libvirt version that added the function. */
   "since": "1.2.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `to`: path for the core file */
     "name": "to",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `dumpformat`: format of domain memory's dump (one of virDomainCoreDumpFormat enum) */
     "name": "dumpformat",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainCoreDumpFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Launch a defined domain. If the call succeeds the domain moves from the defined to the running domains pools. The domain will be paused only if restoring from managed state created from a paused domain. For more control, see virDomainCreateWithFlags(). */
  "virDomainCreate": {
+  /** libvirt version that added the function. */
   "since": "0.1.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to a defined domain */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Deprecated after 0.4.6. Renamed to virDomainCreateXML() providing identical functionality. This existing name will be left indefinitely for API compatibility. */
  "virDomainCreateLinux": {
+  /** libvirt version that added the function. */
   "since": "0.0.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virDomainPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `xmlDesc`: string containing an XML description of the domain */
     "name": "xmlDesc",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Launch a defined domain. If the call succeeds the domain moves from the defined to the running domains pools. */
  "virDomainCreateWithFiles": {
+  /** libvirt version that added the function. */
   "since": "1.1.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to a defined domain */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nfiles`: number of file descriptors passed */
     "name": "nfiles",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `files`: list of file descriptors passed */
     "name": "files",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of supported virDomainCreateFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Launch a defined domain. If the call succeeds the domain moves from the defined to the running domains pools. */
  "virDomainCreateWithFlags": {
+  /** libvirt version that added the function. */
   "since": "0.8.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to a defined domain */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of supported virDomainCreateFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Launch a new guest domain, based on an XML description similar to the one returned by virDomainGetXMLDesc() This function may require privileged access to the hypervisor. The domain is not persistent, so its definition will disappear when it is destroyed, or if the host is restarted (see virDomainDefineXML() to define persistent domains). */
  "virDomainCreateXML": {
+  /** libvirt version that added the function. */
   "since": "0.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virDomainPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `xmlDesc`: string containing an XML description of the domain */
     "name": "xmlDesc",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise-OR of supported virDomainCreateFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Launch a new guest domain, based on an XML description similar to the one returned by virDomainGetXMLDesc() This function may require privileged access to the hypervisor. The domain is not persistent, so its definition will disappear when it is destroyed, or if the host is restarted (see virDomainDefineXML() to define persistent domains). */
  "virDomainCreateXMLWithFiles": {
+  /** libvirt version that added the function. */
   "since": "1.1.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virDomainPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `xmlDesc`: string containing an XML description of the domain */
     "name": "xmlDesc",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `nfiles`: number of file descriptors passed */
     "name": "nfiles",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `files`: list of file descriptors passed */
     "name": "files",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of supported virDomainCreateFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Define a domain, but does not start it. This definition is persistent, until explicitly undefined with virDomainUndefine(). A previous definition for this domain with the same UUID and name would be overridden if it already exists. */
  "virDomainDefineXML": {
+  /** libvirt version that added the function. */
   "since": "0.1.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virDomainPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `xml`: the XML description for the domain, preferably in UTF-8 */
     "name": "xml",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Defines a domain, but does not start it. This definition is persistent, until explicitly undefined with virDomainUndefine(). A previous definition for this domain with the same UUID and name would be overridden if it already exists. */
  "virDomainDefineXMLFlags": {
+  /** libvirt version that added the function. */
   "since": "1.2.12",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virDomainPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `xml`: the XML description for the domain, preferably in UTF-8 */
     "name": "xml",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise OR of the virDomainDefineFlags constants */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Dynamically delete an IOThread from the domain. The \@iothread_id to be deleted must not have a resource associated with it and can be any of the currently valid IOThread ID's. */
  "virDomainDelIOThread": {
+  /** libvirt version that added the function. */
   "since": "1.2.15",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `iothread_id`: the specific IOThread ID value to delete */
     "name": "iothread_id",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainModificationImpact */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Destroy the domain object. The running instance is shutdown if not down already and all resources used by it are given back to the hypervisor. This does not free the associated virDomainPtr object. This function may require privileged access. */
  "virDomainDestroy": {
+  /** libvirt version that added the function. */
   "since": "0.0.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Destroy the domain object. The running instance is shutdown if not down already and all resources used by it are given back to the hypervisor. This does not free the associated virDomainPtr object. This function may require privileged access. */
  "virDomainDestroyFlags": {
+  /** libvirt version that added the function. */
   "since": "0.9.4",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainDestroyFlagsValues */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** This is an equivalent of virDomainDetachDeviceFlags() when called with \@flags parameter set to VIR_DOMAIN_AFFECT_LIVE. */
  "virDomainDetachDevice": {
+  /** libvirt version that added the function. */
   "since": "0.1.9",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `xml`: pointer to XML description of one device */
     "name": "xml",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Detach a virtual device from a domain, using the alias to specify the device. The value of \@flags should be either VIR_DOMAIN_AFFECT_CURRENT, or a bitwise-or of values from VIR_DOMAIN_AFFECT_LIVE and VIR_DOMAIN_AFFECT_CURRENT, although hypervisors vary in which flags are supported. */
  "virDomainDetachDeviceAlias": {
+  /** libvirt version that added the function. */
   "since": "4.4.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `alias`: device alias */
     "name": "alias",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainDeviceModifyFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Detach a virtual device from a domain, using the flags parameter to control how the device is detached. VIR_DOMAIN_AFFECT_CURRENT specifies that the device allocation is removed based on current domain state. VIR_DOMAIN_AFFECT_LIVE specifies that the device shall be deallocated from the active domain instance only and is not from the persisted domain configuration. VIR_DOMAIN_AFFECT_CONFIG specifies that the device shall be deallocated from the persisted domain configuration only. Note that the target hypervisor must return an error if unable to satisfy flags. E.g. the hypervisor driver will return failure if LIVE is specified but it only supports removing the persisted device allocation. */
  "virDomainDetachDeviceFlags": {
+  /** libvirt version that added the function. */
   "since": "0.7.7",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `xml`: pointer to XML description of one device */
     "name": "xml",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainDeviceModifyFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Associate the FDs in \@fd with \@domain under \@name. The FDs are associated as long as the connection used to associated exists and are disposed of afterwards. FD may still be kept open by the hypervisor for as long as it's needed. */
  "virDomainFDAssociate": {
+  /** libvirt version that added the function. */
   "since": "9.0.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `name`: name for the file descriptor group */
     "name": "name",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `nfds`: number of fds in \@fds */
     "name": "nfds",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `fds`: file descriptors to associate with domain */
     "name": "fds",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: optional flags; bitwise-OR of supported virDomainFDAssociateFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Freeze specified filesystems within the guest (hence guest agent may be required depending on hypervisor used). If \@mountpoints is NULL and \@nmountpoints is 0, every mounted filesystem on the guest is frozen. In some environments (e.g. QEMU guest with guest agent which doesn't support mountpoints argument), \@mountpoints may need to be NULL. */
  "virDomainFSFreeze": {
+  /** libvirt version that added the function. */
   "since": "1.2.5",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: a domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `mountpoints`: list of mount points to be frozen */
     "name": "mountpoints",
+    /** C type as declared in the header. */
     "ctype": "const char **",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nmountpoints`: the number of mount points specified in \@mountpoints */
     "name": "nmountpoints",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Frees all the memory occupied by \@info. */
  "virDomainFSInfoFree": {
+  /** libvirt version that added the function. */
   "since": "1.2.11",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "void",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "void"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `info`: pointer to a FSInfo object */
     "name": "info",
+    /** C type as declared in the header. */
     "ctype": "virDomainFSInfoPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ]
  },
+ /** Thaw specified filesystems within the guest. If \@mountpoints is NULL and \@nmountpoints is 0, every mounted filesystem on the guest is thawed. In some drivers (e.g. QEMU driver), \@mountpoints may need to be NULL. */
  "virDomainFSThaw": {
+  /** libvirt version that added the function. */
   "since": "1.2.5",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: a domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `mountpoints`: list of mount points to be thawed */
     "name": "mountpoints",
+    /** C type as declared in the header. */
     "ctype": "const char **",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nmountpoints`: the number of mount points specified in \@mountpoints */
     "name": "nmountpoints",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Calls FITRIM within the guest (hence guest agent may be required depending on hypervisor used). Either call it on each mounted filesystem (\@mountPoint is NULL) or just on specified \@mountPoint. \@minimum hints that free ranges smaller than this may be ignored (this is a hint and the guest may not respect it). By increasing this value, the fstrim operation will complete more quickly for filesystems with badly fragmented free space, although not all blocks will be discarded. If \@minimum is not zero, the command may fail. */
  "virDomainFSTrim": {
+  /** libvirt version that added the function. */
   "since": "1.0.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: a domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `mountPoint`: which mount point to trim */
     "name": "mountPoint",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `minimum`: Minimum contiguous free range to discard in bytes */
     "name": "minimum",
+    /** C type as declared in the header. */
     "ctype": "unsigned long long",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong"
    },
    {
+    /** Argument `flags`: extra flags, not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Free the domain object. The running instance is kept alive. The data structure is freed and should not be used thereafter. */
  "virDomainFree": {
+  /** libvirt version that added the function. */
   "since": "0.0.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Provides a boolean value indicating whether the domain configured to be automatically started when the host machine boots. */
  "virDomainGetAutostart": {
+  /** libvirt version that added the function. */
   "since": "0.2.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `autostart`: the value returned */
     "name": "autostart",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Get all blkio parameters. On input, \@nparams gives the size of the \@params array; on output, \@nparams gives how many slots were filled with parameter information, which might be less but will not exceed the input value. */
  "virDomainGetBlkioParameters": {
+  /** libvirt version that added the function. */
   "since": "0.9.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `params`: pointer to blkio parameter object (return value, allocated by the caller) */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: pointer to number of blkio parameters; input and output */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainModificationImpact and virTypedParameterFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Extract information about a domain's block device. */
  "virDomainGetBlockInfo": {
+  /** libvirt version that added the function. */
   "since": "0.8.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `disk`: path to the block device, or device shorthand */
     "name": "disk",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `info`: pointer to a virDomainBlockInfo structure allocated by the user */
     "name": "info",
+    /** C type as declared in the header. */
     "ctype": "virDomainBlockInfoPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Get all block IO tunable parameters for a given device. On input, \@nparams gives the size of the \@params array; on output, \@nparams gives how many slots were filled with parameter information, which might be less but will not exceed the input value. */
  "virDomainGetBlockIoTune": {
+  /** libvirt version that added the function. */
   "since": "0.9.8",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: pointer to domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `disk`: path to the block device, or device shorthand */
     "name": "disk",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `params`: Pointer to blkio parameter object (return value, allocated by the caller) */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: Pointer to number of blkio parameters */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainModificationImpact and virTypedParameterFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Request block job information for the given disk. If an operation is active \@info will be updated with the current progress. The units used for the bandwidth field of \@info depends on \@flags. If \@flags includes VIR_DOMAIN_BLOCK_JOB_INFO_BANDWIDTH_BYTES, bandwidth is in bytes/second (although this mode can risk failure due to overflow, depending on both client and server word size); otherwise, the value is rounded up to MiB/s. */
  "virDomainGetBlockJobInfo": {
+  /** libvirt version that added the function. */
   "since": "0.9.4",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: pointer to domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `disk`: path to the block device, or device shorthand */
     "name": "disk",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `info`: pointer to a virDomainBlockJobInfo structure */
     "name": "info",
+    /** C type as declared in the header. */
     "ctype": "virDomainBlockJobInfoPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainBlockJobInfoFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Get statistics relating to CPU usage attributable to a single domain (in contrast to the statistics returned by virNodeGetCPUStats() for all processes on the host). \@dom must be running (an inactive domain has no attributable cpu usage). On input, \@params must contain at least \@nparams * \@ncpus entries, allocated by the caller. */
  "virDomainGetCPUStats": {
+  /** libvirt version that added the function. */
   "since": "0.9.10",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: domain to query */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `params`: array to populate on output */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of parameters per cpu */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `start_cpu`: which cpu to start with, or -1 for summary */
     "name": "start_cpu",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `ncpus`: how many cpus to query */
     "name": "ncpus",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `flags`: bitwise-OR of virTypedParameterFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Provides the connection pointer associated with a domain. The reference counter on the connection is not increased by this call. */
  "virDomainGetConnect": {
+  /** libvirt version that added the function. */
   "since": "0.3.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virConnectPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: pointer to a domain */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Extract details about current state of control interface to a domain. */
  "virDomainGetControlInfo": {
+  /** libvirt version that added the function. */
   "since": "0.9.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `info`: pointer to a virDomainControlInfo structure allocated by the user */
     "name": "info",
+    /** C type as declared in the header. */
     "ctype": "virDomainControlInfoPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** The function populates \@errors array with all disks that encountered an I/O error. Disks with no error will not be returned in the \@errors array. Each disk is identified by its target (the dev attribute of target subelement in domain XML), such as "vda", and accompanied with the error that was seen on it. The caller is also responsible for calling free() on each disk name returned. */
  "virDomainGetDiskErrors": {
+  /** libvirt version that added the function. */
   "since": "0.9.10",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: a domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `errors`: array to populate on output */
     "name": "errors",
+    /** C type as declared in the header. */
     "ctype": "virDomainDiskErrorPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `maxerrors`: size of \@errors array */
     "name": "maxerrors",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Query the CPU affinity setting of all emulator threads of domain, store it in cpumap. */
  "virDomainGetEmulatorPinInfo": {
+  /** libvirt version that added the function. */
   "since": "0.10.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object, or NULL for Domain0 */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `cpumap`: pointer to a bit map of real CPUs for all emulator threads of this domain (in 8-bit bytes) (OUT) There is only one cpumap for all emulator threads. Must not be NULL. */
     "name": "cpumap",
+    /** C type as declared in the header. */
     "ctype": "unsigned char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `maplen`: the number of bytes in one cpumap, from 1 up to size of CPU map. Must be positive. */
     "name": "maplen",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainModificationImpact Must not be VIR_DOMAIN_AFFECT_LIVE and VIR_DOMAIN_AFFECT_CONFIG concurrently. */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Get a list of mapping information for each mounted file systems within the specified guest and the disks. */
  "virDomainGetFSInfo": {
+  /** libvirt version that added the function. */
   "since": "1.2.11",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: a domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `info`: a pointer to a variable to store an array of mount points information */
     "name": "info",
+    /** C type as declared in the header. */
     "ctype": "virDomainFSInfoPtr **",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Queries the guest agent for the various information about the guest system. The reported data depends on the guest agent implementation. The information is returned as an array of typed parameters containing the individual parameters. The parameter name for each information field consists of a dot-separated string containing the name of the requested group followed by a group-specific description of the statistic value. */
  "virDomainGetGuestInfo": {
+  /** libvirt version that added the function. */
   "since": "5.7.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `types`: types of information to return, binary-OR of virDomainGuestInfoTypes */
     "name": "types",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `params`: location to store the guest info parameters */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of items in \@params */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: currently unused, set to 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Queries the guest agent for state and information regarding vCPUs from guest's perspective. The reported data depends on the guest agent implementation. */
  "virDomainGetGuestVcpus": {
+  /** libvirt version that added the function. */
   "since": "2.0.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `params`: pointer that will be filled with an array of typed parameters */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: pointer filled with number of elements in \@params */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "unsigned int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: currently unused, callers shall pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Get the hostname for that domain. If no hostname is found, then an error is raised with VIR_ERR_NO_HOSTNAME code. */
  "virDomainGetHostname": {
+  /** libvirt version that added the function. */
   "since": "0.10.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "ownedString"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainGetHostnameFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Get the hypervisor ID number for the domain */
  "virDomainGetID": {
+  /** libvirt version that added the function. */
   "since": "0.0.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "unsigned int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "uint"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "max"
  },
+ /** Fetch IOThreads of an active domain including the cpumap information to determine on which CPU the IOThread has affinity to run. */
  "virDomainGetIOThreadInfo": {
+  /** libvirt version that added the function. */
   "since": "1.2.14",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: a domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `info`: pointer to an array of virDomainIOThreadInfo structures (OUT) */
     "name": "info",
+    /** C type as declared in the header. */
     "ctype": "virDomainIOThreadInfoPtr **",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainModificationImpact Must not be VIR_DOMAIN_AFFECT_LIVE and VIR_DOMAIN_AFFECT_CONFIG concurrently. */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Extract information about a domain. Note that if the connection used to get the domain is limited only a partial set of the information can be extracted. */
  "virDomainGetInfo": {
+  /** libvirt version that added the function. */
   "since": "0.0.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `info`: pointer to a virDomainInfo structure allocated by the user */
     "name": "info",
+    /** C type as declared in the header. */
     "ctype": "virDomainInfoPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Get all interface parameters. On input, \@nparams gives the size of the \@params array; on output, \@nparams gives how many slots were filled with parameter information, which might be less but will not exceed the input value. */
  "virDomainGetInterfaceParameters": {
+  /** libvirt version that added the function. */
   "since": "0.9.9",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `device`: the interface name or mac address */
     "name": "device",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `params`: pointer to interface parameter objects (return value, allocated by the caller) */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: pointer to number of interface parameter; input and output */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainModificationImpact and virTypedParameterFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Extract information about progress of a background job on a domain. Will return an error if the domain is not active. */
  "virDomainGetJobInfo": {
+  /** libvirt version that added the function. */
   "since": "0.7.7",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `info`: pointer to a virDomainJobInfo structure allocated by the user */
     "name": "info",
+    /** C type as declared in the header. */
     "ctype": "virDomainJobInfoPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Extract information about progress of a background job on a domain. Will return an error if the domain is not active. The function returns a superset of progress information provided by virDomainGetJobInfo. Possible fields returned in \@params are defined by VIR_DOMAIN_JOB_* macros and new fields will likely be introduced in the future so callers may receive fields that they do not understand in case they talk to a newer server. */
  "virDomainGetJobStats": {
+  /** libvirt version that added the function. */
   "since": "1.0.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `type`: where to store the job type (one of virDomainJobType) */
     "name": "type",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `params`: where to store job statistics */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of items in \@params */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainGetJobStatsFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Get the launch security info. In case of the SEV guest, this will return the launch measurement. */
  "virDomainGetLaunchSecurityInfo": {
+  /** libvirt version that added the function. */
   "since": "4.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `params`: where to store security info */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of items in \@params */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: currently used, set to 0. */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Retrieve the maximum amount of physical memory allocated to a domain. If domain is NULL, then this get the amount of memory reserved to Domain0 i.e. the domain where the application runs. */
  "virDomainGetMaxMemory": {
+  /** libvirt version that added the function. */
   "since": "0.0.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "unsigned long",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "ulong"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object or NULL */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": 0
  },
+ /** Provides the maximum number of virtual CPUs supported for the guest VM. If the guest is inactive, this is basically the same as virConnectGetMaxVcpus(). If the guest is running this will reflect the maximum number of virtual CPUs the guest was booted with. For more details, see virDomainGetVcpusFlags(). */
  "virDomainGetMaxVcpus": {
+  /** libvirt version that added the function. */
   "since": "0.2.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Get all memory parameters. On input, \@nparams gives the size of the \@params array; on output, \@nparams gives how many slots were filled with parameter information, which might be less but will not exceed the input value. */
  "virDomainGetMemoryParameters": {
+  /** libvirt version that added the function. */
   "since": "0.8.5",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `params`: pointer to memory parameter object (return value, allocated by the caller) */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: pointer to number of memory parameters; input and output */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainModificationImpact and virTypedParameterFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Fetch a list of all messages recorded against the VM and store them into \@msgs array which is allocated upon successful return and is NULL terminated. The caller is responsible for freeing \@msgs when no longer needed. */
  "virDomainGetMessages": {
+  /** libvirt version that added the function. */
   "since": "7.1.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `msgs`: pointer to a variable to store messages */
     "name": "msgs",
+    /** C type as declared in the header. */
     "ctype": "char ***",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: zero or more virDomainMessageType flags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Retrieves the appropriate domain element given by \@type. If VIR_DOMAIN_METADATA_ELEMENT is requested parameter \@uri must be set to the name of the namespace the requested elements belong to, otherwise must be NULL. */
  "virDomainGetMetadata": {
+  /** libvirt version that added the function. */
   "since": "0.9.10",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "ownedString"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `type`: type of metadata, from virDomainMetadataType */
     "name": "type",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `uri`: XML namespace identifier */
     "name": "uri",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainModificationImpact */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Get the public name for that domain */
  "virDomainGetName": {
+  /** libvirt version that added the function. */
   "since": "0.0.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "const char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "string"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Get all numa parameters. On input, \@nparams gives the size of the \@params array; on output, \@nparams gives how many slots were filled with parameter information, which might be less but will not exceed the input value. */
  "virDomainGetNumaParameters": {
+  /** libvirt version that added the function. */
   "since": "0.9.9",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `params`: pointer to numa parameter object (return value, allocated by the caller) */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: pointer to number of numa parameters */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainModificationImpact and virTypedParameterFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Get the type of domain operation system. */
  "virDomainGetOSType": {
+  /** libvirt version that added the function. */
   "since": "0.0.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "ownedString"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Get all Linux perf events setting. Possible fields returned in \@params are defined by VIR_PERF_EVENT_* macros and new fields will likely be introduced in the future. */
  "virDomainGetPerfEvents": {
+  /** libvirt version that added the function. */
   "since": "1.3.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `params`: where to store perf events setting */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of items in \@params */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainModificationImpact and virTypedParameterFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Get all scheduler parameters. On input, \@nparams gives the size of the \@params array; on output, \@nparams gives how many slots were filled with parameter information, which might be less but will not exceed the input value. \@nparams cannot be 0. */
  "virDomainGetSchedulerParameters": {
+  /** libvirt version that added the function. */
   "since": "0.2.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `params`: pointer to scheduler parameter objects (return value) */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: pointer to number of scheduler parameter objects (this value should generally be as large as the returned value nparams of virDomainGetSchedulerType()); input and output */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Get all scheduler parameters. On input, \@nparams gives the size of the \@params array; on output, \@nparams gives how many slots were filled with parameter information, which might be less but will not exceed the input value. \@nparams cannot be 0. */
  "virDomainGetSchedulerParametersFlags": {
+  /** libvirt version that added the function. */
   "since": "0.9.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `params`: pointer to scheduler parameter object (return value) */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: pointer to number of scheduler parameter (this value should be same than the returned value nparams of virDomainGetSchedulerType()); input and output */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainModificationImpact and virTypedParameterFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Get the scheduler type and the number of scheduler parameters. */
  "virDomainGetSchedulerType": {
+  /** libvirt version that added the function. */
   "since": "0.2.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "ownedString"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: pointer to number of scheduler parameters, can be NULL (return value) */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Extract security label of an active domain. The 'label' field in the \@seclabel argument will be initialized to the empty string if the domain is not running under a security model. */
  "virDomainGetSecurityLabel": {
+  /** libvirt version that added the function. */
   "since": "0.6.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `seclabel`: pointer to a virSecurityLabel structure */
     "name": "seclabel",
+    /** C type as declared in the header. */
     "ctype": "virSecurityLabelPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Extract the security labels of an active domain. The 'label' field in the \@seclabels argument will be initialized to the empty string if the domain is not running under a security model. */
  "virDomainGetSecurityLabelList": {
+  /** libvirt version that added the function. */
   "since": "0.10.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `seclabels`: will be auto-allocated and filled with domains' security labels. Caller must free memory on return. */
     "name": "seclabels",
+    /** C type as declared in the header. */
     "ctype": "virSecurityLabelPtr *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Extract domain state. Each state can be accompanied with a reason (if known) which led to the state. */
  "virDomainGetState": {
+  /** libvirt version that added the function. */
   "since": "0.9.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `state`: returned state of the domain (one of virDomainState) */
     "name": "state",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `reason`: returned reason which led to \@state (one of virDomain*Reason corresponding to the current state); it is allowed to be NULL */
     "name": "reason",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Extract information about guest time and store it into \@seconds and \@nseconds. The \@seconds represents the number of seconds since the UNIX Epoch of 1970-01-01 00:00:00 in UTC. */
  "virDomainGetTime": {
+  /** libvirt version that added the function. */
   "since": "1.2.5",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: a domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `seconds`: domain's time in seconds */
     "name": "seconds",
+    /** C type as declared in the header. */
     "ctype": "long long *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nseconds`: the nanosecond part of \@seconds */
     "name": "nseconds",
+    /** C type as declared in the header. */
     "ctype": "unsigned int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Get the UUID for a domain */
  "virDomainGetUUID": {
+  /** libvirt version that added the function. */
   "since": "0.0.5",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `uuid`: pointer to a VIR_UUID_BUFLEN bytes array */
     "name": "uuid",
+    /** C type as declared in the header. */
     "ctype": "unsigned char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Get the UUID for a domain as string. For more information about UUID see RFC4122. */
  "virDomainGetUUIDString": {
+  /** libvirt version that added the function. */
   "since": "0.1.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `buf`: pointer to a VIR_UUID_STRING_BUFLEN bytes array */
     "name": "buf",
+    /** C type as declared in the header. */
     "ctype": "char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Query the CPU affinity setting of all virtual CPUs of domain, store it in cpumaps. */
  "virDomainGetVcpuPinInfo": {
+  /** libvirt version that added the function. */
   "since": "0.9.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object, or NULL for Domain0 */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `ncpumaps`: the number of cpumap (listed first to match virDomainGetVcpus) */
     "name": "ncpumaps",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `cpumaps`: pointer to a bit map of real CPUs for all vcpus of this domain (in 8-bit bytes) (OUT) It's assumed there is cpumap in cpumaps array. The memory allocated to cpumaps must be (ncpumaps * maplen) bytes (ie: calloc(ncpumaps, maplen)). One cpumap inside cpumaps has the format described in virDomainPinVcpu() API. Must not be NULL. */
     "name": "cpumaps",
+    /** C type as declared in the header. */
     "ctype": "unsigned char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `maplen`: the number of bytes in one cpumap, from 1 up to size of CPU map. Must be positive. */
     "name": "maplen",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainModificationImpact Must not be VIR_DOMAIN_AFFECT_LIVE and VIR_DOMAIN_AFFECT_CONFIG concurrently. */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Extract information about virtual CPUs of domain, store it in info array and also in cpumaps if this pointer isn't NULL. This call may fail on an inactive domain. */
  "virDomainGetVcpus": {
+  /** libvirt version that added the function. */
   "since": "0.1.4",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object, or NULL for Domain0 */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `info`: pointer to an array of virVcpuInfo structures (OUT) */
     "name": "info",
+    /** C type as declared in the header. */
     "ctype": "virVcpuInfoPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `maxinfo`: number of structures in info array */
     "name": "maxinfo",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `cpumaps`: pointer to a bit map of real CPUs for all vcpus of this domain (in 8-bit bytes) (OUT) If cpumaps is NULL, then no cpumap information is returned by the API. It's assumed there is cpumap in cpumaps array. The memory allocated to cpumaps must be (maxinfo * maplen) bytes (ie: calloc(maxinfo, maplen)). One cpumap inside cpumaps has the format described in virDomainPinVcpu() API. */
     "name": "cpumaps",
+    /** C type as declared in the header. */
     "ctype": "unsigned char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `maplen`: number of bytes in one cpumap, from 1 up to size of CPU map in underlying virtualization system (Xen...). Must be zero when cpumaps is NULL and positive when it is non-NULL. */
     "name": "maplen",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Query the number of virtual CPUs used by the domain. Note that this call may fail if the underlying virtualization hypervisor does not support it. This function may require privileged access to the hypervisor. */
  "virDomainGetVcpusFlags": {
+  /** libvirt version that added the function. */
   "since": "0.8.5",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object, or NULL for Domain0 */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainVcpuFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Provide an XML description of the domain. The description may be reused later to relaunch the domain with virDomainCreateXML(). */
  "virDomainGetXMLDesc": {
+  /** libvirt version that added the function. */
   "since": "0.0.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "ownedString"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainXMLFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Determine if the domain has a current snapshot. */
  "virDomainHasCurrentSnapshot": {
+  /** libvirt version that added the function. */
   "since": "0.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain-snapshot",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to the domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Check if a domain has a managed save image as created by virDomainManagedSave(). Note that any running domain should not have such an image, as it should have been removed on restart. */
  "virDomainHasManagedSaveImage": {
+  /** libvirt version that added the function. */
   "since": "0.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: pointer to the domain */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Frees the memory used by \@info. */
  "virDomainIOThreadInfoFree": {
+  /** libvirt version that added the function. */
   "since": "1.2.14",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "void",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "void"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `info`: pointer to a virDomainIOThreadInfo object */
     "name": "info",
+    /** C type as declared in the header. */
     "ctype": "virDomainIOThreadInfoPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ]
  },
+ /** Send NMI to the guest */
  "virDomainInjectNMI": {
+  /** libvirt version that added the function. */
   "since": "0.9.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object, or NULL for Domain0 */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Return a pointer to the allocated array of pointers to interfaces present in given domain along with their IP and MAC addresses. Note that single interface can have multiple or even 0 IP addresses. */
  "virDomainInterfaceAddresses": {
+  /** libvirt version that added the function. */
   "since": "1.2.14",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `ifaces`: pointer to an array of pointers pointing to interface objects */
     "name": "ifaces",
+    /** C type as declared in the header. */
     "ctype": "virDomainInterfacePtr **",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `source`: one of the virDomainInterfaceAddressesSource constants */
     "name": "source",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `flags`: currently unused, pass zero */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Free the interface object. The data structure is freed and should not be used thereafter. If \@iface is NULL, then this method has no effect. */
  "virDomainInterfaceFree": {
+  /** libvirt version that added the function. */
   "since": "1.2.14",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "void",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "void"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `iface`: an interface object */
     "name": "iface",
+    /** C type as declared in the header. */
     "ctype": "virDomainInterfacePtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ]
  },
+ /** This function returns network interface stats for interfaces attached to the domain. */
  "virDomainInterfaceStats": {
+  /** libvirt version that added the function. */
   "since": "0.3.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: pointer to the domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `device`: the interface name or MAC address */
     "name": "device",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `stats`: network interface stats (returned) */
     "name": "stats",
+    /** C type as declared in the header. */
     "ctype": "virDomainInterfaceStatsPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `size`: size of stats structure */
     "name": "size",
+    /** C type as declared in the header. */
     "ctype": "size_t",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "size_t"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Determine if the domain is currently running */
  "virDomainIsActive": {
+  /** libvirt version that added the function. */
   "since": "0.7.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: pointer to the domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Determine if the domain has a persistent configuration which means it will still exist after shutting down */
  "virDomainIsPersistent": {
+  /** libvirt version that added the function. */
   "since": "0.7.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: pointer to the domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Determine if the domain has been updated. */
  "virDomainIsUpdated": {
+  /** libvirt version that added the function. */
   "since": "0.8.6",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: pointer to the domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Collect the list of domain checkpoints for the given domain and allocate an array to store those objects. */
  "virDomainListAllCheckpoints": {
+  /** libvirt version that added the function. */
   "since": "5.6.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain-checkpoint",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `checkpoints`: pointer to variable to store the array containing checkpoint object, or NULL if the list is not required (just returns number of checkpoints) */
     "name": "checkpoints",
+    /** C type as declared in the header. */
     "ctype": "virDomainCheckpointPtr **",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of supported virDomainCheckpointListFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Collect the list of domain snapshots for the given domain and allocate an array to store those objects. This API solves the race inherent in virDomainSnapshotListNames(). */
  "virDomainListAllSnapshots": {
+  /** libvirt version that added the function. */
   "since": "0.9.13",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain-snapshot",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `snaps`: pointer to variable to store the array containing snapshot objects or NULL if the list is not required (just returns number of snapshots) */
     "name": "snaps",
+    /** C type as declared in the header. */
     "ctype": "virDomainSnapshotPtr **",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of supported virDomainSnapshotListFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Query statistics for domains provided by \@doms. Note that all domains in \@doms must share the same connection. */
  "virDomainListGetStats": {
+  /** libvirt version that added the function. */
   "since": "1.2.8",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `doms`: NULL terminated array of domains */
     "name": "doms",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `stats`: stats to return, binary-OR of virDomainStatsTypes */
     "name": "stats",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `retStats`: Pointer that will be filled with the array of returned stats */
     "name": "retStats",
+    /** C type as declared in the header. */
     "ctype": "virDomainStatsRecordPtr **",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; binary-OR of virConnectGetAllDomainStatsFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Try to find a domain based on the hypervisor ID number Note that this won't work for inactive domains which have an ID of -1, in that case a lookup based on the Name or UUID need to be done instead. */
  "virDomainLookupByID": {
+  /** libvirt version that added the function. */
   "since": "0.0.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virDomainPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `id`: the domain ID number */
     "name": "id",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Try to lookup a domain on the given hypervisor based on its name. */
  "virDomainLookupByName": {
+  /** libvirt version that added the function. */
   "since": "0.0.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virDomainPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `name`: name for the domain */
     "name": "name",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Try to lookup a domain on the given hypervisor based on its UUID. */
  "virDomainLookupByUUID": {
+  /** libvirt version that added the function. */
   "since": "0.0.5",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virDomainPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `uuid`: the raw UUID for the domain */
     "name": "uuid",
+    /** C type as declared in the header. */
     "ctype": "const unsigned char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Try to lookup a domain on the given hypervisor based on its UUID. */
  "virDomainLookupByUUIDString": {
+  /** libvirt version that added the function. */
   "since": "0.1.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virDomainPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `uuidstr`: the string UUID for the domain */
     "name": "uuidstr",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** This method will suspend a domain and save its memory contents to a file on disk. After the call, if successful, the domain is not listed as running anymore. The difference from virDomainSave() is that libvirt is keeping track of the saved state itself, and will reuse it once the domain is being restarted (automatically or via an explicit libvirt call). As a result any running domain is sure to not have a managed saved image. This also implies that managed save only works on persistent domains, since the domain must still exist in order to use virDomainCreate() to restart it. */
  "virDomainManagedSave": {
+  /** libvirt version that added the function. */
   "since": "0.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: pointer to the domain */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainSaveRestoreFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** This updates the definition of a domain stored in a saved state file. */
  "virDomainManagedSaveDefineXML": {
+  /** libvirt version that added the function. */
   "since": "3.7.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `dxml`: XML config for adjusting guest xml used on restore */
     "name": "dxml",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainSaveRestoreFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** This method will extract the XML description of the managed save state file of a domain. */
  "virDomainManagedSaveGetXMLDesc": {
+  /** libvirt version that added the function. */
   "since": "3.7.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "ownedString"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of supported virDomainSaveImageXMLFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Remove any managed save image for this domain. */
  "virDomainManagedSaveRemove": {
+  /** libvirt version that added the function. */
   "since": "0.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: pointer to the domain */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** This function allows you to read the contents of a domain's memory. */
  "virDomainMemoryPeek": {
+  /** libvirt version that added the function. */
   "since": "0.4.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: pointer to the domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `start`: start of memory to peek */
     "name": "start",
+    /** C type as declared in the header. */
     "ctype": "unsigned long long",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong"
    },
    {
+    /** Argument `size`: size of memory to peek */
     "name": "size",
+    /** C type as declared in the header. */
     "ctype": "size_t",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "size_t"
    },
    {
+    /** Argument `buffer`: return buffer (must be at least size bytes) */
     "name": "buffer",
+    /** C type as declared in the header. */
     "ctype": "void *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainMemoryFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** This function provides memory statistics for the domain. */
  "virDomainMemoryStats": {
+  /** libvirt version that added the function. */
   "since": "0.7.5",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: pointer to the domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `stats`: nr_stats-sized array of stat structures (returned) */
     "name": "stats",
+    /** C type as declared in the header. */
     "ctype": "virDomainMemoryStatPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nr_stats`: number of memory statistics requested */
     "name": "nr_stats",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Migrate the domain object from its current host to the destination host given by dconn (a connection to the destination host). */
  "virDomainMigrate": {
+  /** libvirt version that added the function. */
   "since": "0.3.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virDomainPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `dconn`: destination host (a connection object) */
     "name": "dconn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainMigrateFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned long",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ulong"
    },
    {
+    /** Argument `dname`: (optional) rename domain to this at destination */
     "name": "dname",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `uri`: (optional) dest hostname/URI as seen from the source host */
     "name": "uri",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `bandwidth`: (optional) specify migration bandwidth limit in MiB/s */
     "name": "bandwidth",
+    /** C type as declared in the header. */
     "ctype": "unsigned long",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ulong"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Migrate the domain object from its current host to the destination host given by dconn (a connection to the destination host). */
  "virDomainMigrate2": {
+  /** libvirt version that added the function. */
   "since": "0.9.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virDomainPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `dconn`: destination host (a connection object) */
     "name": "dconn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `dxml`: (optional) XML config for launching guest on target */
     "name": "dxml",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainMigrateFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned long",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ulong"
    },
    {
+    /** Argument `dname`: (optional) rename domain to this at destination */
     "name": "dname",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `uri`: (optional) dest hostname/URI as seen from the source host */
     "name": "uri",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `bandwidth`: (optional) specify migration bandwidth limit in MiB/s */
     "name": "bandwidth",
+    /** C type as declared in the header. */
     "ctype": "unsigned long",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ulong"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Migrate the domain object from its current host to the destination host given by dconn (a connection to the destination host). */
  "virDomainMigrate3": {
+  /** libvirt version that added the function. */
   "since": "1.1.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virDomainPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `dconn`: destination host (a connection object) */
     "name": "dconn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `params`: (optional) migration parameters */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: (optional) number of migration parameters in \@params */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainMigrateFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Gets current size of the cache (in bytes) used for compressing repeatedly transferred memory pages during live migration. */
  "virDomainMigrateGetCompressionCache": {
+  /** libvirt version that added the function. */
   "since": "1.0.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `cacheSize`: return value of current size of the cache (in bytes) */
     "name": "cacheSize",
+    /** C type as declared in the header. */
     "ctype": "unsigned long long *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Gets current maximum tolerable time for which the domain may be paused at the end of live migration. */
  "virDomainMigrateGetMaxDowntime": {
+  /** libvirt version that added the function. */
   "since": "3.7.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `downtime`: return value of the maximum tolerable downtime for live migration, in milliseconds */
     "name": "downtime",
+    /** C type as declared in the header. */
     "ctype": "unsigned long long *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Get the current maximum bandwidth (in MiB/s) that will be used if the domain is migrated. Not all hypervisors will support a bandwidth limit. When VIR_DOMAIN_MIGRATE_MAX_SPEED_POSTCOPY is set in \@flags, this API gets the current maximum bandwidth for the post-copy phase of the migration. */
  "virDomainMigrateGetMaxSpeed": {
+  /** libvirt version that added the function. */
   "since": "0.9.5",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `bandwidth`: return value of current migration bandwidth limit in MiB/s */
     "name": "bandwidth",
+    /** C type as declared in the header. */
     "ctype": "unsigned long *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainMigrateMaxSpeedFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Sets size of the cache (in bytes) used for compressing repeatedly transferred memory pages during live migration. It's supposed to be called while the domain is being live-migrated as a reaction to migration progress and increasing number of compression cache misses obtained from virDomainGetJobStats. */
  "virDomainMigrateSetCompressionCache": {
+  /** libvirt version that added the function. */
   "since": "1.0.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `cacheSize`: size of the cache (in bytes) used for compression */
     "name": "cacheSize",
+    /** C type as declared in the header. */
     "ctype": "unsigned long long",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Sets maximum tolerable time for which the domain is allowed to be paused at the end of live migration. It's supposed to be called while the domain is being live-migrated as a reaction to migration progress. */
  "virDomainMigrateSetMaxDowntime": {
+  /** libvirt version that added the function. */
   "since": "0.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `downtime`: maximum tolerable downtime for live migration, in milliseconds */
     "name": "downtime",
+    /** C type as declared in the header. */
     "ctype": "unsigned long long",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** The maximum bandwidth (in MiB/s) that will be used to do migration can be specified with the bandwidth parameter. Not all hypervisors will support a bandwidth cap. When VIR_DOMAIN_MIGRATE_MAX_SPEED_POSTCOPY is set in \@flags, this API sets the maximum bandwidth for the post-copy phase of the migration. */
  "virDomainMigrateSetMaxSpeed": {
+  /** libvirt version that added the function. */
   "since": "0.9.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `bandwidth`: migration bandwidth limit in MiB/s */
     "name": "bandwidth",
+    /** C type as declared in the header. */
     "ctype": "unsigned long",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ulong"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainMigrateMaxSpeedFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Starts post-copy migration. This function has to be called while migration (initiated with VIR_MIGRATE_POSTCOPY flag) is in progress. */
  "virDomainMigrateStartPostCopy": {
+  /** libvirt version that added the function. */
   "since": "1.3.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Migrate the domain object from its current host to the destination host given by duri. */
  "virDomainMigrateToURI": {
+  /** libvirt version that added the function. */
   "since": "0.7.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `duri`: mandatory URI for the destination host */
     "name": "duri",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainMigrateFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned long",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ulong"
    },
    {
+    /** Argument `dname`: (optional) rename domain to this at destination */
     "name": "dname",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `bandwidth`: (optional) specify migration bandwidth limit in MiB/s */
     "name": "bandwidth",
+    /** C type as declared in the header. */
     "ctype": "unsigned long",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ulong"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Migrate the domain object from its current host to the destination host given by \@dconnuri. */
  "virDomainMigrateToURI2": {
+  /** libvirt version that added the function. */
   "since": "0.9.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `dconnuri`: (optional) URI for target libvirtd if \@flags includes VIR_MIGRATE_PEER2PEER */
     "name": "dconnuri",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `miguri`: (optional) URI for invoking the migration, not if \@flags includs VIR_MIGRATE_TUNNELLED */
     "name": "miguri",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `dxml`: (optional) XML config for launching guest on target */
     "name": "dxml",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainMigrateFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned long",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ulong"
    },
    {
+    /** Argument `dname`: (optional) rename domain to this at destination */
     "name": "dname",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `bandwidth`: (optional) specify migration bandwidth limit in MiB/s */
     "name": "bandwidth",
+    /** C type as declared in the header. */
     "ctype": "unsigned long",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ulong"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Migrate the domain object from its current host to the destination host given by URI. */
  "virDomainMigrateToURI3": {
+  /** libvirt version that added the function. */
   "since": "1.1.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `dconnuri`: (optional) URI for target libvirtd if \@flags includes VIR_MIGRATE_PEER2PEER */
     "name": "dconnuri",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `params`: (optional) migration parameters */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: (optional) number of migration parameters in \@params */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainMigrateFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** This opens the host interface associated with a channel device on a guest, if the host interface is supported. If \@name is given, it can match either the device alias (e.g. "channel0"), or the virtio target name (e.g. "org.qemu.guest_agent.0"). If \@name is omitted, then the first channel is opened. The channel is associated with the passed in \@st stream, which should have been opened in non-blocking mode for bi-directional I/O. */
  "virDomainOpenChannel": {
+  /** libvirt version that added the function. */
   "since": "1.0.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: a domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `name`: the channel name, or NULL */
     "name": "name",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `st`: a stream to associate with the channel */
     "name": "st",
+    /** C type as declared in the header. */
     "ctype": "virStreamPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainChannelFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** This opens the backend associated with a console, serial or parallel port device on a guest, if the backend is supported. If the \@dev_name is omitted, then the first console or serial device is opened. The console is associated with the passed in \@st stream, which should have been opened in non-blocking mode for bi-directional I/O. */
  "virDomainOpenConsole": {
+  /** libvirt version that added the function. */
   "since": "0.8.6",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: a domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `dev_name`: the console, serial or parallel port device alias, or NULL */
     "name": "dev_name",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `st`: a stream to associate with the console */
     "name": "st",
+    /** C type as declared in the header. */
     "ctype": "virStreamPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainConsoleFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** This will attempt to connect the file descriptor \@fd, to the graphics backend of \@dom. If \@dom has multiple graphics backends configured, then \@idx will determine which one is opened, starting from \@idx 0. */
  "virDomainOpenGraphics": {
+  /** libvirt version that added the function. */
   "since": "0.9.7",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: pointer to domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `idx`: index of graphics config to open */
     "name": "idx",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `fd`: file descriptor to attach graphics to */
     "name": "fd",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainOpenGraphicsFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** This will create a socket pair connected to the graphics backend of \@dom. One end of the socket will be returned on success, and the other end is handed to the hypervisor. If \@dom has multiple graphics backends configured, then \@idx will determine which one is opened, starting from \@idx 0. */
  "virDomainOpenGraphicsFD": {
+  /** libvirt version that added the function. */
   "since": "1.2.8",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: pointer to domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `idx`: index of graphics config to open */
     "name": "idx",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainOpenGraphicsFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Attempt to have the guest enter the given \@target power management suspension level. If \@duration is non-zero, also schedule the guest to resume normal operation after that many seconds, if nothing else has resumed it earlier. Some hypervisors require that \@duration be 0, for an indefinite suspension. */
  "virDomainPMSuspendForDuration": {
+  /** libvirt version that added the function. */
   "since": "0.9.10",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: a domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `target`: a value from virNodeSuspendTarget */
     "name": "target",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `duration`: duration in seconds to suspend, or 0 for indefinite */
     "name": "duration",
+    /** C type as declared in the header. */
     "ctype": "unsigned long long",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Inject a wakeup into the guest that previously used virDomainPMSuspendForDuration, rather than waiting for the previously requested duration (if any) to elapse. */
  "virDomainPMWakeup": {
+  /** libvirt version that added the function. */
   "since": "0.9.11",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: a domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Dynamically change the real CPUs which can be allocated to all emulator threads. This function may require privileged access to the hypervisor. */
  "virDomainPinEmulator": {
+  /** libvirt version that added the function. */
   "since": "0.10.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object, or NULL for Domain0 */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `cpumap`: pointer to a bit map of real CPUs (in 8-bit bytes) (IN) Each bit set to 1 means that corresponding CPU is usable. Bytes are stored in little-endian order: CPU0-7, 8-15... In each byte, lowest CPU number is least significant bit. */
     "name": "cpumap",
+    /** C type as declared in the header. */
     "ctype": "unsigned char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `maplen`: number of bytes in cpumap, from 1 up to size of CPU map in underlying virtualization system (Xen...). If maplen size, failure code is returned. */
     "name": "maplen",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainModificationImpact */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Dynamically change the real CPUs which can be allocated to an IOThread. This function may require privileged access to the hypervisor. */
  "virDomainPinIOThread": {
+  /** libvirt version that added the function. */
   "since": "1.2.14",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `iothread_id`: the IOThread ID to set the CPU affinity */
     "name": "iothread_id",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `cpumap`: pointer to a bit map of real CPUs (in 8-bit bytes) (IN) Each bit set to 1 means that corresponding CPU is usable. Bytes are stored in little-endian order: CPU0-7, 8-15... In each byte, lowest CPU number is least significant bit. */
     "name": "cpumap",
+    /** C type as declared in the header. */
     "ctype": "unsigned char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `maplen`: number of bytes in cpumap, from 1 up to size of CPU map in underlying virtualization system (Xen...). If maplen size, failure code is returned. */
     "name": "maplen",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainModificationImpact */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Dynamically change the real CPUs which can be allocated to a virtual CPU. This function may require privileged access to the hypervisor. */
  "virDomainPinVcpu": {
+  /** libvirt version that added the function. */
   "since": "0.1.4",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object, or NULL for Domain0 */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `vcpu`: virtual CPU number */
     "name": "vcpu",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `cpumap`: pointer to a bit map of real CPUs (in 8-bit bytes) (IN) Each bit set to 1 means that corresponding CPU is usable. Bytes are stored in little-endian order: CPU0-7, 8-15... In each byte, lowest CPU number is least significant bit. */
     "name": "cpumap",
+    /** C type as declared in the header. */
     "ctype": "unsigned char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `maplen`: number of bytes in cpumap, from 1 up to size of CPU map in underlying virtualization system (Xen...). If maplen size, failure code is returned. */
     "name": "maplen",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Dynamically change the real CPUs which can be allocated to a virtual CPU. This function may require privileged access to the hypervisor. */
  "virDomainPinVcpuFlags": {
+  /** libvirt version that added the function. */
   "since": "0.9.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object, or NULL for Domain0 */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `vcpu`: virtual CPU number */
     "name": "vcpu",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `cpumap`: pointer to a bit map of real CPUs (in 8-bit bytes) (IN) Each bit set to 1 means that corresponding CPU is usable. Bytes are stored in little-endian order: CPU0-7, 8-15... In each byte, lowest CPU number is least significant bit. */
     "name": "cpumap",
+    /** C type as declared in the header. */
     "ctype": "unsigned char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `maplen`: number of bytes in cpumap, from 1 up to size of CPU map in underlying virtualization system (Xen...). If maplen size, failure code is returned. */
     "name": "maplen",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainModificationImpact */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Reboot a domain, the domain object is still usable thereafter, but the domain OS is being stopped for a restart. Note that the guest OS may ignore the request. Additionally, the hypervisor may check and support the domain 'on_reboot' XML setting resulting in a domain that shuts down instead of rebooting. */
  "virDomainReboot": {
+  /** libvirt version that added the function. */
   "since": "0.1.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainRebootFlagValues */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Increment the reference count on the domain. For each additional call to this method, there shall be a corresponding call to virDomainFree to release the reference count, once the caller no longer needs the reference to this object. */
  "virDomainRef": {
+  /** libvirt version that added the function. */
   "since": "0.6.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: the domain to hold a reference on */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Rename a domain. New domain name is specified in the second argument. Depending on each driver implementation it may be required that domain is in a specific state. */
  "virDomainRename": {
+  /** libvirt version that added the function. */
   "since": "1.2.19",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: pointer to the domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `new_name`: new domain name */
     "name": "new_name",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Reset a domain immediately without any guest OS shutdown. Reset emulates the power reset button on a machine, where all hardware sees the RST line set and reinitializes internal state. */
  "virDomainReset": {
+  /** libvirt version that added the function. */
   "since": "0.9.7",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** This method will restore a domain saved to disk by virDomainSave(). */
  "virDomainRestore": {
+  /** libvirt version that added the function. */
   "since": "0.0.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `from`: path to the input file */
     "name": "from",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** This method will restore a domain saved to disk by virDomainSave(). */
  "virDomainRestoreFlags": {
+  /** libvirt version that added the function. */
   "since": "0.9.4",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `from`: path to the input file */
     "name": "from",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `dxml`: (optional) XML config for adjusting guest xml used on restore */
     "name": "dxml",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainSaveRestoreFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** This method extends virDomainRestoreFlags by adding parameters. For now, VIR_DOMAIN_SAVE_PARAM_FILE is required but this requirement may be lifted in the future. */
  "virDomainRestoreParams": {
+  /** libvirt version that added the function. */
   "since": "8.4.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `params`: restore parameters */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of restore parameters */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainSaveRestoreFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Resume a suspended domain, the process is restarted from the state where it was frozen by calling virDomainSuspend(). This function may require privileged access Moreover, resume may not be supported if domain is in some special state like VIR_DOMAIN_PMSUSPENDED. */
  "virDomainResume": {
+  /** libvirt version that added the function. */
   "since": "0.0.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Revert the domain to a given snapshot. */
  "virDomainRevertToSnapshot": {
+  /** libvirt version that added the function. */
   "since": "0.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain-snapshot",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `snapshot`: a domain snapshot object */
     "name": "snapshot",
+    /** C type as declared in the header. */
     "ctype": "virDomainSnapshotPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainSnapshotRevertFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** This method will suspend a domain and save its memory contents to a file on disk. After the call, if successful, the domain is not listed as running anymore (this ends the life of a transient domain). Use virDomainRestore() to restore a domain after saving. */
  "virDomainSave": {
+  /** libvirt version that added the function. */
   "since": "0.0.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `to`: path for the output file */
     "name": "to",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** This method will suspend a domain and save its memory contents to a file on disk. After the call, if successful, the domain is not listed as running anymore (this ends the life of a transient domain). Use virDomainRestore() to restore a domain after saving. */
  "virDomainSaveFlags": {
+  /** libvirt version that added the function. */
   "since": "0.9.4",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `to`: path for the output file */
     "name": "to",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `dxml`: (optional) XML config for adjusting guest xml used on restore */
     "name": "dxml",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainSaveRestoreFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** This updates the definition of a domain stored in a saved state file. \@file must be a file created previously by virDomainSave() or virDomainSaveFlags(). */
  "virDomainSaveImageDefineXML": {
+  /** libvirt version that added the function. */
   "since": "0.9.4",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `file`: path to saved state file */
     "name": "file",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `dxml`: XML config for adjusting guest xml used on restore */
     "name": "dxml",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainSaveRestoreFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** This method will extract the XML describing the domain at the time a saved state file was created. \@file must be a file created previously by virDomainSave() or virDomainSaveFlags(). */
  "virDomainSaveImageGetXMLDesc": {
+  /** libvirt version that added the function. */
   "since": "0.9.4",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "ownedString"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `file`: path to saved state file */
     "name": "file",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise-OR of supported virDomainSaveImageXMLFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** This method extends virDomainSaveFlags by adding parameters. If VIR_DOMAIN_SAVE_PARAM_FILE is not provided then a managed save is performed (see virDomainManagedSave). */
  "virDomainSaveParams": {
+  /** libvirt version that added the function. */
   "since": "8.4.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `params`: save parameters */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of save parameters */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainSaveRestoreFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Take a screenshot of current domain console as a stream. The image format is hypervisor specific. Moreover, some hypervisors supports multiple displays per domain. These can be distinguished by \@screen argument. */
  "virDomainScreenshot": {
+  /** libvirt version that added the function. */
   "since": "0.9.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "ownedString"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `stream`: stream to use as output */
     "name": "stream",
+    /** C type as declared in the header. */
     "ctype": "virStreamPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `screen`: monitor ID to take screenshot from */
     "name": "screen",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Send key(s) to the guest. */
  "virDomainSendKey": {
+  /** libvirt version that added the function. */
   "since": "0.9.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object, or NULL for Domain0 */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `codeset`: the code set of keycodes, from virKeycodeSet */
     "name": "codeset",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `holdtime`: the duration (in milliseconds) that the keys will be held */
     "name": "holdtime",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `keycodes`: array of keycodes */
     "name": "keycodes",
+    /** C type as declared in the header. */
     "ctype": "unsigned int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nkeycodes`: number of keycodes, up to VIR_DOMAIN_SEND_KEY_MAX_KEYS */
     "name": "nkeycodes",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Send a signal to the designated process in the guest */
  "virDomainSendProcessSignal": {
+  /** libvirt version that added the function. */
   "since": "1.0.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `pid_value`: a positive integer process ID, or negative integer process group ID */
     "name": "pid_value",
+    /** C type as declared in the header. */
     "ctype": "long long",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "llong"
    },
    {
+    /** Argument `signum`: a signal from the virDomainProcessSignal enum */
     "name": "signum",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `flags`: currently unused, pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Configure the domain to be automatically started when the host machine boots. */
  "virDomainSetAutostart": {
+  /** libvirt version that added the function. */
   "since": "0.2.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `autostart`: whether the domain should be automatically started 0 or 1 */
     "name": "autostart",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Change all or a subset of the blkio tunables. This function may require privileged access to the hypervisor. */
  "virDomainSetBlkioParameters": {
+  /** libvirt version that added the function. */
   "since": "0.9.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `params`: pointer to blkio parameter objects */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of blkio parameters (this value can be the same or less than the number of parameters supported) */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainModificationImpact */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Change all or a subset of the per-device block IO tunables. */
  "virDomainSetBlockIoTune": {
+  /** libvirt version that added the function. */
   "since": "0.9.8",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: pointer to domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `disk`: path to the block device, or device shorthand */
     "name": "disk",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `params`: Pointer to blkio parameter objects */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: Number of blkio parameters (this value can be the same or less than the number of parameters supported) */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainModificationImpact */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Set the threshold level for delivering the VIR_DOMAIN_EVENT_ID_BLOCK_THRESHOLD if the device or backing chain element described by \@dev is written beyond the set threshold level. The threshold level is unset once the event fires. The event might not be delivered at all if libvirtd was not running at the moment when the threshold was reached. Note that if the threshold level is reached for a top level image, the event is emitted for \@dev corresponding to the disk target, and may also be reported with \@dev corresponding to the disk target with an index corresponding to the 'index' attribute of 'source' in the live VM XML if the attribute is present. */
  "virDomainSetBlockThreshold": {
+  /** libvirt version that added the function. */
   "since": "3.1.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `dev`: string specifying the block device or backing chain element */
     "name": "dev",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `threshold`: threshold in bytes when to fire the event */
     "name": "threshold",
+    /** C type as declared in the header. */
     "ctype": "unsigned long long",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong"
    },
    {
+    /** Argument `flags`: currently unused, callers should pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Sets state of individual vcpus described by \@cpumap via guest agent. Other vcpus are not modified. */
  "virDomainSetGuestVcpus": {
+  /** libvirt version that added the function. */
   "since": "2.0.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `cpumap`: text representation of a bitmap of vcpus to set */
     "name": "cpumap",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `state`: 0 to disable/1 to enable cpus described by \@cpumap */
     "name": "state",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `flags`: currently unused, callers shall pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Dynamically set IOThread parameters to the domain. It is left up to the underlying virtual hypervisor to determine the valid range for an \@iothread_id, determining whether the \@iothread_id already exists, and determining the validity of the provided param values. */
  "virDomainSetIOThreadParams": {
+  /** libvirt version that added the function. */
   "since": "4.10.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `iothread_id`: the specific IOThread ID value to add */
     "name": "iothread_id",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `params`: pointer to IOThread parameter objects */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of IOThread parameters */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainModificationImpact and virTypedParameterFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Change a subset or all parameters of interface; currently this includes bandwidth parameters. The value of \@flags should be either VIR_DOMAIN_AFFECT_CURRENT, or a bitwise-or of values VIR_DOMAIN_AFFECT_LIVE and VIR_DOMAIN_AFFECT_CONFIG, although hypervisors vary in which flags are supported. */
  "virDomainSetInterfaceParameters": {
+  /** libvirt version that added the function. */
   "since": "0.9.9",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `device`: the interface name or mac address */
     "name": "device",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `params`: pointer to interface parameter objects */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of interface parameter (this value can be the same or less than the number of parameters supported) */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainModificationImpact */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Set a launch security secret in the guest's memory. The guest must be in a paused state, e.g. in state VIR_DOMIAN_PAUSED as reported by virDomainGetState. On success, the guest can be transitioned to a running state. On failure, the guest should be destroyed. */
  "virDomainSetLaunchSecurityState": {
+  /** libvirt version that added the function. */
   "since": "8.0.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `params`: pointer to launch security parameter objects */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of launch security parameters */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `flags`: currently used, set to 0. */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Changes the actions of lifecycle events for domain represented as $action in the domain XML. */
  "virDomainSetLifecycleAction": {
+  /** libvirt version that added the function. */
   "since": "3.9.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `type`: the lifecycle type from virDomainLifecycle */
     "name": "type",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `action`: the action type from virDomainLifecycleAction */
     "name": "action",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainModificationImpact */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Dynamically change the maximum amount of physical memory allocated to a domain. If domain is NULL, then this change the amount of memory reserved to Domain0 i.e. the domain where the application runs. This function may require privileged access to the hypervisor. */
  "virDomainSetMaxMemory": {
+  /** libvirt version that added the function. */
   "since": "0.0.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object or NULL */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `memory`: the memory size in kibibytes (blocks of 1024 bytes) */
     "name": "memory",
+    /** C type as declared in the header. */
     "ctype": "unsigned long",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ulong"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Dynamically change the target amount of physical memory allocated to a domain. If domain is NULL, then this change the amount of memory reserved to Domain0 i.e. the domain where the application runs. This function may require privileged access to the hypervisor. */
  "virDomainSetMemory": {
+  /** libvirt version that added the function. */
   "since": "0.1.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object or NULL */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `memory`: the memory size in kibibytes (blocks of 1024 bytes) */
     "name": "memory",
+    /** C type as declared in the header. */
     "ctype": "unsigned long",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ulong"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Dynamically change the target amount of physical memory allocated to a domain. If domain is NULL, then this change the amount of memory reserved to Domain0 i.e. the domain where the application runs. This function may require privileged access to the hypervisor. */
  "virDomainSetMemoryFlags": {
+  /** libvirt version that added the function. */
   "since": "0.9.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object or NULL */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `memory`: the memory size in kibibytes (blocks of 1024 bytes) */
     "name": "memory",
+    /** C type as declared in the header. */
     "ctype": "unsigned long",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ulong"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainMemoryModFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Change all or a subset of the memory tunables. This function may require privileged access to the hypervisor. */
  "virDomainSetMemoryParameters": {
+  /** libvirt version that added the function. */
   "since": "0.8.5",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `params`: pointer to memory parameter objects */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of memory parameter (this value can be the same or less than the number of parameters supported) */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainModificationImpact */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Dynamically change the domain memory balloon driver statistics collection period. Use 0 to disable and a positive value to enable. */
  "virDomainSetMemoryStatsPeriod": {
+  /** libvirt version that added the function. */
   "since": "1.1.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object or NULL */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `period`: the period in seconds for stats collection */
     "name": "period",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainMemoryModFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Sets the appropriate domain element given by \@type to the value of \@metadata. A \@type of VIR_DOMAIN_METADATA_DESCRIPTION is free-form text; VIR_DOMAIN_METADATA_TITLE is free-form, but no newlines are permitted, and should be short (although the length is not enforced). For these two options \@key and \@uri are irrelevant and must be set to NULL. */
  "virDomainSetMetadata": {
+  /** libvirt version that added the function. */
   "since": "0.9.10",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `type`: type of metadata, from virDomainMetadataType */
     "name": "type",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `metadata`: new metadata text */
     "name": "metadata",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `key`: XML namespace key, or NULL */
     "name": "key",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `uri`: XML namespace URI, or NULL */
     "name": "uri",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainModificationImpact */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Change all or a subset of the numa tunables. This function may require privileged access to the hypervisor. */
  "virDomainSetNumaParameters": {
+  /** libvirt version that added the function. */
   "since": "0.9.9",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `params`: pointer to numa parameter objects */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of numa parameters (this value can be the same or less than the number of parameters supported) */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainModificationImpact */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Enable or disable the particular list of Linux perf events you care about. The \@params argument should contain any subset of VIR_PERF_EVENT_ macros. */
  "virDomainSetPerfEvents": {
+  /** libvirt version that added the function. */
   "since": "1.3.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `params`: pointer to perf events parameter object */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of perf event parameters (this value can be the same less than the number of parameters supported) */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainModificationImpact */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Change all or a subset or the scheduler parameters. It is hypervisor-specific whether this sets live, persistent, or both settings; for more control, use virDomainSetSchedulerParametersFlags. */
  "virDomainSetSchedulerParameters": {
+  /** libvirt version that added the function. */
   "since": "0.2.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `params`: pointer to scheduler parameter objects */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of scheduler parameter objects (this value can be the same or less than the returned value nparams of virDomainGetSchedulerType) */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Change a subset or all scheduler parameters. The value of \@flags should be either VIR_DOMAIN_AFFECT_CURRENT, or a bitwise-or of values from VIR_DOMAIN_AFFECT_LIVE and VIR_DOMAIN_AFFECT_CURRENT, although hypervisors vary in which flags are supported. */
  "virDomainSetSchedulerParametersFlags": {
+  /** libvirt version that added the function. */
   "since": "0.9.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `params`: pointer to scheduler parameter objects */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of scheduler parameter objects (this value can be the same or less than the returned value nparams of virDomainGetSchedulerType) */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainModificationImpact */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** When a domain is suspended or restored from a file the domain's OS has no idea that there was a big gap in the time. Depending on how long the gap was, NTP might not be able to resynchronize the guest. */
  "virDomainSetTime": {
+  /** libvirt version that added the function. */
   "since": "1.2.5",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: a domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `seconds`: time to set */
     "name": "seconds",
+    /** C type as declared in the header. */
     "ctype": "long long",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "llong"
    },
    {
+    /** Argument `nseconds`: the nanosecond part of \@seconds */
     "name": "nseconds",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainSetTimeFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Sets the \@user password to the value specified by \@password. If \@flags contain VIR_DOMAIN_PASSWORD_ENCRYPTED, the password is assumed to be encrypted by the method required by the guest OS. */
  "virDomainSetUserPassword": {
+  /** libvirt version that added the function. */
   "since": "1.2.16",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dom`: a domain object */
     "name": "dom",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `user`: the username that will get a new password */
     "name": "user",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `password`: the password to set */
     "name": "password",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainSetUserPasswordFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Enables/disables individual vcpus described by \@vcpumap in the hypervisor. */
  "virDomainSetVcpu": {
+  /** libvirt version that added the function. */
   "since": "3.1.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `vcpumap`: text representation of a bitmap of vcpus to set */
     "name": "vcpumap",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `state`: 0 to disable/1 to enable cpus described by \@vcpumap */
     "name": "state",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainModificationImpact */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Dynamically change the number of virtual CPUs used by the domain. Note that this call may fail if the underlying virtualization hypervisor does not support it or if growing the number is arbitrarily limited. This function may require privileged access to the hypervisor. */
  "virDomainSetVcpus": {
+  /** libvirt version that added the function. */
   "since": "0.1.4",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object, or NULL for Domain0 */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nvcpus`: the new number of virtual CPUs for this domain */
     "name": "nvcpus",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Dynamically change the number of virtual CPUs used by the domain. Note that this call may fail if the underlying virtualization hypervisor does not support it or if growing the number is arbitrarily limited. This function may require privileged access to the hypervisor. */
  "virDomainSetVcpusFlags": {
+  /** libvirt version that added the function. */
   "since": "0.8.5",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object, or NULL for Domain0 */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nvcpus`: the new number of virtual CPUs for this domain, must be at least 1 */
     "name": "nvcpus",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainVcpuFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Shutdown a domain, the domain object is still usable thereafter, but the domain OS is being stopped. Note that the guest OS may ignore the request. Additionally, the hypervisor may check and support the domain 'on_poweroff' XML setting resulting in a domain that reboots instead of shutting down. For guests that react to a shutdown request, the differences from virDomainDestroy() are that the guests disk storage will be in a stable state rather than having the (virtual) power cord pulled, and this command returns as soon as the shutdown request is issued rather than blocking until the guest is no longer running. */
  "virDomainShutdown": {
+  /** libvirt version that added the function. */
   "since": "0.0.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Shutdown a domain, the domain object is still usable thereafter but the domain OS is being stopped. Note that the guest OS may ignore the request. Additionally, the hypervisor may check and support the domain 'on_poweroff' XML setting resulting in a domain that reboots instead of shutting down. For guests that react to a shutdown request, the differences from virDomainDestroy() are that the guest's disk storage will be in a stable state rather than having the (virtual) power cord pulled, and this command returns as soon as the shutdown request is issued rather than blocking until the guest is no longer running. */
  "virDomainShutdownFlags": {
+  /** libvirt version that added the function. */
   "since": "0.9.10",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainShutdownFlagValues */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Creates a new snapshot of a domain based on the snapshot xml contained in xmlDesc, with a top-level element . */
  "virDomainSnapshotCreateXML": {
+  /** libvirt version that added the function. */
   "since": "0.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain-snapshot",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virDomainSnapshotPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `xmlDesc`: string containing an XML description of the domain snapshot */
     "name": "xmlDesc",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainSnapshotCreateFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Get the current snapshot for a domain, if any. */
  "virDomainSnapshotCurrent": {
+  /** libvirt version that added the function. */
   "since": "0.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain-snapshot",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virDomainSnapshotPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Delete the snapshot. */
  "virDomainSnapshotDelete": {
+  /** libvirt version that added the function. */
   "since": "0.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain-snapshot",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `snapshot`: a domain snapshot object */
     "name": "snapshot",
+    /** C type as declared in the header. */
     "ctype": "virDomainSnapshotPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of supported virDomainSnapshotDeleteFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Free the domain snapshot object. The snapshot itself is not modified. The data structure is freed and should not be used thereafter. */
  "virDomainSnapshotFree": {
+  /** libvirt version that added the function. */
   "since": "0.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain-snapshot",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `snapshot`: a domain snapshot object */
     "name": "snapshot",
+    /** C type as declared in the header. */
     "ctype": "virDomainSnapshotPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Provides the connection pointer associated with a snapshot. The reference counter on the connection is not increased by this call. */
  "virDomainSnapshotGetConnect": {
+  /** libvirt version that added the function. */
   "since": "0.9.5",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain-snapshot",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virConnectPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `snapshot`: a snapshot object */
     "name": "snapshot",
+    /** C type as declared in the header. */
     "ctype": "virDomainSnapshotPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Provides the domain pointer associated with a snapshot. The reference counter on the domain is not increased by this call. */
  "virDomainSnapshotGetDomain": {
+  /** libvirt version that added the function. */
   "since": "0.9.5",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain-snapshot",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virDomainPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `snapshot`: a snapshot object */
     "name": "snapshot",
+    /** C type as declared in the header. */
     "ctype": "virDomainSnapshotPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Get the public name for that snapshot */
  "virDomainSnapshotGetName": {
+  /** libvirt version that added the function. */
   "since": "0.9.5",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain-snapshot",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "const char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "string"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `snapshot`: a snapshot object */
     "name": "snapshot",
+    /** C type as declared in the header. */
     "ctype": "virDomainSnapshotPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Get the parent snapshot for \@snapshot, if any. */
  "virDomainSnapshotGetParent": {
+  /** libvirt version that added the function. */
   "since": "0.9.7",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain-snapshot",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virDomainSnapshotPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `snapshot`: a snapshot object */
     "name": "snapshot",
+    /** C type as declared in the header. */
     "ctype": "virDomainSnapshotPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Provide an XML description of the domain snapshot, with a top-level element of . */
  "virDomainSnapshotGetXMLDesc": {
+  /** libvirt version that added the function. */
   "since": "0.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain-snapshot",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "ownedString"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `snapshot`: a domain snapshot object */
     "name": "snapshot",
+    /** C type as declared in the header. */
     "ctype": "virDomainSnapshotPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of supported virDomainSnapshotXMLFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Determine if the given snapshot is associated with libvirt metadata that would prevent the deletion of the domain. */
  "virDomainSnapshotHasMetadata": {
+  /** libvirt version that added the function. */
   "since": "0.9.13",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain-snapshot",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `snapshot`: a snapshot object */
     "name": "snapshot",
+    /** C type as declared in the header. */
     "ctype": "virDomainSnapshotPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Determine if the given snapshot is the domain's current snapshot. See also virDomainHasCurrentSnapshot(). */
  "virDomainSnapshotIsCurrent": {
+  /** libvirt version that added the function. */
   "since": "0.9.13",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain-snapshot",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `snapshot`: a snapshot object */
     "name": "snapshot",
+    /** C type as declared in the header. */
     "ctype": "virDomainSnapshotPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Collect the list of domain snapshots that are children of the given snapshot, and allocate an array to store those objects. This API solves the race inherent in virDomainSnapshotListChildrenNames(). */
  "virDomainSnapshotListAllChildren": {
+  /** libvirt version that added the function. */
   "since": "0.9.13",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain-snapshot",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `snapshot`: a domain snapshot object */
     "name": "snapshot",
+    /** C type as declared in the header. */
     "ctype": "virDomainSnapshotPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `snaps`: pointer to variable to store the array containing snapshot objects or NULL if the list is not required (just returns number of snapshots) */
     "name": "snaps",
+    /** C type as declared in the header. */
     "ctype": "virDomainSnapshotPtr **",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of supported virDomainSnapshotListFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Collect the list of domain snapshots that are children of the given snapshot, and store their names in \@names. The value to use for \@nameslen can be determined by virDomainSnapshotNumChildren() with the same \@flags. */
  "virDomainSnapshotListChildrenNames": {
+  /** libvirt version that added the function. */
   "since": "0.9.7",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain-snapshot",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `snapshot`: a domain snapshot object */
     "name": "snapshot",
+    /** C type as declared in the header. */
     "ctype": "virDomainSnapshotPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `names`: array to collect the list of names of snapshots */
     "name": "names",
+    /** C type as declared in the header. */
     "ctype": "char **",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nameslen`: size of \@names */
     "name": "nameslen",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `flags`: bitwise-OR of supported virDomainSnapshotListFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Collect the list of domain snapshots for the given domain, and store their names in \@names. The value to use for \@nameslen can be determined by virDomainSnapshotNum() with the same \@flags. */
  "virDomainSnapshotListNames": {
+  /** libvirt version that added the function. */
   "since": "0.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain-snapshot",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `names`: array to collect the list of names of snapshots */
     "name": "names",
+    /** C type as declared in the header. */
     "ctype": "char **",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nameslen`: size of \@names */
     "name": "nameslen",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `flags`: bitwise-OR of supported virDomainSnapshotListFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Try to lookup a domain snapshot based on its name. */
  "virDomainSnapshotLookupByName": {
+  /** libvirt version that added the function. */
   "since": "0.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain-snapshot",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virDomainSnapshotPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `name`: name for the domain snapshot */
     "name": "name",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Provides the number of domain snapshots for this domain. */
  "virDomainSnapshotNum": {
+  /** libvirt version that added the function. */
   "since": "0.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain-snapshot",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of supported virDomainSnapshotListFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Provides the number of child snapshots for this domain snapshot. */
  "virDomainSnapshotNumChildren": {
+  /** libvirt version that added the function. */
   "since": "0.9.7",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain-snapshot",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `snapshot`: a domain snapshot object */
     "name": "snapshot",
+    /** C type as declared in the header. */
     "ctype": "virDomainSnapshotPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of supported virDomainSnapshotListFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Increment the reference count on the snapshot. For each additional call to this method, there shall be a corresponding call to virDomainSnapshotFree to release the reference count, once the caller no longer needs the reference to this object. */
  "virDomainSnapshotRef": {
+  /** libvirt version that added the function. */
   "since": "0.9.13",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain-snapshot",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `snapshot`: the snapshot to hold a reference on */
     "name": "snapshot",
+    /** C type as declared in the header. */
     "ctype": "virDomainSnapshotPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Calculate the current domain's memory dirty rate in next \@seconds. The calculated dirty rate information is available by calling virConnectGetAllDomainStats. */
  "virDomainStartDirtyRateCalc": {
+  /** libvirt version that added the function. */
   "since": "7.2.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `seconds`: specified calculating time in seconds */
     "name": "seconds",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `flags`: bitwise-OR of supported virDomainDirtyRateCalcFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Convenience function to free a list of domain stats returned by virDomainListGetStats and virConnectGetAllDomainStats. */
  "virDomainStatsRecordListFree": {
+  /** libvirt version that added the function. */
   "since": "1.2.8",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "void",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "void"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `stats`: NULL terminated array of virDomainStatsRecords to free */
     "name": "stats",
+    /** C type as declared in the header. */
     "ctype": "virDomainStatsRecordPtr *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ]
  },
+ /** Suspends an active domain, the process is frozen without further access to CPU resources and I/O but the memory used by the domain at the hypervisor level will stay allocated. Use virDomainResume() to reactivate the domain. This function may require privileged access. Moreover, suspend may not be supported if domain is in some special state like VIR_DOMAIN_PMSUSPENDED. */
  "virDomainSuspend": {
+  /** libvirt version that added the function. */
   "since": "0.0.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: a domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Undefine a domain. If the domain is running, it's converted to transient domain, without stopping it. If the domain is inactive, the domain configuration is removed. */
  "virDomainUndefine": {
+  /** libvirt version that added the function. */
   "since": "0.1.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to a defined domain */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Undefine a domain. If the domain is running, it's converted to transient domain, without stopping it. If the domain is inactive, the domain configuration is removed. */
  "virDomainUndefineFlags": {
+  /** libvirt version that added the function. */
   "since": "0.9.4",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to a defined domain */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of supported virDomainUndefineFlagsValues */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Change a virtual device on a domain, using the flags parameter to control how the device is changed. VIR_DOMAIN_AFFECT_CURRENT specifies that the device change is made based on current domain state. VIR_DOMAIN_AFFECT_LIVE specifies that the device shall be changed on the active domain instance only and is not added to the persisted domain configuration. VIR_DOMAIN_AFFECT_CONFIG specifies that the device shall be changed on the persisted domain configuration only. Note that the target hypervisor must return an error if unable to satisfy flags. E.g. the hypervisor driver will return failure if LIVE is specified but it only supports modifying the persisted device allocation. */
  "virDomainUpdateDeviceFlags": {
+  /** libvirt version that added the function. */
   "since": "0.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-domain",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `domain`: pointer to domain object */
     "name": "domain",
+    /** C type as declared in the header. */
     "ctype": "virDomainPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `xml`: pointer to XML description of one device */
     "name": "xml",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise-OR of virDomainDeviceModifyFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Register a callback for monitoring file handle events. This function requires that an event loop has previously been registered with virEventRegisterImpl() or virEventRegisterDefaultImpl(). */
  "virEventAddHandle": {
+  /** libvirt version that added the function. */
   "since": "0.9.3",
+  /** libvirt source module that defines it. */
   "module": "virevent",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `fd`: file handle to monitor for events */
     "name": "fd",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `events`: bitset of events to watch from virEventHandleType constants */
     "name": "events",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `cb`: callback to invoke when an event occurs */
     "name": "cb",
+    /** C type as declared in the header. */
     "ctype": "virEventHandleCallback",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    },
    {
+    /** Argument `opaque`: user data to pass to callback */
     "name": "opaque",
+    /** C type as declared in the header. */
     "ctype": "void *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `ff`: callback to free opaque when handle is removed */
     "name": "ff",
+    /** C type as declared in the header. */
     "ctype": "virFreeCallback",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Register a callback for a timer event. This function requires that an event loop has previously been registered with virEventRegisterImpl() or virEventRegisterDefaultImpl(). */
  "virEventAddTimeout": {
+  /** libvirt version that added the function. */
   "since": "0.9.3",
+  /** libvirt source module that defines it. */
   "module": "virevent",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `timeout`: time between events in milliseconds */
     "name": "timeout",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `cb`: callback to invoke when an event occurs */
     "name": "cb",
+    /** C type as declared in the header. */
     "ctype": "virEventTimeoutCallback",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    },
    {
+    /** Argument `opaque`: user data to pass to callback */
     "name": "opaque",
+    /** C type as declared in the header. */
     "ctype": "void *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `ff`: callback to free opaque when timeout is removed */
     "name": "ff",
+    /** C type as declared in the header. */
     "ctype": "virFreeCallback",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Registers a default event implementation based on the poll() system call. This is a generic implementation that can be used by any client application which does not have a need to integrate with an external event loop impl. */
  "virEventRegisterDefaultImpl": {
+  /** libvirt version that added the function. */
   "since": "0.9.0",
+  /** libvirt source module that defines it. */
   "module": "virevent",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Registers an event implementation, to allow integration with an external event loop. Applications would use this to integrate with the libglib2 event loop, or libevent or the QT event loop. */
  "virEventRegisterImpl": {
+  /** libvirt version that added the function. */
   "since": "0.5.0",
+  /** libvirt source module that defines it. */
   "module": "virevent",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "void",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "void"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `addHandle`: the callback to add fd handles */
     "name": "addHandle",
+    /** C type as declared in the header. */
     "ctype": "virEventAddHandleFunc",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    },
    {
+    /** Argument `updateHandle`: the callback to update fd handles */
     "name": "updateHandle",
+    /** C type as declared in the header. */
     "ctype": "virEventUpdateHandleFunc",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    },
    {
+    /** Argument `removeHandle`: the callback to remove fd handles */
     "name": "removeHandle",
+    /** C type as declared in the header. */
     "ctype": "virEventRemoveHandleFunc",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    },
    {
+    /** Argument `addTimeout`: the callback to add a timeout */
     "name": "addTimeout",
+    /** C type as declared in the header. */
     "ctype": "virEventAddTimeoutFunc",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    },
    {
+    /** Argument `updateTimeout`: the callback to update a timeout */
     "name": "updateTimeout",
+    /** C type as declared in the header. */
     "ctype": "virEventUpdateTimeoutFunc",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    },
    {
+    /** Argument `removeTimeout`: the callback to remove a timeout */
     "name": "removeTimeout",
+    /** C type as declared in the header. */
     "ctype": "virEventRemoveTimeoutFunc",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    }
   ]
  },
+ /** Unregister a callback from a file handle. This function requires that an event loop has previously been registered with virEventRegisterImpl() or virEventRegisterDefaultImpl(). */
  "virEventRemoveHandle": {
+  /** libvirt version that added the function. */
   "since": "0.9.3",
+  /** libvirt source module that defines it. */
   "module": "virevent",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `watch`: watch whose file handle to remove */
     "name": "watch",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Unregister a callback for a timer. This function requires that an event loop has previously been registered with virEventRegisterImpl() or virEventRegisterDefaultImpl(). */
  "virEventRemoveTimeout": {
+  /** libvirt version that added the function. */
   "since": "0.9.3",
+  /** libvirt source module that defines it. */
   "module": "virevent",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `timer`: the timer id to remove */
     "name": "timer",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Run one iteration of the event loop. Applications will generally want to have a thread which invokes this method in an infinite loop. Furthermore, it is wise to set up a pipe-to-self handler (via virEventAddHandle()) or a timeout (via virEventAddTimeout()) before calling this function, as it will block forever if there are no registered events. */
  "virEventRunDefaultImpl": {
+  /** libvirt version that added the function. */
   "since": "0.9.0",
+  /** libvirt source module that defines it. */
   "module": "virevent",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Change event set for a monitored file handle. This function requires that an event loop has previously been registered with virEventRegisterImpl() or virEventRegisterDefaultImpl(). */
  "virEventUpdateHandle": {
+  /** libvirt version that added the function. */
   "since": "0.9.3",
+  /** libvirt source module that defines it. */
   "module": "virevent",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "void",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "void"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `watch`: watch whose file handle to update */
     "name": "watch",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `events`: bitset of events to watch from virEventHandleType constants */
     "name": "events",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    }
   ]
  },
+ /** Change frequency for a timer. This function requires that an event loop has previously been registered with virEventRegisterImpl() or virEventRegisterDefaultImpl(). */
  "virEventUpdateTimeout": {
+  /** libvirt version that added the function. */
   "since": "0.9.3",
+  /** libvirt source module that defines it. */
   "module": "virevent",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "void",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "void"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `timer`: timer id to change */
     "name": "timer",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `timeout`: time between events in milliseconds */
     "name": "timeout",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    }
   ]
  },
+ /** Resets and frees the given error. */
  "virFreeError": {
+  /** libvirt version that added the function. */
   "since": "0.6.1",
+  /** libvirt source module that defines it. */
   "module": "virerror",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "void",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "void"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `err`: error to free */
     "name": "err",
+    /** C type as declared in the header. */
     "ctype": "virErrorPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ]
  },
+ /** Provide a pointer to the last error caught at the library level */
  "virGetLastError": {
+  /** libvirt version that added the function. */
   "since": "0.1.0",
+  /** libvirt source module that defines it. */
   "module": "virerror",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virErrorPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Get the most recent error code (enum virErrorNumber). */
  "virGetLastErrorCode": {
+  /** libvirt version that added the function. */
   "since": "4.5.0",
+  /** libvirt source module that defines it. */
   "module": "virerror",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": []
  },
+ /** Get the most recent error domain (enum virErrorDomain). */
  "virGetLastErrorDomain": {
+  /** libvirt version that added the function. */
   "since": "4.5.0",
+  /** libvirt source module that defines it. */
   "module": "virerror",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": []
  },
+ /** Get the most recent error message */
  "virGetLastErrorMessage": {
+  /** libvirt version that added the function. */
   "since": "1.0.6",
+  /** libvirt source module that defines it. */
   "module": "virerror",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "const char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "string"
   },
+  /** Arguments in C order. */
   "args": []
  },
+ /** Provides version information. \@libVer is the version of the library and will always be set unless an error occurs, in which case an error code will be returned. \@typeVer exists for historical compatibility; if it is not NULL it will duplicate \@libVer (it was originally intended to return hypervisor information based on \@type, but due to the design of remote clients this is not reliable). To get the version of the running hypervisor use the virConnectGetVersion() function instead. To get the libvirt library version used by a connection use the virConnectGetLibVersion() instead. */
  "virGetVersion": {
+  /** libvirt version that added the function. */
   "since": "0.0.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `libVer`: return value for the library version (OUT) */
     "name": "libVer",
+    /** C type as declared in the header. */
     "ctype": "unsigned long *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `type`: ignored; pass NULL */
     "name": "type",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `typeVer`: pass NULL; for historical purposes duplicates \@libVer if non-NULL */
     "name": "typeVer",
+    /** C type as declared in the header. */
     "ctype": "unsigned long *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Initialize the library. */
  "virInitialize": {
+  /** libvirt version that added the function. */
   "since": "0.1.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** This function creates a restore point to which one can return later by calling virInterfaceChangeRollback(). This function should be called before any transaction with interface configuration. Once it is known that a new configuration works, it can be committed via virInterfaceChangeCommit(), which frees the restore point. */
  "virInterfaceChangeBegin": {
+  /** libvirt version that added the function. */
   "since": "0.9.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-interface",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** This commits the changes made to interfaces and frees the restore point created by virInterfaceChangeBegin(). */
  "virInterfaceChangeCommit": {
+  /** libvirt version that added the function. */
   "since": "0.9.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-interface",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** This cancels changes made to interfaces settings by restoring previous state created by virInterfaceChangeBegin(). */
  "virInterfaceChangeRollback": {
+  /** libvirt version that added the function. */
   "since": "0.9.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-interface",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Activate an interface (i.e. call "ifup"). */
  "virInterfaceCreate": {
+  /** libvirt version that added the function. */
   "since": "0.6.4",
+  /** libvirt source module that defines it. */
   "module": "libvirt-interface",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `iface`: pointer to a defined interface */
     "name": "iface",
+    /** C type as declared in the header. */
     "ctype": "virInterfacePtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Define an inactive persistent physical host interface or modify an existing persistent one from the XML description. */
  "virInterfaceDefineXML": {
+  /** libvirt version that added the function. */
   "since": "0.6.4",
+  /** libvirt source module that defines it. */
   "module": "libvirt-interface",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virInterfacePtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `xml`: the XML description for the interface, preferably in UTF-8 */
     "name": "xml",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise-OR of virInterfaceDefineFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** deactivate an interface (ie call "ifdown") This does not remove the interface from the config, and does not free the associated virInterfacePtr object. */
  "virInterfaceDestroy": {
+  /** libvirt version that added the function. */
   "since": "0.6.4",
+  /** libvirt source module that defines it. */
   "module": "libvirt-interface",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `iface`: an interface object */
     "name": "iface",
+    /** C type as declared in the header. */
     "ctype": "virInterfacePtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Free the interface object. The interface itself is unaltered. The data structure is freed and should not be used thereafter. */
  "virInterfaceFree": {
+  /** libvirt version that added the function. */
   "since": "0.6.4",
+  /** libvirt source module that defines it. */
   "module": "libvirt-interface",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `iface`: an interface object */
     "name": "iface",
+    /** C type as declared in the header. */
     "ctype": "virInterfacePtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Provides the connection pointer associated with an interface. The reference counter on the connection is not increased by this call. */
  "virInterfaceGetConnect": {
+  /** libvirt version that added the function. */
   "since": "0.6.4",
+  /** libvirt source module that defines it. */
   "module": "libvirt-interface",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virConnectPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `iface`: pointer to an interface */
     "name": "iface",
+    /** C type as declared in the header. */
     "ctype": "virInterfacePtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Get the MAC for an interface as string. For more information about MAC see RFC4122. */
  "virInterfaceGetMACString": {
+  /** libvirt version that added the function. */
   "since": "0.6.4",
+  /** libvirt source module that defines it. */
   "module": "libvirt-interface",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "const char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "string"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `iface`: an interface object */
     "name": "iface",
+    /** C type as declared in the header. */
     "ctype": "virInterfacePtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Get the public name for that interface */
  "virInterfaceGetName": {
+  /** libvirt version that added the function. */
   "since": "0.6.4",
+  /** libvirt source module that defines it. */
   "module": "libvirt-interface",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "const char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "string"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `iface`: an interface object */
     "name": "iface",
+    /** C type as declared in the header. */
     "ctype": "virInterfacePtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** VIR_INTERFACE_XML_INACTIVE - return the static configuration, suitable for use redefining the interface via virInterfaceDefineXML() */
  "virInterfaceGetXMLDesc": {
+  /** libvirt version that added the function. */
   "since": "0.6.4",
+  /** libvirt source module that defines it. */
   "module": "libvirt-interface",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "ownedString"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `iface`: an interface object */
     "name": "iface",
+    /** C type as declared in the header. */
     "ctype": "virInterfacePtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of extraction flags. Current valid bits: */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Determine if the interface is currently running */
  "virInterfaceIsActive": {
+  /** libvirt version that added the function. */
   "since": "0.7.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-interface",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `iface`: pointer to the interface object */
     "name": "iface",
+    /** C type as declared in the header. */
     "ctype": "virInterfacePtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Try to lookup an interface on the given hypervisor based on its MAC. */
  "virInterfaceLookupByMACString": {
+  /** libvirt version that added the function. */
   "since": "0.6.4",
+  /** libvirt source module that defines it. */
   "module": "libvirt-interface",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virInterfacePtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `macstr`: the MAC for the interface (null-terminated ASCII format) */
     "name": "macstr",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Try to lookup an interface on the given hypervisor based on its name. */
  "virInterfaceLookupByName": {
+  /** libvirt version that added the function. */
   "since": "0.6.4",
+  /** libvirt source module that defines it. */
   "module": "libvirt-interface",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virInterfacePtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `name`: name for the interface */
     "name": "name",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Increment the reference count on the interface. For each additional call to this method, there shall be a corresponding call to virInterfaceFree to release the reference count, once the caller no longer needs the reference to this object. */
  "virInterfaceRef": {
+  /** libvirt version that added the function. */
   "since": "0.6.4",
+  /** libvirt source module that defines it. */
   "module": "libvirt-interface",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `iface`: the interface to hold a reference on */
     "name": "iface",
+    /** C type as declared in the header. */
     "ctype": "virInterfacePtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Undefine an interface, ie remove it from the config. This does not free the associated virInterfacePtr object. */
  "virInterfaceUndefine": {
+  /** libvirt version that added the function. */
   "since": "0.6.4",
+  /** libvirt source module that defines it. */
   "module": "libvirt-interface",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `iface`: pointer to a defined interface */
     "name": "iface",
+    /** C type as declared in the header. */
     "ctype": "virInterfacePtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Define a new network filter, based on an XML description similar to the one returned by virNWFilterGetXMLDesc(). This API may be used to associate a filter with a currently running guest that does not have a filter defined for a specific network port. Since the bindings are generally automatically managed by the hypervisor, using this command to define a filter for a network port and then starting the guest afterwards may prevent the guest from starting if it attempts to use the network port and finds a filter already defined. */
  "virNWFilterBindingCreateXML": {
+  /** libvirt version that added the function. */
   "since": "4.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nwfilter",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virNWFilterBindingPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `xml`: an XML description of the binding */
     "name": "xml",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise-OR of virNWFilterBindingCreateFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Delete the binding object. This does not free the associated virNWFilterBindingPtr object. This API may be used to remove the network port binding filter currently in use for the guest while the guest is running without needing to restart the guest. Restoring the network port binding filter for the running guest would be accomplished by using virNWFilterBindingCreateXML. */
  "virNWFilterBindingDelete": {
+  /** libvirt version that added the function. */
   "since": "4.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nwfilter",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `binding`: a binding object */
     "name": "binding",
+    /** C type as declared in the header. */
     "ctype": "virNWFilterBindingPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Free the binding object. The running instance is kept alive. The data structure is freed and should not be used thereafter. */
  "virNWFilterBindingFree": {
+  /** libvirt version that added the function. */
   "since": "4.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nwfilter",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `binding`: a binding object */
     "name": "binding",
+    /** C type as declared in the header. */
     "ctype": "virNWFilterBindingPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Get the filter name for the network filter binding */
  "virNWFilterBindingGetFilterName": {
+  /** libvirt version that added the function. */
   "since": "4.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nwfilter",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "const char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "string"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `binding`: a binding object */
     "name": "binding",
+    /** C type as declared in the header. */
     "ctype": "virNWFilterBindingPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Get the port dev name for the network filter binding */
  "virNWFilterBindingGetPortDev": {
+  /** libvirt version that added the function. */
   "since": "4.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nwfilter",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "const char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "string"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `binding`: a binding object */
     "name": "binding",
+    /** C type as declared in the header. */
     "ctype": "virNWFilterBindingPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Provide an XML description of the network filter. The description may be reused later to redefine the network filter with virNWFilterCreateXML(). */
  "virNWFilterBindingGetXMLDesc": {
+  /** libvirt version that added the function. */
   "since": "4.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nwfilter",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "ownedString"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `binding`: a binding object */
     "name": "binding",
+    /** C type as declared in the header. */
     "ctype": "virNWFilterBindingPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Try to lookup a network filter binding on the given hypervisor based on network port device name. */
  "virNWFilterBindingLookupByPortDev": {
+  /** libvirt version that added the function. */
   "since": "4.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nwfilter",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virNWFilterBindingPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `portdev`: name for the network port device */
     "name": "portdev",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Increment the reference count on the binding. For each additional call to this method, there shall be a corresponding call to virNWFilterFree to release the reference count, once the caller no longer needs the reference to this object. */
  "virNWFilterBindingRef": {
+  /** libvirt version that added the function. */
   "since": "4.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nwfilter",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `binding`: the binding to hold a reference on */
     "name": "binding",
+    /** C type as declared in the header. */
     "ctype": "virNWFilterBindingPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Define a new network filter, based on an XML description similar to the one returned by virNWFilterGetXMLDesc() */
  "virNWFilterDefineXML": {
+  /** libvirt version that added the function. */
   "since": "0.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nwfilter",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virNWFilterPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `xmlDesc`: an XML description of the nwfilter */
     "name": "xmlDesc",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Define a new network filter, based on an XML description similar to the one returned by virNWFilterGetXMLDesc() */
  "virNWFilterDefineXMLFlags": {
+  /** libvirt version that added the function. */
   "since": "7.7.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nwfilter",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virNWFilterPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `xmlDesc`: an XML description of the nwfilter */
     "name": "xmlDesc",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise-OR of virNWFilterDefineFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Free the nwfilter object. The running instance is kept alive. The data structure is freed and should not be used thereafter. */
  "virNWFilterFree": {
+  /** libvirt version that added the function. */
   "since": "0.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nwfilter",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `nwfilter`: a nwfilter object */
     "name": "nwfilter",
+    /** C type as declared in the header. */
     "ctype": "virNWFilterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Get the public name for the network filter */
  "virNWFilterGetName": {
+  /** libvirt version that added the function. */
   "since": "0.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nwfilter",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "const char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "string"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `nwfilter`: a nwfilter object */
     "name": "nwfilter",
+    /** C type as declared in the header. */
     "ctype": "virNWFilterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Get the UUID for a network filter */
  "virNWFilterGetUUID": {
+  /** libvirt version that added the function. */
   "since": "0.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nwfilter",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `nwfilter`: a nwfilter object */
     "name": "nwfilter",
+    /** C type as declared in the header. */
     "ctype": "virNWFilterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `uuid`: pointer to a VIR_UUID_BUFLEN bytes array */
     "name": "uuid",
+    /** C type as declared in the header. */
     "ctype": "unsigned char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Get the UUID for a network filter as string. For more information about UUID see RFC4122. */
  "virNWFilterGetUUIDString": {
+  /** libvirt version that added the function. */
   "since": "0.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nwfilter",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `nwfilter`: a nwfilter object */
     "name": "nwfilter",
+    /** C type as declared in the header. */
     "ctype": "virNWFilterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `buf`: pointer to a VIR_UUID_STRING_BUFLEN bytes array */
     "name": "buf",
+    /** C type as declared in the header. */
     "ctype": "char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Provide an XML description of the network filter. The description may be reused later to redefine the network filter with virNWFilterCreateXML(). */
  "virNWFilterGetXMLDesc": {
+  /** libvirt version that added the function. */
   "since": "0.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nwfilter",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "ownedString"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `nwfilter`: a nwfilter object */
     "name": "nwfilter",
+    /** C type as declared in the header. */
     "ctype": "virNWFilterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Try to lookup a network filter on the given hypervisor based on its name. */
  "virNWFilterLookupByName": {
+  /** libvirt version that added the function. */
   "since": "0.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nwfilter",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virNWFilterPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `name`: name for the network filter */
     "name": "name",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Try to lookup a network filter on the given hypervisor based on its UUID. */
  "virNWFilterLookupByUUID": {
+  /** libvirt version that added the function. */
   "since": "0.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nwfilter",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virNWFilterPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `uuid`: the raw UUID for the network filter */
     "name": "uuid",
+    /** C type as declared in the header. */
     "ctype": "const unsigned char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Try to lookup an nwfilter on the given hypervisor based on its UUID. */
  "virNWFilterLookupByUUIDString": {
+  /** libvirt version that added the function. */
   "since": "0.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nwfilter",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virNWFilterPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `uuidstr`: the string UUID for the nwfilter */
     "name": "uuidstr",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Increment the reference count on the nwfilter. For each additional call to this method, there shall be a corresponding call to virNWFilterFree to release the reference count, once the caller no longer needs the reference to this object. */
  "virNWFilterRef": {
+  /** libvirt version that added the function. */
   "since": "0.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nwfilter",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `nwfilter`: the nwfilter to hold a reference on */
     "name": "nwfilter",
+    /** C type as declared in the header. */
     "ctype": "virNWFilterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Undefine the nwfilter object. This call will not succeed if a running VM is referencing the filter. This does not free the associated virNWFilterPtr object. */
  "virNWFilterUndefine": {
+  /** libvirt version that added the function. */
   "since": "0.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nwfilter",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `nwfilter`: a nwfilter object */
     "name": "nwfilter",
+    /** C type as declared in the header. */
     "ctype": "virNWFilterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Create and start a defined network. If the call succeed the network moves from the defined to the running networks pools. */
  "virNetworkCreate": {
+  /** libvirt version that added the function. */
   "since": "0.2.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `network`: pointer to a defined network */
     "name": "network",
+    /** C type as declared in the header. */
     "ctype": "virNetworkPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Create and start a new virtual network, based on an XML description similar to the one returned by virNetworkGetXMLDesc() */
  "virNetworkCreateXML": {
+  /** libvirt version that added the function. */
   "since": "0.2.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virNetworkPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `xmlDesc`: an XML description of the network */
     "name": "xmlDesc",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Create and start a new virtual network, based on an XML description similar to the one returned by virNetworkGetXMLDesc() */
  "virNetworkCreateXMLFlags": {
+  /** libvirt version that added the function. */
   "since": "7.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virNetworkPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `xmlDesc`: an XML description of the network */
     "name": "xmlDesc",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise-OR of virNetworkCreateFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Frees all the memory occupied by \@lease. */
  "virNetworkDHCPLeaseFree": {
+  /** libvirt version that added the function. */
   "since": "1.2.6",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "void",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "void"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `lease`: pointer to a leases object */
     "name": "lease",
+    /** C type as declared in the header. */
     "ctype": "virNetworkDHCPLeasePtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ]
  },
+ /** Define an inactive persistent virtual network or modify an existing persistent one from the XML description. */
  "virNetworkDefineXML": {
+  /** libvirt version that added the function. */
   "since": "0.2.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virNetworkPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `xml`: the XML description for the network, preferably in UTF-8 */
     "name": "xml",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Define an inactive persistent virtual network or modify an existing persistent one from the XML description. */
  "virNetworkDefineXMLFlags": {
+  /** libvirt version that added the function. */
   "since": "7.7.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virNetworkPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `xml`: the XML description for the network, preferably in UTF-8 */
     "name": "xml",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise-OR of virNetworkDefineFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Destroy the network object. The running instance is shutdown if not down already and all resources used by it are given back to the hypervisor. This does not free the associated virNetworkPtr object. This function may require privileged access */
  "virNetworkDestroy": {
+  /** libvirt version that added the function. */
   "since": "0.2.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `network`: a network object */
     "name": "network",
+    /** C type as declared in the header. */
     "ctype": "virNetworkPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Free the network object. The running instance is kept alive. The data structure is freed and should not be used thereafter. */
  "virNetworkFree": {
+  /** libvirt version that added the function. */
   "since": "0.2.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `network`: a network object */
     "name": "network",
+    /** C type as declared in the header. */
     "ctype": "virNetworkPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Provides a boolean value indicating whether the network configured to be automatically started when the host machine boots. */
  "virNetworkGetAutostart": {
+  /** libvirt version that added the function. */
   "since": "0.2.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `network`: a network object */
     "name": "network",
+    /** C type as declared in the header. */
     "ctype": "virNetworkPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `autostart`: the value returned */
     "name": "autostart",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Provides a bridge interface name to which a domain may connect a network interface in order to join the network. */
  "virNetworkGetBridgeName": {
+  /** libvirt version that added the function. */
   "since": "0.2.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "ownedString"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `network`: a network object */
     "name": "network",
+    /** C type as declared in the header. */
     "ctype": "virNetworkPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Provides the connection pointer associated with a network. The reference counter on the connection is not increased by this call. */
  "virNetworkGetConnect": {
+  /** libvirt version that added the function. */
   "since": "0.3.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virConnectPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `net`: pointer to a network */
     "name": "net",
+    /** C type as declared in the header. */
     "ctype": "virNetworkPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** For DHCPv4, the information returned: - Network Interface Name - Expiry Time - MAC address - IAID (NULL) - IPv4 address (with type and prefix) - Hostname (can be NULL) - Client ID (can be NULL) */
  "virNetworkGetDHCPLeases": {
+  /** libvirt version that added the function. */
   "since": "1.2.6",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `network`: Pointer to network object */
     "name": "network",
+    /** C type as declared in the header. */
     "ctype": "virNetworkPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `mac`: Optional ASCII formatted MAC address of an interface */
     "name": "mac",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `leases`: Pointer to a variable to store the array containing details on obtained leases, or NULL if the list is not required (just returns number of leases). */
     "name": "leases",
+    /** C type as declared in the header. */
     "ctype": "virNetworkDHCPLeasePtr **",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: Extra flags, not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Get the public name for that network */
  "virNetworkGetName": {
+  /** libvirt version that added the function. */
   "since": "0.2.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "const char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "string"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `network`: a network object */
     "name": "network",
+    /** C type as declared in the header. */
     "ctype": "virNetworkPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Get the UUID for a network */
  "virNetworkGetUUID": {
+  /** libvirt version that added the function. */
   "since": "0.2.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `network`: a network object */
     "name": "network",
+    /** C type as declared in the header. */
     "ctype": "virNetworkPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `uuid`: pointer to a VIR_UUID_BUFLEN bytes array */
     "name": "uuid",
+    /** C type as declared in the header. */
     "ctype": "unsigned char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Get the UUID for a network as string. For more information about UUID see RFC4122. */
  "virNetworkGetUUIDString": {
+  /** libvirt version that added the function. */
   "since": "0.2.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `network`: a network object */
     "name": "network",
+    /** C type as declared in the header. */
     "ctype": "virNetworkPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `buf`: pointer to a VIR_UUID_STRING_BUFLEN bytes array */
     "name": "buf",
+    /** C type as declared in the header. */
     "ctype": "char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Provide an XML description of the network. The description may be reused later to relaunch the network with virNetworkCreateXML(). */
  "virNetworkGetXMLDesc": {
+  /** libvirt version that added the function. */
   "since": "0.2.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "ownedString"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `network`: a network object */
     "name": "network",
+    /** C type as declared in the header. */
     "ctype": "virNetworkPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virNetworkXMLFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Determine if the network is currently running */
  "virNetworkIsActive": {
+  /** libvirt version that added the function. */
   "since": "0.7.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `net`: pointer to the network object */
     "name": "net",
+    /** C type as declared in the header. */
     "ctype": "virNetworkPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Determine if the network has a persistent configuration which means it will still exist after shutting down */
  "virNetworkIsPersistent": {
+  /** libvirt version that added the function. */
   "since": "0.7.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `net`: pointer to the network object */
     "name": "net",
+    /** C type as declared in the header. */
     "ctype": "virNetworkPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Collect the list of network ports, and allocate an array to store those objects. */
  "virNetworkListAllPorts": {
+  /** libvirt version that added the function. */
   "since": "5.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `network`: pointer to a network object */
     "name": "network",
+    /** C type as declared in the header. */
     "ctype": "virNetworkPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `ports`: Pointer to a variable to store the array containing network port objects or NULL if the list is not required (just returns number of ports). */
     "name": "ports",
+    /** C type as declared in the header. */
     "ctype": "virNetworkPortPtr **",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Try to lookup a network on the given hypervisor based on its name. */
  "virNetworkLookupByName": {
+  /** libvirt version that added the function. */
   "since": "0.2.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virNetworkPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `name`: name for the network */
     "name": "name",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Try to lookup a network on the given hypervisor based on its UUID. */
  "virNetworkLookupByUUID": {
+  /** libvirt version that added the function. */
   "since": "0.2.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virNetworkPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `uuid`: the raw UUID for the network */
     "name": "uuid",
+    /** C type as declared in the header. */
     "ctype": "const unsigned char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Try to lookup a network on the given hypervisor based on its UUID. */
  "virNetworkLookupByUUIDString": {
+  /** libvirt version that added the function. */
   "since": "0.2.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virNetworkPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `uuidstr`: the string UUID for the network */
     "name": "uuidstr",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Create a new network port, based on an XML description similar to the one returned by virNetworkPortGetXMLDesc() */
  "virNetworkPortCreateXML": {
+  /** libvirt version that added the function. */
   "since": "5.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virNetworkPortPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `net`: pointer to the network object */
     "name": "net",
+    /** C type as declared in the header. */
     "ctype": "virNetworkPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `xmldesc`: an XML description of the port */
     "name": "xmldesc",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise-OR of virNetworkPortCreateFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Delete the network port. This does not free the associated virNetworkPortPtr object. It is the caller's responsibility to ensure the port is not still in use by a virtual machine before deleting port. */
  "virNetworkPortDelete": {
+  /** libvirt version that added the function. */
   "since": "5.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `port`: a port object */
     "name": "port",
+    /** C type as declared in the header. */
     "ctype": "virNetworkPortPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: currently unused, pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Free the network port object. The data structure is freed and should not be used thereafter. */
  "virNetworkPortFree": {
+  /** libvirt version that added the function. */
   "since": "5.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `port`: a network port object */
     "name": "port",
+    /** C type as declared in the header. */
     "ctype": "virNetworkPortPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Provides the network pointer associated with a port. The reference counter on the connection is not increased by this call. */
  "virNetworkPortGetNetwork": {
+  /** libvirt version that added the function. */
   "since": "5.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virNetworkPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `port`: pointer to a network port */
     "name": "port",
+    /** C type as declared in the header. */
     "ctype": "virNetworkPortPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Get all interface parameters. On input, \@params should be initialized to NULL. On return \@params will be allocated with the size large enough to hold all parameters, and \@nparams will be updated to say how many parameters are present. \@params should be freed by the caller on success. */
  "virNetworkPortGetParameters": {
+  /** libvirt version that added the function. */
   "since": "5.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `port`: a network port object */
     "name": "port",
+    /** C type as declared in the header. */
     "ctype": "virNetworkPortPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `params`: pointer to pointer of interface parameter objects */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: pointer to received number of interface parameter */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: currently unused, pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Get the UUID for a network port */
  "virNetworkPortGetUUID": {
+  /** libvirt version that added the function. */
   "since": "5.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `port`: a network port object */
     "name": "port",
+    /** C type as declared in the header. */
     "ctype": "virNetworkPortPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `uuid`: pointer to a VIR_UUID_BUFLEN bytes array */
     "name": "uuid",
+    /** C type as declared in the header. */
     "ctype": "unsigned char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Get the UUID for a network as string. For more information about UUID see RFC4122. */
  "virNetworkPortGetUUIDString": {
+  /** libvirt version that added the function. */
   "since": "5.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `port`: a network port object */
     "name": "port",
+    /** C type as declared in the header. */
     "ctype": "virNetworkPortPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `buf`: pointer to a VIR_UUID_STRING_BUFLEN bytes array */
     "name": "buf",
+    /** C type as declared in the header. */
     "ctype": "char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Provide an XML description of the network port. The description may be reused later to recreate the port with virNetworkPortCreateXML(). */
  "virNetworkPortGetXMLDesc": {
+  /** libvirt version that added the function. */
   "since": "5.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "ownedString"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `port`: a network port object */
     "name": "port",
+    /** C type as declared in the header. */
     "ctype": "virNetworkPortPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: currently unused, pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Try to lookup a port on the given network based on its UUID. */
  "virNetworkPortLookupByUUID": {
+  /** libvirt version that added the function. */
   "since": "5.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virNetworkPortPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `net`: pointer to the network object */
     "name": "net",
+    /** C type as declared in the header. */
     "ctype": "virNetworkPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `uuid`: the raw UUID for the network port */
     "name": "uuid",
+    /** C type as declared in the header. */
     "ctype": "const unsigned char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Try to lookup a port on the given network based on its UUID. */
  "virNetworkPortLookupByUUIDString": {
+  /** libvirt version that added the function. */
   "since": "5.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virNetworkPortPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `net`: pointer to the network object */
     "name": "net",
+    /** C type as declared in the header. */
     "ctype": "virNetworkPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `uuidstr`: the string UUID for the port */
     "name": "uuidstr",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Increment the reference count on the network port. For each additional call to this method, there shall be a corresponding call to virNetworkPortFree to release the reference count, once the caller no longer needs the reference to this object. */
  "virNetworkPortRef": {
+  /** libvirt version that added the function. */
   "since": "5.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `port`: a network port object */
     "name": "port",
+    /** C type as declared in the header. */
     "ctype": "virNetworkPortPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Change a subset or all parameters of the network port; currently this includes bandwidth parameters. */
  "virNetworkPortSetParameters": {
+  /** libvirt version that added the function. */
   "since": "5.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `port`: a network port object */
     "name": "port",
+    /** C type as declared in the header. */
     "ctype": "virNetworkPortPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `params`: pointer to interface parameter objects */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of interface parameter (this value can be the same or less than the number of parameters supported) */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `flags`: currently unused, pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Increment the reference count on the network. For each additional call to this method, there shall be a corresponding call to virNetworkFree to release the reference count, once the caller no longer needs the reference to this object. */
  "virNetworkRef": {
+  /** libvirt version that added the function. */
   "since": "0.6.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `network`: the network to hold a reference on */
     "name": "network",
+    /** C type as declared in the header. */
     "ctype": "virNetworkPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Configure the network to be automatically started when the host machine boots. */
  "virNetworkSetAutostart": {
+  /** libvirt version that added the function. */
   "since": "0.2.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `network`: a network object */
     "name": "network",
+    /** C type as declared in the header. */
     "ctype": "virNetworkPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `autostart`: whether the network should be automatically started 0 or 1 */
     "name": "autostart",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Undefine a network but does not stop it if it is running */
  "virNetworkUndefine": {
+  /** libvirt version that added the function. */
   "since": "0.2.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `network`: pointer to a defined network */
     "name": "network",
+    /** C type as declared in the header. */
     "ctype": "virNetworkPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Update the definition of an existing network, either its live running state, its persistent configuration, or both. */
  "virNetworkUpdate": {
+  /** libvirt version that added the function. */
   "since": "0.10.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-network",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `network`: pointer to a defined network */
     "name": "network",
+    /** C type as declared in the header. */
     "ctype": "virNetworkPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `command`: what action to perform (add/delete/modify) (see virNetworkUpdateCommand for descriptions) */
     "name": "command",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `section`: which section of the network to update (see virNetworkUpdateSection for descriptions) */
     "name": "section",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `parentIndex`: which parent element, if there are multiple parents of the same type (e.g. which element when modifying a / element), or "-1" for "don't care" or "automatically find appropriate one". */
     "name": "parentIndex",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `xml`: the XML description for the network, preferably in UTF-8 */
     "name": "xml",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise OR of virNetworkUpdateFlags. */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Sometimes, when trying to start a new domain, it may be necessary to reserve some huge pages in the system pool which can be then allocated by the domain. This API serves that purpose. On its input, \@pageSizes and \@pageCounts are arrays of the same cardinality of \@npages. The \@pageSizes contains page sizes which are to be allocated in the system (the size unit is kibibytes), and \@pageCounts then contains the number of pages to reserve. If \@flags is 0 (VIR_NODE_ALLOC_PAGES_ADD), each pool corresponding to \@pageSizes grows by the number of pages specified in the corresponding \@pageCounts. If \@flags contains VIR_NODE_ALLOC_PAGES_SET, each pool mentioned is resized to the given number of pages. The pages pool can be allocated over several NUMA nodes at once, just point at \@startCell and tell how many subsequent NUMA nodes should be taken in. As a special case, if \@startCell is equal to negative one, then kernel is instructed to allocate the pages over all NUMA nodes proportionally. */
  "virNodeAllocPages": {
+  /** libvirt version that added the function. */
   "since": "1.2.9",
+  /** libvirt source module that defines it. */
   "module": "libvirt-host",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `npages`: number of items in the \@pageSizes and \@pageCounts arrays */
     "name": "npages",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `pageSizes`: which huge page sizes to allocate */
     "name": "pageSizes",
+    /** C type as declared in the header. */
     "ctype": "unsigned int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `pageCounts`: how many pages should be allocated */
     "name": "pageCounts",
+    /** C type as declared in the header. */
     "ctype": "unsigned long long *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `startCell`: index of first cell to allocate pages on */
     "name": "startCell",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `cellCount`: number of consecutive cells to allocate pages on */
     "name": "cellCount",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `flags`: extra flags; binary-OR of virNodeAllocPagesFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Start a defined node device: */
  "virNodeDeviceCreate": {
+  /** libvirt version that added the function. */
   "since": "7.3.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nodedev",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dev`: a device object */
     "name": "dev",
+    /** C type as declared in the header. */
     "ctype": "virNodeDevicePtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Create a new device on the VM host machine, for example, virtual HBAs created using vport_create. */
  "virNodeDeviceCreateXML": {
+  /** libvirt version that added the function. */
   "since": "0.6.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nodedev",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virNodeDevicePtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `xmlDesc`: string containing an XML description of the device to be created */
     "name": "xmlDesc",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise-OR of supported virNodeDeviceCreateXMLFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Define a new device on the VM host machine, for example, a mediated device */
  "virNodeDeviceDefineXML": {
+  /** libvirt version that added the function. */
   "since": "7.3.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nodedev",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virNodeDevicePtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `xmlDesc`: string containing an XML description of the device to be defined */
     "name": "xmlDesc",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise-OR of supported virNodeDeviceDefineXMLFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Destroy the device object. The virtual device (only works for vHBA currently) is removed from the host operating system. This function may require privileged access. */
  "virNodeDeviceDestroy": {
+  /** libvirt version that added the function. */
   "since": "0.6.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nodedev",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dev`: a device object */
     "name": "dev",
+    /** C type as declared in the header. */
     "ctype": "virNodeDevicePtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Detach the node device from the node itself so that it may be assigned to a guest domain. */
  "virNodeDeviceDetachFlags": {
+  /** libvirt version that added the function. */
   "since": "1.0.5",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nodedev",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dev`: pointer to the node device */
     "name": "dev",
+    /** C type as declared in the header. */
     "ctype": "virNodeDevicePtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `driverName`: name of backend driver that will be used for later device assignment to a domain. NULL means "use the hypervisor default driver" */
     "name": "driverName",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Detach the node device from the node itself so that it may be assigned to a guest domain. */
  "virNodeDeviceDettach": {
+  /** libvirt version that added the function. */
   "since": "0.6.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nodedev",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dev`: pointer to the node device */
     "name": "dev",
+    /** C type as declared in the header. */
     "ctype": "virNodeDevicePtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Drops a reference to the node device, freeing it if this was the last reference. */
  "virNodeDeviceFree": {
+  /** libvirt version that added the function. */
   "since": "0.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nodedev",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dev`: pointer to the node device */
     "name": "dev",
+    /** C type as declared in the header. */
     "ctype": "virNodeDevicePtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Provides a boolean value indicating whether the node device is configured to be automatically started when the host machine boots or the parent device becomes available. */
  "virNodeDeviceGetAutostart": {
+  /** libvirt version that added the function. */
   "since": "7.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nodedev",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dev`: the device object */
     "name": "dev",
+    /** C type as declared in the header. */
     "ctype": "virNodeDevicePtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `autostart`: the value returned */
     "name": "autostart",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Just return the device name */
  "virNodeDeviceGetName": {
+  /** libvirt version that added the function. */
   "since": "0.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nodedev",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "const char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "string"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dev`: the device */
     "name": "dev",
+    /** C type as declared in the header. */
     "ctype": "virNodeDevicePtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Accessor for the parent of the device */
  "virNodeDeviceGetParent": {
+  /** libvirt version that added the function. */
   "since": "0.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nodedev",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "const char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "string"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dev`: the device */
     "name": "dev",
+    /** C type as declared in the header. */
     "ctype": "virNodeDevicePtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Fetch an XML document describing all aspects of the device. */
  "virNodeDeviceGetXMLDesc": {
+  /** libvirt version that added the function. */
   "since": "0.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nodedev",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "ownedString"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dev`: pointer to the node device */
     "name": "dev",
+    /** C type as declared in the header. */
     "ctype": "virNodeDevicePtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Determine if the node device is currently active */
  "virNodeDeviceIsActive": {
+  /** libvirt version that added the function. */
   "since": "7.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nodedev",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dev`: pointer to the node device object */
     "name": "dev",
+    /** C type as declared in the header. */
     "ctype": "virNodeDevicePtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Determine if the node device has a persistent configuration which means it will still exist after shutting down */
  "virNodeDeviceIsPersistent": {
+  /** libvirt version that added the function. */
   "since": "7.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nodedev",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dev`: pointer to the nodedev object */
     "name": "dev",
+    /** C type as declared in the header. */
     "ctype": "virNodeDevicePtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Lists the names of the capabilities supported by the device. */
  "virNodeDeviceListCaps": {
+  /** libvirt version that added the function. */
   "since": "0.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nodedev",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dev`: the device */
     "name": "dev",
+    /** C type as declared in the header. */
     "ctype": "virNodeDevicePtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `names`: array to collect the list of capability names */
     "name": "names",
+    /** C type as declared in the header. */
     "ctype": "char ** const",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `maxnames`: size of \@names */
     "name": "maxnames",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Lookup a node device by its name. */
  "virNodeDeviceLookupByName": {
+  /** libvirt version that added the function. */
   "since": "0.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nodedev",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virNodeDevicePtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `name`: unique device name */
     "name": "name",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Lookup SCSI Host which is capable with 'fc_host' by its WWNN and WWPN. */
  "virNodeDeviceLookupSCSIHostByWWN": {
+  /** libvirt version that added the function. */
   "since": "1.0.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nodedev",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virNodeDevicePtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `wwnn`: WWNN of the SCSI Host. */
     "name": "wwnn",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `wwpn`: WWPN of the SCSI Host. */
     "name": "wwpn",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Accessor for the number of capabilities supported by the device. */
  "virNodeDeviceNumOfCaps": {
+  /** libvirt version that added the function. */
   "since": "0.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nodedev",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dev`: the device */
     "name": "dev",
+    /** C type as declared in the header. */
     "ctype": "virNodeDevicePtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Re-attach a previously detached node device to the node so that it may be used by the node again. */
  "virNodeDeviceReAttach": {
+  /** libvirt version that added the function. */
   "since": "0.6.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nodedev",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dev`: pointer to the node device */
     "name": "dev",
+    /** C type as declared in the header. */
     "ctype": "virNodeDevicePtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Increment the reference count on the dev. For each additional call to this method, there shall be a corresponding call to virNodeDeviceFree to release the reference count, once the caller no longer needs the reference to this object. */
  "virNodeDeviceRef": {
+  /** libvirt version that added the function. */
   "since": "0.6.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nodedev",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dev`: the dev to hold a reference on */
     "name": "dev",
+    /** C type as declared in the header. */
     "ctype": "virNodeDevicePtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Reset a previously detached node device to the node before or after assigning it to a guest. */
  "virNodeDeviceReset": {
+  /** libvirt version that added the function. */
   "since": "0.6.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nodedev",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dev`: pointer to the node device */
     "name": "dev",
+    /** C type as declared in the header. */
     "ctype": "virNodeDevicePtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Configure the node device to be automatically started when the host machine boots or the parent device becomes available. */
  "virNodeDeviceSetAutostart": {
+  /** libvirt version that added the function. */
   "since": "7.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nodedev",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dev`: the device object */
     "name": "dev",
+    /** C type as declared in the header. */
     "ctype": "virNodeDevicePtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `autostart`: whether the device should be automatically started */
     "name": "autostart",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Undefine the device object. The virtual device is removed from the host operating system. This function may require privileged access. */
  "virNodeDeviceUndefine": {
+  /** libvirt version that added the function. */
   "since": "7.3.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nodedev",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `dev`: a device object */
     "name": "dev",
+    /** C type as declared in the header. */
     "ctype": "virNodeDevicePtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Get CPU map of host node CPUs. */
  "virNodeGetCPUMap": {
+  /** libvirt version that added the function. */
   "since": "1.0.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-host",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `cpumap`: optional pointer to a bit map of real CPUs on the host node (in 8-bit bytes) (OUT) In case of success each bit set to 1 means that corresponding CPU is online. Bytes are stored in little-endian order: CPU0-7, 8-15... In each byte, lowest CPU number is least significant bit. The bit map is allocated by virNodeGetCPUMap and needs to be released using free() by the caller. */
     "name": "cpumap",
+    /** C type as declared in the header. */
     "ctype": "unsigned char **",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `online`: optional number of online CPUs in cpumap (OUT) Contains the number of online CPUs if the call was successful. */
     "name": "online",
+    /** C type as declared in the header. */
     "ctype": "unsigned int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** This function provides individual cpu statistics of the node. If you want to get total cpu statistics of the node, you must specify VIR_NODE_CPU_STATS_ALL_CPUS to \@cpuNum. The \@params array will be filled with the values equal to the number of parameters suggested by \@nparams */
  "virNodeGetCPUStats": {
+  /** libvirt version that added the function. */
   "since": "0.9.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-host",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection. */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `cpuNum`: number of node cpu. (VIR_NODE_CPU_STATS_ALL_CPUS means total cpu statistics) */
     "name": "cpuNum",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `params`: pointer to node cpu time parameter objects */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virNodeCPUStatsPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of node cpu time parameter (this value should be same or less than the number of parameters supported) */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** This call returns the amount of free memory in one or more NUMA cells. The \@freeMems array must be allocated by the caller and will be filled with the amount of free memory in bytes for each cell requested, starting with startCell (in freeMems[0]), up to either (startCell + maxCells), or the number of additional cells in the node, whichever is smaller. */
  "virNodeGetCellsFreeMemory": {
+  /** libvirt version that added the function. */
   "since": "0.3.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-host",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `freeMems`: pointer to the array of unsigned long long */
     "name": "freeMems",
+    /** C type as declared in the header. */
     "ctype": "unsigned long long *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `startCell`: index of first cell to return freeMems info on. */
     "name": "startCell",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `maxCells`: Maximum number of cells for which freeMems information can be returned. */
     "name": "maxCells",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** provides the free memory available on the Node Note: most libvirt APIs provide memory sizes in kibibytes, but in this function the returned value is in bytes. Divide by 1024 as necessary. */
  "virNodeGetFreeMemory": {
+  /** libvirt version that added the function. */
   "since": "0.3.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-host",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "unsigned long long",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "ullong"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": 0
  },
+ /** This calls queries the host system on free pages of specified size. For the input, \@pages is expected to be filled with pages that caller is interested in (the size unit is kibibytes, so e.g. pass 2048 for 2MB), then \@startcell refers to the first NUMA node that info should be collected from, and \@cellcount tells how many consecutive nodes should be queried. On the function output, \@counts is filled with desired information, where items are grouped by NUMA node. So from \@counts[0] till \@counts[\@npages - 1] you'll find count for the first node (\@startcell), then from \@counts[\@npages] till \@count[2 * \@npages - 1] you'll find info for the (\@startcell + 1) node, and so on. It's callers responsibility to allocate the \@counts array. */
  "virNodeGetFreePages": {
+  /** libvirt version that added the function. */
   "since": "1.2.6",
+  /** libvirt source module that defines it. */
   "module": "libvirt-host",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `npages`: number of items in the \@pages array */
     "name": "npages",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `pages`: page sizes to query */
     "name": "pages",
+    /** C type as declared in the header. */
     "ctype": "unsigned int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `startCell`: index of first cell to return free pages info on. */
     "name": "startCell",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `cellCount`: maximum number of cells for which free pages information can be returned. */
     "name": "cellCount",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `counts`: returned counts of free pages */
     "name": "counts",
+    /** C type as declared in the header. */
     "ctype": "unsigned long long *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Extract hardware information about the node. */
  "virNodeGetInfo": {
+  /** libvirt version that added the function. */
   "since": "0.1.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-host",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `info`: pointer to a virNodeInfo structure allocated by the user */
     "name": "info",
+    /** C type as declared in the header. */
     "ctype": "virNodeInfoPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Get all node memory parameters (parameters unsupported by OS will be omitted). On input, \@nparams gives the size of the \@params array; on output, \@nparams gives how many slots were filled with parameter information, which might be less but will not exceed the input value. */
  "virNodeGetMemoryParameters": {
+  /** libvirt version that added the function. */
   "since": "0.10.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-host",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `params`: pointer to memory parameter object (return value, allocated by the caller) */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: pointer to number of memory parameters; input and output */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** This function provides memory stats of the node. If you want to get total memory statistics of the node, you must specify VIR_NODE_MEMORY_STATS_ALL_CELLS to \@cellNum. The \@params array will be filled with the values equal to the number of stats suggested by \@nparams */
  "virNodeGetMemoryStats": {
+  /** libvirt version that added the function. */
   "since": "0.9.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-host",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection. */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `cellNum`: number of node cell. (VIR_NODE_MEMORY_STATS_ALL_CELLS means total cell statistics) */
     "name": "cellNum",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `params`: pointer to node memory stats objects */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virNodeMemoryStatsPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of node memory stats (this value should be same or less than the number of stats supported) */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** If hypervisor supports AMD's SEV feature, then \@params will contain various platform specific information like PDH and certificate chain. Caller is responsible for freeing \@params. */
  "virNodeGetSEVInfo": {
+  /** libvirt version that added the function. */
   "since": "4.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-host",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `params`: where to store SEV information */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: pointer to number of SEV parameters returned in \@params */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Extract the security model of a hypervisor. The 'model' field in the \@secmodel argument may be initialized to the empty string if the driver has not activated a security model. */
  "virNodeGetSecurityModel": {
+  /** libvirt version that added the function. */
   "since": "0.6.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-host",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: a connection object */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `secmodel`: pointer to a virSecurityModel structure */
     "name": "secmodel",
+    /** C type as declared in the header. */
     "ctype": "virSecurityModelPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Collect the list of node devices, and store their names in \@names */
  "virNodeListDevices": {
+  /** libvirt version that added the function. */
   "since": "0.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nodedev",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `cap`: capability name */
     "name": "cap",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `names`: array to collect the list of node device names */
     "name": "names",
+    /** C type as declared in the header. */
     "ctype": "char ** const",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `maxnames`: size of \@names */
     "name": "maxnames",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Provides the number of node devices. */
  "virNodeNumOfDevices": {
+  /** libvirt version that added the function. */
   "since": "0.5.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-nodedev",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `cap`: capability name */
     "name": "cap",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Change all or a subset of the node memory tunables. The function fails if not all of the tunables are supported. */
  "virNodeSetMemoryParameters": {
+  /** libvirt version that added the function. */
   "since": "0.10.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-host",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `params`: pointer to scheduler parameter objects */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of scheduler parameter objects (this value can be the same or less than the returned value nparams of virDomainGetSchedulerType) */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Attempt to suspend the node (host machine) for the given duration of time in the specified state (Suspend-to-RAM, Suspend-to-Disk or Hybrid-Suspend). Schedule the node's Real-Time-Clock interrupt to resume the node after the duration is complete. */
  "virNodeSuspendForDuration": {
+  /** libvirt version that added the function. */
   "since": "0.9.8",
+  /** libvirt source module that defines it. */
   "module": "libvirt-host",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `target`: the state to which the host must be suspended to, such as: VIR_NODE_SUSPEND_TARGET_MEM (Suspend-to-RAM) VIR_NODE_SUSPEND_TARGET_DISK (Suspend-to-Disk) VIR_NODE_SUSPEND_TARGET_HYBRID (Hybrid-Suspend, which is a combination of the former modes). */
     "name": "target",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `duration`: the time duration in seconds for which the host has to be suspended */
     "name": "duration",
+    /** C type as declared in the header. */
     "ctype": "unsigned long long",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Reset the error being pointed to */
  "virResetError": {
+  /** libvirt version that added the function. */
   "since": "0.1.0",
+  /** libvirt source module that defines it. */
   "module": "virerror",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "void",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "void"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `err`: pointer to the virError to clean up */
     "name": "err",
+    /** C type as declared in the header. */
     "ctype": "virErrorPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ]
  },
+ /** Reset the last error caught at the library level. */
  "virResetLastError": {
+  /** libvirt version that added the function. */
   "since": "0.1.0",
+  /** libvirt source module that defines it. */
   "module": "virerror",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "void",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "void"
   },
+  /** Arguments in C order. */
   "args": []
  },
+ /** Save the last error into a new error object. On success, errno is unchanged; on failure, errno is ENOMEM. */
  "virSaveLastError": {
+  /** libvirt version that added the function. */
   "since": "0.6.1",
+  /** libvirt source module that defines it. */
   "module": "virerror",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virErrorPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** If XML specifies a UUID, locates the specified secret and replaces all attributes of the secret specified by UUID by attributes specified in xml (any attributes not specified in xml are discarded). */
  "virSecretDefineXML": {
+  /** libvirt version that added the function. */
   "since": "0.7.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-secret",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virSecretPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: virConnect connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `xml`: XML describing the secret. */
     "name": "xml",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise-OR of virSecretDefineFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Release the secret handle. The underlying secret continues to exist. */
  "virSecretFree": {
+  /** libvirt version that added the function. */
   "since": "0.7.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-secret",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `secret`: pointer to a secret */
     "name": "secret",
+    /** C type as declared in the header. */
     "ctype": "virSecretPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Provides the connection pointer associated with a secret. The reference counter on the connection is not increased by this call. */
  "virSecretGetConnect": {
+  /** libvirt version that added the function. */
   "since": "0.7.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-secret",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virConnectPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `secret`: A virSecret secret */
     "name": "secret",
+    /** C type as declared in the header. */
     "ctype": "virSecretPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Fetches the UUID of the secret. */
  "virSecretGetUUID": {
+  /** libvirt version that added the function. */
   "since": "0.7.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-secret",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `secret`: A virSecret secret */
     "name": "secret",
+    /** C type as declared in the header. */
     "ctype": "virSecretPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `uuid`: buffer of VIR_UUID_BUFLEN bytes in size */
     "name": "uuid",
+    /** C type as declared in the header. */
     "ctype": "unsigned char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Get the UUID for a secret as string. For more information about UUID see RFC4122. */
  "virSecretGetUUIDString": {
+  /** libvirt version that added the function. */
   "since": "0.7.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-secret",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `secret`: a secret object */
     "name": "secret",
+    /** C type as declared in the header. */
     "ctype": "virSecretPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `buf`: pointer to a VIR_UUID_STRING_BUFLEN bytes array */
     "name": "buf",
+    /** C type as declared in the header. */
     "ctype": "char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Get the unique identifier of the object with which this secret is to be used. The format of the identifier is dependent on the usage type of the secret. For a secret with a usage type of VIR_SECRET_USAGE_TYPE_VOLUME the identifier will be a fully qualified path name. The identifiers are intended to be unique within the set of all secrets sharing the same usage type. ie, there shall only ever be one secret for each volume path. */
  "virSecretGetUsageID": {
+  /** libvirt version that added the function. */
   "since": "0.7.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-secret",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "const char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "string"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `secret`: a secret object */
     "name": "secret",
+    /** C type as declared in the header. */
     "ctype": "virSecretPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Get the type of object which uses this secret. The returned value is one of the constants defined in the virSecretUsageType enumeration. More values may be added to this enumeration in the future, so callers should expect to see usage types they do not explicitly know about. */
  "virSecretGetUsageType": {
+  /** libvirt version that added the function. */
   "since": "0.7.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-secret",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `secret`: a secret object */
     "name": "secret",
+    /** C type as declared in the header. */
     "ctype": "virSecretPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Fetches the value of a secret. */
  "virSecretGetValue": {
+  /** libvirt version that added the function. */
   "since": "0.7.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-secret",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "unsigned char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `secret`: A virSecret connection */
     "name": "secret",
+    /** C type as declared in the header. */
     "ctype": "virSecretPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `value_size`: Place for storing size of the secret value */
     "name": "value_size",
+    /** C type as declared in the header. */
     "ctype": "size_t *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Fetches an XML document describing attributes of the secret. */
  "virSecretGetXMLDesc": {
+  /** libvirt version that added the function. */
   "since": "0.7.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-secret",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "ownedString"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `secret`: A virSecret secret */
     "name": "secret",
+    /** C type as declared in the header. */
     "ctype": "virSecretPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Try to lookup a secret on the given hypervisor based on its UUID. Uses the 16 bytes of raw data to describe the UUID */
  "virSecretLookupByUUID": {
+  /** libvirt version that added the function. */
   "since": "0.7.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-secret",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virSecretPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `uuid`: the raw UUID for the secret */
     "name": "uuid",
+    /** C type as declared in the header. */
     "ctype": "const unsigned char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Try to lookup a secret on the given hypervisor based on its UUID. Uses the printable string value to describe the UUID */
  "virSecretLookupByUUIDString": {
+  /** libvirt version that added the function. */
   "since": "0.7.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-secret",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virSecretPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `uuidstr`: the string UUID for the secret */
     "name": "uuidstr",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Try to lookup a secret on the given hypervisor based on its usage The usageID is unique within the set of secrets sharing the same usageType value. */
  "virSecretLookupByUsage": {
+  /** libvirt version that added the function. */
   "since": "0.7.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-secret",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virSecretPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `usageType`: the type of secret usage */
     "name": "usageType",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `usageID`: identifier of the object using the secret */
     "name": "usageID",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Increment the reference count on the secret. For each additional call to this method, there shall be a corresponding call to virSecretFree to release the reference count, once the caller no longer needs the reference to this object. */
  "virSecretRef": {
+  /** libvirt version that added the function. */
   "since": "0.7.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-secret",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `secret`: the secret to hold a reference on */
     "name": "secret",
+    /** C type as declared in the header. */
     "ctype": "virSecretPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Sets the value of a secret. */
  "virSecretSetValue": {
+  /** libvirt version that added the function. */
   "since": "0.7.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-secret",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `secret`: A virSecret secret */
     "name": "secret",
+    /** C type as declared in the header. */
     "ctype": "virSecretPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `value`: Value of the secret */
     "name": "value",
+    /** C type as declared in the header. */
     "ctype": "const unsigned char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `value_size`: Size of the value */
     "name": "value_size",
+    /** C type as declared in the header. */
     "ctype": "size_t",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "size_t"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Deletes the specified secret. This does not free the associated virSecretPtr object. */
  "virSecretUndefine": {
+  /** libvirt version that added the function. */
   "since": "0.7.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-secret",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `secret`: A virSecret secret */
     "name": "secret",
+    /** C type as declared in the header. */
     "ctype": "virSecretPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Set a library global error handling function, if \@handler is NULL, it will reset to default printing on stderr. The error raised there are those for which no handler at the connection level could caught. */
  "virSetErrorFunc": {
+  /** libvirt version that added the function. */
   "since": "0.1.0",
+  /** libvirt source module that defines it. */
   "module": "virerror",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "void",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "void"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `userData`: pointer to the user data provided in the handler callback */
     "name": "userData",
+    /** C type as declared in the header. */
     "ctype": "void *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `handler`: the function to get called in case of error or NULL */
     "name": "handler",
+    /** C type as declared in the header. */
     "ctype": "virErrorFunc",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    }
   ]
  },
+ /** Currently only filesystem pool accepts flags VIR_STORAGE_POOL_BUILD_OVERWRITE and VIR_STORAGE_POOL_BUILD_NO_OVERWRITE. */
  "virStoragePoolBuild": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `pool`: pointer to storage pool */
     "name": "pool",
+    /** C type as declared in the header. */
     "ctype": "virStoragePoolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virStoragePoolBuildFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Starts an inactive storage pool */
  "virStoragePoolCreate": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `pool`: pointer to storage pool */
     "name": "pool",
+    /** C type as declared in the header. */
     "ctype": "virStoragePoolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virStoragePoolCreateFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Create a new storage based on its XML description. The pool is not persistent, so its definition will disappear when it is destroyed, or if the host is restarted */
  "virStoragePoolCreateXML": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virStoragePoolPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `xmlDesc`: XML description for new pool */
     "name": "xmlDesc",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise-OR of virStoragePoolCreateFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Define an inactive persistent storage pool or modify an existing persistent one from the XML description. */
  "virStoragePoolDefineXML": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virStoragePoolPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `xml`: XML description for new pool */
     "name": "xml",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise-OR of virStoragePoolDefineFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Delete the underlying pool resources. This is a non-recoverable operation. The virStoragePoolPtr object itself is not free'd. */
  "virStoragePoolDelete": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `pool`: pointer to storage pool */
     "name": "pool",
+    /** C type as declared in the header. */
     "ctype": "virStoragePoolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virStoragePoolDeleteFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Destroy an active storage pool. This will deactivate the pool on the host, but keep any persistent config associated with it. If it has a persistent config it can later be restarted with virStoragePoolCreate(). This does not free the associated virStoragePoolPtr object. */
  "virStoragePoolDestroy": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `pool`: pointer to storage pool */
     "name": "pool",
+    /** C type as declared in the header. */
     "ctype": "virStoragePoolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Free a storage pool object, releasing all memory associated with it. Does not change the state of the pool on the host. */
  "virStoragePoolFree": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `pool`: pointer to storage pool */
     "name": "pool",
+    /** C type as declared in the header. */
     "ctype": "virStoragePoolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Fetches the value of the autostart flag, which determines whether the pool is automatically started at boot time */
  "virStoragePoolGetAutostart": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `pool`: pointer to storage pool */
     "name": "pool",
+    /** C type as declared in the header. */
     "ctype": "virStoragePoolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `autostart`: location in which to store autostart flag */
     "name": "autostart",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Provides the connection pointer associated with a storage pool. The reference counter on the connection is not increased by this call. */
  "virStoragePoolGetConnect": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virConnectPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `pool`: pointer to a pool */
     "name": "pool",
+    /** C type as declared in the header. */
     "ctype": "virStoragePoolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Get volatile information about the storage pool such as free space / usage summary */
  "virStoragePoolGetInfo": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `pool`: pointer to storage pool */
     "name": "pool",
+    /** C type as declared in the header. */
     "ctype": "virStoragePoolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `info`: pointer at which to store info */
     "name": "info",
+    /** C type as declared in the header. */
     "ctype": "virStoragePoolInfoPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Fetch the locally unique name of the storage pool */
  "virStoragePoolGetName": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "const char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "string"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `pool`: pointer to storage pool */
     "name": "pool",
+    /** C type as declared in the header. */
     "ctype": "virStoragePoolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Fetch the globally unique ID of the storage pool */
  "virStoragePoolGetUUID": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `pool`: pointer to storage pool */
     "name": "pool",
+    /** C type as declared in the header. */
     "ctype": "virStoragePoolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `uuid`: buffer of VIR_UUID_BUFLEN bytes in size */
     "name": "uuid",
+    /** C type as declared in the header. */
     "ctype": "unsigned char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Fetch the globally unique ID of the storage pool as a string */
  "virStoragePoolGetUUIDString": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `pool`: pointer to storage pool */
     "name": "pool",
+    /** C type as declared in the header. */
     "ctype": "virStoragePoolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `buf`: buffer of VIR_UUID_STRING_BUFLEN bytes in size */
     "name": "buf",
+    /** C type as declared in the header. */
     "ctype": "char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Fetch an XML document describing all aspects of the storage pool. This is suitable for later feeding back into the virStoragePoolCreateXML method. */
  "virStoragePoolGetXMLDesc": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "ownedString"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `pool`: pointer to storage pool */
     "name": "pool",
+    /** C type as declared in the header. */
     "ctype": "virStoragePoolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virStorageXMLFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Determine if the storage pool is currently running */
  "virStoragePoolIsActive": {
+  /** libvirt version that added the function. */
   "since": "0.7.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `pool`: pointer to the storage pool object */
     "name": "pool",
+    /** C type as declared in the header. */
     "ctype": "virStoragePoolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Determine if the storage pool has a persistent configuration which means it will still exist after shutting down */
  "virStoragePoolIsPersistent": {
+  /** libvirt version that added the function. */
   "since": "0.7.3",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `pool`: pointer to the storage pool object */
     "name": "pool",
+    /** C type as declared in the header. */
     "ctype": "virStoragePoolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Collect the list of storage volumes, and allocate an array to store those objects. */
  "virStoragePoolListAllVolumes": {
+  /** libvirt version that added the function. */
   "since": "0.10.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `pool`: Pointer to storage pool */
     "name": "pool",
+    /** C type as declared in the header. */
     "ctype": "virStoragePoolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `vols`: Pointer to a variable to store the array containing storage volume objects or NULL if the list is not required (just returns number of volumes). */
     "name": "vols",
+    /** C type as declared in the header. */
     "ctype": "virStorageVolPtr **",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Fetch list of storage volume names, limiting to at most maxnames. */
  "virStoragePoolListVolumes": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `pool`: pointer to storage pool */
     "name": "pool",
+    /** C type as declared in the header. */
     "ctype": "virStoragePoolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `names`: array in which to storage volume names */
     "name": "names",
+    /** C type as declared in the header. */
     "ctype": "char ** const",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `maxnames`: size of names array */
     "name": "maxnames",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Fetch a storage pool based on its unique name */
  "virStoragePoolLookupByName": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virStoragePoolPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `name`: name of pool to fetch */
     "name": "name",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Fetch a storage pool which maps to a particular target directory. If more than one pool maps to the path, it is undefined which will be returned first. */
  "virStoragePoolLookupByTargetPath": {
+  /** libvirt version that added the function. */
   "since": "4.1.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virStoragePoolPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `path`: path at which the pool is exposed */
     "name": "path",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Fetch a storage pool based on its globally unique id */
  "virStoragePoolLookupByUUID": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virStoragePoolPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `uuid`: globally unique id of pool to fetch */
     "name": "uuid",
+    /** C type as declared in the header. */
     "ctype": "const unsigned char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Fetch a storage pool based on its globally unique id */
  "virStoragePoolLookupByUUIDString": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virStoragePoolPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `uuidstr`: globally unique id of pool to fetch */
     "name": "uuidstr",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Fetch a storage pool which contains a particular volume */
  "virStoragePoolLookupByVolume": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virStoragePoolPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `vol`: pointer to storage volume */
     "name": "vol",
+    /** C type as declared in the header. */
     "ctype": "virStorageVolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Fetch the number of storage volumes within a pool */
  "virStoragePoolNumOfVolumes": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `pool`: pointer to storage pool */
     "name": "pool",
+    /** C type as declared in the header. */
     "ctype": "virStoragePoolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Increment the reference count on the pool. For each additional call to this method, there shall be a corresponding call to virStoragePoolFree to release the reference count, once the caller no longer needs the reference to this object. */
  "virStoragePoolRef": {
+  /** libvirt version that added the function. */
   "since": "0.6.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `pool`: the pool to hold a reference on */
     "name": "pool",
+    /** C type as declared in the header. */
     "ctype": "virStoragePoolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Request that the pool refresh its list of volumes. This may involve communicating with a remote server, and/or initializing new devices at the OS layer */
  "virStoragePoolRefresh": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `pool`: pointer to storage pool */
     "name": "pool",
+    /** C type as declared in the header. */
     "ctype": "virStoragePoolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Configure the storage pool to be automatically started when the host machine boots. */
  "virStoragePoolSetAutostart": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `pool`: pointer to storage pool */
     "name": "pool",
+    /** C type as declared in the header. */
     "ctype": "virStoragePoolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `autostart`: whether the storage pool should be automatically started 0 or 1 */
     "name": "autostart",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Undefine an inactive storage pool */
  "virStoragePoolUndefine": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `pool`: pointer to storage pool */
     "name": "pool",
+    /** C type as declared in the header. */
     "ctype": "virStoragePoolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Create a storage volume within a pool based on an XML description. Not all pools support creation of volumes. */
  "virStorageVolCreateXML": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virStorageVolPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `pool`: pointer to storage pool */
     "name": "pool",
+    /** C type as declared in the header. */
     "ctype": "virStoragePoolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `xmlDesc`: description of volume to create */
     "name": "xmlDesc",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `flags`: bitwise-OR of virStorageVolCreateFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Create a storage volume in the parent pool, using the 'clonevol' volume as input. Information for the new volume (name, perms) are passed via a typical volume XML description. */
  "virStorageVolCreateXMLFrom": {
+  /** libvirt version that added the function. */
   "since": "0.6.4",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virStorageVolPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `pool`: pointer to parent pool for the new volume */
     "name": "pool",
+    /** C type as declared in the header. */
     "ctype": "virStoragePoolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `xmlDesc`: description of volume to create */
     "name": "xmlDesc",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `clonevol`: storage volume to use as input */
     "name": "clonevol",
+    /** C type as declared in the header. */
     "ctype": "virStorageVolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virStorageVolCreateFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Delete the storage volume from the pool */
  "virStorageVolDelete": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `vol`: pointer to storage volume */
     "name": "vol",
+    /** C type as declared in the header. */
     "ctype": "virStorageVolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virStorageVolDeleteFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Download the content of the volume as a stream. If \@length is zero, then the remaining contents of the volume after \@offset will be downloaded. Please note that the stream transports the volume itself as is, so the downloaded data may not correspond to guest OS visible state in cases when a complex storage format such as qcow2 or vmdk is used. */
  "virStorageVolDownload": {
+  /** libvirt version that added the function. */
   "since": "0.9.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `vol`: pointer to volume to download from */
     "name": "vol",
+    /** C type as declared in the header. */
     "ctype": "virStorageVolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `stream`: stream to use as output */
     "name": "stream",
+    /** C type as declared in the header. */
     "ctype": "virStreamPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `offset`: position in \@vol to start reading from */
     "name": "offset",
+    /** C type as declared in the header. */
     "ctype": "unsigned long long",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong"
    },
    {
+    /** Argument `length`: limit on amount of data to download */
     "name": "length",
+    /** C type as declared in the header. */
     "ctype": "unsigned long long",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong"
    },
    {
+    /** Argument `flags`: bitwise-OR of virStorageVolDownloadFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Release the storage volume handle. The underlying storage volume continues to exist. */
  "virStorageVolFree": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `vol`: pointer to storage volume */
     "name": "vol",
+    /** C type as declared in the header. */
     "ctype": "virStorageVolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Provides the connection pointer associated with a storage volume. The reference counter on the connection is not increased by this call. */
  "virStorageVolGetConnect": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virConnectPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `vol`: pointer to a pool */
     "name": "vol",
+    /** C type as declared in the header. */
     "ctype": "virStorageVolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Fetches volatile information about the storage volume such as its current allocation */
  "virStorageVolGetInfo": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `vol`: pointer to storage volume */
     "name": "vol",
+    /** C type as declared in the header. */
     "ctype": "virStorageVolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `info`: pointer at which to store info */
     "name": "info",
+    /** C type as declared in the header. */
     "ctype": "virStorageVolInfoPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Fetches volatile information about the storage volume such as its current allocation. */
  "virStorageVolGetInfoFlags": {
+  /** libvirt version that added the function. */
   "since": "3.0.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `vol`: pointer to storage volume */
     "name": "vol",
+    /** C type as declared in the header. */
     "ctype": "virStorageVolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `info`: pointer at which to store info */
     "name": "info",
+    /** C type as declared in the header. */
     "ctype": "virStorageVolInfoPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virStorageVolInfoFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Fetch the storage volume key. This is globally unique, so the same volume will have the same key no matter what host it is accessed from */
  "virStorageVolGetKey": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "const char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "string"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `vol`: pointer to storage volume */
     "name": "vol",
+    /** C type as declared in the header. */
     "ctype": "virStorageVolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Fetch the storage volume name. This is unique within the scope of a pool */
  "virStorageVolGetName": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "const char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "string"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `vol`: pointer to storage volume */
     "name": "vol",
+    /** C type as declared in the header. */
     "ctype": "virStorageVolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Fetch the storage volume path. Depending on the pool configuration this is either persistent across hosts, or dynamically assigned at pool startup. Consult pool documentation for information on getting the persistent naming */
  "virStorageVolGetPath": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "ownedString"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `vol`: pointer to storage volume */
     "name": "vol",
+    /** C type as declared in the header. */
     "ctype": "virStorageVolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Fetch an XML document describing all aspects of the storage volume */
  "virStorageVolGetXMLDesc": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "char *",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "ownedString"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `vol`: pointer to storage volume */
     "name": "vol",
+    /** C type as declared in the header. */
     "ctype": "virStorageVolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Fetch a pointer to a storage volume based on its globally unique key */
  "virStorageVolLookupByKey": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virStorageVolPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `key`: globally unique key */
     "name": "key",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Fetch a pointer to a storage volume based on its name within a pool */
  "virStorageVolLookupByName": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virStorageVolPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `pool`: pointer to storage pool */
     "name": "pool",
+    /** C type as declared in the header. */
     "ctype": "virStoragePoolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `name`: name of storage volume */
     "name": "name",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Fetch a pointer to a storage volume based on its locally (host) unique path */
  "virStorageVolLookupByPath": {
+  /** libvirt version that added the function. */
   "since": "0.4.1",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virStorageVolPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to hypervisor connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `path`: locally unique path */
     "name": "path",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Increment the reference count on the vol. For each additional call to this method, there shall be a corresponding call to virStorageVolFree to release the reference count, once the caller no longer needs the reference to this object. */
  "virStorageVolRef": {
+  /** libvirt version that added the function. */
   "since": "0.6.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `vol`: the vol to hold a reference on */
     "name": "vol",
+    /** C type as declared in the header. */
     "ctype": "virStorageVolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Changes the capacity of the storage volume \@vol to \@capacity. The operation will fail if the new capacity requires allocation that would exceed the remaining free space in the parent pool. The contents of the new capacity will appear as all zero bytes. The capacity value will be rounded to the granularity supported by the hypervisor. */
  "virStorageVolResize": {
+  /** libvirt version that added the function. */
   "since": "0.9.10",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `vol`: pointer to storage volume */
     "name": "vol",
+    /** C type as declared in the header. */
     "ctype": "virStorageVolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `capacity`: new capacity, in bytes */
     "name": "capacity",
+    /** C type as declared in the header. */
     "ctype": "unsigned long long",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong"
    },
    {
+    /** Argument `flags`: bitwise-OR of virStorageVolResizeFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Upload new content to the volume from a stream. This call will fail if \@offset + \@length exceeds the size of the volume. Otherwise, if \@length is non-zero, an error will be raised if an attempt is made to upload greater than \@length bytes of data. Please note that the stream transports the volume itself as is, so the downloaded data may not correspond to guest OS visible state in cases when a complex storage format such as qcow2 or vmdk is used. */
  "virStorageVolUpload": {
+  /** libvirt version that added the function. */
   "since": "0.9.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `vol`: pointer to volume to upload */
     "name": "vol",
+    /** C type as declared in the header. */
     "ctype": "virStorageVolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `stream`: stream to use as input */
     "name": "stream",
+    /** C type as declared in the header. */
     "ctype": "virStreamPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `offset`: position to start writing to */
     "name": "offset",
+    /** C type as declared in the header. */
     "ctype": "unsigned long long",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong"
    },
    {
+    /** Argument `length`: limit on amount of data to upload */
     "name": "length",
+    /** C type as declared in the header. */
     "ctype": "unsigned long long",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong"
    },
    {
+    /** Argument `flags`: bitwise-OR of virStorageVolUploadFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Ensure data previously on a volume is not accessible to future reads. */
  "virStorageVolWipe": {
+  /** libvirt version that added the function. */
   "since": "0.8.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `vol`: pointer to storage volume */
     "name": "vol",
+    /** C type as declared in the header. */
     "ctype": "virStorageVolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Similar to virStorageVolWipe, but one can choose between different wiping algorithms. Also note, that depending on the actual volume representation, this call may not really overwrite the physical location of the volume. For instance, files stored journaled, log structured, copy-on-write, versioned, and network file systems are known to be problematic. */
  "virStorageVolWipePattern": {
+  /** libvirt version that added the function. */
   "since": "0.9.10",
+  /** libvirt source module that defines it. */
   "module": "libvirt-storage",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `vol`: pointer to storage volume */
     "name": "vol",
+    /** C type as declared in the header. */
     "ctype": "virStorageVolPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `algorithm`: one of virStorageVolWipeAlgorithm */
     "name": "algorithm",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    },
    {
+    /** Argument `flags`: future flags, use 0 for now */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Request that the in progress data transfer be cancelled abnormally before the end of the stream has been reached. For output streams this can be used to inform the driver that the stream is being terminated early. For input streams this can be used to inform the driver that it should stop sending data. */
  "virStreamAbort": {
+  /** libvirt version that added the function. */
   "since": "0.7.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-stream",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `stream`: pointer to the stream object */
     "name": "stream",
+    /** C type as declared in the header. */
     "ctype": "virStreamPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Register a callback to be notified when a stream becomes writable, or readable. This is most commonly used in conjunction with non-blocking data streams to integrate into an event loop */
  "virStreamEventAddCallback": {
+  /** libvirt version that added the function. */
   "since": "0.7.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-stream",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `stream`: pointer to the stream object */
     "name": "stream",
+    /** C type as declared in the header. */
     "ctype": "virStreamPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `events`: set of events to monitor */
     "name": "events",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `cb`: callback to invoke when an event occurs */
     "name": "cb",
+    /** C type as declared in the header. */
     "ctype": "virStreamEventCallback",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    },
    {
+    /** Argument `opaque`: application defined data */
     "name": "opaque",
+    /** C type as declared in the header. */
     "ctype": "void *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `ff`: callback to free \@opaque data */
     "name": "ff",
+    /** C type as declared in the header. */
     "ctype": "virFreeCallback",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Remove an event callback from the stream */
  "virStreamEventRemoveCallback": {
+  /** libvirt version that added the function. */
   "since": "0.7.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-stream",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `stream`: pointer to the stream object */
     "name": "stream",
+    /** C type as declared in the header. */
     "ctype": "virStreamPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Changes the set of events to monitor for a stream. This allows for event notification to be changed without having to unregister & register the callback completely. This method is guaranteed to succeed if a callback is already registered */
  "virStreamEventUpdateCallback": {
+  /** libvirt version that added the function. */
   "since": "0.7.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-stream",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `stream`: pointer to the stream object */
     "name": "stream",
+    /** C type as declared in the header. */
     "ctype": "virStreamPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `events`: set of events to monitor */
     "name": "events",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Indicate that there is no further data to be transmitted on the stream. For output streams this should be called once all data has been written. For input streams this should be called once virStreamRecv returns end-of-file. */
  "virStreamFinish": {
+  /** libvirt version that added the function. */
   "since": "0.7.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-stream",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `stream`: pointer to the stream object */
     "name": "stream",
+    /** C type as declared in the header. */
     "ctype": "virStreamPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Decrement the reference count on a stream, releasing the stream object if the reference count has hit zero. */
  "virStreamFree": {
+  /** libvirt version that added the function. */
   "since": "0.7.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-stream",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `stream`: pointer to the stream object */
     "name": "stream",
+    /** C type as declared in the header. */
     "ctype": "virStreamPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Creates a new stream object which can be used to perform streamed I/O with other public API function. */
  "virStreamNew": {
+  /** libvirt version that added the function. */
   "since": "0.7.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-stream",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virStreamPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `conn`: pointer to the connection */
     "name": "conn",
+    /** C type as declared in the header. */
     "ctype": "virConnectPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: bitwise-OR of virStreamFlags */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Reads a series of bytes from the stream. This method may block the calling application for an arbitrary amount of time. */
  "virStreamRecv": {
+  /** libvirt version that added the function. */
   "since": "0.7.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-stream",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `stream`: pointer to the stream object */
     "name": "stream",
+    /** C type as declared in the header. */
     "ctype": "virStreamPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `data`: buffer to read into from stream */
     "name": "data",
+    /** C type as declared in the header. */
     "ctype": "char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nbytes`: size of \@data buffer */
     "name": "nbytes",
+    /** C type as declared in the header. */
     "ctype": "size_t",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "size_t"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Receive the entire data stream, sending the data to the requested data sink. This is simply a convenient alternative to virStreamRecv, for apps that do blocking-I/O. */
  "virStreamRecvAll": {
+  /** libvirt version that added the function. */
   "since": "0.7.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-stream",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `stream`: pointer to the stream object */
     "name": "stream",
+    /** C type as declared in the header. */
     "ctype": "virStreamPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `handler`: sink callback for writing data to application */
     "name": "handler",
+    /** C type as declared in the header. */
     "ctype": "virStreamSinkFunc",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    },
    {
+    /** Argument `opaque`: application defined data */
     "name": "opaque",
+    /** C type as declared in the header. */
     "ctype": "void *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Reads a series of bytes from the stream. This method may block the calling application for an arbitrary amount of time. */
  "virStreamRecvFlags": {
+  /** libvirt version that added the function. */
   "since": "3.4.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-stream",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `stream`: pointer to the stream object */
     "name": "stream",
+    /** C type as declared in the header. */
     "ctype": "virStreamPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `data`: buffer to read into from stream */
     "name": "data",
+    /** C type as declared in the header. */
     "ctype": "char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nbytes`: size of \@data buffer */
     "name": "nbytes",
+    /** C type as declared in the header. */
     "ctype": "size_t",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "size_t"
    },
    {
+    /** Argument `flags`: bitwise-OR of virStreamRecvFlagsValues */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** This API is used to determine the \@length in bytes of the empty space to be created in a \@stream's target file when uploading or downloading sparsely populated files. This is the counterpart to virStreamSendHole(). */
  "virStreamRecvHole": {
+  /** libvirt version that added the function. */
   "since": "3.4.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-stream",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `stream`: pointer to the stream object */
     "name": "stream",
+    /** C type as declared in the header. */
     "ctype": "virStreamPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `length`: number of bytes to skip */
     "name": "length",
+    /** C type as declared in the header. */
     "ctype": "long long *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Increment the reference count on the stream. For each additional call to this method, there shall be a corresponding call to virStreamFree to release the reference count, once the caller no longer needs the reference to this object. */
  "virStreamRef": {
+  /** libvirt version that added the function. */
   "since": "0.7.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-stream",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `stream`: pointer to the stream */
     "name": "stream",
+    /** C type as declared in the header. */
     "ctype": "virStreamPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Write a series of bytes to the stream. This method may block the calling application for an arbitrary amount of time. Once an application has finished sending data it should call virStreamFinish to wait for successful confirmation from the driver, or detect any error. */
  "virStreamSend": {
+  /** libvirt version that added the function. */
   "since": "0.7.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-stream",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `stream`: pointer to the stream object */
     "name": "stream",
+    /** C type as declared in the header. */
     "ctype": "virStreamPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `data`: buffer to write to stream */
     "name": "data",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `nbytes`: size of \@data buffer */
     "name": "nbytes",
+    /** C type as declared in the header. */
     "ctype": "size_t",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "size_t"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Send the entire data stream, reading the data from the requested data source. This is simply a convenient alternative to virStreamSend, for apps that do blocking-I/O. */
  "virStreamSendAll": {
+  /** libvirt version that added the function. */
   "since": "0.7.2",
+  /** libvirt source module that defines it. */
   "module": "libvirt-stream",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `stream`: pointer to the stream object */
     "name": "stream",
+    /** C type as declared in the header. */
     "ctype": "virStreamPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `handler`: source callback for reading data from application */
     "name": "handler",
+    /** C type as declared in the header. */
     "ctype": "virStreamSourceFunc",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    },
    {
+    /** Argument `opaque`: application defined data */
     "name": "opaque",
+    /** C type as declared in the header. */
     "ctype": "void *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Rather than transmitting empty file space, this API directs the \@stream target to create \@length bytes of empty space. This API would be used when uploading or downloading sparsely populated files to avoid the needless copy of empty file space. */
  "virStreamSendHole": {
+  /** libvirt version that added the function. */
   "since": "3.4.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-stream",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `stream`: pointer to the stream object */
     "name": "stream",
+    /** C type as declared in the header. */
     "ctype": "virStreamPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `length`: number of bytes to skip */
     "name": "length",
+    /** C type as declared in the header. */
     "ctype": "long long",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "llong"
    },
    {
+    /** Argument `flags`: extra flags; not used yet, so callers should always pass 0 */
     "name": "flags",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Receive the entire data stream, sending the data to the requested data sink \@handler and calling the skip \@holeHandler to generate holes for sparse stream targets. This is simply a convenient alternative to virStreamRecvFlags, for apps that do blocking-I/O. */
  "virStreamSparseRecvAll": {
+  /** libvirt version that added the function. */
   "since": "3.4.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-stream",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `stream`: pointer to the stream object */
     "name": "stream",
+    /** C type as declared in the header. */
     "ctype": "virStreamPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `handler`: sink callback for writing data to application */
     "name": "handler",
+    /** C type as declared in the header. */
     "ctype": "virStreamSinkFunc",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    },
    {
+    /** Argument `holeHandler`: stream hole callback for skipping holes */
     "name": "holeHandler",
+    /** C type as declared in the header. */
     "ctype": "virStreamSinkHoleFunc",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    },
    {
+    /** Argument `opaque`: application defined data */
     "name": "opaque",
+    /** C type as declared in the header. */
     "ctype": "void *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Send the entire data stream, reading the data from the requested data source. This is simply a convenient alternative to virStreamSend, for apps that do blocking-I/O. */
  "virStreamSparseSendAll": {
+  /** libvirt version that added the function. */
   "since": "3.4.0",
+  /** libvirt source module that defines it. */
   "module": "libvirt-stream",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `stream`: pointer to the stream object */
     "name": "stream",
+    /** C type as declared in the header. */
     "ctype": "virStreamPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `handler`: source callback for reading data from application */
     "name": "handler",
+    /** C type as declared in the header. */
     "ctype": "virStreamSourceFunc",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    },
    {
+    /** Argument `holeHandler`: source callback for determining holes */
     "name": "holeHandler",
+    /** C type as declared in the header. */
     "ctype": "virStreamSourceHoleFunc",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    },
    {
+    /** Argument `skipHandler`: skip holes as reported by \@holeHandler */
     "name": "skipHandler",
+    /** C type as declared in the header. */
     "ctype": "virStreamSourceSkipFunc",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "callback"
    },
    {
+    /** Argument `opaque`: application defined data */
     "name": "opaque",
+    /** C type as declared in the header. */
     "ctype": "void *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Adds new parameter called \@name with boolean type and sets its value to \@value. If \@params array points to NULL or to a space that is not large enough to accommodate the new parameter (\@maxparams < \@nparams + 1), the function allocates more space for it and updates \@maxparams. On success, \@nparams is incremented by one. The function fails with VIR_ERR_INVALID_ARG error if the parameter already exists in \@params. */
  "virTypedParamsAddBoolean": {
+  /** libvirt version that added the function. */
   "since": "1.0.2",
+  /** libvirt source module that defines it. */
   "module": "virtypedparam-public",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `params`: pointer to the array of typed parameters */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of parameters in the \@params array */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `maxparams`: maximum number of parameters that can be stored in \@params array without allocating more memory */
     "name": "maxparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `name`: name of the parameter to find */
     "name": "name",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `value`: the value to store into the new parameter */
     "name": "value",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Adds new parameter called \@name with double type and sets its value to \@value. If \@params array points to NULL or to a space that is not large enough to accommodate the new parameter (\@maxparams < \@nparams + 1), the function allocates more space for it and updates \@maxparams. On success, \@nparams is incremented by one. The function fails with VIR_ERR_INVALID_ARG error if the parameter already exists in \@params. */
  "virTypedParamsAddDouble": {
+  /** libvirt version that added the function. */
   "since": "1.0.2",
+  /** libvirt source module that defines it. */
   "module": "virtypedparam-public",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `params`: pointer to the array of typed parameters */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of parameters in the \@params array */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `maxparams`: maximum number of parameters that can be stored in \@params array without allocating more memory */
     "name": "maxparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `name`: name of the parameter to find */
     "name": "name",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `value`: the value to store into the new parameter */
     "name": "value",
+    /** C type as declared in the header. */
     "ctype": "double",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "double"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Adds new parameter called \@name with the requested \@type and parses its value from the \@value string. If the requested type is string, the function creates its own copy of the \@value string, which needs to be freed using virTypedParamsFree or virTypedParamsClear. If \@params array points to NULL or to a space that is not large enough to accommodate the new parameter (\@maxparams < \@nparams + 1), the function allocates more space for it and updates \@maxparams. On success, \@nparams is incremented by one. The function fails with VIR_ERR_INVALID_ARG error if the parameter already exists in \@params. */
  "virTypedParamsAddFromString": {
+  /** libvirt version that added the function. */
   "since": "1.0.2",
+  /** libvirt source module that defines it. */
   "module": "virtypedparam-public",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `params`: pointer to the array of typed parameters */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of parameters in the \@params array */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `maxparams`: maximum number of parameters that can be stored in \@params array without allocating more memory */
     "name": "maxparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `name`: name of the parameter to find */
     "name": "name",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `type`: type of the parameter */
     "name": "type",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `value`: the value to store into the new parameter encoded as a string */
     "name": "value",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Adds new parameter called \@name with int type and sets its value to \@value. If \@params array points to NULL or to a space that is not large enough to accommodate the new parameter (\@maxparams < \@nparams + 1), the function allocates more space for it and updates \@maxparams. On success, \@nparams is incremented by one. The function fails with VIR_ERR_INVALID_ARG error if the parameter already exists in \@params. */
  "virTypedParamsAddInt": {
+  /** libvirt version that added the function. */
   "since": "1.0.2",
+  /** libvirt source module that defines it. */
   "module": "virtypedparam-public",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `params`: pointer to the array of typed parameters */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of parameters in the \@params array */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `maxparams`: maximum number of parameters that can be stored in \@params array without allocating more memory */
     "name": "maxparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `name`: name of the parameter to find */
     "name": "name",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `value`: the value to store into the new parameter */
     "name": "value",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Adds new parameter called \@name with long long int type and sets its value to \@value. If \@params array points to NULL or to a space that is not large enough to accommodate the new parameter (\@maxparams < \@nparams + 1), the function allocates more space for it and updates \@maxparams. On success, \@nparams is incremented by one. The function fails with VIR_ERR_INVALID_ARG error if the parameter already exists in \@params. */
  "virTypedParamsAddLLong": {
+  /** libvirt version that added the function. */
   "since": "1.0.2",
+  /** libvirt source module that defines it. */
   "module": "virtypedparam-public",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `params`: pointer to the array of typed parameters */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of parameters in the \@params array */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `maxparams`: maximum number of parameters that can be stored in \@params array without allocating more memory */
     "name": "maxparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `name`: name of the parameter to find */
     "name": "name",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `value`: the value to store into the new parameter */
     "name": "value",
+    /** C type as declared in the header. */
     "ctype": "long long",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "llong"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Adds new parameter called \@name with char * type and sets its value to \@value. The function creates its own copy of \@value string, which needs to be freed using virTypedParamsFree or virTypedParamsClear. If \@params array points to NULL or to a space that is not large enough to accommodate the new parameter (\@maxparams < \@nparams + 1), the function allocates more space for it and updates \@maxparams. On success, \@nparams is incremented by one. The function fails with VIR_ERR_INVALID_ARG error if the parameter already exists in \@params. */
  "virTypedParamsAddString": {
+  /** libvirt version that added the function. */
   "since": "1.0.2",
+  /** libvirt source module that defines it. */
   "module": "virtypedparam-public",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `params`: pointer to the array of typed parameters */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of parameters in the \@params array */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `maxparams`: maximum number of parameters that can be stored in \@params array without allocating more memory */
     "name": "maxparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `name`: name of the parameter to find */
     "name": "name",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `value`: the value to store into the new parameter */
     "name": "value",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Packs NULL-terminated list of strings \@values into \@params under the key \@name. */
  "virTypedParamsAddStringList": {
+  /** libvirt version that added the function. */
   "since": "1.2.17",
+  /** libvirt source module that defines it. */
   "module": "virtypedparam-public",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `params`: array of typed parameters */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of parameters in the \@params array */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `maxparams`: maximum number of parameters that can be stored in \@params array without allocating more memory */
     "name": "maxparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `name`: name of the parameter to store values to */
     "name": "name",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `values`: the values to store into the new parameters */
     "name": "values",
+    /** C type as declared in the header. */
     "ctype": "const char **",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Adds new parameter called \@name with unsigned int type and sets its value to \@value. If \@params array points to NULL or to a space that is not large enough to accommodate the new parameter (\@maxparams < \@nparams + 1), the function allocates more space for it and updates \@maxparams. On success, \@nparams is incremented by one. The function fails with VIR_ERR_INVALID_ARG error if the parameter already exists in \@params. */
  "virTypedParamsAddUInt": {
+  /** libvirt version that added the function. */
   "since": "1.0.2",
+  /** libvirt source module that defines it. */
   "module": "virtypedparam-public",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `params`: pointer to the array of typed parameters */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of parameters in the \@params array */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `maxparams`: maximum number of parameters that can be stored in \@params array without allocating more memory */
     "name": "maxparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `name`: name of the parameter to find */
     "name": "name",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `value`: the value to store into the new parameter */
     "name": "value",
+    /** C type as declared in the header. */
     "ctype": "unsigned int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Adds new parameter called \@name with unsigned long long type and sets its value to \@value. If \@params array points to NULL or to a space that is not large enough to accommodate the new parameter (\@maxparams < \@nparams + 1), the function allocates more space for it and updates \@maxparams. On success, \@nparams is incremented by one. The function fails with VIR_ERR_INVALID_ARG error if the parameter already exists in \@params. */
  "virTypedParamsAddULLong": {
+  /** libvirt version that added the function. */
   "since": "1.0.2",
+  /** libvirt source module that defines it. */
   "module": "virtypedparam-public",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `params`: pointer to the array of typed parameters */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of parameters in the \@params array */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `maxparams`: maximum number of parameters that can be stored in \@params array without allocating more memory */
     "name": "maxparams",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `name`: name of the parameter to find */
     "name": "name",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `value`: the value to store into the new parameter */
     "name": "value",
+    /** C type as declared in the header. */
     "ctype": "unsigned long long",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Frees all memory used by string parameters. The memory occupied by \@params is not freed; use virTypedParamsFree if you want it to be freed too. */
  "virTypedParamsClear": {
+  /** libvirt version that added the function. */
   "since": "1.0.2",
+  /** libvirt source module that defines it. */
   "module": "virtypedparam-public",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "void",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "void"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `params`: the array of typed parameters */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of parameters in the \@params array */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    }
   ]
  },
+ /** Frees all memory used by string parameters and the memory occupied by \@params. */
  "virTypedParamsFree": {
+  /** libvirt version that added the function. */
   "since": "1.0.2",
+  /** libvirt source module that defines it. */
   "module": "virtypedparam-public",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "void",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "void"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `params`: the array of typed parameters */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of parameters in the \@params array */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    }
   ]
  },
+ /** Finds typed parameter called \@name. */
  "virTypedParamsGet": {
+  /** libvirt version that added the function. */
   "since": "1.0.2",
+  /** libvirt source module that defines it. */
   "module": "virtypedparam-public",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "virTypedParameterPtr",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "pointer"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `params`: array of typed parameters */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of parameters in the \@params array */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `name`: name of the parameter to find */
     "name": "name",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": "null"
  },
+ /** Finds typed parameter called \@name and store its boolean value in \@value. The function fails with VIR_ERR_INVALID_ARG error if the parameter does not have the expected type. By passing NULL as \@value, the function may be used to check presence and type of the parameter. */
  "virTypedParamsGetBoolean": {
+  /** libvirt version that added the function. */
   "since": "1.0.2",
+  /** libvirt source module that defines it. */
   "module": "virtypedparam-public",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `params`: array of typed parameters */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of parameters in the \@params array */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `name`: name of the parameter to find */
     "name": "name",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `value`: where to store the parameter's value */
     "name": "value",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Finds typed parameter called \@name and store its double value in \@value. The function fails with VIR_ERR_INVALID_ARG error if the parameter does not have the expected type. By passing NULL as \@value, the function may be used to check presence and type of the parameter. */
  "virTypedParamsGetDouble": {
+  /** libvirt version that added the function. */
   "since": "1.0.2",
+  /** libvirt source module that defines it. */
   "module": "virtypedparam-public",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `params`: array of typed parameters */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of parameters in the \@params array */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `name`: name of the parameter to find */
     "name": "name",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `value`: where to store the parameter's value */
     "name": "value",
+    /** C type as declared in the header. */
     "ctype": "double *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Finds typed parameter called \@name and store its int value in \@value. The function fails with VIR_ERR_INVALID_ARG error if the parameter does not have the expected type. By passing NULL as \@value, the function may be used to check presence and type of the parameter. */
  "virTypedParamsGetInt": {
+  /** libvirt version that added the function. */
   "since": "1.0.2",
+  /** libvirt source module that defines it. */
   "module": "virtypedparam-public",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `params`: array of typed parameters */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of parameters in the \@params array */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `name`: name of the parameter to find */
     "name": "name",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `value`: where to store the parameter's value */
     "name": "value",
+    /** C type as declared in the header. */
     "ctype": "int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Finds typed parameter called \@name and store its long long int value in \@value. The function fails with VIR_ERR_INVALID_ARG error if the parameter does not have the expected type. By passing NULL as \@value, the function may be used to check presence and type of the parameter. */
  "virTypedParamsGetLLong": {
+  /** libvirt version that added the function. */
   "since": "1.0.2",
+  /** libvirt source module that defines it. */
   "module": "virtypedparam-public",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `params`: array of typed parameters */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of parameters in the \@params array */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `name`: name of the parameter to find */
     "name": "name",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `value`: where to store the parameter's value */
     "name": "value",
+    /** C type as declared in the header. */
     "ctype": "long long *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Finds typed parameter called \@name and store its char * value in \@value. The function does not create a copy of the string and the caller must not free the string \@value points to. The function fails with VIR_ERR_INVALID_ARG error if the parameter does not have the expected type. By passing NULL as \@value, the function may be used to check presence and type of the parameter. */
  "virTypedParamsGetString": {
+  /** libvirt version that added the function. */
   "since": "1.0.2",
+  /** libvirt source module that defines it. */
   "module": "virtypedparam-public",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `params`: array of typed parameters */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of parameters in the \@params array */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `name`: name of the parameter to find */
     "name": "name",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `value`: where to store the parameter's value */
     "name": "value",
+    /** C type as declared in the header. */
     "ctype": "const char **",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Finds typed parameter called \@name and store its unsigned int value in \@value. The function fails with VIR_ERR_INVALID_ARG error if the parameter does not have the expected type. By passing NULL as \@value, the function may be used to check presence and type of the parameter. */
  "virTypedParamsGetUInt": {
+  /** libvirt version that added the function. */
   "since": "1.0.2",
+  /** libvirt source module that defines it. */
   "module": "virtypedparam-public",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `params`: array of typed parameters */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of parameters in the \@params array */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `name`: name of the parameter to find */
     "name": "name",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `value`: where to store the parameter's value */
     "name": "value",
+    /** C type as declared in the header. */
     "ctype": "unsigned int *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  },
+ /** Finds typed parameter called \@name and store its unsigned long long int value in \@value. The function fails with VIR_ERR_INVALID_ARG error if the parameter does not have the expected type. By passing NULL as \@value, the function may be used to check presence and type of the parameter. */
  "virTypedParamsGetULLong": {
+  /** libvirt version that added the function. */
   "since": "1.0.2",
+  /** libvirt source module that defines it. */
   "module": "virtypedparam-public",
+  /** C return type. */
   "ret": {
+   /** C type as declared in the header. */
    "ctype": "int",
+   /** Engine-neutral kind the FFI engines marshal it as. */
    "kind": "int"
   },
+  /** Arguments in C order. */
   "args": [
    {
+    /** Argument `params`: array of typed parameters */
     "name": "params",
+    /** C type as declared in the header. */
     "ctype": "virTypedParameterPtr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    },
    {
+    /** Argument `nparams`: number of parameters in the \@params array */
     "name": "nparams",
+    /** C type as declared in the header. */
     "ctype": "int",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int"
    },
    {
+    /** Argument `name`: name of the parameter to find */
     "name": "name",
+    /** C type as declared in the header. */
     "ctype": "const char *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "string"
    },
    {
+    /** Argument `value`: where to store the parameter's value */
     "name": "value",
+    /** C type as declared in the header. */
     "ctype": "unsigned long long *",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer"
    }
   ],
+  /** What the function returns on failure: `null` for NULL, `max` for (unsigned)-1, else that integer. */
   "fail": -1
  }
 } as const satisfies FunctionTable;

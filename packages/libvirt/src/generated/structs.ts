@@ -4,1387 +4,2368 @@ import type { StructTable } from '../signature.js';
 
 /** Every public libvirt struct with its LP64 layout (offsets and sizes in bytes). */
 export const STRUCTS = {
+ /** Layout of libvirt's `struct _virTypedParameter`. */
  "virBlkioParameter": {
+  /** libvirt version that added the struct. */
   "since": "0.9.0",
+  /** Size in bytes. */
   "size": 96,
+  /** Fields in declaration order. */
   "fields": [
    {
+    /** Field `field`: parameter name */
     "name": "field",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "chars",
+    /** Element count of the fixed array. */
     "count": 80,
+    /** Size in bytes. */
     "size": 80,
+    /** Alignment in bytes. */
     "align": 1,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 0
    },
    {
+    /** Field `type`: parameter type, virTypedParameterType */
     "name": "type",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 80
    },
    {
+    /** Field `value`: parameter value */
     "name": "value",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "union",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Members of the union, all at offset 0. */
     "members": [
      {
+      /** Field `i`: type is INT */
       "name": "i",
+      /** Engine-neutral kind the FFI engines marshal it as. */
       "kind": "int",
+      /** Size in bytes. */
       "size": 4,
+      /** Alignment in bytes. */
       "align": 4,
+      /** Offset in bytes from the start of the enclosing struct or union. */
       "offset": 0
      },
      {
+      /** Field `ui`: type is UINT */
       "name": "ui",
+      /** Engine-neutral kind the FFI engines marshal it as. */
       "kind": "uint",
+      /** Size in bytes. */
       "size": 4,
+      /** Alignment in bytes. */
       "align": 4,
+      /** Offset in bytes from the start of the enclosing struct or union. */
       "offset": 0
      },
      {
+      /** Field `l`: type is LLONG */
       "name": "l",
+      /** Engine-neutral kind the FFI engines marshal it as. */
       "kind": "llong",
+      /** Size in bytes. */
       "size": 8,
+      /** Alignment in bytes. */
       "align": 8,
+      /** Offset in bytes from the start of the enclosing struct or union. */
       "offset": 0
      },
      {
+      /** Field `ul`: type is ULLONG */
       "name": "ul",
+      /** Engine-neutral kind the FFI engines marshal it as. */
       "kind": "ullong",
+      /** Size in bytes. */
       "size": 8,
+      /** Alignment in bytes. */
       "align": 8,
+      /** Offset in bytes from the start of the enclosing struct or union. */
       "offset": 0
      },
      {
+      /** Field `d`: type is DOUBLE */
       "name": "d",
+      /** Engine-neutral kind the FFI engines marshal it as. */
       "kind": "double",
+      /** Size in bytes. */
       "size": 8,
+      /** Alignment in bytes. */
       "align": 8,
+      /** Offset in bytes from the start of the enclosing struct or union. */
       "offset": 0
      },
      {
+      /** Field `b`: type is BOOLEAN */
       "name": "b",
+      /** Engine-neutral kind the FFI engines marshal it as. */
       "kind": "char",
+      /** Size in bytes. */
       "size": 1,
+      /** Alignment in bytes. */
       "align": 1,
+      /** Offset in bytes from the start of the enclosing struct or union. */
       "offset": 0
      },
      {
+      /** Field `s`: type is STRING, may not be NULL */
       "name": "s",
+      /** Engine-neutral kind the FFI engines marshal it as. */
       "kind": "pointer",
+      /** Size in bytes. */
       "size": 8,
+      /** Alignment in bytes. */
       "align": 8,
+      /** Offset in bytes from the start of the enclosing struct or union. */
       "offset": 0
      }
     ],
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 88
    }
   ]
  },
+ /** Layout of libvirt's `struct _virConnectAuth`. */
  "virConnectAuth": {
+  /** libvirt version that added the struct. */
   "since": "0.4.1",
+  /** Size in bytes. */
   "size": 32,
+  /** Fields in declaration order. */
   "fields": [
    {
+    /** Field `credtype`: List of supported virConnectCredentialType values */
     "name": "credtype",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 0
    },
    {
+    /** Field `ncredtype`. */
     "name": "ncredtype",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 8
    },
    {
+    /** Field `cb`: Callback used to collect credentials */
     "name": "cb",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 16
    },
    {
+    /** Field `cbdata`. */
     "name": "cbdata",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 24
    }
   ]
  },
+ /** Layout of libvirt's `struct _virConnectCredential`. */
  "virConnectCredential": {
+  /** libvirt version that added the struct. */
   "since": "0.4.1",
+  /** Size in bytes. */
   "size": 48,
+  /** Fields in declaration order. */
   "fields": [
    {
+    /** Field `type`: One of virConnectCredentialType constants */
     "name": "type",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 0
    },
    {
+    /** Field `prompt`: Prompt to show to user */
     "name": "prompt",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 8
    },
    {
+    /** Field `challenge`: Additional challenge to show */
     "name": "challenge",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 16
    },
    {
+    /** Field `defresult`: Optional default result */
     "name": "defresult",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 24
    },
    {
+    /** Field `result`: Result to be filled with user response (or defresult) */
     "name": "result",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 32
    },
    {
+    /** Field `resultlen`: Length of the result */
     "name": "resultlen",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 40
    }
   ]
  },
+ /** Layout of libvirt's `struct _virDomainBlockInfo`. */
  "virDomainBlockInfo": {
+  /** libvirt version that added the struct. */
   "since": "0.8.1",
+  /** Size in bytes. */
   "size": 24,
+  /** Fields in declaration order. */
   "fields": [
    {
+    /** Field `capacity`: logical size in bytes of the image (how much storage the guest will see) */
     "name": "capacity",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 0
    },
    {
+    /** Field `allocation`: host storage in bytes occupied by the image (such as highest allocated extent if there are no holes, similar to 'du') */
     "name": "allocation",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 8
    },
    {
+    /** Field `physical`: host physical size in bytes of the image container (last offset, similar to 'ls') */
     "name": "physical",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 16
    }
   ]
  },
+ /** Layout of libvirt's `struct _virDomainBlockJobInfo`. */
  "virDomainBlockJobInfo": {
+  /** libvirt version that added the struct. */
   "since": "0.9.4",
+  /** Size in bytes. */
   "size": 32,
+  /** Fields in declaration order. */
   "fields": [
    {
+    /** Field `type`: virDomainBlockJobType */
     "name": "type",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 0
    },
    {
+    /** Field `bandwidth`: The following fields provide an indication of block job progress. \@cur indicates the current position and will be between 0 and \@end. \@end is the final cursor position for this operation and represents completion. To approximate progress, divide \@cur by \@end. */
     "name": "bandwidth",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ulong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 8
    },
    {
+    /** Field `cur`. */
     "name": "cur",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 16
    },
    {
+    /** Field `end`. */
     "name": "end",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 24
    }
   ]
  },
+ /** Layout of libvirt's `struct _virDomainBlockStats`. */
  "virDomainBlockStatsStruct": {
+  /** libvirt version that added the struct. */
   "since": "0.3.3",
+  /** Size in bytes. */
   "size": 40,
+  /** Fields in declaration order. */
   "fields": [
    {
+    /** Field `rd_req`: number of read requests */
     "name": "rd_req",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "llong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 0
    },
    {
+    /** Field `rd_bytes`: number of read bytes */
     "name": "rd_bytes",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "llong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 8
    },
    {
+    /** Field `wr_req`: number of write requests */
     "name": "wr_req",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "llong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 16
    },
    {
+    /** Field `wr_bytes`: number of written bytes */
     "name": "wr_bytes",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "llong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 24
    },
    {
+    /** Field `errs`: In Xen this returns the mysterious 'oo_req'. */
     "name": "errs",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "llong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 32
    }
   ]
  },
+ /** Layout of libvirt's `struct _virDomainControlInfo`. */
  "virDomainControlInfo": {
+  /** libvirt version that added the struct. */
   "since": "0.9.3",
+  /** Size in bytes. */
   "size": 16,
+  /** Fields in declaration order. */
   "fields": [
    {
+    /** Field `state`: control state, one of virDomainControlState */
     "name": "state",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 0
    },
    {
+    /** Field `details`: state details, currently 0 except for ERROR state (one of virDomainControlErrorReason) */
     "name": "details",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 4
    },
    {
+    /** Field `stateTime`: for how long (in msec) control interface has been in current state (except for OK and ERROR states) */
     "name": "stateTime",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 8
    }
   ]
  },
+ /** Layout of libvirt's `struct _virDomainDiskError`. */
  "virDomainDiskError": {
+  /** libvirt version that added the struct. */
   "since": "0.9.10",
+  /** Size in bytes. */
   "size": 16,
+  /** Fields in declaration order. */
   "fields": [
    {
+    /** Field `disk`: disk target */
     "name": "disk",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 0
    },
    {
+    /** Field `error`: virDomainDiskErrorCode */
     "name": "error",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 8
    }
   ]
  },
+ /** Layout of libvirt's `struct _virDomainEventGraphicsAddress`. */
  "virDomainEventGraphicsAddress": {
+  /** libvirt version that added the struct. */
   "since": "0.8.0",
+  /** Size in bytes. */
   "size": 24,
+  /** Fields in declaration order. */
   "fields": [
    {
+    /** Field `family`: Address family, virDomainEventGraphicsAddressType */
     "name": "family",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 0
    },
    {
+    /** Field `node`: Address of node (eg IP address, or UNIX path) */
     "name": "node",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 8
    },
    {
+    /** Field `service`: Service name/number (eg TCP port, or NULL) */
     "name": "service",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 16
    }
   ]
  },
+ /** Layout of libvirt's `struct _virDomainEventGraphicsSubject`. */
  "virDomainEventGraphicsSubject": {
+  /** libvirt version that added the struct. */
   "since": "0.8.0",
+  /** Size in bytes. */
   "size": 16,
+  /** Fields in declaration order. */
   "fields": [
    {
+    /** Field `nidentity`: Number of identities in arra */
     "name": "nidentity",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 0
    },
    {
+    /** Field `identities`: Array of identities for subject */
     "name": "identities",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 8
    }
   ]
  },
+ /** Layout of libvirt's `struct _virDomainEventGraphicsSubjectIdentity`. */
  "virDomainEventGraphicsSubjectIdentity": {
+  /** libvirt version that added the struct. */
   "since": "0.8.0",
+  /** Size in bytes. */
   "size": 16,
+  /** Fields in declaration order. */
   "fields": [
    {
+    /** Field `type`: Type of identity */
     "name": "type",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 0
    },
    {
+    /** Field `name`: Identity value */
     "name": "name",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 8
    }
   ]
  },
+ /** Layout of libvirt's `struct _virDomainFSInfo`. */
  "virDomainFSInfo": {
+  /** libvirt version that added the struct. */
   "since": "1.2.11",
+  /** Size in bytes. */
   "size": 40,
+  /** Fields in declaration order. */
   "fields": [
    {
+    /** Field `mountpoint`: path to mount point */
     "name": "mountpoint",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 0
    },
    {
+    /** Field `name`: device name in the guest (e.g. "sda1") */
     "name": "name",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 8
    },
    {
+    /** Field `fstype`: filesystem type */
     "name": "fstype",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 16
    },
    {
+    /** Field `ndevAlias`: number of elements in devAlias */
     "name": "ndevAlias",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "size_t",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 24
    },
    {
+    /** Field `devAlias`: array of disk device aliases */
     "name": "devAlias",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 32
    }
   ]
  },
+ /** Layout of libvirt's `struct _virDomainIOThreadInfo`. */
  "virDomainIOThreadInfo": {
+  /** libvirt version that added the struct. */
   "since": "1.2.14",
+  /** Size in bytes. */
   "size": 24,
+  /** Fields in declaration order. */
   "fields": [
    {
+    /** Field `iothread_id`: IOThread ID */
     "name": "iothread_id",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 0
    },
    {
+    /** Field `cpumap`: CPU map for thread. A pointer to an array of real CPUs (in 8-bit bytes) */
     "name": "cpumap",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 8
    },
    {
+    /** Field `cpumaplen`: cpumap size */
     "name": "cpumaplen",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 16
    }
   ]
  },
+ /** Layout of libvirt's `struct _virDomainInterfaceIPAddress`. */
  "virDomainIPAddress": {
+  /** libvirt version that added the struct. */
   "since": "1.2.14",
+  /** Size in bytes. */
   "size": 24,
+  /** Fields in declaration order. */
   "fields": [
    {
+    /** Field `type`: virIPAddrType */
     "name": "type",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 0
    },
    {
+    /** Field `addr`: IP address */
     "name": "addr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 8
    },
    {
+    /** Field `prefix`: IP address prefix */
     "name": "prefix",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 16
    }
   ]
  },
+ /** Layout of libvirt's `struct _virDomainInfo`. */
  "virDomainInfo": {
+  /** libvirt version that added the struct. */
   "since": "0.0.1",
+  /** Size in bytes. */
   "size": 40,
+  /** Fields in declaration order. */
   "fields": [
    {
+    /** Field `state`: the running state, one of virDomainState */
     "name": "state",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uchar",
+    /** Size in bytes. */
     "size": 1,
+    /** Alignment in bytes. */
     "align": 1,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 0
    },
    {
+    /** Field `maxMem`: the maximum memory in KBytes allowed */
     "name": "maxMem",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ulong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 8
    },
    {
+    /** Field `memory`: the memory in KBytes used by the domain */
     "name": "memory",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ulong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 16
    },
    {
+    /** Field `nrVirtCpu`: the number of virtual CPUs for the domain */
     "name": "nrVirtCpu",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ushort",
+    /** Size in bytes. */
     "size": 2,
+    /** Alignment in bytes. */
     "align": 2,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 24
    },
    {
+    /** Field `cpuTime`: the CPU time used in nanoseconds */
     "name": "cpuTime",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 32
    }
   ]
  },
+ /** Layout of libvirt's `struct _virDomainInterface`. */
  "virDomainInterface": {
+  /** libvirt version that added the struct. */
   "since": "1.2.14",
+  /** Size in bytes. */
   "size": 32,
+  /** Fields in declaration order. */
   "fields": [
    {
+    /** Field `name`: interface name */
     "name": "name",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 0
    },
    {
+    /** Field `hwaddr`: hardware address, may be NULL */
     "name": "hwaddr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 8
    },
    {
+    /** Field `naddrs`: number of items in \@addrs */
     "name": "naddrs",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 16
    },
    {
+    /** Field `addrs`: array of IP addresses */
     "name": "addrs",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 24
    }
   ]
  },
+ /** Layout of libvirt's `struct _virDomainInterfaceStats`. */
  "virDomainInterfaceStatsStruct": {
+  /** libvirt version that added the struct. */
   "since": "0.3.3",
+  /** Size in bytes. */
   "size": 64,
+  /** Fields in declaration order. */
   "fields": [
    {
+    /** Field `rx_bytes`. */
     "name": "rx_bytes",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "llong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 0
    },
    {
+    /** Field `rx_packets`. */
     "name": "rx_packets",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "llong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 8
    },
    {
+    /** Field `rx_errs`. */
     "name": "rx_errs",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "llong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 16
    },
    {
+    /** Field `rx_drop`. */
     "name": "rx_drop",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "llong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 24
    },
    {
+    /** Field `tx_bytes`. */
     "name": "tx_bytes",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "llong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 32
    },
    {
+    /** Field `tx_packets`. */
     "name": "tx_packets",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "llong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 40
    },
    {
+    /** Field `tx_errs`. */
     "name": "tx_errs",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "llong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 48
    },
    {
+    /** Field `tx_drop`. */
     "name": "tx_drop",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "llong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 56
    }
   ]
  },
+ /** Layout of libvirt's `struct _virDomainJobInfo`. */
  "virDomainJobInfo": {
+  /** libvirt version that added the struct. */
   "since": "0.7.7",
+  /** Size in bytes. */
   "size": 96,
+  /** Fields in declaration order. */
   "fields": [
    {
+    /** Field `type`: Time is measured in milliseconds */
     "name": "type",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 0
    },
    {
+    /** Field `timeElapsed`: Always set */
     "name": "timeElapsed",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 8
    },
    {
+    /** Field `timeRemaining`: Only for VIR_DOMAIN_JOB_BOUNDED Data is measured in bytes unless otherwise specified and is measuring the job as a whole. */
     "name": "timeRemaining",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 16
    },
    {
+    /** Field `dataTotal`. */
     "name": "dataTotal",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 24
    },
    {
+    /** Field `dataProcessed`. */
     "name": "dataProcessed",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 32
    },
    {
+    /** Field `dataRemaining`: As above, but only tracking guest memory progress */
     "name": "dataRemaining",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 40
    },
    {
+    /** Field `memTotal`. */
     "name": "memTotal",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 48
    },
    {
+    /** Field `memProcessed`. */
     "name": "memProcessed",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 56
    },
    {
+    /** Field `memRemaining`: As above, but only tracking guest disk file progress */
     "name": "memRemaining",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 64
    },
    {
+    /** Field `fileTotal`. */
     "name": "fileTotal",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 72
    },
    {
+    /** Field `fileProcessed`. */
     "name": "fileProcessed",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 80
    },
    {
+    /** Field `fileRemaining`. */
     "name": "fileRemaining",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 88
    }
   ]
  },
+ /** Layout of libvirt's `struct _virDomainMemoryStat`. */
  "virDomainMemoryStatStruct": {
+  /** libvirt version that added the struct. */
   "since": "0.7.5",
+  /** Size in bytes. */
   "size": 16,
+  /** Fields in declaration order. */
   "fields": [
    {
+    /** Field `tag`. */
     "name": "tag",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 0
    },
    {
+    /** Field `val`. */
     "name": "val",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 8
    }
   ]
  },
+ /** Layout of libvirt's `struct _virDomainStatsRecord`. */
  "virDomainStatsRecord": {
+  /** libvirt version that added the struct. */
   "since": "1.2.8",
+  /** Size in bytes. */
   "size": 24,
+  /** Fields in declaration order. */
   "fields": [
    {
+    /** Field `dom`. */
     "name": "dom",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 0
    },
    {
+    /** Field `params`. */
     "name": "params",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 8
    },
    {
+    /** Field `nparams`. */
     "name": "nparams",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 16
    }
   ]
  },
+ /** Layout of libvirt's `struct _virError`. */
  "virError": {
+  /** libvirt version that added the struct. */
   "since": "0.1.0",
+  /** Size in bytes. */
   "size": 80,
+  /** Fields in declaration order. */
   "fields": [
    {
+    /** Field `code`: The error code, a virErrorNumber */
     "name": "code",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 0
    },
    {
+    /** Field `domain`: What part of the library raised this error */
     "name": "domain",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 4
    },
    {
+    /** Field `message`: human-readable informative error message */
     "name": "message",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 8
    },
    {
+    /** Field `level`: how consequent is the error */
     "name": "level",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 16
    },
    {
+    /** Field `conn`: connection if available, deprecated see note above */
     "name": "conn",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 24
    },
    {
+    /** Field `dom`: domain if available, deprecated see note above */
     "name": "dom",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 32
    },
    {
+    /** Field `str1`: extra string information */
     "name": "str1",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 40
    },
    {
+    /** Field `str2`: extra string information */
     "name": "str2",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 48
    },
    {
+    /** Field `str3`: extra string information */
     "name": "str3",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 56
    },
    {
+    /** Field `int1`: extra number information */
     "name": "int1",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 64
    },
    {
+    /** Field `int2`: extra number information */
     "name": "int2",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 68
    },
    {
+    /** Field `net`: network if available, deprecated see note above */
     "name": "net",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 72
    }
   ]
  },
+ /** Layout of libvirt's `struct _virTypedParameter`. */
  "virMemoryParameter": {
+  /** libvirt version that added the struct. */
   "since": "0.8.5",
+  /** Size in bytes. */
   "size": 96,
+  /** Fields in declaration order. */
   "fields": [
    {
+    /** Field `field`: parameter name */
     "name": "field",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "chars",
+    /** Element count of the fixed array. */
     "count": 80,
+    /** Size in bytes. */
     "size": 80,
+    /** Alignment in bytes. */
     "align": 1,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 0
    },
    {
+    /** Field `type`: parameter type, virTypedParameterType */
     "name": "type",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 80
    },
    {
+    /** Field `value`: parameter value */
     "name": "value",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "union",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Members of the union, all at offset 0. */
     "members": [
      {
+      /** Field `i`: type is INT */
       "name": "i",
+      /** Engine-neutral kind the FFI engines marshal it as. */
       "kind": "int",
+      /** Size in bytes. */
       "size": 4,
+      /** Alignment in bytes. */
       "align": 4,
+      /** Offset in bytes from the start of the enclosing struct or union. */
       "offset": 0
      },
      {
+      /** Field `ui`: type is UINT */
       "name": "ui",
+      /** Engine-neutral kind the FFI engines marshal it as. */
       "kind": "uint",
+      /** Size in bytes. */
       "size": 4,
+      /** Alignment in bytes. */
       "align": 4,
+      /** Offset in bytes from the start of the enclosing struct or union. */
       "offset": 0
      },
      {
+      /** Field `l`: type is LLONG */
       "name": "l",
+      /** Engine-neutral kind the FFI engines marshal it as. */
       "kind": "llong",
+      /** Size in bytes. */
       "size": 8,
+      /** Alignment in bytes. */
       "align": 8,
+      /** Offset in bytes from the start of the enclosing struct or union. */
       "offset": 0
      },
      {
+      /** Field `ul`: type is ULLONG */
       "name": "ul",
+      /** Engine-neutral kind the FFI engines marshal it as. */
       "kind": "ullong",
+      /** Size in bytes. */
       "size": 8,
+      /** Alignment in bytes. */
       "align": 8,
+      /** Offset in bytes from the start of the enclosing struct or union. */
       "offset": 0
      },
      {
+      /** Field `d`: type is DOUBLE */
       "name": "d",
+      /** Engine-neutral kind the FFI engines marshal it as. */
       "kind": "double",
+      /** Size in bytes. */
       "size": 8,
+      /** Alignment in bytes. */
       "align": 8,
+      /** Offset in bytes from the start of the enclosing struct or union. */
       "offset": 0
      },
      {
+      /** Field `b`: type is BOOLEAN */
       "name": "b",
+      /** Engine-neutral kind the FFI engines marshal it as. */
       "kind": "char",
+      /** Size in bytes. */
       "size": 1,
+      /** Alignment in bytes. */
       "align": 1,
+      /** Offset in bytes from the start of the enclosing struct or union. */
       "offset": 0
      },
      {
+      /** Field `s`: type is STRING, may not be NULL */
       "name": "s",
+      /** Engine-neutral kind the FFI engines marshal it as. */
       "kind": "pointer",
+      /** Size in bytes. */
       "size": 8,
+      /** Alignment in bytes. */
       "align": 8,
+      /** Offset in bytes from the start of the enclosing struct or union. */
       "offset": 0
      }
     ],
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 88
    }
   ]
  },
+ /** Layout of libvirt's `struct _virNetworkDHCPLease`. */
  "virNetworkDHCPLease": {
+  /** libvirt version that added the struct. */
   "since": "1.2.6",
+  /** Size in bytes. */
   "size": 72,
+  /** Fields in declaration order. */
   "fields": [
    {
+    /** Field `iface`: Network interface name */
     "name": "iface",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 0
    },
    {
+    /** Field `expirytime`: Seconds since epoch */
     "name": "expirytime",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "llong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 8
    },
    {
+    /** Field `type`: virIPAddrType */
     "name": "type",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 16
    },
    {
+    /** Field `mac`: MAC address */
     "name": "mac",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 24
    },
    {
+    /** Field `iaid`: IAID */
     "name": "iaid",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 32
    },
    {
+    /** Field `ipaddr`: IP address */
     "name": "ipaddr",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 40
    },
    {
+    /** Field `prefix`: IP address prefix */
     "name": "prefix",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 48
    },
    {
+    /** Field `hostname`: Hostname */
     "name": "hostname",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 56
    },
    {
+    /** Field `clientid`: Client ID or DUID */
     "name": "clientid",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "pointer",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 64
    }
   ]
  },
+ /** Layout of libvirt's `struct _virNodeCPUStats`. */
  "virNodeCPUStats": {
+  /** libvirt version that added the struct. */
   "since": "0.9.3",
+  /** Size in bytes. */
   "size": 88,
+  /** Fields in declaration order. */
   "fields": [
    {
+    /** Field `field`. */
     "name": "field",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "chars",
+    /** Element count of the fixed array. */
     "count": 80,
+    /** Size in bytes. */
     "size": 80,
+    /** Alignment in bytes. */
     "align": 1,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 0
    },
    {
+    /** Field `value`. */
     "name": "value",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 80
    }
   ]
  },
+ /** Layout of libvirt's `struct _virNodeInfo`. */
  "virNodeInfo": {
+  /** libvirt version that added the struct. */
   "since": "0.1.0",
+  /** Size in bytes. */
   "size": 64,
+  /** Fields in declaration order. */
   "fields": [
    {
+    /** Field `model`: string indicating the CPU model */
     "name": "model",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "chars",
+    /** Element count of the fixed array. */
     "count": 32,
+    /** Size in bytes. */
     "size": 32,
+    /** Alignment in bytes. */
     "align": 1,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 0
    },
    {
+    /** Field `memory`: memory size in kilobytes */
     "name": "memory",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ulong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 32
    },
    {
+    /** Field `cpus`: the number of active CPUs */
     "name": "cpus",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 40
    },
    {
+    /** Field `mhz`: expected CPU frequency, 0 if not known or on unusual architectures */
     "name": "mhz",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 44
    },
    {
+    /** Field `nodes`: the number of NUMA cell, 1 for unusual NUMA topologies or uniform memory access; check capabilities XML for the actual NUMA topology */
     "name": "nodes",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 48
    },
    {
+    /** Field `sockets`: number of CPU sockets per node if nodes > 1, 1 in case of unusual NUMA topology */
     "name": "sockets",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 52
    },
    {
+    /** Field `cores`: number of cores per socket, total number of processors in case of unusual NUMA topology */
     "name": "cores",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 56
    },
    {
+    /** Field `threads`: number of threads per core, 1 in case of unusual numa topology */
     "name": "threads",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 60
    }
   ]
  },
+ /** Layout of libvirt's `struct _virNodeMemoryStats`. */
  "virNodeMemoryStats": {
+  /** libvirt version that added the struct. */
   "since": "0.9.3",
+  /** Size in bytes. */
   "size": 88,
+  /** Fields in declaration order. */
   "fields": [
    {
+    /** Field `field`. */
     "name": "field",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "chars",
+    /** Element count of the fixed array. */
     "count": 80,
+    /** Size in bytes. */
     "size": 80,
+    /** Alignment in bytes. */
     "align": 1,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 0
    },
    {
+    /** Field `value`. */
     "name": "value",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 80
    }
   ]
  },
+ /** Layout of libvirt's `struct _virTypedParameter`. */
  "virSchedParameter": {
+  /** libvirt version that added the struct. */
   "since": "0.2.3",
+  /** Size in bytes. */
   "size": 96,
+  /** Fields in declaration order. */
   "fields": [
    {
+    /** Field `field`: parameter name */
     "name": "field",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "chars",
+    /** Element count of the fixed array. */
     "count": 80,
+    /** Size in bytes. */
     "size": 80,
+    /** Alignment in bytes. */
     "align": 1,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 0
    },
    {
+    /** Field `type`: parameter type, virTypedParameterType */
     "name": "type",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 80
    },
    {
+    /** Field `value`: parameter value */
     "name": "value",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "union",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Members of the union, all at offset 0. */
     "members": [
      {
+      /** Field `i`: type is INT */
       "name": "i",
+      /** Engine-neutral kind the FFI engines marshal it as. */
       "kind": "int",
+      /** Size in bytes. */
       "size": 4,
+      /** Alignment in bytes. */
       "align": 4,
+      /** Offset in bytes from the start of the enclosing struct or union. */
       "offset": 0
      },
      {
+      /** Field `ui`: type is UINT */
       "name": "ui",
+      /** Engine-neutral kind the FFI engines marshal it as. */
       "kind": "uint",
+      /** Size in bytes. */
       "size": 4,
+      /** Alignment in bytes. */
       "align": 4,
+      /** Offset in bytes from the start of the enclosing struct or union. */
       "offset": 0
      },
      {
+      /** Field `l`: type is LLONG */
       "name": "l",
+      /** Engine-neutral kind the FFI engines marshal it as. */
       "kind": "llong",
+      /** Size in bytes. */
       "size": 8,
+      /** Alignment in bytes. */
       "align": 8,
+      /** Offset in bytes from the start of the enclosing struct or union. */
       "offset": 0
      },
      {
+      /** Field `ul`: type is ULLONG */
       "name": "ul",
+      /** Engine-neutral kind the FFI engines marshal it as. */
       "kind": "ullong",
+      /** Size in bytes. */
       "size": 8,
+      /** Alignment in bytes. */
       "align": 8,
+      /** Offset in bytes from the start of the enclosing struct or union. */
       "offset": 0
      },
      {
+      /** Field `d`: type is DOUBLE */
       "name": "d",
+      /** Engine-neutral kind the FFI engines marshal it as. */
       "kind": "double",
+      /** Size in bytes. */
       "size": 8,
+      /** Alignment in bytes. */
       "align": 8,
+      /** Offset in bytes from the start of the enclosing struct or union. */
       "offset": 0
      },
      {
+      /** Field `b`: type is BOOLEAN */
       "name": "b",
+      /** Engine-neutral kind the FFI engines marshal it as. */
       "kind": "char",
+      /** Size in bytes. */
       "size": 1,
+      /** Alignment in bytes. */
       "align": 1,
+      /** Offset in bytes from the start of the enclosing struct or union. */
       "offset": 0
      },
      {
+      /** Field `s`: type is STRING, may not be NULL */
       "name": "s",
+      /** Engine-neutral kind the FFI engines marshal it as. */
       "kind": "pointer",
+      /** Size in bytes. */
       "size": 8,
+      /** Alignment in bytes. */
       "align": 8,
+      /** Offset in bytes from the start of the enclosing struct or union. */
       "offset": 0
      }
     ],
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 88
    }
   ]
  },
+ /** Layout of libvirt's `struct _virSecurityLabel`. */
  "virSecurityLabel": {
+  /** libvirt version that added the struct. */
   "since": "0.6.1",
+  /** Size in bytes. */
   "size": 4104,
+  /** Fields in declaration order. */
   "fields": [
    {
+    /** Field `label`: security label string */
     "name": "label",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "chars",
+    /** Element count of the fixed array. */
     "count": 4097,
+    /** Size in bytes. */
     "size": 4097,
+    /** Alignment in bytes. */
     "align": 1,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 0
    },
    {
+    /** Field `enforcing`: 1 if security policy is being enforced for domain */
     "name": "enforcing",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 4100
    }
   ]
  },
+ /** Layout of libvirt's `struct _virSecurityModel`. */
  "virSecurityModel": {
+  /** libvirt version that added the struct. */
   "since": "0.6.1",
+  /** Size in bytes. */
   "size": 514,
+  /** Fields in declaration order. */
   "fields": [
    {
+    /** Field `model`: security model string */
     "name": "model",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "chars",
+    /** Element count of the fixed array. */
     "count": 257,
+    /** Size in bytes. */
     "size": 257,
+    /** Alignment in bytes. */
     "align": 1,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 0
    },
    {
+    /** Field `doi`: domain of interpretation */
     "name": "doi",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "chars",
+    /** Element count of the fixed array. */
     "count": 257,
+    /** Size in bytes. */
     "size": 257,
+    /** Alignment in bytes. */
     "align": 1,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 257
    }
   ]
  },
+ /** Layout of libvirt's `struct _virStoragePoolInfo`. */
  "virStoragePoolInfo": {
+  /** libvirt version that added the struct. */
   "since": "0.4.1",
+  /** Size in bytes. */
   "size": 32,
+  /** Fields in declaration order. */
   "fields": [
    {
+    /** Field `state`: virStoragePoolState flags */
     "name": "state",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 0
    },
    {
+    /** Field `capacity`: Logical size bytes */
     "name": "capacity",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 8
    },
    {
+    /** Field `allocation`: Current allocation bytes */
     "name": "allocation",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 16
    },
    {
+    /** Field `available`: Remaining free space bytes */
     "name": "available",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 24
    }
   ]
  },
+ /** Layout of libvirt's `struct _virStorageVolInfo`. */
  "virStorageVolInfo": {
+  /** libvirt version that added the struct. */
   "since": "0.4.1",
+  /** Size in bytes. */
   "size": 24,
+  /** Fields in declaration order. */
   "fields": [
    {
+    /** Field `type`: virStorageVolType flags */
     "name": "type",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 0
    },
    {
+    /** Field `capacity`: Logical size bytes */
     "name": "capacity",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 8
    },
    {
+    /** Field `allocation`: Current allocation bytes */
     "name": "allocation",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 16
    }
   ]
  },
+ /** Layout of libvirt's `struct _virTypedParameter`. */
  "virTypedParameter": {
+  /** libvirt version that added the struct. */
   "since": "0.9.2",
+  /** Size in bytes. */
   "size": 96,
+  /** Fields in declaration order. */
   "fields": [
    {
+    /** Field `field`: parameter name */
     "name": "field",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "chars",
+    /** Element count of the fixed array. */
     "count": 80,
+    /** Size in bytes. */
     "size": 80,
+    /** Alignment in bytes. */
     "align": 1,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 0
    },
    {
+    /** Field `type`: parameter type, virTypedParameterType */
     "name": "type",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 80
    },
    {
+    /** Field `value`: parameter value */
     "name": "value",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "union",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Members of the union, all at offset 0. */
     "members": [
      {
+      /** Field `i`: type is INT */
       "name": "i",
+      /** Engine-neutral kind the FFI engines marshal it as. */
       "kind": "int",
+      /** Size in bytes. */
       "size": 4,
+      /** Alignment in bytes. */
       "align": 4,
+      /** Offset in bytes from the start of the enclosing struct or union. */
       "offset": 0
      },
      {
+      /** Field `ui`: type is UINT */
       "name": "ui",
+      /** Engine-neutral kind the FFI engines marshal it as. */
       "kind": "uint",
+      /** Size in bytes. */
       "size": 4,
+      /** Alignment in bytes. */
       "align": 4,
+      /** Offset in bytes from the start of the enclosing struct or union. */
       "offset": 0
      },
      {
+      /** Field `l`: type is LLONG */
       "name": "l",
+      /** Engine-neutral kind the FFI engines marshal it as. */
       "kind": "llong",
+      /** Size in bytes. */
       "size": 8,
+      /** Alignment in bytes. */
       "align": 8,
+      /** Offset in bytes from the start of the enclosing struct or union. */
       "offset": 0
      },
      {
+      /** Field `ul`: type is ULLONG */
       "name": "ul",
+      /** Engine-neutral kind the FFI engines marshal it as. */
       "kind": "ullong",
+      /** Size in bytes. */
       "size": 8,
+      /** Alignment in bytes. */
       "align": 8,
+      /** Offset in bytes from the start of the enclosing struct or union. */
       "offset": 0
      },
      {
+      /** Field `d`: type is DOUBLE */
       "name": "d",
+      /** Engine-neutral kind the FFI engines marshal it as. */
       "kind": "double",
+      /** Size in bytes. */
       "size": 8,
+      /** Alignment in bytes. */
       "align": 8,
+      /** Offset in bytes from the start of the enclosing struct or union. */
       "offset": 0
      },
      {
+      /** Field `b`: type is BOOLEAN */
       "name": "b",
+      /** Engine-neutral kind the FFI engines marshal it as. */
       "kind": "char",
+      /** Size in bytes. */
       "size": 1,
+      /** Alignment in bytes. */
       "align": 1,
+      /** Offset in bytes from the start of the enclosing struct or union. */
       "offset": 0
      },
      {
+      /** Field `s`: type is STRING, may not be NULL */
       "name": "s",
+      /** Engine-neutral kind the FFI engines marshal it as. */
       "kind": "pointer",
+      /** Size in bytes. */
       "size": 8,
+      /** Alignment in bytes. */
       "align": 8,
+      /** Offset in bytes from the start of the enclosing struct or union. */
       "offset": 0
      }
     ],
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 88
    }
   ]
  },
+ /** Layout of libvirt's `struct _virVcpuInfo`. */
  "virVcpuInfo": {
+  /** libvirt version that added the struct. */
   "since": "0.1.4",
+  /** Size in bytes. */
   "size": 24,
+  /** Fields in declaration order. */
   "fields": [
    {
+    /** Field `number`: virtual CPU number */
     "name": "number",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "uint",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 0
    },
    {
+    /** Field `state`: value from virVcpuState */
     "name": "state",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 4
    },
    {
+    /** Field `cpuTime`: CPU time used, in nanoseconds */
     "name": "cpuTime",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "ullong",
+    /** Size in bytes. */
     "size": 8,
+    /** Alignment in bytes. */
     "align": 8,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 8
    },
    {
+    /** Field `cpu`: real CPU number, or one of the values from virVcpuHostCpuState */
     "name": "cpu",
+    /** Engine-neutral kind the FFI engines marshal it as. */
     "kind": "int",
+    /** Size in bytes. */
     "size": 4,
+    /** Alignment in bytes. */
     "align": 4,
+    /** Offset in bytes from the start of the enclosing struct or union. */
     "offset": 16
    }
   ]
