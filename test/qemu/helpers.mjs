@@ -1,4 +1,5 @@
-// Shared by the QEMU driver / CLI integration tests: one lab (prefix vmqtest) that the
+// Shared by the QEMU driver / CLI integration tests: one lab (prefix vmqtest, or
+// $VIRTMIG_TEST_LAB_PREFIX so that two checkouts can run their lab tests side by side) that the
 // first test file brings up and zz-lab-down.test.mjs takes down and checks.
 import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
@@ -9,7 +10,7 @@ import { labProcesses } from '../processes.mjs';
 
 const run = promisify(execFile);
 
-export const prefix = 'vmqtest';
+export const prefix = process.env.VIRTMIG_TEST_LAB_PREFIX ?? 'vmqtest';
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const bin = `${repoRoot}packages/cli/dist/src/bin.js`;
 
