@@ -12,6 +12,7 @@ export * from './figures.js';
 export * from './model-compare.js';
 export * from './policies/index.js';
 export * from './precopy.js';
+export * from './prediction.js';
 export * from './records.js';
 export * from './regression.js';
 export * from './report.js';
