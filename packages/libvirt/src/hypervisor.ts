@@ -5,6 +5,8 @@ import {
   assertMigrationOptionsOffered,
   assertNumber,
   ClosedError,
+  type ConsoleCapable,
+  type ConsoleLineRead,
   type DomainConfig,
   type DomainEvent,
   type DomainInfo,
@@ -14,12 +16,15 @@ import {
   type HostInfo,
   type Hypervisor,
   type HypervisorCapabilities,
+  type ImageStoreCapable,
+  type ImageStoreOptions,
   InvalidArgumentError,
   isVirtmigError,
   type MigrationOptions,
   type MigrationResult,
   NotFoundError,
   StateError,
+  type StoredImage,
   UnsupportedError,
 } from '@virtmig/core';
 import type { Connection, DomainStatsRecord } from './connection.js';
@@ -27,6 +32,7 @@ import { DOMAIN_STATES, type Domain } from './domain-handle.js';
 import { assertDomainXml } from './domain-xml-limits.js';
 import { ENUMS } from './generated/enums.js';
 import { migrateWithLibvirt } from './migrate.js';
+import { domainConsole, ensureHostImage, removeHostImages } from './remote-guest.js';
 
 const AFFECT = ENUMS.virDomainModificationImpact;
 const VCPU_MAXIMUM = ENUMS.virDomainVcpuFlags.VIR_DOMAIN_VCPU_MAXIMUM;
@@ -44,7 +50,7 @@ export function domainState(n: number): DomainState {
  * `Hypervisor` over a libvirt connection. Drivers specialise it: they build domain XML from a
  * `DomainConfig`, map the CPU cap onto their scheduler, and declare what they support.
  */
-export abstract class LibvirtHypervisor implements Hypervisor, EventCapable {
+export abstract class LibvirtHypervisor implements Hypervisor, EventCapable, ConsoleCapable, ImageStoreCapable {
   abstract readonly capabilities: HypervisorCapabilities;
 
   /**
@@ -313,6 +319,41 @@ export abstract class LibvirtHypervisor implements Hypervisor, EventCapable {
     } finally {
       for (const d of domains) d.free();
     }
+  }
+
+  /**
+   * The running domain's console over this connection, line by line (a libvirt stream: works over
+   * any URI). The domain needs a pty console (QEMU guests defined without `serialLog` have one).
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when `name` is not a valid domain name.
+   * @throws {@link @virtmig/core!NotFoundError} `E_NOT_FOUND` when no domain is called `name`.
+   * @throws {@link @virtmig/core!StateError} `E_STATE` when libvirt cannot open its console.
+   * @throws {@link @virtmig/core!UnsupportedError} `E_UNSUPPORTED` when the driver has no consoles (libvirt's test driver).
+   */
+  async openConsole(
+    name: string,
+    options: { readonly signal?: AbortSignal } = {},
+  ): Promise<AsyncIterable<ConsoleLineRead>> {
+    assertDomainName(name);
+    return domainConsole(this.conn(), name, options.signal);
+  }
+
+  /**
+   * Puts a local file on this host as a storage volume named by its content (sent once; see
+   * `ensureImageVolume`), in a directory pool made when missing.
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` for a bad file, pool name or path.
+   * @throws {@link @virtmig/core!AbortedError} `E_ABORTED` when `options.signal` aborts it.
+   * @throws {@link LibvirtError} when libvirt fails (`E_UNSUPPORTED` where the driver has no uploads).
+   */
+  async ensureImage(file: string, options: ImageStoreOptions = {}): Promise<StoredImage> {
+    return ensureHostImage(this.conn(), file, options);
+  }
+
+  /**
+   * Removes every image {@link ensureImage} put in the pool; returns how many.
+   * @throws {@link LibvirtError} when libvirt fails.
+   */
+  async removeImages(options: Omit<ImageStoreOptions, 'signal'> = {}): Promise<number> {
+    return removeHostImages(this.conn(), options);
   }
 
   async allDomainStats(): Promise<DomainStats[]> {
