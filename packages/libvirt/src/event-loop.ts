@@ -167,7 +167,6 @@ export class EventLoop {
     };
   }
 
-  /** Deregisters every callback of a connection (called before it closes). */
   /**
    * The C callback to give virStreamEventAddCallback: it reads the stream on the loop's thread
    * into the queue, and the loop hands what it read to the watcher registered for that stream.
@@ -190,6 +189,7 @@ export class EventLoop {
     };
   }
 
+  /** Deregisters every callback of a connection (called before it closes). */
   removeConnection(source: EventSource): void {
     this.removeSubscription(this.binding.engine.address(source.pointer));
   }

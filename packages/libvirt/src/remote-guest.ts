@@ -4,7 +4,12 @@ import { consoleLines, openConsole } from './console.js';
 import { ensureImageVolume, removeImageVolumes, StoragePool } from './storage.js';
 
 /** The pool uploaded images go to unless the caller names another. */
-export const DEFAULT_IMAGE_POOL = { name: 'virtmig-images', path: '/var/lib/libvirt/images/virtmig' } as const;
+export const DEFAULT_IMAGE_POOL: {
+  /** The pool's name. */
+  readonly name: string;
+  /** Its directory on the host. */
+  readonly path: string;
+} = { name: 'virtmig-images', path: '/var/lib/libvirt/images/virtmig' };
 
 /**
  * The console of the running domain `name` as lines (core's `ConsoleCapable` for every libvirt
