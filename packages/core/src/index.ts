@@ -11,6 +11,7 @@ export * from './hypervisor.js';
 export * from './migration.js';
 export * from './records.js';
 export * from './registry.js';
+export * from './secret.js';
 export * from './storage.js';
 export * from './uri.js';
 export * from './uri-policy.js';

@@ -27,6 +27,7 @@ export const TEST_CAPABILITIES: HypervisorCapabilities = Object.freeze({
   vcpuHotplug: true,
   memoryBalloon: true,
   events: true,
+  secrets: false,
 });
 
 /**
