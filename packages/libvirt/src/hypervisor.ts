@@ -411,7 +411,7 @@ export abstract class LibvirtHypervisor implements Hypervisor, EventCapable, Sec
         if (isVirtmigError(e, 'E_NOT_FOUND')) return undefined;
         throw e;
       });
-      if (existing)
+      if (existing && (existing.usageType !== usageType || existing.usageId !== usageId))
         throw new InvalidArgumentError(
           'config.uuid',
           `secret ${existing.uuid} is for ${existing.usageType} ${existing.usageId}`,
