@@ -119,7 +119,10 @@ export class Secret {
   }
 
   /** `{ uuid }` (null once freed): never the value. */
-  toJSON(): { readonly uuid: string | null } {
+  toJSON(): {
+    /** The secret's UUID, or null once freed. */
+    readonly uuid: string | null;
+  } {
     return { uuid: this.freed ? null : this.uuid() };
   }
 
