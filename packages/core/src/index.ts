@@ -6,6 +6,7 @@
 
 export * from './domain.js';
 export * from './errors.js';
+export * from './guest-console.js';
 export * from './host.js';
 export * from './hypervisor.js';
 export * from './migration.js';
