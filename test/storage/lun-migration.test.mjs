@@ -14,7 +14,8 @@ import { expect } from 'chai';
 import { buildGuest, HeartbeatWatcher, lab, labJson, virsh } from '../../scripts/lab/harness.mjs';
 import { tgtdProcesses } from '../processes.mjs';
 
-const prefix = 'vmlun';
+// Own lab prefix, or $VIRTMIG_TEST_LAB_PREFIX so that two checkouts can run it side by side.
+const prefix = process.env.VIRTMIG_TEST_LAB_PREFIX ?? 'vmlun';
 const g = ['--prefix', prefix];
 const DOMAIN = 'lunguest';
 const MiB = 1 << 20;
@@ -53,6 +54,8 @@ describe('live migration of a guest whose disk is a shared iSCSI LUN (real lab, 
       netns: ha.netns,
       address: ha.address,
       hosts: status.hosts.map((h) => ({ name: h.name, uri: h.uri, netns: h.netns })),
+      // The CHAP secret goes to both daemons through the SDK's secrets API.
+      secrets: (uri) => QemuHypervisor.open(uri),
     });
     a = await QemuHypervisor.open(ha.uri, { domainType: status.domainType, memoryBalloon: false });
     b = await QemuHypervisor.open(hb.uri, { domainType: status.domainType, memoryBalloon: false });

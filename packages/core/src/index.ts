@@ -13,6 +13,7 @@ export * from './migration.js';
 export * from './records.js';
 export * from './registry.js';
 export * from './remote-guest.js';
+export * from './secret.js';
 export * from './storage.js';
 export * from './uri.js';
 export * from './uri-policy.js';

@@ -48,6 +48,16 @@ export * from './memory.js';
 export { migrateWithLibvirt, migrationFlags, migrationParams } from './migrate.js';
 export { NativePointer } from './native-pointer.js';
 export { DEFAULT_IMAGE_POOL, domainConsole, ensureHostImage, removeHostImages } from './remote-guest.js';
+export { Secret } from './secret-handle.js';
+export {
+  assertSecretXml,
+  type ParsedSecretXml,
+  parseSecretXml,
+  SECRET_USAGE_NUMBERS,
+  SECRET_XML_MAX_BYTES,
+  secretUsageName,
+  secretXml,
+} from './secret-xml.js';
 export { buildShim, SHIM_FILE, SHIM_SOURCES, type ShimBuild, type ShimBuildFailure } from './shim-build.js';
 export * from './signature.js';
 export {
