@@ -1,0 +1,139 @@
+import type { MigrationStages, Span } from '@virtmig/core';
+import type { MigrationModel, PredictionInput } from '../prediction.js';
+import {
+  calibrationSpreads,
+  fittedPrecopyModel,
+  median,
+  type PrecopyCalibration,
+  precopyRounds,
+} from './fitted-precopy.js';
+import type { ModelTrial } from './inputs.js';
+
+/** Name of the Equation-1 model. */
+export const EQUATION1_MODEL = 'equation1';
+
+const spanMs = (s: Span | undefined): number | undefined => (s === undefined ? undefined : s.endMs - s.startMs);
+
+/**
+ * The fixed stages of Equation 1 that a trial measured (reservation + initialisation +
+ * commitment + activation, ms), or undefined when the driver reported none of them.
+ */
+export function fixedStagesMs(stages: MigrationStages): number | undefined {
+  const parts = [stages.reservation, stages.initialisation, stages.commitment, stages.activation]
+    .map(spanMs)
+    .filter((x): x is number => x !== undefined);
+  return parts.length ? parts.reduce((s, x) => s + x, 0) : undefined;
+}
+
+/** Fixed stage costs by host pair and driver, falling back to the driver's, then to every trial's median. */
+export interface FixedCosts {
+  /** Median per `driver|hostPair`. */
+  readonly byPair: ReadonlyMap<string, number>;
+  /** Median per driver. */
+  readonly byDriver: ReadonlyMap<string, number>;
+  /** Median over every trial. */
+  readonly overall: number;
+}
+
+function groupMedian(entries: readonly (readonly [string, number])[]): Map<string, number> {
+  const groups = new Map<string, number[]>();
+  for (const [k, v] of entries) groups.set(k, [...(groups.get(k) ?? []), v]);
+  return new Map([...groups].map(([k, vs]) => [k, median(vs)]));
+}
+
+/** Medians of the measured fixed stages per host pair and driver; undefined when no trial measured any. */
+export function fixedCostsOf(trials: readonly ModelTrial[]): FixedCosts | undefined {
+  const measured = trials.flatMap((t) => {
+    const ms = t.record.migration ? fixedStagesMs(t.record.migration.stages) : undefined;
+    return ms === undefined ? [] : [{ t, ms }];
+  });
+  if (measured.length === 0) return undefined;
+  return {
+    byPair: groupMedian(measured.map(({ t, ms }) => [`${t.input.driver}|${t.input.hostPair}`, ms] as const)),
+    byDriver: groupMedian(measured.map(({ t, ms }) => [String(t.input.driver), ms] as const)),
+    overall: median(measured.map((m) => m.ms)),
+  };
+}
+
+/** The fixed cost {@link FixedCosts} gives an input. */
+export function fixedCostFor(c: FixedCosts, input: PredictionInput): number {
+  return c.byPair.get(`${input.driver}|${input.hostPair}`) ?? c.byDriver.get(String(input.driver)) ?? c.overall;
+}
+
+/** A wrong convergence verdict costs as much as a factor-2 error in the fit's objective. */
+const VERDICT_PENALTY = Math.log(2) ** 2;
+const MEMORY_FACTORS = Array.from({ length: 30 }, (_, i) => 0.05 * (i + 1));
+const DIRTY_FACTORS = Array.from({ length: 41 }, (_, i) => 0.05 * i);
+
+/** Parameters of a fitted Equation-1 model, for reports and tests. */
+export interface Equation1Fit {
+  /** The model. */
+  readonly model: MigrationModel;
+  /** The calibration it predicts from. */
+  readonly calibration: PrecopyCalibration;
+  /** Effective dirty rate per measured byte per second. */
+  readonly dirtyFactor: number;
+}
+
+/**
+ * Fits Equation 1 (total = reservation + initialisation + pre-copy rounds + stop-and-copy +
+ * commitment + activation) on measured trials: the fixed stages are the medians of the trials'
+ * measured stages per host pair and driver (or, when no driver reported stages, the median of
+ * what the transfer does not explain); the rounds follow the hypervisor's convergence rule (max
+ * downtime, iteration limit, auto-converge) with the first round sending `memoryFactor` x RAM
+ * (zero pages cost next to nothing) and the guest dirtying `dirtyFactor` x its measured rate;
+ * both factors minimise the squared log error of total time over a grid, a wrong convergence
+ * verdict costing as much as a factor-2 error. Downtime is the last round at the link rate plus
+ * the median measured switch-over cost. Needs at least one converged trial.
+ */
+export function fitEquation1(trials: readonly ModelTrial[]): Equation1Fit {
+  const converged = trials.filter((t) => t.outcome.kind === 'converged');
+  const costs = fixedCostsOf(converged);
+  let best:
+    | {
+        score: number;
+        cal: Omit<PrecopyCalibration, 'name' | 'range' | 'totalSpread' | 'downtimeSpread'>;
+        kappa: number;
+      }
+    | undefined;
+  for (const phi of MEMORY_FACTORS) {
+    for (const kappa of DIRTY_FACTORS) {
+      const shape = { memoryFactor: phi, dirtiedBytes: (d: number, s: number) => kappa * d * s };
+      const rounds = trials.map((t) => precopyRounds(shape, t.input));
+      const switchOvers: number[] = [];
+      const residuals: number[] = [];
+      for (const [i, t] of trials.entries()) {
+        const r = rounds[i];
+        if (t.outcome.kind !== 'converged' || r?.kind !== 'converges') continue;
+        const lastMs = (r.stopAndCopyBytes / t.input.bandwidthBps) * 1000;
+        if (t.outcome.downtimeMs !== undefined) switchOvers.push(t.outcome.downtimeMs - lastMs);
+        residuals.push(t.outcome.totalTimeMs - r.precopyMs - (t.outcome.downtimeMs ?? lastMs));
+      }
+      const switchOverMs = switchOvers.length ? Math.max(0, median(switchOvers)) : 0;
+      const residualFixed = residuals.length ? Math.max(0, median(residuals)) : 0;
+      const fixedMs = (input: PredictionInput) => (costs ? fixedCostFor(costs, input) : residualFixed);
+      let score = 0;
+      for (const [i, t] of trials.entries()) {
+        const r = rounds[i];
+        if (r === undefined) continue;
+        if ((r.kind === 'converges') !== (t.outcome.kind === 'converged')) {
+          score += VERDICT_PENALTY;
+        } else if (r.kind === 'converges' && t.outcome.kind === 'converged') {
+          const predicted =
+            fixedMs(t.input) + r.precopyMs + (r.stopAndCopyBytes / t.input.bandwidthBps) * 1000 + switchOverMs;
+          score += Math.log(Math.max(predicted, 1) / Math.max(t.outcome.totalTimeMs, 1)) ** 2;
+        }
+      }
+      if (best === undefined || score < best.score - 1e-12) {
+        best = { score, kappa, cal: { ...shape, fixedMs, switchOverMs } };
+      }
+    }
+  }
+  if (best === undefined) throw new Error('unreachable: the grid is not empty');
+  const calibration: PrecopyCalibration = {
+    name: EQUATION1_MODEL,
+    ...best.cal,
+    ...calibrationSpreads(best.cal, trials),
+  };
+  return { model: fittedPrecopyModel(calibration), calibration, dirtyFactor: best.kappa };
+}

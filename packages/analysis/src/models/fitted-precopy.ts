@@ -1,0 +1,139 @@
+import type { MigrationModel, Prediction, PredictionInput, PredictionInterval } from '../prediction.js';
+import {
+  checkPredictionInput,
+  DEFAULT_MAX_DOWNTIME_MS,
+  type FitRange,
+  fitRange,
+  type ModelTrial,
+  rangeWarnings,
+} from './inputs.js';
+import { driverIterationLimit, type RoundsOutcome, simulatePrecopyRounds } from './rounds.js';
+
+const MiB = 1024 * 1024;
+
+/** What a round-by-round pre-copy model was calibrated to; see {@link fittedPrecopyModel}. */
+export interface PrecopyCalibration {
+  /** The model's name. */
+  readonly name: string;
+  /** Bytes the first round sends per byte of guest RAM (below 1 when QEMU skips zero pages). */
+  readonly memoryFactor: number;
+  /**
+   * Bytes the guest dirties in a round of `seconds` at `dirtyRateBps`, before the throttle and
+   * the cap at the memory the first round sent.
+   */
+  readonly dirtiedBytes: (dirtyRateBps: number, seconds: number) => number;
+  /** Time the stages around the transfer take (reservation, initialisation, commitment, activation), ms. */
+  readonly fixedMs: (input: PredictionInput) => number;
+  /** Time the switch-over costs beyond sending the last round, ms (part of the downtime). */
+  readonly switchOverMs: number;
+  /** Inputs' range over the calibration trials. */
+  readonly range: FitRange;
+  /** 10th and 90th percentile of measured / predicted total time on the calibration trials. */
+  readonly totalSpread: PredictionInterval;
+  /** The same for downtime. */
+  readonly downtimeSpread: PredictionInterval;
+}
+
+/** The transfer part of a prediction: rounds by the hypervisor's convergence rule. */
+export function precopyRounds(
+  cal: Pick<PrecopyCalibration, 'memoryFactor' | 'dirtiedBytes'>,
+  input: PredictionInput,
+): RoundsOutcome {
+  const memoryBytes = input.memoryMiB * MiB * cal.memoryFactor;
+  return simulatePrecopyRounds({
+    memoryBytes,
+    bandwidthBps: input.bandwidthBps,
+    dirtied: (seconds, throttle) =>
+      Math.min(memoryBytes, cal.dirtiedBytes(input.dirtyRateBps * (1 - throttle), seconds)),
+    maxDowntimeMs: input.maxDowntimeMs ?? DEFAULT_MAX_DOWNTIME_MS,
+    maxIterations: driverIterationLimit(input.driver),
+    autoConverge: input.autoConverge ?? false,
+  });
+}
+
+/** Point prediction (no warnings, no interval) of a calibration: total and downtime in ms, or non-convergent. */
+export function pointPrediction(
+  cal: Omit<PrecopyCalibration, 'name' | 'range' | 'totalSpread' | 'downtimeSpread'>,
+  input: PredictionInput,
+): { readonly totalTimeMs: number; readonly downtimeMs: number } | { readonly reason: string } {
+  const r = precopyRounds(cal, input);
+  if (r.kind === 'non-convergent') return { reason: r.reason };
+  const lastRoundMs = (r.stopAndCopyBytes / input.bandwidthBps) * 1000;
+  const downtimeMs = lastRoundMs + cal.switchOverMs;
+  return { totalTimeMs: cal.fixedMs(input) + r.precopyMs + downtimeMs, downtimeMs };
+}
+
+/** The value at quantile q (0..1) of `xs`, by linear interpolation; NaN for no values. */
+export function quantile(xs: readonly number[], q: number): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return (s[lo] as number) + ((s[hi] as number) - (s[lo] as number)) * (pos - lo);
+}
+
+/** The median of `xs`; NaN for no values. */
+export function median(xs: readonly number[]): number {
+  return quantile(xs, 0.5);
+}
+
+/** 10th-90th percentile of measured / predicted over `pairs`, [1, 1] when there are none. */
+export function spreadOf(
+  pairs: readonly { readonly predicted: number; readonly measured: number }[],
+): PredictionInterval {
+  const ratios = pairs.filter((p) => p.predicted > 0).map((p) => p.measured / p.predicted);
+  if (ratios.length === 0) return { low: 1, high: 1 };
+  return { low: Math.min(1, quantile(ratios, 0.1)), high: Math.max(1, quantile(ratios, 0.9)) };
+}
+
+/** Spreads of a calibration's point predictions on its own trials. */
+export function calibrationSpreads(
+  cal: Omit<PrecopyCalibration, 'name' | 'range' | 'totalSpread' | 'downtimeSpread'>,
+  trials: readonly ModelTrial[],
+): { readonly totalSpread: PredictionInterval; readonly downtimeSpread: PredictionInterval; readonly range: FitRange } {
+  const totals: { predicted: number; measured: number }[] = [];
+  const downs: { predicted: number; measured: number }[] = [];
+  for (const t of trials) {
+    if (t.outcome.kind !== 'converged') continue;
+    const p = pointPrediction(cal, t.input);
+    if ('reason' in p) continue;
+    totals.push({ predicted: p.totalTimeMs, measured: t.outcome.totalTimeMs });
+    if (t.outcome.downtimeMs !== undefined) downs.push({ predicted: p.downtimeMs, measured: t.outcome.downtimeMs });
+  }
+  return {
+    totalSpread: spreadOf(totals),
+    downtimeSpread: spreadOf(downs),
+    range: fitRange(trials.map((t) => t.input)),
+  };
+}
+
+/**
+ * A {@link MigrationModel} from a pre-copy calibration: total = fixed stages + pre-copy rounds +
+ * last round at the link rate + switch-over; downtime = last round + switch-over; the interval
+ * scales the point by the 10th-90th percentile of measured / predicted on the calibration
+ * trials. Inputs outside the calibrated range give `outside-calibration` warnings.
+ */
+export function fittedPrecopyModel(cal: PrecopyCalibration): MigrationModel {
+  return {
+    name: cal.name,
+    predict(input: PredictionInput): Prediction {
+      checkPredictionInput(input);
+      const warnings = rangeWarnings(cal.range, input);
+      const p = pointPrediction(cal, input);
+      if ('reason' in p) return { kind: 'non-convergent', model: cal.name, reason: p.reason, warnings };
+      return {
+        kind: 'converges',
+        model: cal.name,
+        totalTimeMs: p.totalTimeMs,
+        downtimeMs: p.downtimeMs,
+        totalTimeIntervalMs: { low: p.totalTimeMs * cal.totalSpread.low, high: p.totalTimeMs * cal.totalSpread.high },
+        downtimeIntervalMs: {
+          low: p.downtimeMs * cal.downtimeSpread.low,
+          high: p.downtimeMs * cal.downtimeSpread.high,
+        },
+        warnings,
+      };
+    },
+  };
+}
