@@ -95,6 +95,13 @@ CREATE TABLE timeline_samples (
 CREATE INDEX trials_status ON trials(run_id, status);
 `,
   },
+  {
+    version: 2,
+    name: 'non-converged migrations (timed out, guest kept on the source) as trial results',
+    sql: `
+ALTER TABLE trials ADD COLUMN non_converged_json TEXT;
+`,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -39,6 +39,8 @@ export interface ModelTrial {
 }
 
 const MiB = 1024 * 1024;
+/** The dirtier's score unit: the MiB/s it wrote (whatever label the spec gave the workload). */
+const DIRTIER_SCORE_UNIT = 'MiB/s';
 
 function cpuMean(r: TrialRecord): number | undefined {
   if (r.cpuSamples.length === 0) return undefined;
@@ -47,13 +49,13 @@ function cpuMean(r: TrialRecord): number | undefined {
 
 /**
  * The guest's dirty rate for a trial: the migration's own reading when it is positive, else,
- * for the dirtier (whose score is the MiB/s it wrote), its achieved rate; 0 for the others.
+ * for the dirtier (whose score is the MiB/s it wrote, in MiB/s), its achieved rate; 0 for the others.
  * Under TCG the hypervisor's reading is 0, which is why the dirtier's score is the fallback.
  */
 export function trialDirtyRateBps(r: TrialRecord): number {
   const measured = r.migration?.dirtyRateBps;
   if (measured !== undefined && measured > 0) return measured;
-  if (r.workload === 'dirtier' && r.workloadScoreUnit === 'MiB/s' && r.workloadScore > 0) return r.workloadScore * MiB;
+  if (r.workloadScoreUnit === DIRTIER_SCORE_UNIT && r.workloadScore > 0) return r.workloadScore * MiB;
   return 0;
 }
 
