@@ -37,7 +37,7 @@ function reducedSpec() {
     name: 'model-sweep-reduced',
     workloads: full.workloads.filter((w) => labels.has(w.label)),
     matrix: { ...full.matrix, ramMiB: RAMS, trials: TRIALS },
-    migration: { ...full.migration, timeoutMs: 20_000 },
+    migration: { ...full.migration, timeoutMs: 15_000 },
   };
 }
 

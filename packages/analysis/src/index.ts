@@ -9,7 +9,6 @@
 export * from './cells.js';
 export * from './distributions.js';
 export * from './figures.js';
-export * from './model-compare.js';
 export * from './models/index.js';
 export * from './policies/index.js';
 export * from './precopy.js';

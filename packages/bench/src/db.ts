@@ -357,7 +357,7 @@ export class ResultsDb {
       const u = this.db
         .prepare(
           `UPDATE trials SET status = 'done', ended_at = ?, workload_score = ?, workload_score_unit = ?, heartbeat_gap_ms = ?,
-             non_converged_json = ?, error = NULL
+             non_converged_json = ?, workload_options_json = ?, error = NULL
            WHERE run_id = ? AND trial_id = ? AND status = 'running'`,
         )
         .run(
@@ -366,6 +366,7 @@ export class ResultsDb {
           r.workloadScoreUnit ?? null,
           outcome.heartbeatGapMs ?? null,
           r.nonConverged ? JSON.stringify(r.nonConverged) : null,
+          r.workloadOptions ? JSON.stringify(r.workloadOptions) : null,
           runId,
           trialId,
         );
@@ -468,6 +469,7 @@ export class ResultsDb {
       workload_score: number | null;
       workload_score_unit: string | null;
       non_converged_json: string | null;
+      workload_options_json: string | null;
     }[];
     const samples = this.db.prepare('SELECT * FROM cpu_samples WHERE run_id = ? AND trial_id = ? ORDER BY idx');
     const migration = this.db.prepare('SELECT result_json FROM migration_results WHERE run_id = ? AND trial_id = ?');
@@ -500,6 +502,9 @@ export class ResultsDb {
         workloadScore: t.workload_score ?? 0,
         ...(t.workload_score_unit ? { workloadScoreUnit: t.workload_score_unit } : {}),
         ...(m ? { migration: JSON.parse(m.result_json) as MigrationResult } : {}),
+        ...(t.workload_options_json
+          ? { workloadOptions: JSON.parse(t.workload_options_json) as Record<string, number> }
+          : {}),
         ...(t.non_converged_json ? { nonConverged: JSON.parse(t.non_converged_json) as NonConvergedMigration } : {}),
       };
     });

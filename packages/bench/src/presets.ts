@@ -59,7 +59,8 @@ export const PRESETS: Readonly<Record<string, unknown>> = Object.freeze({
       ...MODEL_SWEEP_DIRTY_MIBPS.map((rate) => ({
         name: 'dirtier',
         label: `dirtier-${rate}`,
-        seconds: 1,
+        // One run for the whole trial: every new run first writes its whole working set at full speed.
+        seconds: 3600,
         options: { wssMb: 48, rateMbps: rate },
       })),
     ],

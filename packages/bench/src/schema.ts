@@ -97,9 +97,10 @@ CREATE INDEX trials_status ON trials(run_id, status);
   },
   {
     version: 2,
-    name: 'non-converged migrations (timed out, guest kept on the source) as trial results',
+    name: 'non-converged migrations (timed out, guest kept on the source) as trial results; workload options per trial',
     sql: `
 ALTER TABLE trials ADD COLUMN non_converged_json TEXT;
+ALTER TABLE trials ADD COLUMN workload_options_json TEXT;
 `,
   },
 ];

@@ -168,7 +168,11 @@ async function nonConvergedAfter(
   if (state !== 'running') throw e;
   const sorted = [...samples].sort((a, b) => a.tMs - b.tMs);
   const first = sorted[0];
-  const last = sorted[sorted.length - 1];
+  // After the abort the job's counters read 0: the rate is up to the furthest sample.
+  const last = sorted.reduce<TimelineSample | undefined>(
+    (best, s) => (best === undefined || s.transferredBytes > best.transferredBytes ? s : best),
+    undefined,
+  );
   const bps =
     first && last && last.tMs > first.tMs
       ? ((last.transferredBytes - first.transferredBytes) / (last.tMs - first.tMs)) * 1000
@@ -294,6 +298,7 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
         cpuSamples,
         workloadScore: score?.score ?? 0,
         ...(score ? { workloadScoreUnit: score.unit } : {}),
+        ...(Object.keys(workload.options).length ? { workloadOptions: workload.options } : {}),
         ...(migration ? { migration } : {}),
         ...(nonConverged ? { nonConverged } : {}),
       },

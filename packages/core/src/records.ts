@@ -45,6 +45,8 @@ export interface TrialRecord {
   readonly workloadScore: number;
   /** Unit of {@link TrialRecord.workloadScore}. */
   readonly workloadScoreUnit?: string;
+  /** The workload's options as the spec set them (e.g. the dirtier's `rateMbps`), when it set any. */
+  readonly workloadOptions?: Readonly<Record<string, number>>;
   /** The live migration made during the trial, when one was made. */
   readonly migration?: MigrationResult;
   /** The trial's migration when it did not finish within the spec's timeout (instead of {@link TrialRecord.migration}). */

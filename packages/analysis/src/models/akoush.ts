@@ -16,7 +16,7 @@ export const HIST_MODEL = 'akoush-hist';
 const MiB = 1024 * 1024;
 const mean = (xs: readonly number[]): number => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : 0);
 
-type Shape = Pick<PrecopyCalibration, 'memoryFactor' | 'dirtiedBytes'>;
+type Shape = Pick<PrecopyCalibration, 'firstRoundBytes' | 'dirtiedBytes'>;
 
 /**
  * Akoush et al.'s overheads: the mean of what the transfer does not explain, over all trials,
@@ -51,7 +51,7 @@ function build(name: string, shape: Shape, trials: readonly ModelTrial[]): Migra
  * no fitted factors: the baseline the calibrated models must beat.
  */
 export function fitAvg(trials: readonly ModelTrial[]): MigrationModel {
-  return build(AVG_MODEL, { memoryFactor: 1, dirtiedBytes: (d, s) => d * s }, trials);
+  return build(AVG_MODEL, { firstRoundBytes: (ram) => ram * MiB, dirtiedBytes: (d, s) => d * s }, trials);
 }
 
 /** Upper edges (seconds) of the round-duration bins of {@link fitHist}'s histogram; the last bin is open. */
@@ -116,5 +116,9 @@ export function fitHist(trials: readonly ModelTrial[]): MigrationModel {
     return r0 ? [(((r0.endMs - r0.startMs) / 1000) * t.input.bandwidthBps) / (t.input.memoryMiB * MiB)] : [];
   });
   const memoryFactor = firsts.length ? Math.min(1.5, Math.max(0.01, median(firsts))) : 1;
-  return build(HIST_MODEL, { memoryFactor, dirtiedBytes: (d, s) => d * s * fractionFor(s) }, trials);
+  return build(
+    HIST_MODEL,
+    { firstRoundBytes: (ram) => ram * MiB * memoryFactor, dirtiedBytes: (d, s) => d * s * fractionFor(s) },
+    trials,
+  );
 }

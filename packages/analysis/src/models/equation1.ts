@@ -1,5 +1,6 @@
 import type { MigrationStages, Span } from '@virtmig/core';
 import type { MigrationModel, PredictionInput } from '../prediction.js';
+import { leastSquares } from '../regression.js';
 import {
   calibrationSpreads,
   fittedPrecopyModel,
@@ -60,9 +61,35 @@ export function fixedCostFor(c: FixedCosts, input: PredictionInput): number {
   return c.byPair.get(`${input.driver}|${input.hostPair}`) ?? c.byDriver.get(String(input.driver)) ?? c.overall;
 }
 
+/**
+ * Bytes the first pre-copy round sends as a function of RAM, fitted on the trials' measured
+ * first rounds (duration x bandwidth): a least-squares line a + b RAM over two RAM sizes or
+ * more (the guest's non-zero memory grows more slowly than its RAM), a ratio with one; undefined
+ * when no trial measured a round.
+ */
+export function firstRoundFit(trials: readonly ModelTrial[]): ((ramMiB: number) => number) | undefined {
+  const points = trials.flatMap((t) => {
+    const r0 = t.record.migration?.stages.precopyRounds[0];
+    return r0 && r0.endMs > r0.startMs
+      ? [{ ram: t.input.memoryMiB, bytes: ((r0.endMs - r0.startMs) / 1000) * t.input.bandwidthBps }]
+      : [];
+  });
+  if (points.length === 0) return undefined;
+  if (new Set(points.map((p) => p.ram)).size < 2) {
+    const ratio = median(points.map((p) => p.bytes / p.ram));
+    return (ram) => ram * ratio;
+  }
+  const fit = leastSquares(
+    points.map((p) => p.bytes),
+    [points.map((p) => p.ram)],
+  );
+  return (ram) => fit.intercept + (fit.coefficients[0] as number) * ram;
+}
+
 /** A wrong convergence verdict costs as much as a factor-2 error in the fit's objective. */
 const VERDICT_PENALTY = Math.log(2) ** 2;
 const MEMORY_FACTORS = Array.from({ length: 30 }, (_, i) => 0.05 * (i + 1));
+const MiB = 1024 * 1024;
 const DIRTY_FACTORS = Array.from({ length: 41 }, (_, i) => 0.05 * i);
 
 /** Parameters of a fitted Equation-1 model, for reports and tests. */
@@ -80,15 +107,20 @@ export interface Equation1Fit {
  * commitment + activation) on measured trials: the fixed stages are the medians of the trials'
  * measured stages per host pair and driver (or, when no driver reported stages, the median of
  * what the transfer does not explain); the rounds follow the hypervisor's convergence rule (max
- * downtime, iteration limit, auto-converge) with the first round sending `memoryFactor` x RAM
- * (zero pages cost next to nothing) and the guest dirtying `dirtyFactor` x its measured rate;
- * both factors minimise the squared log error of total time over a grid, a wrong convergence
- * verdict costing as much as a factor-2 error. Downtime is the last round at the link rate plus
+ * downtime, iteration limit, auto-converge) with the first round sending what the measured
+ * first rounds say for the RAM ({@link firstRoundFit}; zero pages cost next to nothing) and the
+ * guest dirtying `dirtyFactor` x its measured rate; the factor (and, without measured rounds, a
+ * first-round fraction of RAM) minimise the squared log error of total time over a grid, a wrong
+ * convergence verdict costing as much as a factor-2 error. Downtime is the last round at the link rate plus
  * the median measured switch-over cost. Needs at least one converged trial.
  */
 export function fitEquation1(trials: readonly ModelTrial[]): Equation1Fit {
   const converged = trials.filter((t) => t.outcome.kind === 'converged');
   const costs = fixedCostsOf(converged);
+  const measuredFirst = firstRoundFit(converged);
+  const firstRounds: ((ram: number) => number)[] = measuredFirst
+    ? [measuredFirst]
+    : MEMORY_FACTORS.map((phi) => (ram: number) => ram * MiB * phi);
   let best:
     | {
         score: number;
@@ -96,9 +128,9 @@ export function fitEquation1(trials: readonly ModelTrial[]): Equation1Fit {
         kappa: number;
       }
     | undefined;
-  for (const phi of MEMORY_FACTORS) {
+  for (const firstRoundBytes of firstRounds) {
     for (const kappa of DIRTY_FACTORS) {
-      const shape = { memoryFactor: phi, dirtiedBytes: (d: number, s: number) => kappa * d * s };
+      const shape = { firstRoundBytes, dirtiedBytes: (d: number, s: number) => kappa * d * s };
       const rounds = trials.map((t) => precopyRounds(shape, t.input));
       const switchOvers: number[] = [];
       const residuals: number[] = [];

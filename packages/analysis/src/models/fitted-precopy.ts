@@ -15,8 +15,8 @@ const MiB = 1024 * 1024;
 export interface PrecopyCalibration {
   /** The model's name. */
   readonly name: string;
-  /** Bytes the first round sends per byte of guest RAM (below 1 when QEMU skips zero pages). */
-  readonly memoryFactor: number;
+  /** Bytes the first round sends for a guest of this RAM (less than the RAM: QEMU skips zero pages). */
+  readonly firstRoundBytes: (ramMiB: number) => number;
   /**
    * Bytes the guest dirties in a round of `seconds` at `dirtyRateBps`, before the throttle and
    * the cap at the memory the first round sent.
@@ -36,10 +36,10 @@ export interface PrecopyCalibration {
 
 /** The transfer part of a prediction: rounds by the hypervisor's convergence rule. */
 export function precopyRounds(
-  cal: Pick<PrecopyCalibration, 'memoryFactor' | 'dirtiedBytes'>,
+  cal: Pick<PrecopyCalibration, 'firstRoundBytes' | 'dirtiedBytes'>,
   input: PredictionInput,
 ): RoundsOutcome {
-  const memoryBytes = input.memoryMiB * MiB * cal.memoryFactor;
+  const memoryBytes = Math.min(input.memoryMiB * MiB, Math.max(MiB, cal.firstRoundBytes(input.memoryMiB)));
   return simulatePrecopyRounds({
     memoryBytes,
     bandwidthBps: input.bandwidthBps,

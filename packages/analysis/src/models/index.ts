@@ -6,3 +6,4 @@ export * from './fitted-precopy.js';
 export * from './inputs.js';
 export * from './regression-model.js';
 export * from './rounds.js';
+export * from './table.js';

@@ -49,14 +49,15 @@ function cpuMean(r: TrialRecord): number | undefined {
 
 /**
  * The guest's dirty rate for a trial: the migration's own reading when it is positive, else,
- * for the dirtier (whose score is the MiB/s it wrote, in MiB/s), its achieved rate; 0 for the others.
+ * for the dirtier, the rate it achieved (its score, in MiB/s) when a run of it finished in the
+ * measure window, else the rate the spec set (`rateMbps`); 0 for the other workloads.
  * Under TCG the hypervisor's reading is 0, which is why the dirtier's score is the fallback.
  */
 export function trialDirtyRateBps(r: TrialRecord): number {
   const measured = r.migration?.dirtyRateBps;
   if (measured !== undefined && measured > 0) return measured;
   if (r.workloadScoreUnit === DIRTIER_SCORE_UNIT && r.workloadScore > 0) return r.workloadScore * MiB;
-  return 0;
+  return (r.workloadOptions?.rateMbps ?? 0) * MiB;
 }
 
 /**
