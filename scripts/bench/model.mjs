@@ -76,13 +76,13 @@ async function main() {
   const c = calibrateModels(records, { maxDowntimeMs: spec.migration.maxDowntimeMs ?? 300 });
   if (c.fallback) throw new Error(`cannot calibrate: ${c.fallback}`);
   console.log(
-    `| model | trials | median total | p90 total | median downtime | p90 downtime | wrong verdicts | LOWO median total |`,
+    `| model | trials (finished) | median total | p90 total | median downtime | p90 downtime | wrong verdicts | LOWO median total |`,
   );
   console.log('|---|---|---|---|---|---|---|---|');
   for (const e of c.evaluations) {
     const b = e.byCell;
     console.log(
-      `| ${e.model}${e.model === c.chosen ? ' (chosen)' : ''} | ${b.trials} | ${pct(b.medianTotal)} | ${pct(b.p90Total)} | ${pct(b.medianDowntime)} | ${pct(b.p90Downtime)} | ${b.wrongVerdicts} | ${pct(e.byWorkload?.medianTotal)} |`,
+      `| ${e.model}${e.model === c.chosen ? ' (chosen)' : ''} | ${b.trials} (${b.finishedTrials}) | ${pct(b.medianTotal)} | ${pct(b.p90Total)} | ${pct(b.medianDowntime)} | ${pct(b.p90Downtime)} | ${b.wrongVerdicts} | ${pct(e.byWorkload?.medianTotal)} |`,
     );
   }
   const chosen = c.evaluations.find((e) => e.model === c.chosen);

@@ -12,6 +12,7 @@ import {
   fitRegression,
   leastSquares,
   modelTrials,
+  predictionErrors,
   simulatePrecopyRounds,
   summarizeErrors,
   type TrialRecord,
@@ -275,6 +276,38 @@ describe('migration models', () => {
       expect(() => model.predict({ memoryMiB: 128, dirtyRateBps: -1, bandwidthBps: 16 * MiB })).to.throw(
         /dirtyRateBps/,
       );
+    });
+  });
+
+  describe('predictionErrors', () => {
+    const aborted = modelTrials(sweep(0)).find((t) => t.outcome.kind === 'non-converged');
+    const converging = (totalTimeMs: number) =>
+      ({
+        kind: 'converges',
+        model: 'm',
+        totalTimeMs,
+        downtimeMs: 100,
+        totalTimeIntervalMs: { low: totalTimeMs, high: totalTimeMs },
+        downtimeIntervalMs: { low: 100, high: 100 },
+        warnings: [],
+      }) as const;
+
+    it('counts a migration aborted at its timeout as predicted right by non-convergence or a longer total, wrong by a shorter one', () => {
+      if (!aborted) throw new Error('the sweep has no non-converged trial');
+      expect(
+        predictionErrors(aborted, { kind: 'non-convergent', model: 'm', reason: 'r', warnings: [] }),
+      ).to.deep.equal({ totalError: 0, downtimeError: null });
+      expect(predictionErrors(aborted, converging(90_000)).totalError).to.equal(0);
+      expect(predictionErrors(aborted, converging(10_000)).totalError).to.equal(1);
+    });
+
+    it('gives |predicted - measured| / measured for a finished migration, and 1 for a non-convergent verdict', () => {
+      const done = modelTrials(sweep(0)).find((t) => t.outcome.kind === 'converged');
+      if (done?.outcome.kind !== 'converged') throw new Error('the sweep has no converged trial');
+      expect(predictionErrors(done, converging(done.outcome.totalTimeMs * 1.1)).totalError).to.be.closeTo(0.1, 1e-9);
+      expect(
+        predictionErrors(done, { kind: 'non-convergent', model: 'm', reason: 'r', warnings: [] }).totalError,
+      ).to.equal(1);
     });
   });
 

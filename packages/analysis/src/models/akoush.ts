@@ -1,11 +1,6 @@
 import type { MigrationModel, PredictionInput } from '../prediction.js';
-import {
-  calibrationSpreads,
-  fittedPrecopyModel,
-  median,
-  type PrecopyCalibration,
-  precopyRounds,
-} from './fitted-precopy.js';
+import { median } from '../stats.js';
+import { calibrationSpreads, fittedPrecopyModel, type PrecopyCalibration, precopyRounds } from './fitted-precopy.js';
 import type { ModelTrial } from './inputs.js';
 
 /** Name of the Akoush et al. AVG model. */

@@ -1,14 +1,9 @@
 import type { MigrationStages, Span } from '@virtmig/core';
 import type { MigrationModel, PredictionInput } from '../prediction.js';
 import { leastSquares } from '../regression.js';
-import {
-  calibrationSpreads,
-  fittedPrecopyModel,
-  median,
-  type PrecopyCalibration,
-  precopyRounds,
-} from './fitted-precopy.js';
-import type { ModelTrial } from './inputs.js';
+import { median } from '../stats.js';
+import { calibrationSpreads, fittedPrecopyModel, type PrecopyCalibration, precopyRounds } from './fitted-precopy.js';
+import { type ModelTrial, verdictAgrees } from './inputs.js';
 
 /** Name of the Equation-1 model. */
 export const EQUATION1_MODEL = 'equation1';
@@ -86,6 +81,35 @@ export function firstRoundFit(trials: readonly ModelTrial[]): ((ramMiB: number) 
   return (ram) => fit.intercept + (fit.coefficients[0] as number) * ram;
 }
 
+/** Largest {@link PrecopyCalibration.lastRoundScale} Equation 1 fits. */
+const MAX_LAST_ROUND_SCALE = 1.5;
+
+/**
+ * Downtime = switch-over + scale x (last round at the link rate), by least squares on the
+ * measured downtimes: the hypervisor stops anywhere below its threshold, so the simulated last
+ * round (the first below it) overstates what it sends; the intercept is the switch-over cost
+ * (device state, activation of the destination's vCPUs). Scale within [0, 1.5]; the switch-over
+ * then the median of what the scaled last round does not explain, at least 0.
+ */
+export function switchOverFit(downs: readonly { readonly lastMs: number; readonly downtimeMs: number }[]): {
+  readonly lastRoundScale: number;
+  readonly switchOverMs: number;
+} {
+  if (downs.length === 0) return { lastRoundScale: 1, switchOverMs: 0 };
+  const spread = new Set(downs.map((d) => d.lastMs)).size >= 2;
+  const slope = spread
+    ? (leastSquares(
+        downs.map((d) => d.downtimeMs),
+        [downs.map((d) => d.lastMs)],
+      ).coefficients[0] as number)
+    : 1;
+  const lastRoundScale = Math.min(MAX_LAST_ROUND_SCALE, Math.max(0, slope));
+  return {
+    lastRoundScale,
+    switchOverMs: Math.max(0, median(downs.map((d) => d.downtimeMs - lastRoundScale * d.lastMs))),
+  };
+}
+
 /** A wrong convergence verdict costs as much as a factor-2 error in the fit's objective. */
 const VERDICT_PENALTY = Math.log(2) ** 2;
 const MEMORY_FACTORS = Array.from({ length: 30 }, (_, i) => 0.05 * (i + 1));
@@ -111,8 +135,8 @@ export interface Equation1Fit {
  * first rounds say for the RAM ({@link firstRoundFit}; zero pages cost next to nothing) and the
  * guest dirtying `dirtyFactor` x its measured rate; the factor (and, without measured rounds, a
  * first-round fraction of RAM) minimise the squared log error of total time over a grid, a wrong
- * convergence verdict costing as much as a factor-2 error. Downtime is the last round at the link rate plus
- * the median measured switch-over cost. Needs at least one converged trial.
+ * convergence verdict costing as much as a factor-2 error. Downtime is the last round at the link
+ * rate (scaled, see {@link switchOverFit}) plus the measured switch-over cost. Needs at least one converged trial.
  */
 export function fitEquation1(trials: readonly ModelTrial[]): Equation1Fit {
   const converged = trials.filter((t) => t.outcome.kind === 'converged');
@@ -132,32 +156,37 @@ export function fitEquation1(trials: readonly ModelTrial[]): Equation1Fit {
     for (const kappa of DIRTY_FACTORS) {
       const shape = { firstRoundBytes, dirtiedBytes: (d: number, s: number) => kappa * d * s };
       const rounds = trials.map((t) => precopyRounds(shape, t.input));
-      const switchOvers: number[] = [];
+      const downs: { lastMs: number; downtimeMs: number }[] = [];
       const residuals: number[] = [];
       for (const [i, t] of trials.entries()) {
         const r = rounds[i];
         if (t.outcome.kind !== 'converged' || r?.kind !== 'converges') continue;
         const lastMs = (r.stopAndCopyBytes / t.input.bandwidthBps) * 1000;
-        if (t.outcome.downtimeMs !== undefined) switchOvers.push(t.outcome.downtimeMs - lastMs);
+        if (t.outcome.downtimeMs !== undefined) downs.push({ lastMs, downtimeMs: t.outcome.downtimeMs });
         residuals.push(t.outcome.totalTimeMs - r.precopyMs - (t.outcome.downtimeMs ?? lastMs));
       }
-      const switchOverMs = switchOvers.length ? Math.max(0, median(switchOvers)) : 0;
+      const { lastRoundScale, switchOverMs } = switchOverFit(downs);
       const residualFixed = residuals.length ? Math.max(0, median(residuals)) : 0;
       const fixedMs = (input: PredictionInput) => (costs ? fixedCostFor(costs, input) : residualFixed);
       let score = 0;
       for (const [i, t] of trials.entries()) {
         const r = rounds[i];
         if (r === undefined) continue;
-        if ((r.kind === 'converges') !== (t.outcome.kind === 'converged')) {
+        const predicted =
+          r.kind === 'converges'
+            ? fixedMs(t.input) +
+              r.precopyMs +
+              lastRoundScale * (r.stopAndCopyBytes / t.input.bandwidthBps) * 1000 +
+              switchOverMs
+            : undefined;
+        if (!verdictAgrees(t.outcome, predicted)) {
           score += VERDICT_PENALTY;
-        } else if (r.kind === 'converges' && t.outcome.kind === 'converged') {
-          const predicted =
-            fixedMs(t.input) + r.precopyMs + (r.stopAndCopyBytes / t.input.bandwidthBps) * 1000 + switchOverMs;
+        } else if (predicted !== undefined && t.outcome.kind === 'converged') {
           score += Math.log(Math.max(predicted, 1) / Math.max(t.outcome.totalTimeMs, 1)) ** 2;
         }
       }
       if (best === undefined || score < best.score - 1e-12) {
-        best = { score, kappa, cal: { ...shape, fixedMs, switchOverMs } };
+        best = { score, kappa, cal: { ...shape, fixedMs, switchOverMs, lastRoundScale } };
       }
     }
   }

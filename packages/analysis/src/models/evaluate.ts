@@ -1,9 +1,9 @@
 import { isVirtmigError } from '@virtmig/core';
 import type { MigrationModel, Prediction } from '../prediction.js';
+import { quantile } from '../stats.js';
 import { fitAvg, fitHist } from './akoush.js';
 import { fitEquation1 } from './equation1.js';
-import { quantile } from './fitted-precopy.js';
-import type { ModelTrial } from './inputs.js';
+import { type ModelTrial, verdictAgrees } from './inputs.js';
 import { fitRegression } from './regression-model.js';
 
 /** A model that can be fitted on trials. */
@@ -32,8 +32,9 @@ export interface HeldOutPrediction {
   /** What the model fitted without the trial's fold predicted. */
   readonly prediction: Prediction;
   /**
-   * |predicted − measured| / measured total time; 0 when both say non-convergent, 1 when the
-   * convergence verdict is wrong (a migration that never ends has no time to compare).
+   * |predicted − measured| / measured total time; 0 for a migration aborted at its timeout that
+   * the model said would not converge, or not finish by then; 1 when that verdict is wrong (see
+   * {@link verdictAgrees}: a migration that never ends has no time to compare).
    */
   readonly totalError: number;
   /** The same for downtime; null unless both converged and a downtime was measured (and is > 0). */
@@ -44,7 +45,12 @@ export interface HeldOutPrediction {
 export interface ModelErrors {
   /** Held-out trials predicted. */
   readonly trials: number;
-  /** Median absolute percentage error of total time, as a fraction. */
+  /** Those of them that finished (the total-time errors are over these). */
+  readonly finishedTrials: number;
+  /**
+   * Median absolute percentage error of total time over the finished trials, as a fraction (1
+   * for one predicted not to converge).
+   */
   readonly medianTotal: number | null;
   /** 90th percentile of the same. */
   readonly p90Total: number | null;
@@ -52,7 +58,7 @@ export interface ModelErrors {
   readonly medianDowntime: number | null;
   /** 90th percentile of the same. */
   readonly p90Downtime: number | null;
-  /** Held-out trials whose convergence verdict was wrong. */
+  /** Held-out trials, finished or aborted, whose verdict on finishing was wrong ({@link verdictAgrees}). */
   readonly wrongVerdicts: number;
 }
 
@@ -62,9 +68,9 @@ export function predictionErrors(
   prediction: Prediction,
 ): Pick<HeldOutPrediction, 'totalError' | 'downtimeError'> {
   const o = trial.outcome;
-  if (o.kind === 'non-converged')
-    return { totalError: prediction.kind === 'non-convergent' ? 0 : 1, downtimeError: null };
-  if (prediction.kind === 'non-convergent') return { totalError: 1, downtimeError: null };
+  const predictedTotal = prediction.kind === 'converges' ? prediction.totalTimeMs : undefined;
+  if (!verdictAgrees(o, predictedTotal)) return { totalError: 1, downtimeError: null };
+  if (o.kind === 'non-converged' || prediction.kind === 'non-convergent') return { totalError: 0, downtimeError: null };
   const totalError = Math.abs(prediction.totalTimeMs - o.totalTimeMs) / Math.max(o.totalTimeMs, 1);
   const downtimeError =
     o.downtimeMs !== undefined && o.downtimeMs > 0
@@ -104,17 +110,19 @@ export function crossValidate(
 
 /** Median and 90th percentile of the held-out errors. */
 export function summarizeErrors(preds: readonly HeldOutPrediction[]): ModelErrors {
-  const totals = preds.map((p) => p.totalError);
+  // Only a finished migration has a time to compare; aborted ones count in wrongVerdicts.
+  const totals = preds.filter((p) => p.trial.outcome.kind === 'converged').map((p) => p.totalError);
   const downs = preds.map((p) => p.downtimeError).filter((x): x is number => x !== null);
   const q = (xs: number[], p: number) => (xs.length ? quantile(xs, p) : null);
   return {
     trials: preds.length,
+    finishedTrials: totals.length,
     medianTotal: q(totals, 0.5),
     p90Total: q(totals, 0.9),
     medianDowntime: q(downs, 0.5),
     p90Downtime: q(downs, 0.9),
     wrongVerdicts: preds.filter(
-      (p) => (p.prediction.kind === 'non-convergent') !== (p.trial.outcome.kind === 'non-converged'),
+      (p) => !verdictAgrees(p.trial.outcome, p.prediction.kind === 'converges' ? p.prediction.totalTimeMs : undefined),
     ).length,
   };
 }

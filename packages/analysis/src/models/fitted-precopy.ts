@@ -1,4 +1,5 @@
 import type { MigrationModel, Prediction, PredictionInput, PredictionInterval } from '../prediction.js';
+import { quantile } from '../stats.js';
 import {
   checkPredictionInput,
   DEFAULT_MAX_DOWNTIME_MS,
@@ -26,6 +27,8 @@ export interface PrecopyCalibration {
   readonly fixedMs: (input: PredictionInput) => number;
   /** Time the switch-over costs beyond sending the last round, ms (part of the downtime). */
   readonly switchOverMs: number;
+  /** Share of the simulated last round the stop-and-copy sends (1 unless fitted: see `switchOverFit`). */
+  readonly lastRoundScale?: number;
   /** Inputs' range over the calibration trials. */
   readonly range: FitRange;
   /** 10th and 90th percentile of measured / predicted total time on the calibration trials. */
@@ -51,31 +54,39 @@ export function precopyRounds(
   });
 }
 
+/** A point prediction: total and downtime, or why pre-copy does not converge. */
+export type PointPrediction =
+  | {
+      /** Total time, ms. */
+      readonly totalTimeMs: number;
+      /** Downtime, ms. */
+      readonly downtimeMs: number;
+    }
+  | {
+      /** Why pre-copy does not converge. */
+      readonly reason: string;
+    };
+
+/** What a calibration's own trials say about it: the spread of its errors and the inputs' range. */
+export interface CalibrationSpreads {
+  /** 10th-90th percentile of measured / predicted total time. */
+  readonly totalSpread: PredictionInterval;
+  /** The same for downtime. */
+  readonly downtimeSpread: PredictionInterval;
+  /** The inputs' range. */
+  readonly range: FitRange;
+}
+
 /** Point prediction (no warnings, no interval) of a calibration: total and downtime in ms, or non-convergent. */
 export function pointPrediction(
   cal: Omit<PrecopyCalibration, 'name' | 'range' | 'totalSpread' | 'downtimeSpread'>,
   input: PredictionInput,
-): { readonly totalTimeMs: number; readonly downtimeMs: number } | { readonly reason: string } {
+): PointPrediction {
   const r = precopyRounds(cal, input);
   if (r.kind === 'non-convergent') return { reason: r.reason };
-  const lastRoundMs = (r.stopAndCopyBytes / input.bandwidthBps) * 1000;
+  const lastRoundMs = (cal.lastRoundScale ?? 1) * (r.stopAndCopyBytes / input.bandwidthBps) * 1000;
   const downtimeMs = lastRoundMs + cal.switchOverMs;
   return { totalTimeMs: cal.fixedMs(input) + r.precopyMs + downtimeMs, downtimeMs };
-}
-
-/** The value at quantile q (0..1) of `xs`, by linear interpolation; NaN for no values. */
-export function quantile(xs: readonly number[], q: number): number {
-  if (xs.length === 0) return Number.NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return (s[lo] as number) + ((s[hi] as number) - (s[lo] as number)) * (pos - lo);
-}
-
-/** The median of `xs`; NaN for no values. */
-export function median(xs: readonly number[]): number {
-  return quantile(xs, 0.5);
 }
 
 /** 10th-90th percentile of measured / predicted over `pairs`, [1, 1] when there are none. */
@@ -91,7 +102,7 @@ export function spreadOf(
 export function calibrationSpreads(
   cal: Omit<PrecopyCalibration, 'name' | 'range' | 'totalSpread' | 'downtimeSpread'>,
   trials: readonly ModelTrial[],
-): { readonly totalSpread: PredictionInterval; readonly downtimeSpread: PredictionInterval; readonly range: FitRange } {
+): CalibrationSpreads {
   const totals: { predicted: number; measured: number }[] = [];
   const downs: { predicted: number; measured: number }[] = [];
   for (const t of trials) {

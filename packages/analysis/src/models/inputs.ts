@@ -26,6 +26,8 @@ export type MeasuredOutcome =
   | {
       /** `non-converged`: aborted at the spec's timeout with the guest on the source. */
       readonly kind: 'non-converged';
+      /** The timeout, ms: a migration predicted to take longer would not have finished either. */
+      readonly timeoutMs: number;
     };
 
 /** A trial as the models see it: the inputs a prediction would have had, and what happened. */
@@ -91,13 +93,24 @@ export function modelTrial(r: TrialRecord, settings: TrialSettings = {}): ModelT
         totalTimeMs: m.totalTimeMs,
         ...(m.downtimeMs === undefined ? {} : { downtimeMs: m.downtimeMs }),
       }
-    : { kind: 'non-converged' };
+    : { kind: 'non-converged', timeoutMs: nc?.timeoutMs ?? Number.POSITIVE_INFINITY };
   return { record: r, input, outcome };
 }
 
 /** The driver of a libvirt URI: its scheme up to `+` (`qemu+tls://...` is `qemu`). */
 export function driverOf(uri: string): string {
   return /^([a-z0-9]+)/i.exec(uri)?.[1]?.toLowerCase() ?? uri;
+}
+
+/**
+ * Whether a predicted outcome agrees with the measured one on finishing: a migration that was
+ * aborted at its timeout agrees with a prediction of non-convergence or of a total time at least
+ * that long (it would not have finished by then either); a finished one with a converging
+ * prediction.
+ */
+export function verdictAgrees(outcome: MeasuredOutcome, predictedTotalMs: number | undefined): boolean {
+  if (outcome.kind === 'converged') return predictedTotalMs !== undefined;
+  return predictedTotalMs === undefined || predictedTotalMs >= outcome.timeoutMs;
 }
 
 /** Every migrated (or non-converged) trial of `records` as {@link ModelTrial}s. */
@@ -129,8 +142,16 @@ export function checkPredictionInput(input: PredictionInput): void {
 /** The numeric inputs whose calibrated range a model checks. */
 export type RangedField = 'memoryMiB' | 'dirtyRateBps' | 'bandwidthBps' | 'vcpus' | 'cpuPercent';
 
+/** The smallest and largest value of one input. */
+export interface Bounds {
+  /** Smallest value. */
+  readonly min: number;
+  /** Largest value. */
+  readonly max: number;
+}
+
 /** The range of each numeric input over the trials a model was fitted on. */
-export type FitRange = Readonly<Partial<Record<RangedField, { readonly min: number; readonly max: number }>>>;
+export type FitRange = Readonly<Partial<Record<RangedField, Bounds>>>;
 
 const RANGED: readonly RangedField[] = ['memoryMiB', 'dirtyRateBps', 'bandwidthBps', 'vcpus', 'cpuPercent'];
 

@@ -22,7 +22,7 @@ export function modelErrorsTable(c: Calibration, id = 'table-model'): Table {
     columns: [
       { header: 'Model', kind: 'text' },
       { header: 'Used', kind: 'text' },
-      { header: 'Trials', kind: 'text' },
+      { header: 'Trials (finished)', kind: 'text' },
       { header: 'Total, median (cell out)', kind: 'text' },
       { header: 'Total, p90 (cell out)', kind: 'text' },
       { header: 'Downtime, median (cell out)', kind: 'text' },
@@ -36,7 +36,7 @@ export function modelErrorsTable(c: Calibration, id = 'table-model'): Table {
     rows: c.evaluations.map((e) => [
       e.model,
       e.model === c.chosen ? 'yes' : '',
-      String(e.byCell.trials),
+      `${e.byCell.trials} (${e.byCell.finishedTrials})`,
       ...errorCells(e.byCell),
       String(e.byCell.wrongVerdicts),
       ...errorCells(e.byWorkload),
@@ -45,6 +45,6 @@ export function modelErrorsTable(c: Calibration, id = 'table-model'): Table {
       c.fallback !== undefined
         ? `No calibrated model: ${c.fallback}; predictions use ${c.chosen} (transfer time only, flagged uncalibrated).`
         : 'Error = |predicted − measured| / measured for trials held out of the fit (each cell, or each workload, predicted by the models fitted on the rest); ' +
-          'a wrong convergence verdict counts as 100 %. The model used has the least cell-out median total-time error.',
+          'a wrong verdict on finishing (within the timeout, for an aborted migration) counts as 100 %. The model used has the least cell-out median total-time error.',
   };
 }
