@@ -4,7 +4,7 @@
 // 2. Fits every candidate model leave-one-cell-out: each cell's trials are predicted by models
 //    fitted on the other cells' trials. Prints every model's errors, then the chosen model's.
 // BENCH_MODEL_DB names the results database (default results/model-bench.db); BENCH_MODEL_REUSE=1
-// resumes or reuses the run already in it instead of starting a new one.
+// evaluates the finished run already in it without the lab (or resumes an unfinished one).
 // Ends with: model-bench: median-error-total=<f> median-error-downtime=<f> p90-error-total=<f> trials=<n> model=<name>
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -56,21 +56,34 @@ async function sweep(spec) {
   });
 }
 
+/** Whether the database holds a finished run of `name` (then BENCH_MODEL_REUSE=1 evaluates it as it is). */
+function finishedRun(name) {
+  if (!existsSync(DB)) return false;
+  const db = ResultsDb.open(DB, { mustExist: true, readonly: true });
+  try {
+    return db.runs().some((r) => r.experiment === name && r.status === 'finished');
+  } finally {
+    db.close();
+  }
+}
+
 const pct = (x) => (x === null || x === undefined ? '-' : `${(x * 100).toFixed(1)} %`);
 const frac = (x) => (x === null || x === undefined ? 'NaN' : x.toFixed(3));
 
 async function main() {
   const t0 = Date.now();
-  const status = JSON.parse(await lab('status', '--json'));
-  const wasUp = status.state === 'running';
-  if (!wasUp) await lab('up');
   const spec = reducedSpec();
-  try {
-    await sweep(spec);
-  } finally {
-    if (!wasUp) await lab('down').catch((e) => log(`lab down failed: ${e}`));
-  }
-  const db = ResultsDb.open(DB, { mustExist: true });
+  if (!(REUSE && finishedRun(spec.name))) {
+    const status = JSON.parse(await lab('status', '--json'));
+    const wasUp = status.state === 'running';
+    if (!wasUp) await lab('up');
+    try {
+      await sweep(spec);
+    } finally {
+      if (!wasUp) await lab('down').catch((e) => log(`lab down failed: ${e}`));
+    }
+  } else log(`reusing the finished ${spec.name} run in ${DB}`);
+  const db = ResultsDb.open(DB, { mustExist: true, readonly: true });
   const records = db.records().filter((r) => r.experimentId === spec.name);
   db.close();
   const c = calibrateModels(records, { maxDowntimeMs: spec.migration.maxDowntimeMs ?? 300 });

@@ -81,6 +81,14 @@ export function firstRoundFit(trials: readonly ModelTrial[]): ((ramMiB: number) 
   return (ram) => fit.intercept + (fit.coefficients[0] as number) * ram;
 }
 
+/** Downtime as Equation 1 fits it: `switchOverMs` + `lastRoundScale` x the last round at the link rate. */
+export interface SwitchOverFit {
+  /** Share of the simulated last round the stop-and-copy sends. */
+  readonly lastRoundScale: number;
+  /** Switch-over cost, ms. */
+  readonly switchOverMs: number;
+}
+
 /** Largest {@link PrecopyCalibration.lastRoundScale} Equation 1 fits. */
 const MAX_LAST_ROUND_SCALE = 1.5;
 
@@ -91,10 +99,9 @@ const MAX_LAST_ROUND_SCALE = 1.5;
  * (device state, activation of the destination's vCPUs). Scale within [0, 1.5]; the switch-over
  * then the median of what the scaled last round does not explain, at least 0.
  */
-export function switchOverFit(downs: readonly { readonly lastMs: number; readonly downtimeMs: number }[]): {
-  readonly lastRoundScale: number;
-  readonly switchOverMs: number;
-} {
+export function switchOverFit(
+  downs: readonly { readonly lastMs: number; readonly downtimeMs: number }[],
+): SwitchOverFit {
   if (downs.length === 0) return { lastRoundScale: 1, switchOverMs: 0 };
   const spread = new Set(downs.map((d) => d.lastMs)).size >= 2;
   const slope = spread
