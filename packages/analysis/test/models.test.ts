@@ -11,11 +11,13 @@ import {
   fitHist,
   fitRegression,
   leastSquares,
+  modelErrorsTable,
   modelTrials,
   predictionErrors,
   simulatePrecopyRounds,
   summarizeErrors,
   type TrialRecord,
+  trialDirtyRateBps,
 } from '../src/index.js';
 
 const MiB = 1024 * 1024;
@@ -308,6 +310,33 @@ describe('migration models', () => {
       expect(
         predictionErrors(done, { kind: 'non-convergent', model: 'm', reason: 'r', warnings: [] }).totalError,
       ).to.equal(1);
+    });
+  });
+
+  describe('trial inputs', () => {
+    const base = sweep(0)[3] as TrialRecord;
+
+    it('take the dirty rate from the migration, else the dirtier score, else its set rate', () => {
+      const migration = base.migration as MigrationResult;
+      expect(trialDirtyRateBps({ ...base, migration: { ...migration, dirtyRateBps: 5 * MiB } })).to.equal(5 * MiB);
+      expect(trialDirtyRateBps({ ...base, workloadScore: 3 })).to.equal(3 * MiB);
+      expect(trialDirtyRateBps({ ...base, workloadScore: 0, workloadOptions: { rateMbps: 7 } })).to.equal(7 * MiB);
+      expect(trialDirtyRateBps({ ...base, workloadScore: 0, workloadScoreUnit: 'DMIPS' })).to.equal(0);
+    });
+
+    it('leave out a trial that did not migrate', () => {
+      const { migration: _, ...unmigrated } = base;
+      expect(modelTrials([unmigrated])).to.deep.equal([]);
+    });
+  });
+
+  describe('modelErrorsTable', () => {
+    it('marks the model used, and says why with the fallback', () => {
+      const t = modelErrorsTable(calibrateModels(sweep(0.05)));
+      expect(t.rows.filter((r) => r[1] === 'yes').map((r) => r[0])).to.deep.equal(['equation1']);
+      const fallback = modelErrorsTable(calibrateModels(sweep(0).slice(0, 1)));
+      expect(fallback.rows).to.deep.equal([]);
+      expect(fallback.note).to.match(/No calibrated model/);
     });
   });
 
