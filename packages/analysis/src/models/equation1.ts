@@ -119,9 +119,27 @@ export function switchOverFit(
 
 /** A wrong convergence verdict costs as much as a factor-2 error in the fit's objective. */
 const VERDICT_PENALTY = Math.log(2) ** 2;
-const MEMORY_FACTORS = Array.from({ length: 30 }, (_, i) => 0.05 * (i + 1));
+/** First-round bytes per byte of RAM searched when no trial measured its rounds. */
+const PHI_RANGE = [0.05, 1.5] as const;
+const PHI_COARSE = 0.1;
+/** Effective dirty rate per measured byte per second searched. */
+const KAPPA_RANGE = [0, 2] as const;
+const KAPPA_COARSE = 0.2;
+/** Refinement: steps of a quarter of the coarse step within one coarse step of its best point. */
+const REFINE_STEPS = 4;
+
+function grid([lo, hi]: readonly [number, number], step: number): number[] {
+  const n = Math.round((hi - lo) / step);
+  return Array.from({ length: n + 1 }, (_, i) => lo + i * step);
+}
+
+function around(x: number, step: number, [lo, hi]: readonly [number, number]): number[] {
+  const fine = step / REFINE_STEPS;
+  return Array.from({ length: 2 * REFINE_STEPS + 1 }, (_, i) => x + (i - REFINE_STEPS) * fine).filter(
+    (v) => v >= lo - 1e-12 && v <= hi + 1e-12,
+  );
+}
 const MiB = 1024 * 1024;
-const DIRTY_FACTORS = Array.from({ length: 41 }, (_, i) => 0.05 * i);
 
 /** Parameters of a fitted Equation-1 model, for reports and tests. */
 export interface Equation1Fit {
@@ -141,7 +159,7 @@ export interface Equation1Fit {
  * downtime, iteration limit, auto-converge) with the first round sending what the measured
  * first rounds say for the RAM ({@link firstRoundFit}; zero pages cost next to nothing) and the
  * guest dirtying `dirtyFactor` x its measured rate; the factor (and, without measured rounds, a
- * first-round fraction of RAM) minimise the squared log error of total time over a grid, a wrong
+ * first-round fraction of RAM) minimise the squared log error of total time over a coarse then a fine grid, a wrong
  * convergence verdict costing as much as a factor-2 error. Downtime is the last round at the link
  * rate (scaled, see {@link switchOverFit}) plus the measured switch-over cost. Needs at least one converged trial.
  */
@@ -149,54 +167,63 @@ export function fitEquation1(trials: readonly ModelTrial[]): Equation1Fit {
   const converged = trials.filter((t) => t.outcome.kind === 'converged');
   const costs = fixedCostsOf(converged);
   const measuredFirst = firstRoundFit(converged);
-  const firstRounds: ((ram: number) => number)[] = measuredFirst
-    ? [measuredFirst]
-    : MEMORY_FACTORS.map((phi) => (ram: number) => ram * MiB * phi);
-  let best:
-    | {
-        score: number;
-        cal: Omit<PrecopyCalibration, 'name' | 'range' | 'totalSpread' | 'downtimeSpread'>;
-        kappa: number;
-      }
-    | undefined;
-  for (const firstRoundBytes of firstRounds) {
-    for (const kappa of DIRTY_FACTORS) {
-      const shape = { firstRoundBytes, dirtiedBytes: (d: number, s: number) => kappa * d * s };
-      const rounds = trials.map((t) => precopyRounds(shape, t.input));
-      const downs: { lastMs: number; downtimeMs: number }[] = [];
-      const residuals: number[] = [];
-      for (const [i, t] of trials.entries()) {
-        const r = rounds[i];
-        if (t.outcome.kind !== 'converged' || r?.kind !== 'converges') continue;
-        const lastMs = (r.stopAndCopyBytes / t.input.bandwidthBps) * 1000;
-        if (t.outcome.downtimeMs !== undefined) downs.push({ lastMs, downtimeMs: t.outcome.downtimeMs });
-        residuals.push(t.outcome.totalTimeMs - r.precopyMs - (t.outcome.downtimeMs ?? lastMs));
-      }
-      const { lastRoundScale, switchOverMs } = switchOverFit(downs);
-      const residualFixed = residuals.length ? Math.max(0, median(residuals)) : 0;
-      const fixedMs = (input: PredictionInput) => (costs ? fixedCostFor(costs, input) : residualFixed);
-      let score = 0;
-      for (const [i, t] of trials.entries()) {
-        const r = rounds[i];
-        if (r === undefined) continue;
-        const predicted =
-          r.kind === 'converges'
-            ? fixedMs(t.input) +
-              r.precopyMs +
-              lastRoundScale * (r.stopAndCopyBytes / t.input.bandwidthBps) * 1000 +
-              switchOverMs
-            : undefined;
-        if (!verdictAgrees(t.outcome, predicted)) {
-          score += VERDICT_PENALTY;
-        } else if (predicted !== undefined && t.outcome.kind === 'converged') {
-          score += Math.log(Math.max(predicted, 1) / Math.max(t.outcome.totalTimeMs, 1)) ** 2;
-        }
-      }
-      if (best === undefined || score < best.score - 1e-12) {
-        best = { score, kappa, cal: { ...shape, fixedMs, switchOverMs, lastRoundScale } };
+  type Candidate = {
+    score: number;
+    cal: Omit<PrecopyCalibration, 'name' | 'range' | 'totalSpread' | 'downtimeSpread'>;
+    kappa: number;
+    phi: number;
+  };
+  const evaluate = (phi: number, kappa: number): Candidate => {
+    const firstRoundBytes = measuredFirst ?? ((ram: number) => ram * MiB * phi);
+    const shape = { firstRoundBytes, dirtiedBytes: (d: number, s: number) => kappa * d * s };
+    const rounds = trials.map((t) => precopyRounds(shape, t.input));
+    const downs: { lastMs: number; downtimeMs: number }[] = [];
+    const residuals: number[] = [];
+    for (const [i, t] of trials.entries()) {
+      const r = rounds[i];
+      if (t.outcome.kind !== 'converged' || r?.kind !== 'converges') continue;
+      const lastMs = (r.stopAndCopyBytes / t.input.bandwidthBps) * 1000;
+      if (t.outcome.downtimeMs !== undefined) downs.push({ lastMs, downtimeMs: t.outcome.downtimeMs });
+      residuals.push(t.outcome.totalTimeMs - r.precopyMs - (t.outcome.downtimeMs ?? lastMs));
+    }
+    const { lastRoundScale, switchOverMs } = switchOverFit(downs);
+    const residualFixed = residuals.length ? Math.max(0, median(residuals)) : 0;
+    const fixedMs = (input: PredictionInput) => (costs ? fixedCostFor(costs, input) : residualFixed);
+    let score = 0;
+    for (const [i, t] of trials.entries()) {
+      const r = rounds[i];
+      if (r === undefined) continue;
+      const predicted =
+        r.kind === 'converges'
+          ? fixedMs(t.input) +
+            r.precopyMs +
+            lastRoundScale * (r.stopAndCopyBytes / t.input.bandwidthBps) * 1000 +
+            switchOverMs
+          : undefined;
+      if (!verdictAgrees(t.outcome, predicted)) {
+        score += VERDICT_PENALTY;
+      } else if (predicted !== undefined && t.outcome.kind === 'converged') {
+        score += Math.log(Math.max(predicted, 1) / Math.max(t.outcome.totalTimeMs, 1)) ** 2;
       }
     }
-  }
+    return { score, kappa, phi, cal: { ...shape, fixedMs, switchOverMs, lastRoundScale } };
+  };
+  // Coarse grid, then a finer one around its best point: a fifth of the evaluations of one fine grid.
+  let best: Candidate | undefined;
+  const consider = (phis: readonly number[], kappas: readonly number[]) => {
+    for (const phi of phis) {
+      for (const kappa of kappas) {
+        const c = evaluate(phi, kappa);
+        if (best === undefined || c.score < best.score - 1e-12) best = c;
+      }
+    }
+  };
+  consider(measuredFirst ? [1] : grid(PHI_RANGE, PHI_COARSE), grid(KAPPA_RANGE, KAPPA_COARSE));
+  const coarse = best as Candidate;
+  consider(
+    measuredFirst ? [1] : around(coarse.phi, PHI_COARSE, PHI_RANGE),
+    around(coarse.kappa, KAPPA_COARSE, KAPPA_RANGE),
+  );
   if (best === undefined) throw new Error('unreachable: the grid is not empty');
   const calibration: PrecopyCalibration = {
     name: EQUATION1_MODEL,
