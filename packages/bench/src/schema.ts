@@ -95,6 +95,14 @@ CREATE TABLE timeline_samples (
 CREATE INDEX trials_status ON trials(run_id, status);
 `,
   },
+  {
+    version: 2,
+    name: 'non-converged migrations (timed out, guest kept on the source) as trial results; workload options per trial',
+    sql: `
+ALTER TABLE trials ADD COLUMN non_converged_json TEXT;
+ALTER TABLE trials ADD COLUMN workload_options_json TEXT;
+`,
+  },
 ];
 
 /** The schema version this build writes. */
