@@ -10,7 +10,14 @@ import {
   type StoredEnvironment,
 } from '@virtmig/core';
 import { environmentId, SIMULATED_DRIVERS } from './capture.js';
-import { TIDY_SQL, type TidyCell, type TidyColumn, type TidyColumnType, type TidyTable, type TidyTableName } from './export.js';
+import {
+  TIDY_SQL,
+  type TidyCell,
+  type TidyColumn,
+  type TidyColumnType,
+  type TidyTable,
+  type TidyTableName,
+} from './export.js';
 import { currentProcess, isHeld, type LockHolder } from './lock.js';
 import type { TrialPlan } from './matrix.js';
 import type { CpuSample, MigrationTimeline, TimelineSample, TrialOutcome, TrialRecord } from './records.js';

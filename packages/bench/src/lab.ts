@@ -1,9 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { ParseError, StateError } from '@virtmig/core';
+import { type LinkShaping, ParseError, StateError } from '@virtmig/core';
 import { LabStorage, SshRunner } from '@virtmig/iscsi';
 import { CommandFailedError } from '@virtmig/workloads';
-import type { LinkShaping } from '@virtmig/core';
 import { type ConsoleSource, type GuestImage, xenConsole } from './guest.js';
 import { repoPath } from './paths.js';
 import type { HostPairSpec } from './spec-types.js';
@@ -70,7 +69,9 @@ export async function labHostPairs(labScript = repoPath('scripts/lab/lab')): Pro
  * The running local lab's link limit (`scripts/lab/lab shape`): `none` when the link is not
  * shaped, `unknown` when the status does not say. Throws `E_STATE` when the lab is not up.
  */
-export async function labLinkShaping(labScript = repoPath('scripts/lab/lab')): Promise<LinkShaping | 'none' | 'unknown'> {
+export async function labLinkShaping(
+  labScript = repoPath('scripts/lab/lab'),
+): Promise<LinkShaping | 'none' | 'unknown'> {
   const status = await runningLab(labScript);
   if (status.link === undefined) return 'unknown';
   const shape = status.link.shape;

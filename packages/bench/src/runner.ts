@@ -1,5 +1,5 @@
-import { InvalidArgumentError, NotFoundError, StateError } from '@virtmig/core';
 import type { Hypervisor } from '@virtmig/core';
+import { InvalidArgumentError, NotFoundError, StateError } from '@virtmig/core';
 import { captureEnvironment } from './capture.js';
 import { type ResultsDb, specHash, type TrialRow } from './db.js';
 import type { RunnerEnvironment } from './environment.js';
@@ -227,7 +227,12 @@ async function runLocked(
     if (connected.length > 0) {
       const setting = (await env.hostsSetting?.(spec, pairs)) ?? { linkShaping: 'unknown', localKernel: false };
       const environment = await captureEnvironment(
-        connected.map((c) => ({ pair: c.index, spec: c.pair.spec, source: c.pair.source, destination: c.pair.destination })),
+        connected.map((c) => ({
+          pair: c.index,
+          spec: c.pair.spec,
+          source: c.pair.source,
+          destination: c.pair.destination,
+        })),
         setting,
       );
       environmentId = db.recordEnvironment(runId, environment).environmentId;

@@ -33,7 +33,10 @@ describe('environment capture, tidy tables and the run lock', function () {
   });
 
   it("records each host's versions, CPU, memory and accelerator, and virtmig's version and commit, on the run and every trial", async () => {
-    const spec = fakeSpec({ workloads: ['dhrystone'], matrix: { ramMiB: [128], vcpus: [1], capPercent: [50], trials: 2 } });
+    const spec = fakeSpec({
+      workloads: ['dhrystone'],
+      matrix: { ramMiB: [128], vcpus: [1], capPercent: [50], trials: 2 },
+    });
     const summary = await runExperiment({ db, spec, env: fakeEnv(fastNetwork()) });
     expect(summary.simulated).to.equal(true);
     expect(summary.environmentId).to.match(/^env-[0-9a-f]{16}$/);
@@ -69,7 +72,8 @@ describe('environment capture, tidy tables and the run lock', function () {
   });
 
   it('names the accelerator: TCG or KVM for QEMU as the connection chose or the host offers, xen, simulated', () => {
-    const kvmCaps = "<capabilities><guest><arch name='x86_64'><domain type='qemu'/><domain type='kvm'/></arch></guest></capabilities>";
+    const kvmCaps =
+      "<capabilities><guest><arch name='x86_64'><domain type='qemu'/><domain type='kvm'/></arch></guest></capabilities>";
     const tcgCaps = "<capabilities><guest><arch name='x86_64'><domain type='qemu'/></arch></guest></capabilities>";
     expect(acceleratorOf('qemu', 'QEMU', kvmCaps, { domainType: 'qemu' })).to.equal('tcg');
     expect(acceleratorOf('qemu', 'QEMU', tcgCaps, { domainType: 'kvm' })).to.equal('kvm');
@@ -84,7 +88,9 @@ describe('environment capture, tidy tables and the run lock', function () {
     const path = join(dir, 'old.db');
     const raw = openSqlite(path);
     const [v1] = SCHEMA_MIGRATIONS;
-    raw.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    raw.exec(
+      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+    );
     raw.exec(v1?.sql ?? '');
     raw.prepare("INSERT INTO schema_migrations VALUES (1, 'v1', 'x')").run();
     raw
@@ -121,7 +127,10 @@ describe('environment capture, tidy tables and the run lock', function () {
     expect(trials.rows).to.have.length(1);
     for (const name of TIDY_TABLES.filter((t) => t !== 'decisions')) {
       const t = db.tidy(name);
-      expect(t.columns.slice(0, 2).map((c) => c.name), name).to.deep.equal(['run_id', 'environment_id']);
+      expect(
+        t.columns.slice(0, 2).map((c) => c.name),
+        name,
+      ).to.deep.equal(['run_id', 'environment_id']);
       for (const r of t.rows) expect(r.slice(0, 2), name).to.deep.equal([summary.runId, summary.environmentId]);
     }
     expect(db.tidy('samples').rows).to.have.length(3);
