@@ -721,7 +721,10 @@ export class ResultsDb {
    * @throws `E_STATE` naming the holder's process id (and host) while it is alive, or while it
    * is on another machine, where its life cannot be checked.
    */
-  acquireRunLock(): { readonly takenOverFrom?: LockHolder } {
+  acquireRunLock(): {
+    /** The dead process whose lock this one took over, when there was one. */
+    readonly takenOverFrom?: LockHolder;
+  } {
     const me = currentProcess();
     let previous: LockHolder | undefined;
     // IMMEDIATE takes SQLite's write lock first, so two runners cannot both see the lock free.
