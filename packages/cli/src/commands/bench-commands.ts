@@ -40,7 +40,7 @@ export function addBenchCommands(
     .command('run')
     .description('run (or resume) an experiment: trials into a SQLite results database, progress on stderr')
     .argument('[spec]', 'experiment spec file (YAML or JSON)')
-    .option('--preset <name>', 'a built-in spec: paper, paper-quick')
+    .option('--preset <name>', 'a built-in spec: paper, paper-quick, dry-run (simulated, no lab)')
     .option('--db <file>', 'results database (default results/NAME.db)')
     .option('--resume', 'resume the run of this spec (or the latest unfinished run) in the database')
     .option('--keep-logs', "keep each guest's serial console log")
