@@ -6,8 +6,20 @@ import {
   type MigrationResult,
   type NonConvergedMigration,
   NotFoundError,
+  type RunEnvironment,
   StateError,
+  type StoredEnvironment,
 } from '@virtmig/core';
+import { environmentId, SIMULATED_DRIVERS } from './capture.js';
+import {
+  TIDY_SQL,
+  type TidyCell,
+  type TidyColumn,
+  type TidyColumnType,
+  type TidyTable,
+  type TidyTableName,
+} from './export.js';
+import { currentProcess, isHeld, type LockHolder } from './lock.js';
 import type { TrialPlan } from './matrix.js';
 import type { CpuSample, MigrationTimeline, TimelineSample, TrialOutcome, TrialRecord } from './records.js';
 import { SCHEMA_MIGRATIONS, SCHEMA_VERSION } from './schema.js';
@@ -39,6 +51,10 @@ export interface RunRow {
   readonly updatedAt: string;
   /** When the run finished, ISO-8601; null until then. */
   readonly finishedAt: string | null;
+  /** True when the spec's driver runs no real guests (`fake`, `test`): the results measure a model. */
+  readonly simulated: boolean;
+  /** The environment the run last ran in (see {@link ResultsDb.recordEnvironment}); null before it first connected. */
+  readonly environmentId: string | null;
 }
 
 /** A trial's bookkeeping row. */
@@ -83,6 +99,13 @@ function jsonReplacer(_k: string, v: unknown): unknown {
 }
 
 const now = (): string => new Date().toISOString();
+
+function tidyCell(v: TidyCell, type: TidyColumnType): TidyCell {
+  if (v === null) return null;
+  if (type === 'boolean') return v === 1 || v === true;
+  if (typeof v === 'number' && !Number.isFinite(v)) return null;
+  return v;
+}
 
 /** The 16 bytes every SQLite 3 database file starts with. */
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
@@ -129,6 +152,8 @@ interface RunDbRow {
   created_at: string;
   updated_at: string;
   finished_at: string | null;
+  simulated: number;
+  environment_id: string | null;
 }
 
 function runFromRow(r: RunDbRow): RunRow {
@@ -142,6 +167,8 @@ function runFromRow(r: RunDbRow): RunRow {
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     finishedAt: r.finished_at,
+    simulated: r.simulated === 1,
+    environmentId: r.environment_id,
   };
 }
 
@@ -264,10 +291,19 @@ export class ResultsDb {
     this.db.transaction(() => {
       this.db
         .prepare(
-          `INSERT INTO runs (run_id, experiment, spec_json, spec_hash, status, trials_total, created_at, updated_at)
-           VALUES (?, ?, ?, ?, 'running', ?, ?, ?)`,
+          `INSERT INTO runs (run_id, experiment, spec_json, spec_hash, status, trials_total, created_at, updated_at, simulated)
+           VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)`,
         )
-        .run(runId, spec.name, JSON.stringify(spec), specHash(spec), plans.length, at, at);
+        .run(
+          runId,
+          spec.name,
+          JSON.stringify(spec),
+          specHash(spec),
+          plans.length,
+          at,
+          at,
+          SIMULATED_DRIVERS.has(spec.driver) ? 1 : 0,
+        );
       for (const p of plans) {
         insertTrial.run(
           runId,
@@ -340,10 +376,11 @@ export class ResultsDb {
     const at = now();
     const r = this.db
       .prepare(
-        `UPDATE trials SET status = 'running', attempts = attempts + 1, domain = ?, started_at = ?, ended_at = NULL, error = NULL
+        `UPDATE trials SET status = 'running', attempts = attempts + 1, domain = ?, started_at = ?, ended_at = NULL, error = NULL,
+           environment_id = (SELECT environment_id FROM runs WHERE run_id = ?)
          WHERE run_id = ? AND trial_id = ? AND status != 'done'`,
       )
-      .run(domain, at, runId, trialId);
+      .run(domain, at, runId, runId, trialId);
     if (r.changes !== 1)
       throw new StateError(`trial ${trialId} of run ${runId} is done or does not exist`, { runId, trialId });
     this.touch(runId, at);
@@ -551,6 +588,207 @@ export class ResultsDb {
         }),
       ),
     }));
+  }
+
+  /**
+   * Stores the environment a run (or a resume of it) runs in and makes it the run's current
+   * one: trials started from now on carry its id. Identical environments share one row.
+   */
+  recordEnvironment(runId: string, environment: RunEnvironment): StoredEnvironment {
+    const id = environmentId(environment);
+    const at = now();
+    const shaping = environment.linkShaping;
+    this.db.transaction(() => {
+      const inserted = this.db
+        .prepare(
+          `INSERT OR IGNORE INTO environments (environment_id, captured_at, simulated, virtmig_version, virtmig_commit, runner_hostname,
+             runner_kernel, runner_platform, node_version, link_shaping, link_rate, link_delay, environment_json)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          id,
+          at,
+          environment.simulated ? 1 : 0,
+          environment.virtmigVersion,
+          environment.virtmigCommit,
+          environment.runner.hostname,
+          environment.runner.kernel,
+          environment.runner.platform,
+          environment.runner.nodeVersion,
+          typeof shaping === 'string' ? shaping : 'shaped',
+          typeof shaping === 'string' ? null : shaping.rate,
+          typeof shaping === 'string' ? null : shaping.delay,
+          JSON.stringify(environment),
+        );
+      if (inserted.changes === 1) {
+        const host = this.db.prepare(
+          `INSERT INTO environment_hosts (environment_id, pair, role, uri, driver, hostname, hypervisor_type, hypervisor_version,
+             libvirt_version, cpu_model, cpus, cpu_mhz, memory_kib, accelerator, kernel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        );
+        for (const h of environment.hosts) {
+          host.run(
+            id,
+            h.pair,
+            h.role,
+            h.uri,
+            h.driver,
+            h.hostname,
+            h.hypervisorType,
+            h.hypervisorVersion,
+            h.libvirtVersion,
+            h.cpuModel,
+            h.cpus,
+            h.cpuMhz,
+            h.memoryKiB,
+            h.accelerator,
+            h.kernel,
+          );
+        }
+      }
+      this.db.prepare('UPDATE runs SET environment_id = ?, updated_at = ? WHERE run_id = ?').run(id, at, runId);
+    })();
+    return this.environment(id);
+  }
+
+  /** One stored environment; throws `E_NOT_FOUND`. */
+  environment(environmentId: string): StoredEnvironment {
+    const r = this.db
+      .prepare('SELECT environment_id, captured_at, environment_json FROM environments WHERE environment_id = ?')
+      .get(environmentId) as { environment_id: string; captured_at: string; environment_json: string } | undefined;
+    if (!r) throw new NotFoundError('environment', environmentId);
+    return {
+      environmentId: r.environment_id,
+      capturedAt: r.captured_at,
+      environment: JSON.parse(r.environment_json) as RunEnvironment,
+    };
+  }
+
+  /** The environments finished trials ran in, of one run or of every run, in the order first used. */
+  environments(runId?: string): StoredEnvironment[] {
+    const ids = this.db
+      .prepare(
+        `SELECT t.environment_id AS id FROM trials t JOIN runs r USING (run_id)
+         WHERE t.status = 'done' AND t.environment_id IS NOT NULL AND (? IS NULL OR t.run_id = ?)
+         GROUP BY t.environment_id ORDER BY MIN(r.created_at), MIN(t.started_at)`,
+      )
+      .all(runId ?? null, runId ?? null) as { id: string }[];
+    return ids.map((r) => this.environment(r.id));
+  }
+
+  /**
+   * One of the tidy tables `virtmig export` writes: one row per observation, units in the column
+   * names, run and environment ids on every row, only trials that ran. `decisions` is the
+   * balance loop's table, exported as stored (with each row's run's environment id when it has
+   * a `run_id` column).
+   * @throws `E_NOT_FOUND` for `decisions` in a database without that table.
+   */
+  tidy(table: TidyTableName): TidyTable {
+    if (table === 'decisions') return this.tidyDecisions();
+    const { cols, from } = TIDY_SQL[table];
+    const sql = `SELECT ${cols.map(([name, , expr]) => `${expr} AS "${name}"`).join(', ')} ${from}`;
+    const rows = this.db.prepare(sql).all() as Record<string, TidyCell>[];
+    const columns: TidyColumn[] = cols.map(([name, type]) => ({ name, type }));
+    return { name: table, columns, rows: rows.map((r) => columns.map((c) => tidyCell(r[c.name] ?? null, c.type))) };
+  }
+
+  private tidyDecisions(): TidyTable {
+    const info = this.db.prepare("SELECT name, type FROM pragma_table_info('decisions')").all() as {
+      name: string;
+      type: string;
+    }[];
+    if (info.length === 0)
+      throw new NotFoundError(
+        'table',
+        'decisions',
+        `${this.path} has no decisions table: it holds no balance-loop decisions (none were recorded, or an older virtmig wrote it)`,
+      );
+    const declared = (t: string): TidyColumnType =>
+      /INT/i.test(t) ? 'integer' : /REAL|FLOA|DOUB/i.test(t) ? 'real' : /TEXT|CHAR|CLOB/i.test(t) ? 'text' : 'unknown';
+    const own = info.map((c): TidyColumn => ({ name: c.name, type: declared(c.type) }));
+    const hasRun = own.some((c) => c.name === 'run_id');
+    const columns: TidyColumn[] = hasRun
+      ? [
+          { name: 'run_id', type: 'text' },
+          { name: 'environment_id', type: 'text' },
+          ...own.filter((c) => c.name !== 'run_id' && c.name !== 'environment_id'),
+        ]
+      : own;
+    const q = (n: string) => `"${n.replace(/"/g, '""')}"`;
+    const select = columns.map((c) =>
+      c.name === 'environment_id' && hasRun && !own.some((o) => o.name === 'environment_id')
+        ? 'r.environment_id AS environment_id'
+        : `d.${q(c.name)} AS ${q(c.name)}`,
+    );
+    const rows = this.db
+      .prepare(
+        `SELECT ${select.join(', ')} FROM decisions d ${hasRun ? 'LEFT JOIN runs r ON r.run_id = d.run_id' : ''} ORDER BY d.rowid`,
+      )
+      .all() as Record<string, TidyCell>[];
+    return {
+      name: 'decisions',
+      columns,
+      rows: rows.map((r) => columns.map((c) => tidyCell(r[c.name] ?? null, c.type))),
+    };
+  }
+
+  /**
+   * Makes this process the one running this database: refused while another live process holds
+   * it. A lock left by a process that is gone (killed, crashed, or from before a reboot) is
+   * taken over, and returned so the caller can say so.
+   * @throws `E_STATE` naming the holder's process id (and host) while it is alive, or while it
+   * is on another machine, where its life cannot be checked.
+   */
+  acquireRunLock(): {
+    /** The dead process whose lock this one took over, when there was one. */
+    readonly takenOverFrom?: LockHolder;
+  } {
+    const me = currentProcess();
+    let previous: LockHolder | undefined;
+    // IMMEDIATE takes SQLite's write lock first, so two runners cannot both see the lock free.
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const row = this.db
+        .prepare('SELECT pid, hostname, boot_id, process_start, acquired_at FROM run_lock WHERE id = 1')
+        .get() as
+        | { pid: number; hostname: string; boot_id: string | null; process_start: string | null; acquired_at: string }
+        | undefined;
+      if (row) {
+        previous = {
+          pid: row.pid,
+          hostname: row.hostname,
+          bootId: row.boot_id,
+          processStart: row.process_start,
+          acquiredAt: row.acquired_at,
+        };
+        const held = isHeld(previous, me);
+        if (held !== 'no') {
+          throw new StateError(
+            `${this.path} is being run by process ${row.pid}${row.hostname === me.hostname ? '' : ` on ${row.hostname}`} (since ${row.acquired_at})${
+              held === 'unknown' ? '; it runs on another machine, so virtmig cannot tell whether it still lives' : ''
+            }: wait for it to finish, or stop it`,
+            { pid: row.pid, hostname: row.hostname, acquiredAt: row.acquired_at },
+          );
+        }
+      }
+      this.db
+        .prepare(
+          'INSERT OR REPLACE INTO run_lock (id, pid, hostname, boot_id, process_start, acquired_at) VALUES (1, ?, ?, ?, ?, ?)',
+        )
+        .run(me.pid, me.hostname, me.bootId, me.processStart, now());
+      this.db.exec('COMMIT');
+    } catch (e) {
+      this.db.exec('ROLLBACK');
+      throw e;
+    }
+    return previous ? { takenOverFrom: previous } : {};
+  }
+
+  /** Gives up this process's run lock (another process's is left alone). Idempotent. */
+  releaseRunLock(): void {
+    const me = currentProcess();
+    this.db
+      .prepare('DELETE FROM run_lock WHERE id = 1 AND pid = ? AND hostname = ? AND process_start IS ?')
+      .run(me.pid, me.hostname, me.processStart);
   }
 
   /** Closes the database (checkpointing the WAL). Idempotent. */
