@@ -115,8 +115,9 @@ function checkedSource(path: string, readonly: boolean, mustExist: boolean): str
   return image;
 }
 
-const sleepSync = (ms: number): void =>
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms) as unknown as void;
+const sleepSync = (ms: number): void => {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+};
 
 /**
  * The database at `path` with the changes in its `-wal` applied, as bytes, read without writing

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@virtmig/core';
-import { BUFFER_EXTENTS, NATIVE_ONLY } from './buffer-extents.js';
+import { BUFFER_EXTENTS, NATIVE_ONLY, NON_NULL } from './buffer-extents.js';
 import { STRUCTS } from './generated/structs.js';
 import { NativePointer } from './native-pointer.js';
 import type { CValue, Kind } from './signature.js';
@@ -246,7 +246,21 @@ export function compileChecker(fn: string, args: readonly CValue[]): ArgumentChe
   for (const name of only) {
     if (!args.some((a) => a.name === name)) throw new Error(`NATIVE_ONLY.${fn}: no argument ${name}`);
   }
-  const checks = args.map((a) => checkFor(fn, a, only.has(a.name ?? '')));
+  const nonNull = new Set(NON_NULL[fn] ?? []);
+  for (const name of nonNull) {
+    if (!args.some((a) => a.name === name)) throw new Error(`NON_NULL.${fn}: no argument ${name}`);
+  }
+  const checks = args.map((a) => {
+    const check = checkFor(fn, a, only.has(a.name ?? ''));
+    if (!nonNull.has(a.name ?? '')) return check;
+    const field = `${fn}(${a.name})`;
+    return (v: unknown) => {
+      if (v === null) {
+        throw new InvalidArgumentError(field, `must not be NULL (C ${a.ctype}): libvirt does not check it`, { fn });
+      }
+      return check(v);
+    };
+  });
   const n = checks.length;
   const extents = parseExtents(fn, args, BUFFER_EXTENTS[fn] ?? []);
   const count = (values: unknown[]): void => {

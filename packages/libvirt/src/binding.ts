@@ -98,6 +98,20 @@ export class LibvirtBinding {
     this.getLastError = this.engine.bind(this.lib, 'virGetLastError', 'pointer', []);
     this.resetError = this.engine.bind(this.lib, 'virResetError', 'void', ['pointer']);
     this.freeFn = this.engine.bind(this.libc, 'free', 'void', ['pointer']);
+    // virConnectOpen initialises libvirt, but nothing else does: virTypedParamsAdd* before the
+    // first connection aborts the process in libvirt's error reset (free(): invalid pointer).
+    // Idempotent and thread-safe (a virOnce), so every binding may call it.
+    if ((this.engine.bind(this.lib, 'virInitialize', 'int', []).sync() as number) !== 0) {
+      const err = this.getLastError.sync();
+      throw this.engine.isNull(err)
+        ? new LibvirtError({
+            fn: 'virInitialize',
+            libvirtCode: 1,
+            libvirtDomain: 0,
+            libvirtMessage: 'initialisation failed',
+          })
+        : this.decodeError('virInitialize', err as Pointer);
+    }
     this.shim = options.shimPath
       ? { status: 'found', path: options.shimPath, origin: 'option', lib: this.engine.open(options.shimPath) }
       : resolveShim((path) => this.engine.open(path));

@@ -206,3 +206,38 @@ export const NATIVE_ONLY: Readonly<Record<string, readonly string[]>> = {
   virTypedParamsGetUInt: ['params'],
   virTypedParamsGetULLong: ['params'],
 };
+
+const ADDERS = [
+  'virTypedParamsAddBoolean',
+  'virTypedParamsAddDouble',
+  'virTypedParamsAddFromString',
+  'virTypedParamsAddInt',
+  'virTypedParamsAddLLong',
+  'virTypedParamsAddString',
+  'virTypedParamsAddStringList',
+  'virTypedParamsAddUInt',
+  'virTypedParamsAddULLong',
+] as const;
+
+/**
+ * Pointer and string arguments where NULL is refused before the call. Everywhere else NULL is
+ * passed on, because libvirt's public entry points check it themselves (every handle with
+ * virCheck<Object>Return, every required pointer with virCheckNonNullArg, failing with
+ * VIR_ERR_INVALID_ARG; test/null-pointers.test.ts passes NULL at each pointer of the functions
+ * that take no handle and finds no crash). The virTypedParamsAdd* helpers are the exception:
+ * they dereference the array, its count and its capacity unchecked, pass a NULL name to
+ * g_strlcpy, and store a NULL string value that the remote driver later reads.
+ */
+export const NON_NULL: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  ADDERS.map((fn) => [
+    fn,
+    [
+      'params',
+      'nparams',
+      'maxparams',
+      'name',
+      ...(fn === 'virTypedParamsAddString' || fn === 'virTypedParamsAddFromString' ? ['value'] : []),
+      ...(fn === 'virTypedParamsAddStringList' ? ['values'] : []),
+    ],
+  ]),
+);

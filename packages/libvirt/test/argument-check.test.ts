@@ -5,6 +5,7 @@ import { BUFFER_EXTENTS, NATIVE_ONLY, NOT_EXTENTS } from '../src/buffer-extents.
 import {
   Connection,
   compileChecker,
+  type Domain,
   FUNCTIONS,
   type FunctionName,
   LibvirtBinding,
@@ -161,13 +162,16 @@ for (const engine of ENGINES) {
     it('types the handles read out of libvirt arrays, which are then accepted only where that type is declared', async () => {
       const c = await Connection.open('test:///default', { engine });
       try {
-        const [d] = await c.listAllDomains();
-        expect((d?.pointer as NativePointer).ctype).to.equal('virDomainPtr');
-        expect(b.call('virDomainGetID', d?.pointer)).to.equal(1);
-        refuses('virConnectGetType', [d?.pointer], /^virConnectGetType\(conn\)$/);
-        refuses('virDomainGetInfo', [dom, d?.pointer], /^virDomainGetInfo\(info\)$/);
-        for (const x of await c.listAllDomains()) x.free();
-        d?.free();
+        const domains = await c.listAllDomains();
+        try {
+          const p = (domains[0] as Domain).pointer as NativePointer;
+          expect(p.ctype).to.equal('virDomainPtr');
+          expect(b.call('virDomainGetID', p)).to.equal(1);
+          refuses('virConnectGetType', [p], /^virConnectGetType\(conn\)$/);
+          refuses('virDomainGetInfo', [dom, p], /^virDomainGetInfo\(info\)$/);
+        } finally {
+          for (const d of domains) d.free();
+        }
       } finally {
         await c.close();
       }
