@@ -188,23 +188,54 @@ function checkFor(fn: string, arg: CValue, nativeOnly: boolean): Check {
   }
 }
 
-/** Bytes the JS value passed as a buffer makes readable, or undefined when unknown. */
-function extentOf(v: unknown): number | undefined {
+/** Bytes the JS value passed as a buffer makes readable, or -1 when unknown. */
+function extentOf(v: unknown): number {
   if (v === null) return 0;
   if (Buffer.isBuffer(v)) return v.length;
   if (typeof v === 'string') return Buffer.byteLength(v) + 1;
-  return NativePointer.is(v) ? v.extent : undefined;
+  return NativePointer.is(v) ? (v.extent ?? -1) : -1;
 }
 
-function extentCheck(fn: string, args: readonly CValue[], e: Extent): (buffer: unknown, values: unknown[]) => void {
+/** Checks one extent: `have` is the buffer's {@link extentOf}, `values` the checked arguments. */
+type ExtentCheck = (have: number, values: unknown[]) => void;
+
+function extentCheck(fn: string, args: readonly CValue[], e: Extent): ExtentCheck {
   const bufName = (args[e.buffer] as CValue).name;
-  return (buffer, values) => {
-    let need = e.unit;
+  const tooBig = (need: number, have: number): never => {
+    throw new InvalidArgumentError(
+      `${fn}(${bufName})`,
+      `${e.text} needs ${need} bytes, but ${have < 0 ? 'the size of this pointer is unknown' : `it holds ${have}`}`,
+      { fn },
+    );
+  };
+  const negative = (i: number, n: number): never => {
+    throw new InvalidArgumentError(
+      `${fn}(${args[i]?.name})`,
+      `is the length of ${bufName}: must not be negative, got ${n}`,
+      {
+        fn,
+      },
+    );
+  };
+  const unit = e.unit;
+  // The common shape, one length passed by value, without the general loop (it runs per call).
+  if (e.counts.length === 1 && !e.indirect[0]) {
+    const i = e.counts[0] as number;
+    return (have, values) => {
+      const v = values[i];
+      const n = typeof v === 'number' ? v : Number(v);
+      if (n < 0) negative(i, n);
+      const need = n * unit;
+      if (need > (have < 0 ? 0 : have)) tooBig(need, have);
+    };
+  }
+  return (have, values) => {
+    let need = unit;
     for (let k = 0; k < e.counts.length; k++) {
       const i = e.counts[k] as number;
       let count: unknown = values[i];
       if (e.indirect[k]) {
-        // `values[i]` is already unwrapped: a Buffer stays a Buffer, a native pointer does not.
+        // `values[i]` is already checked: a Buffer stays a Buffer, a native pointer is unwrapped.
         if (count === null) count = 0;
         else if (Buffer.isBuffer(count)) count = count.readInt32LE(0);
         else {
@@ -216,23 +247,10 @@ function extentCheck(fn: string, args: readonly CValue[], e: Extent): (buffer: u
         }
       }
       const n = Number(count);
-      if (n < 0) {
-        throw new InvalidArgumentError(
-          `${fn}(${args[i]?.name})`,
-          `is the length of ${bufName}: must not be negative, got ${n}`,
-          { fn },
-        );
-      }
+      if (n < 0) negative(i, n);
       need *= n;
     }
-    const have = extentOf(buffer);
-    if (have === undefined ? need > 0 : need > have) {
-      throw new InvalidArgumentError(
-        `${fn}(${bufName})`,
-        `${e.text} needs ${need} bytes, but ${have === undefined ? 'the size of this pointer is unknown' : `it holds ${have}`}`,
-        { fn },
-      );
-    }
+    if (need > (have < 0 ? 0 : have)) tooBig(need, have);
   };
 }
 
@@ -276,15 +294,15 @@ export function compileChecker(fn: string, args: readonly CValue[]): ArgumentChe
     };
   }
   const sized = extents.map((e) => extentCheck(fn, args, e));
-  // The buffers as passed (a native pointer's extent is gone once it is unwrapped); the call is
+  const buffers = extents.map((e) => e.buffer);
+  // The buffers' extents as passed (a native pointer's is gone once it is unwrapped); the call is
   // synchronous, so one array per function is enough.
-  const saved: unknown[] = extents.map(() => null);
+  const haves = new Float64Array(extents.length);
   return (values) => {
     count(values);
-    for (let k = 0; k < extents.length; k++) saved[k] = values[(extents[k] as Extent).buffer];
+    for (let k = 0; k < buffers.length; k++) haves[k] = extentOf(values[buffers[k] as number]);
     for (let i = 0; i < n; i++) values[i] = (checks[i] as Check)(values[i]);
-    for (let k = 0; k < sized.length; k++) (sized[k] as (b: unknown, v: unknown[]) => void)(saved[k], values);
-    saved.fill(null);
+    for (let k = 0; k < sized.length; k++) (sized[k] as ExtentCheck)(haves[k] as number, values);
     return values;
   };
 }
