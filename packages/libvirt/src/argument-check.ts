@@ -226,7 +226,7 @@ function extentCheck(fn: string, args: readonly CValue[], e: Extent): ExtentChec
       const n = typeof v === 'number' ? v : Number(v);
       if (n < 0) negative(i, n);
       const need = n * unit;
-      if (need > (have < 0 ? 0 : have)) tooBig(need, have);
+      if (need > Math.max(have, 0)) tooBig(need, have);
     };
   }
   return (have, values) => {
@@ -250,7 +250,7 @@ function extentCheck(fn: string, args: readonly CValue[], e: Extent): ExtentChec
       if (n < 0) negative(i, n);
       need *= n;
     }
-    if (need > (have < 0 ? 0 : have)) tooBig(need, have);
+    if (need > Math.max(have, 0)) tooBig(need, have);
   };
 }
 
