@@ -1,5 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, type Stats, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, type Stats, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   InvalidArgumentError,
   isVirtmigError,
@@ -135,11 +137,78 @@ function checkedSource(path: string, readonly: boolean, mustExist: boolean): str
   }
   const bytes = readFileSync(path);
   if (bytes.length < 100 || !bytes.subarray(0, 16).equals(SQLITE_MAGIC)) throw notOurs(path, 'not a SQLite database');
-  if (!readonly || existsSync(`${path}-wal`)) return path;
+  if (!readonly) return path;
+  const image = existsSync(`${path}-wal`) ? withWal(path) : bytes;
   // Bytes 18-19 are the read/write format versions, 2 for WAL; an in-memory copy cannot use a WAL.
-  bytes[18] = 1;
-  bytes[19] = 1;
-  return bytes;
+  image[18] = 1;
+  image[19] = 1;
+  return image;
+}
+
+const sleepSync = (ms: number): void => {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+};
+
+/**
+ * The database at `path` with the changes in its `-wal` applied, as bytes, read without writing
+ * anything beside it. SQLite itself cannot do that: a read-only connection to a WAL database
+ * writes its read marks into the `-shm` file (creating it when a crashed writer left none), and
+ * `immutable=1` ignores the WAL, which would hide the newest trials. So the file and its WAL are
+ * copied, together, into a private directory, SQLite applies the WAL to the copy there, and the
+ * copy is read back and removed. A copy is taken as consistent only when the WAL and the
+ * file's size and modification time are the same before and after (a writer appending or a
+ * checkpoint in between makes it retry).
+ * @throws `E_STATE` when a writer keeps changing the database for the whole of the retries.
+ */
+function withWal(path: string): Buffer {
+  const wal = `${path}-wal`;
+  const dir = mkdtempSync(join(tmpdir(), 'virtmig-readonly-'));
+  try {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const s1 = statSync(path, { bigint: true });
+      const w1 = readOrNull(wal);
+      const main = readFileSync(path);
+      const w2 = readOrNull(wal);
+      const s2 = statSync(path, { bigint: true });
+      const steady =
+        s1.mtimeNs === s2.mtimeNs &&
+        s1.size === s2.size &&
+        (w1 === null ? w2 === null : w1.equals(w2 ?? Buffer.alloc(0)));
+      if (!steady) {
+        sleepSync(25);
+        continue;
+      }
+      // The writer checkpointed and removed its WAL meanwhile: the file alone is complete.
+      if (w1 === null) return main;
+      const copy = join(dir, 'db');
+      writeFileSync(copy, main);
+      writeFileSync(`${copy}-wal`, w1);
+      try {
+        const db = openSqlite(copy);
+        try {
+          return db.serialize();
+        } finally {
+          db.close();
+        }
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        if (/file is not a database|malformed/i.test(msg)) throw notOurs(path, 'not a SQLite database');
+        throw e;
+      }
+    }
+    throw new StateError(`${JSON.stringify(path)} kept changing while it was read; try again`, { path });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function readOrNull(p: string): Buffer | null {
+  try {
+    return readFileSync(p);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
 }
 
 interface RunDbRow {
@@ -188,15 +257,18 @@ export class ResultsDb {
    * Opens (creating if needed) a results database and brings its schema up to date; with
    * `readonly`, opens an existing one without changing it or anything beside it.
    *
-   * A read-only open never writes: the file is checked to be a SQLite file first, and unless a
-   * `-wal` file beside it holds changes not yet checkpointed (a run still writing, or one that
-   * died), it is read from a copy in memory, because SQLite opening a WAL-mode file read-only
-   * creates `-wal` and `-shm` files beside it (and needs a writable directory for them).
+   * A read-only open never writes beside the file: it is checked to be a SQLite file first and
+   * then read from a copy in memory, because SQLite opening a WAL-mode file read-only creates or
+   * writes `-wal` and `-shm` files beside it. When a `-wal` file holds changes not yet
+   * checkpointed (a run still writing, or one that died), the file and its WAL are copied
+   * together into a private temporary directory, the WAL is applied there and the result read
+   * into memory; the directory is removed before `open` returns, so the newest trials are seen.
    * A read-write open refuses, before writing anything, a file that is not SQLite or a SQLite
    * file of another program (tables but no `schema_migrations`).
    * @throws `E_NOT_FOUND` when the file (or, read-write, its directory) does not exist;
    * `E_INVALID_ARGUMENT` (field `db`) for a file that is not a virtmig results database or one
-   * written by a newer virtmig (its schema version is newer than {@link SCHEMA_VERSION}).
+   * written by a newer virtmig (its schema version is newer than {@link SCHEMA_VERSION});
+   * `E_STATE` when, read-only, a writer keeps changing the file and its WAL during every attempt to copy them.
    */
   static open(path: string, options: { readonly?: boolean; mustExist?: boolean } = {}): ResultsDb {
     const readonly = options.readonly ?? false;

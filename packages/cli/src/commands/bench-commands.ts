@@ -9,7 +9,7 @@ import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import { applyPolicy, assertPolicy } from './cluster.js';
 import { EXPORT_FORMATS, exportCommand } from './export.js';
-import { liveHosts } from './recommend.js';
+import { checkLiveHosts, liveHosts } from './recommend.js';
 import { loadResults, studyTables, tablesMarkdown, writeReport } from './report.js';
 import { type RunCommandOptions, runCommand } from './run.js';
 
@@ -128,6 +128,8 @@ export function addBenchCommands(
         const policy = opts.policy ?? undefined;
         if (policy !== undefined) assertPolicy(policy);
         const t = threshold(opts.threshold, 65);
+        // Host URIs are option values too: refused before the database is read or a host connected.
+        if (opts.live) checkLiveHosts(opts.hosts);
         const results = loadResults(dbPath);
         const thresholdPercent = opts.threshold === undefined ? results.thresholdPercent : t;
         const chosen = policy ?? results.policy;
