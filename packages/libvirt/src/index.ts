@@ -13,7 +13,15 @@ export {
   type LibvirtRuntime,
   libvirtRuntime,
 } from './binding.js';
-export { Connection, type DomainStatsRecord, LIST_FLAGS, type NodeInfo, type OpenOptions } from './connection.js';
+export {
+  Connection,
+  type DomainStatsRecord,
+  type HypervisorCpuTarget,
+  LIST_FLAGS,
+  type NodeInfo,
+  type ObjectState,
+  type OpenOptions,
+} from './connection.js';
 export { DOMAIN_STATES, Domain, type RawDomainInfo } from './domain-handle.js';
 export { assertDomainXml } from './domain-xml-limits.js';
 export type { FfiEngine, NativeCallback, NativeFunction, NativeLibrary, Pointer } from './engine.js';
@@ -44,7 +52,15 @@ export {
   shimPaths,
 } from './locate.js';
 export * from './memory.js';
-export { migrateWithLibvirt, migrationFlags, migrationParams } from './migrate.js';
+export { type MigrationPrelude, migrateWithLibvirt, migrationFlags, migrationParams } from './migrate.js';
+export {
+  type GuestDisk,
+  type GuestFacts,
+  type GuestInterface,
+  guestFacts,
+  hostModelCpu,
+  preflightWithLibvirt,
+} from './preflight.js';
 export { NativePointer } from './native-pointer.js';
 export { buildShim, SHIM_FILE, SHIM_SOURCES, type ShimBuild, type ShimBuildFailure } from './shim-build.js';
 export * from './signature.js';
