@@ -31,7 +31,7 @@ async function expectOnSourceOnly(a, b, name) {
 
 describe('preflight on the lab', function () {
   this.timeout(300_000);
-  const lab = labPair('pre');
+  // Registered before labPair's hooks, so it runs while the hosts are still open.
   const extra = [];
   after(async () => {
     for (const [h, name] of extra) {
@@ -39,6 +39,7 @@ describe('preflight on the lab', function () {
       await h.undefineDomain(name).catch(() => undefined);
     }
   });
+  const lab = labPair('pre');
 
   it('a normal lab guest passes every check, and migrate records the preflight as the start of the reservation stage', async () => {
     const { a, b, status } = lab;
@@ -71,10 +72,32 @@ describe('preflight on the lab', function () {
     const e = await rejectsWith(() => a.migrate(name, b, { preflight: { memoryReserveMiB } }), 'E_PREFLIGHT');
     expect(e.check).to.equal('memory-available');
     await expectOnSourceOnly(a, b, name);
-    const cli = await virtmig('preflight', name, '--from', 'a', '--to', 'b', '--reserve', String(memoryReserveMiB), '--prefix', prefix);
+    const cli = await virtmig(
+      'preflight',
+      name,
+      '--from',
+      'a',
+      '--to',
+      'b',
+      '--reserve',
+      String(memoryReserveMiB),
+      '--prefix',
+      prefix,
+    );
     expect(cli.code).to.equal(5);
     expect(cli.stdout).to.match(/FAIL +memory-available .*needs 128 MiB \+ \d+ MiB reserve, \d+ MiB free/);
-    const mig = await virtmig('migrate', name, '--from', 'a', '--to', 'b', '--reserve', String(memoryReserveMiB), '--prefix', prefix);
+    const mig = await virtmig(
+      'migrate',
+      name,
+      '--from',
+      'a',
+      '--to',
+      'b',
+      '--reserve',
+      String(memoryReserveMiB),
+      '--prefix',
+      prefix,
+    );
     expect(mig.code).to.equal(5);
     expect(mig.stderr.trim().split('\n')).to.have.length(1);
     expect(mig.stderr).to.contain('refused: memory-available: needs 128 MiB');

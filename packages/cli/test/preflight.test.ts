@@ -25,7 +25,9 @@ const REPORT: PreflightReport = {
 
 describe('virtmig preflight', () => {
   it('a preflight refusal exits 5 (REFUSED), distinct from every other failure', () => {
-    expect(exitCodeFor(new PreflightError(REPORT))).to.equal(EXIT.REFUSED).and.equal(5);
+    expect(exitCodeFor(new PreflightError(REPORT)))
+      .to.equal(EXIT.REFUSED)
+      .and.equal(5);
     expect(Object.values(EXIT).filter((c) => c === 5)).to.have.length(1);
   });
 
@@ -33,7 +35,9 @@ describe('virtmig preflight', () => {
     const text = formatPreflightReport(REPORT);
     const lines = text.split('\n');
     expect(lines[1]).to.match(/^PASS +destination-reachable +0\.5 ms +the destination daemon answers$/);
-    expect(lines[2]).to.match(/^FAIL +cpu-compatible +1\.3 ms +the destination cannot provide the guest's CPU: missing avx512f$/);
+    expect(lines[2]).to.match(
+      /^FAIL +cpu-compatible +1\.3 ms +the destination cannot provide the guest's CPU: missing avx512f$/,
+    );
     expect(text).to.contain('refused: vm qemu:///a -> qemu:///b in 3.2 ms');
     expect(text).to.contain("cpu-compatible: suggested instead:\n<cpu mode='custom'><model>qemu64</model></cpu>");
   });

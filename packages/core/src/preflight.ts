@@ -83,7 +83,8 @@ export interface PreflightOptions {
  * @throws InvalidArgumentError `E_INVALID_ARGUMENT` naming the field (`field` prefixes it).
  */
 export function assertPreflightOptions(o: unknown, field = 'options'): asserts o is PreflightOptions {
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new InvalidArgumentError(field, 'must be an object');
+  if (typeof o !== 'object' || o === null || Array.isArray(o))
+    throw new InvalidArgumentError(field, 'must be an object');
   for (const key of Object.keys(o)) {
     if (key !== 'memoryReserveMiB') throw new InvalidArgumentError(`${field}.${key}`, 'is not a preflight option');
   }

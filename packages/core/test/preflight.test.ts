@@ -82,7 +82,9 @@ describe('preflight (core)', () => {
 
   it('assertPreflightOptions refuses a non-object, an unknown key and a reserve that is not a whole number of MiB >= 0', () => {
     for (const bad of [null, 3, [], { memoryReserveMiB: -1 }, { memoryReserveMiB: 1.5 }, { reserve: 1 }]) {
-      expect(() => assertPreflightOptions(bad), JSON.stringify(bad)).to.throw().with.property('code', 'E_INVALID_ARGUMENT');
+      expect(() => assertPreflightOptions(bad), JSON.stringify(bad))
+        .to.throw()
+        .with.property('code', 'E_INVALID_ARGUMENT');
     }
     expect(() => assertPreflightOptions({ memoryReserveMiB: 0 })).to.not.throw();
   });

@@ -491,7 +491,8 @@ export class Connection {
 function isNoSuchObject(e: unknown): boolean {
   return (
     isVirtmigError(e, 'E_NOT_FOUND') ||
-    (e instanceof LibvirtError && (e.libvirtCodeName === 'VIR_ERR_NO_INTERFACE' || e.libvirtCodeName === 'VIR_ERR_NO_SECRET'))
+    (e instanceof LibvirtError &&
+      (e.libvirtCodeName === 'VIR_ERR_NO_INTERFACE' || e.libvirtCodeName === 'VIR_ERR_NO_SECRET'))
   );
 }
 

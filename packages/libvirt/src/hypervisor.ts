@@ -393,7 +393,8 @@ export abstract class LibvirtHypervisor implements Hypervisor, EventCapable {
     const dest = this.libvirtDestination(destination);
     const { preflight, ...rest } = options;
     assertPeerToPeerOptions(rest);
-    if (preflight !== undefined && typeof preflight !== 'boolean') assertPreflightOptions(preflight, 'options.preflight');
+    if (preflight !== undefined && typeof preflight !== 'boolean')
+      assertPreflightOptions(preflight, 'options.preflight');
     // The migration's clock starts before the preflight: its cost is the start of the reservation stage.
     const t0 = Date.now();
     let report: PreflightReport | undefined;
@@ -401,6 +402,8 @@ export abstract class LibvirtHypervisor implements Hypervisor, EventCapable {
       report = await this.preflight(name, dest, typeof preflight === 'object' ? preflight : {});
       assertPreflightPassed(report);
     }
-    return this.withDomain(name, (d) => migrateWithLibvirt(this, d, dest, rest, { t0, ...(report ? { preflight: report } : {}) }));
+    return this.withDomain(name, (d) =>
+      migrateWithLibvirt(this, d, dest, rest, { t0, ...(report ? { preflight: report } : {}) }),
+    );
   }
 }

@@ -53,6 +53,7 @@ export {
 } from './locate.js';
 export * from './memory.js';
 export { type MigrationPrelude, migrateWithLibvirt, migrationFlags, migrationParams } from './migrate.js';
+export { NativePointer } from './native-pointer.js';
 export {
   type GuestDisk,
   type GuestFacts,
@@ -61,6 +62,5 @@ export {
   hostModelCpu,
   preflightWithLibvirt,
 } from './preflight.js';
-export { NativePointer } from './native-pointer.js';
 export { buildShim, SHIM_FILE, SHIM_SOURCES, type ShimBuild, type ShimBuildFailure } from './shim-build.js';
 export * from './signature.js';

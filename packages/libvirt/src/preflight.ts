@@ -62,7 +62,11 @@ const attr = (n: Node, name: string): string | undefined => {
   return typeof v === 'string' ? v : undefined;
 };
 const text = (v: unknown): string | undefined =>
-  typeof v === 'string' ? v.trim() : typeof node(v)['#text'] === 'string' ? (node(v)['#text'] as string).trim() : undefined;
+  typeof v === 'string'
+    ? v.trim()
+    : typeof node(v)['#text'] === 'string'
+      ? (node(v)['#text'] as string).trim()
+      : undefined;
 
 /** Reads what the preflight checks from a domain's XML. */
 export function guestFacts(xml: string): GuestFacts {
@@ -88,7 +92,12 @@ export function guestFacts(xml: string): GuestFacts {
     const path = attr(src, 'file') ?? attr(src, 'dev') ?? attr(src, 'dir');
     if ((kind === 'file' || kind === 'block' || kind === 'dir') && path) disks.push({ target: t, kind: 'path', path });
     else if (kind === 'volume' && attr(src, 'pool') && attr(src, 'volume'))
-      disks.push({ target: t, kind: 'volume', pool: attr(src, 'pool') as string, volume: attr(src, 'volume') as string });
+      disks.push({
+        target: t,
+        kind: 'volume',
+        pool: attr(src, 'pool') as string,
+        volume: attr(src, 'volume') as string,
+      });
     else if (kind === 'network') {
       const hosts = ((src.host as unknown[] | undefined) ?? []).map((h) => {
         const n = node(h);
@@ -112,7 +121,8 @@ export function guestFacts(xml: string): GuestFacts {
     const source = type === 'network' ? attr(src, 'network') : type === 'bridge' ? attr(src, 'bridge') : undefined;
     return { type, ...(source ? { source } : {}) };
   });
-  const cpuMode = cpuXml === undefined ? undefined : (/<cpu\b[^>]*\bmode=['"]([^'"]+)['"]/.exec(cpuXml)?.[1] ?? 'custom');
+  const cpuMode =
+    cpuXml === undefined ? undefined : (/<cpu\b[^>]*\bmode=['"]([^'"]+)['"]/.exec(cpuXml)?.[1] ?? 'custom');
   return {
     ...(cpuXml !== undefined ? { cpuXml } : {}),
     ...(cpuMode !== undefined ? { cpuMode } : {}),
@@ -138,7 +148,9 @@ const firstLine = (e: unknown): string => (e instanceof Error ? e.message : Stri
  * can take; undefined when it offers none.
  */
 export function hostModelCpu(domainCapabilitiesXml: string): string | undefined {
-  const body = /<mode name=['"]host-model['"] supported=['"]yes['"]>([\s\S]*?)<\/mode>/.exec(domainCapabilitiesXml)?.[1];
+  const body = /<mode name=['"]host-model['"] supported=['"]yes['"]>([\s\S]*?)<\/mode>/.exec(
+    domainCapabilitiesXml,
+  )?.[1];
   return body === undefined ? undefined : `<cpu mode='custom' match='exact'>${body}</cpu>`;
 }
 
@@ -191,7 +203,9 @@ async function diskCheck(dest: Connection, facts: GuestFacts): Promise<Preflight
       seen.push(`${d.target} ${d.pool}/${d.volume}`);
     } else {
       if (d.secretUuid !== undefined && !(await dest.hasSecret(d.secretUuid)))
-        return fail(`disk ${d.target} (${d.protocol} ${d.name}) needs secret ${d.secretUuid}, which the destination lacks`);
+        return fail(
+          `disk ${d.target} (${d.protocol} ${d.name}) needs secret ${d.secretUuid}, which the destination lacks`,
+        );
       seen.push(`${d.target} ${d.protocol} ${d.name} at ${d.hosts.join(',')}`);
     }
   }
@@ -209,7 +223,9 @@ async function networkCheck(dest: Connection, facts: GuestFacts): Promise<Prefli
       state = i.type === 'network' ? await dest.networkState(name) : await dest.interfaceState(name);
     } catch (e) {
       if (isVirtmigError(e, 'E_UNSUPPORTED'))
-        return skip(`the destination cannot list its ${i.type === 'network' ? 'networks' : 'interfaces'}: ${firstLine(e)}`);
+        return skip(
+          `the destination cannot list its ${i.type === 'network' ? 'networks' : 'interfaces'}: ${firstLine(e)}`,
+        );
       throw e;
     }
     if (state === 'absent') return fail(`the destination has no ${i.type} ${name}`);

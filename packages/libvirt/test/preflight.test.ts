@@ -131,7 +131,7 @@ describe('LibvirtHypervisor.preflight (test driver, stubbed destination answers)
     expect(cpu?.reason).to.contain('Host CPU does not provide required features: avx512f');
     expect(baselined).to.have.length(2);
     expect(baselined[0]).to.contain("name='avx512f'");
-    expect(baselined[1]).to.contain('<model fallback=\'forbid\'>EPYC</model>');
+    expect(baselined[1]).to.contain("<model fallback='forbid'>EPYC</model>");
     expect(cpu?.suggestion).to.equal("<cpu mode='custom' match='exact'><model fallback='forbid'>qemu64</model></cpu>");
     const e = (await source.migrate('pf', dest).catch((x) => x)) as PreflightError;
     expect(e.code).to.equal('E_PREFLIGHT');
@@ -171,7 +171,10 @@ describe('LibvirtHypervisor.preflight (test driver, stubbed destination answers)
       throw noSuch('virNetworkLookupByName', ENUMS.virErrorNumber.VIR_ERR_NO_NETWORK);
     };
     let r = await source.preflight('pf', dest);
-    expect(check(r, 'networks-present')).to.include({ status: 'fail', reason: 'the destination has no network labnet' });
+    expect(check(r, 'networks-present')).to.include({
+      status: 'fail',
+      reason: 'the destination has no network labnet',
+    });
     answers = healthy();
     answers.virInterfaceLookupByName = () => {
       throw noSuch('virInterfaceLookupByName', ENUMS.virErrorNumber.VIR_ERR_NO_SUPPORT);
@@ -195,7 +198,9 @@ describe('LibvirtHypervisor.preflight (test driver, stubbed destination answers)
   });
 
   it('a domain of that name on the destination fails name-free; migrate with preflight: false goes past it', async () => {
-    const d = await dest.connection.defineXml(GUEST.replace("<name>pf</name>", '<name>pf</name><uuid>00000000-0000-0000-0000-000000000001</uuid>'));
+    const d = await dest.connection.defineXml(
+      GUEST.replace('<name>pf</name>', '<name>pf</name><uuid>00000000-0000-0000-0000-000000000001</uuid>'),
+    );
     d.free();
     const r = await source.preflight('pf', dest);
     expect(failed(r)).to.deep.equal(['name-free']);
@@ -236,7 +241,9 @@ describe('guestFacts', () => {
   });
 
   it('hostModelCpu turns the domain capabilities host-model into a <cpu> element, or undefined', () => {
-    expect(hostModelCpu(HOST_MODEL)).to.match(/^<cpu mode='custom' match='exact'><model fallback='forbid'>EPYC<\/model>/);
+    expect(hostModelCpu(HOST_MODEL)).to.match(
+      /^<cpu mode='custom' match='exact'><model fallback='forbid'>EPYC<\/model>/,
+    );
     expect(hostModelCpu('<domainCapabilities/>')).to.equal(undefined);
   });
 });

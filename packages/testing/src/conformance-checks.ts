@@ -719,7 +719,11 @@ function assertReportShape(r: PreflightReport, name: string, source: Hypervisor,
     assert.ok(c.reason.length > 0 && !c.reason.includes('\n'), `${c.name}: reason must be one non-empty line`);
     assert.ok(Number.isFinite(c.durationMs) && c.durationMs >= 0, `${c.name}: durationMs ${c.durationMs}`);
   }
-  assert.equal(r.ok, r.checks.every((c) => c.status !== 'fail'), 'ok is "no check failed"');
+  assert.equal(
+    r.ok,
+    r.checks.every((c) => c.status !== 'fail'),
+    'ok is "no check failed"',
+  );
   assert.ok(Number.isFinite(r.durationMs) && r.durationMs >= 0, `durationMs ${r.durationMs}`);
 }
 
@@ -759,7 +763,14 @@ const PREFLIGHT: ConformanceCheck[] = [
       const name = await p.migratable();
       const r = await p.source.preflight(name, p.destination);
       assertReportShape(r, name, p.source, p.destination);
-      assert.equal(r.ok, true, `failed: ${r.checks.filter((c) => c.status === 'fail').map((c) => `${c.name}: ${c.reason}`).join('; ')}`);
+      assert.equal(
+        r.ok,
+        true,
+        `failed: ${r.checks
+          .filter((c) => c.status === 'fail')
+          .map((c) => `${c.name}: ${c.reason}`)
+          .join('; ')}`,
+      );
       assert.equal(await ctx.stateOf(p.source, name), 'running');
       await rejectsWithCode(() => p.destination.lookupDomain(name), 'E_NOT_FOUND', 'lookupDomain on the destination');
     },
@@ -936,7 +947,11 @@ const MIGRATION: ConformanceCheck[] = [
       assert.equal(e.check, 'name-free');
       assert.equal(e.report.ok, false);
       assert.equal(await ctx.stateOf(p.source, taken.name), 'running');
-      assert.equal((await p.destination.lookupDomain(taken.name)).uuid, taken.uuid, 'the destination domain was replaced');
+      assert.equal(
+        (await p.destination.lookupDomain(taken.name)).uuid,
+        taken.uuid,
+        'the destination domain was replaced',
+      );
     },
   },
   {

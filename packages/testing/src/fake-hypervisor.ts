@@ -322,7 +322,8 @@ export class FakeHypervisor implements Hypervisor, EventCapable {
     assertMigrationOptionsOffered(options, this.capabilities, this.driver);
     const dest = this.fakeDestination(name, destination);
     const { preflight, ...rest } = options;
-    if (preflight !== undefined && typeof preflight !== 'boolean') assertPreflightOptions(preflight, 'options.preflight');
+    if (preflight !== undefined && typeof preflight !== 'boolean')
+      assertPreflightOptions(preflight, 'options.preflight');
     let report: PreflightReport | undefined;
     if (preflight !== false && this.host.domains.has(name) && dest.host !== this.host) {
       report = await this.preflight(name, dest, typeof preflight === 'object' ? preflight : {});

@@ -1,9 +1,4 @@
-import {
-  type PreflightOptions,
-  type PreflightOutcome,
-  type PreflightReport,
-  runPreflightChecks,
-} from '@virtmig/core';
+import { type PreflightOptions, type PreflightOutcome, type PreflightReport, runPreflightChecks } from '@virtmig/core';
 import type { FakeHost } from './host.js';
 
 const pass = (reason: string): PreflightOutcome => ({ status: 'pass', reason });

@@ -1,6 +1,6 @@
-import { type FakeHostOptions, FakeHypervisor, FakeNetwork, ManualClock } from '../src/index.js';
-import { expect } from 'chai';
 import { PREFLIGHT_CHECK_NAMES, type PreflightError } from '@virtmig/core';
+import { expect } from 'chai';
+import { type FakeHostOptions, FakeHypervisor, FakeNetwork, ManualClock } from '../src/index.js';
 import { rejectsWith } from './helpers.js';
 
 /** Hosts a and b (b with `bOptions`), a 512 MiB guest `vm` running on a. */
@@ -54,9 +54,9 @@ describe('FakeHypervisor preflight', () => {
     p.network.setReachable('b', false);
     const r = await p.a.preflight('vm', p.b);
     expect(failedChecks(r)).to.deep.equal(['destination-reachable']);
-    expect(r.checks.slice(1).every((c) => c.status === 'skip' && c.reason === 'the destination is unreachable')).to.equal(
-      true,
-    );
+    expect(
+      r.checks.slice(1).every((c) => c.status === 'skip' && c.reason === 'the destination is unreachable'),
+    ).to.equal(true);
     await expectRefused(p, 'destination-reachable');
   });
 
@@ -91,9 +91,7 @@ describe('FakeHypervisor preflight', () => {
   it("the caller's memory reserve counts: a reserve above the destination's spare memory fails memory-available", async () => {
     const p = await pair({ memoryMiB: 1024 });
     expect((await p.a.preflight('vm', p.b, { memoryReserveMiB: 512 })).ok).to.equal(true);
-    expect(failedChecks(await p.a.preflight('vm', p.b, { memoryReserveMiB: 513 }))).to.deep.equal([
-      'memory-available',
-    ]);
+    expect(failedChecks(await p.a.preflight('vm', p.b, { memoryReserveMiB: 513 }))).to.deep.equal(['memory-available']);
     await expectRefused(p, 'memory-available', { preflight: { memoryReserveMiB: 513 } });
   });
 
@@ -120,10 +118,7 @@ describe('FakeHypervisor preflight', () => {
       p.a.preflight('vm', p.b, { nope: 1 } as unknown as { memoryReserveMiB: number }),
       'E_INVALID_ARGUMENT',
     );
-    await rejectsWith(
-      p.a.migrate('vm', p.b, { preflight: { memoryReserveMiB: 1.5 } }),
-      'E_INVALID_ARGUMENT',
-    );
+    await rejectsWith(p.a.migrate('vm', p.b, { preflight: { memoryReserveMiB: 1.5 } }), 'E_INVALID_ARGUMENT');
     await rejectsWith(p.a.preflight('bad name!', p.b), 'E_INVALID_ARGUMENT');
     await rejectsWith(p.a.preflight('missing', p.b), 'E_NOT_FOUND');
     expect((await p.a.lookupDomain('vm')).state).to.equal('running');

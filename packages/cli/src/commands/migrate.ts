@@ -75,7 +75,11 @@ export function migrationOptionsFromCli(o: MigrateCliOptions): MigrationOptions 
     ...(o.peerUri !== undefined ? { peerUri: o.peerUri } : {}),
     ...(o.tunnelled ? { tunnelled: true } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-    ...(o.preflight === false ? { preflight: false } : memoryReserveMiB !== undefined ? { preflight: { memoryReserveMiB } } : {}),
+    ...(o.preflight === false
+      ? { preflight: false }
+      : memoryReserveMiB !== undefined
+        ? { preflight: { memoryReserveMiB } }
+        : {}),
   };
 }
 
