@@ -48,6 +48,14 @@ export interface HypervisorCpuTarget {
   readonly virttype?: string;
 }
 
+/** libvirt's version numbers (major * 1,000,000 + minor * 1,000 + micro). */
+export interface Versions {
+  /** virConnectGetVersion: the hypervisor's. */
+  readonly hypervisor: number;
+  /** virConnectGetLibVersion: the daemon's libvirt. */
+  readonly libvirt: number;
+}
+
 /** Whether a named host object (network, interface, storage pool) exists and runs. */
 export type ObjectState = 'active' | 'inactive' | 'absent';
 
@@ -209,7 +217,7 @@ export class Connection {
    * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the connection is closed.
    * @throws {@link LibvirtError} the mapped code, else `E_LIBVIRT`, when the daemon does not answer.
    */
-  async versions(): Promise<{ readonly hypervisor: number; readonly libvirt: number }> {
+  async versions(): Promise<Versions> {
     const hv = this.binding.engine.alloc(8);
     const lib = this.binding.engine.alloc(8);
     await this.use(async (p) => {

@@ -21,6 +21,7 @@ export {
   type NodeInfo,
   type ObjectState,
   type OpenOptions,
+  type Versions,
 } from './connection.js';
 export { DOMAIN_STATES, Domain, type RawDomainInfo } from './domain-handle.js';
 export { assertDomainXml } from './domain-xml-limits.js';
@@ -58,6 +59,9 @@ export {
   type GuestDisk,
   type GuestFacts,
   type GuestInterface,
+  type GuestNetworkDisk,
+  type GuestPathDisk,
+  type GuestVolumeDisk,
   guestFacts,
   hostModelCpu,
   preflightWithLibvirt,

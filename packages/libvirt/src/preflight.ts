@@ -14,17 +14,45 @@ const CPU = ENUMS.virCPUCompareResult;
 const FAIL_INCOMPATIBLE = ENUMS.virConnectCompareCPUFlags.VIR_CONNECT_COMPARE_CPU_FAIL_INCOMPATIBLE;
 
 /** A guest disk as the preflight sees it: where its data lives. */
-export type GuestDisk =
-  | { readonly target: string; readonly kind: 'path'; readonly path: string }
-  | { readonly target: string; readonly kind: 'volume'; readonly pool: string; readonly volume: string }
-  | {
-      readonly target: string;
-      readonly kind: 'network';
-      readonly protocol: string;
-      readonly name: string;
-      readonly hosts: readonly string[];
-      readonly secretUuid?: string;
-    };
+export type GuestDisk = GuestPathDisk | GuestVolumeDisk | GuestNetworkDisk;
+
+/** A file or block disk (`<source file>` / `<source dev>`). */
+export interface GuestPathDisk {
+  /** The guest device, e.g. `vda`. */
+  readonly target: string;
+  /** Discriminant. */
+  readonly kind: 'path';
+  /** The path on the host. */
+  readonly path: string;
+}
+
+/** A disk from a storage pool (`<disk type='volume'>`). */
+export interface GuestVolumeDisk {
+  /** The guest device, e.g. `vda`. */
+  readonly target: string;
+  /** Discriminant. */
+  readonly kind: 'volume';
+  /** Storage pool name. */
+  readonly pool: string;
+  /** Volume name in that pool. */
+  readonly volume: string;
+}
+
+/** A network disk (`<disk type='network'>`, e.g. an iSCSI LUN). */
+export interface GuestNetworkDisk {
+  /** The guest device, e.g. `vda`. */
+  readonly target: string;
+  /** Discriminant. */
+  readonly kind: 'network';
+  /** `iscsi`, `nbd`, `rbd`, ... */
+  readonly protocol: string;
+  /** The source name, for iSCSI `IQN/LUN`. */
+  readonly name: string;
+  /** `host:port` of each `<host>`. */
+  readonly hosts: readonly string[];
+  /** UUID of the `<auth>` secret, when the disk has one. */
+  readonly secretUuid?: string;
+}
 
 /** A guest network interface as the preflight sees it. */
 export interface GuestInterface {
