@@ -11,6 +11,7 @@ export * from './guest-console.js';
 export * from './host.js';
 export * from './hypervisor.js';
 export * from './migration.js';
+export * from './preflight.js';
 export * from './records.js';
 export * from './registry.js';
 export * from './remote-guest.js';

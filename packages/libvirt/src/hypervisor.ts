@@ -8,6 +8,9 @@ import {
   assertSecretUsage,
   assertSecretUuid,
   assertSecretValue,
+  assertPeerToPeerOptions,
+  assertPreflightOptions,
+  assertPreflightPassed,
   ClosedError,
   type ConsoleCapable,
   type ConsoleLineRead,
@@ -32,6 +35,8 @@ import {
   type SecretInfo,
   type SecretUsageType,
   type SecretValue,
+  type PreflightOptions,
+  type PreflightReport,
   StateError,
   type StoredImage,
   UnsupportedError,
@@ -44,6 +49,7 @@ import { migrateWithLibvirt } from './migrate.js';
 import { domainConsole, ensureHostImage, removeHostImages } from './remote-guest.js';
 import type { Secret } from './secret-handle.js';
 import { parseSecretXml, SECRET_USAGE_NUMBERS, secretUsageName, secretXml } from './secret-xml.js';
+import { preflightWithLibvirt } from './preflight.js';
 
 const AFFECT = ENUMS.virDomainModificationImpact;
 const VCPU_MAXIMUM = ENUMS.virDomainVcpuFlags.VIR_DOMAIN_VCPU_MAXIMUM;
@@ -407,13 +413,52 @@ export abstract class LibvirtHypervisor
     return c.events.subscribe(c, listener);
   }
 
-  async migrate(name: string, destination: Hypervisor, options: MigrationOptions = {}): Promise<MigrationResult> {
-    this.conn();
-    assertMigrationOptionsOffered(options, this.capabilities, this.driver);
+  /** The destination as a libvirt hypervisor, or `E_INVALID_ARGUMENT`. */
+  private libvirtDestination(destination: Hypervisor): LibvirtHypervisor {
     if (!(destination instanceof LibvirtHypervisor) || destination.closed) {
       throw new InvalidArgumentError('destination', 'must be an open libvirt hypervisor connection');
     }
-    return this.withDomain(name, (d) => migrateWithLibvirt(this, d, destination, options));
+    return destination;
+  }
+
+  /**
+   * Checks whether `destination` can take `name` (see `preflightWithLibvirt`): its daemon
+   * answers, no other domain has the name, its versions are not older, it can provide the
+   * guest's CPU (virConnectCompareHypervisorCPU, with a baseline suggested when not), its free
+   * memory holds the guest's plus `memoryReserveMiB`, every disk is shared storage it knows,
+   * and every network/bridge exists there.
+   */
+  async preflight(name: string, destination: Hypervisor, options: PreflightOptions = {}): Promise<PreflightReport> {
+    this.conn();
+    assertDomainName(name);
+    assertPreflightOptions(options);
+    const dest = this.libvirtDestination(destination);
+    try {
+      return await preflightWithLibvirt(this, name, dest, options);
+    } catch (e) {
+      if (isVirtmigError(e, 'E_NOT_FOUND')) throw new NotFoundError('domain', name, undefined, { cause: e });
+      throw e;
+    }
+  }
+
+  async migrate(name: string, destination: Hypervisor, options: MigrationOptions = {}): Promise<MigrationResult> {
+    this.conn();
+    assertMigrationOptionsOffered(options, this.capabilities, this.driver);
+    const dest = this.libvirtDestination(destination);
+    const { preflight, ...rest } = options;
+    assertPeerToPeerOptions(rest);
+    if (preflight !== undefined && typeof preflight !== 'boolean')
+      assertPreflightOptions(preflight, 'options.preflight');
+    // The migration's clock starts before the preflight: its cost is the start of the reservation stage.
+    const t0 = Date.now();
+    let report: PreflightReport | undefined;
+    if (preflight !== false) {
+      report = await this.preflight(name, dest, typeof preflight === 'object' ? preflight : {});
+      assertPreflightPassed(report);
+    }
+    return this.withDomain(name, (d) =>
+      migrateWithLibvirt(this, d, dest, rest, { t0, ...(report ? { preflight: report } : {}) }),
+    );
   }
 
   private requireSecrets(): void {

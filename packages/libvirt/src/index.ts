@@ -14,7 +14,16 @@ export {
   libvirtRuntime,
 } from './binding.js';
 export { BUFFER_EXTENTS, NATIVE_ONLY, NON_NULL, NOT_EXTENTS } from './buffer-extents.js';
-export { Connection, type DomainStatsRecord, LIST_FLAGS, type NodeInfo, type OpenOptions } from './connection.js';
+export {
+  Connection,
+  type DomainStatsRecord,
+  type HypervisorCpuTarget,
+  LIST_FLAGS,
+  type NodeInfo,
+  type ObjectState,
+  type OpenOptions,
+  type Versions,
+} from './connection.js';
 export { type ConsoleOptions, type ConsoleTextLine, consoleLines, openConsole } from './console.js';
 export { DOMAIN_STATES, Domain, type RawDomainInfo } from './domain-handle.js';
 export { assertDomainXml } from './domain-xml-limits.js';
@@ -46,7 +55,7 @@ export {
   shimPaths,
 } from './locate.js';
 export * from './memory.js';
-export { migrateWithLibvirt, migrationFlags, migrationParams } from './migrate.js';
+export { type MigrationPrelude, migrateWithLibvirt, migrationFlags, migrationParams } from './migrate.js';
 export { NativePointer } from './native-pointer.js';
 export { DEFAULT_IMAGE_POOL, domainConsole, ensureHostImage, removeHostImages } from './remote-guest.js';
 export { Secret } from './secret-handle.js';
@@ -59,6 +68,17 @@ export {
   secretUsageName,
   secretXml,
 } from './secret-xml.js';
+export {
+  type GuestDisk,
+  type GuestFacts,
+  type GuestInterface,
+  type GuestNetworkDisk,
+  type GuestPathDisk,
+  type GuestVolumeDisk,
+  guestFacts,
+  hostModelCpu,
+  preflightWithLibvirt,
+} from './preflight.js';
 export { buildShim, SHIM_FILE, SHIM_SOURCES, type ShimBuild, type ShimBuildFailure } from './shim-build.js';
 export * from './signature.js';
 export {

@@ -10,6 +10,7 @@ import {
   type MigrationProgress,
   type MigrationResult,
   type MigrationStages,
+  type PreflightReport,
   type Span,
   TimeoutError,
 } from '@virtmig/core';
@@ -111,8 +112,8 @@ function progressOf(
 /**
  * Builds the Equation-1 stages (ms since the call) from libvirt's events, tiling [0, total] in the
  * order libvirt's migration protocol runs them:
- * reservation = Begin on the source + Prepare on the destination, until the destination QEMU has
- * started (`started/migrated` there); initialisation = from then until the first RAM pass (QEMU's
+ * reservation = the preflight (when it ran) + Begin on the source + Prepare on the destination,
+ * until the destination QEMU has started (`started/migrated` there); initialisation = from then until the first RAM pass (QEMU's
  * setup); one pre-copy round per `migration-iteration` event until the source is suspended;
  * stop-and-copy (or the switch to post-copy) = source suspended until the destination resumes;
  * activation = destination running until the source discards its copy (`stopped/migrated`);
@@ -125,6 +126,7 @@ function stagesFrom(
   totalMs: number,
   setupMs: number | undefined,
   postCopy: boolean,
+  preflightEndMs: number | undefined,
 ): MigrationStages {
   const at = (kind: string, details: readonly string[]): number | undefined => {
     const e = events.find((x) => x.kind === kind && details.includes(x.detail));
@@ -151,7 +153,9 @@ function stagesFrom(
   const afterResume =
     sourceStopped !== undefined && resumeAt !== undefined && sourceStopped >= resumeAt ? sourceStopped : totalMs;
   return {
-    ...(destStarted !== undefined ? { reservation: { startMs: 0, endMs: destStarted } } : {}),
+    ...(destStarted !== undefined || preflightEndMs !== undefined
+      ? { reservation: { startMs: 0, endMs: destStarted ?? Math.min(preflightEndMs as number, totalMs) } }
+      : {}),
     ...(firstPass !== undefined && firstPass >= initStart
       ? { initialisation: { startMs: initStart, endMs: firstPass } }
       : {}),
@@ -163,6 +167,14 @@ function stagesFrom(
       ? { commitment: { startMs: sourceStopped, endMs: totalMs } }
       : {}),
   };
+}
+
+/** What {@link migrateWithLibvirt}'s caller did before it: the preflight and when the call began. */
+export interface MigrationPrelude {
+  /** Milliseconds since the epoch when the migration call began (default: now). */
+  readonly t0?: number;
+  /** The preflight's report, when it ran; its time is the start of the reservation stage. */
+  readonly preflight?: PreflightReport;
 }
 
 /**
@@ -178,6 +190,7 @@ export async function migrateWithLibvirt(
   d: Domain,
   dest: LibvirtHypervisor,
   o: MigrationOptions,
+  prelude: MigrationPrelude = {},
 ): Promise<MigrationResult> {
   const name = d.name();
   const uuid = d.uuid();
@@ -220,7 +233,8 @@ export async function migrateWithLibvirt(
     );
   }
   if (o.maxDowntimeMs !== undefined) await d.migrateSetMaxDowntime(o.maxDowntimeMs);
-  const t0 = Date.now();
+  const t0 = prelude.t0 ?? Date.now();
+  const preflightEndMs = prelude.preflight === undefined ? undefined : Math.round(prelude.preflight.durationMs);
   const startedAt = new Date(t0).toISOString();
   let settled = false;
   let postCopyStarted = false;
@@ -360,7 +374,8 @@ export async function migrateWithLibvirt(
     ...opt('iterations', num(stats, 'memory_iteration')),
     ...opt('postCopyRequests', num(stats, 'memory_postcopy_requests')),
     postCopy: postCopyStarted,
-    stages: stagesFrom(events, t0, totalTimeMs, setupMs, postCopyStarted),
+    stages: stagesFrom(events, t0, totalTimeMs, setupMs, postCopyStarted, preflightEndMs),
+    ...(prelude.preflight !== undefined ? { preflight: prelude.preflight } : {}),
     raw: stats,
   };
 }

@@ -8,6 +8,8 @@ import {
   assertSecretUsage,
   assertSecretUuid,
   assertSecretValue,
+  assertPreflightOptions,
+  assertPreflightPassed,
   ClosedError,
   type DomainConfig,
   type DomainEvent,
@@ -28,12 +30,15 @@ import {
   type SecretInfo,
   type SecretUsageType,
   type SecretValue,
+  type PreflightOptions,
+  type PreflightReport,
   StateError,
   UnsupportedError,
 } from '@virtmig/core';
 import type { FakeDomain, FakeHost, FakeSecret } from './host.js';
 import { migrateDomain } from './migrate.js';
 import { assertHostName, defaultFakeNetwork, type FakeNetwork } from './network.js';
+import { fakePreflight } from './preflight.js';
 import { parseDomainXml, renderCapabilitiesXml, renderDomainXml } from './xml.js';
 
 /** Largest vCPU count the fake accepts (QEMU's q35 limit is in this range). */
@@ -293,10 +298,8 @@ export class FakeHypervisor implements Hypervisor, EventCapable, SecretCapable {
     });
   }
 
-  async migrate(name: string, destination: Hypervisor, options: MigrationOptions = {}): Promise<MigrationResult> {
-    this.ensureOpen();
-    assertDomainName(name);
-    assertMigrationOptionsOffered(options, this.capabilities, this.driver);
+  /** The destination as a fake host on this network, or the error a caller gets. */
+  private fakeDestination(name: string, destination: Hypervisor): FakeHypervisor {
     if (!(destination instanceof FakeHypervisor)) {
       throw new InvalidArgumentError('destination', 'a fake host migrates only to another FakeHypervisor');
     }
@@ -310,7 +313,34 @@ export class FakeHypervisor implements Hypervisor, EventCapable, SecretCapable {
         domainOnDestination: false,
       });
     }
-    return migrateDomain(this.host, this.uri, destination.host, destination.uri, name, options);
+    return destination;
+  }
+
+  async preflight(name: string, destination: Hypervisor, options: PreflightOptions = {}): Promise<PreflightReport> {
+    this.ensureOpen();
+    assertDomainName(name);
+    assertPreflightOptions(options);
+    if (!(destination instanceof FakeHypervisor) || destination.network !== this.network)
+      throw new InvalidArgumentError('destination', 'must be a FakeHypervisor on the same network');
+    if (destination.closed) throw new ClosedError('destination connection');
+    return fakePreflight(this.host, this.uri, destination.host, destination.uri, name, options);
+  }
+
+  async migrate(name: string, destination: Hypervisor, options: MigrationOptions = {}): Promise<MigrationResult> {
+    this.ensureOpen();
+    assertDomainName(name);
+    assertMigrationOptionsOffered(options, this.capabilities, this.driver);
+    const dest = this.fakeDestination(name, destination);
+    const { preflight, ...rest } = options;
+    if (preflight !== undefined && typeof preflight !== 'boolean')
+      assertPreflightOptions(preflight, 'options.preflight');
+    let report: PreflightReport | undefined;
+    if (preflight !== false && this.host.domains.has(name) && dest.host !== this.host) {
+      report = await this.preflight(name, dest, typeof preflight === 'object' ? preflight : {});
+      assertPreflightPassed(report);
+    }
+    const result = await migrateDomain(this.host, this.uri, dest.host, dest.uri, name, rest);
+    return report === undefined ? result : { ...result, preflight: report };
   }
 
   onDomainEvent(listener: (event: DomainEvent) => void): () => void {
