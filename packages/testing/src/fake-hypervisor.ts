@@ -5,6 +5,10 @@ import {
   assertMigrationOptionsOffered,
   assertNumber,
   ClosedError,
+  type DirtyRateCapable,
+  type DirtyRateMeasurement,
+  type DirtyRateMode,
+  type DirtyRateOptions,
   type DomainConfig,
   type DomainEvent,
   type DomainInfo,
@@ -18,6 +22,7 @@ import {
   MigrationError,
   type MigrationOptions,
   type MigrationResult,
+  resolveDirtyRateOptions,
   StateError,
   UnsupportedError,
 } from '@virtmig/core';
@@ -65,8 +70,10 @@ export interface FailMigrationOptions {
  * typed errors, clock-driven CPU time, lifecycle events, and simulated pre-copy (and optionally
  * post-copy) live migration to other hosts of the same {@link FakeNetwork}.
  */
-export class FakeHypervisor implements Hypervisor, EventCapable {
+export class FakeHypervisor implements Hypervisor, EventCapable, DirtyRateCapable {
   readonly driver = 'fake';
+  /** The fake knows each guest's dirty rate exactly ({@link setDirtyRate}), whatever the mode. */
+  readonly dirtyRateModes: ReadonlySet<DirtyRateMode> = new Set<DirtyRateMode>(['page-sampling', 'dirty-bitmap']);
   readonly uri: string;
   /** The cluster the host belongs to. */
   readonly network: FakeNetwork;
@@ -301,6 +308,31 @@ export class FakeHypervisor implements Hypervisor, EventCapable {
       });
     }
     return migrateDomain(this.host, this.uri, destination.host, destination.uri, name, options);
+  }
+
+  /**
+   * Reports the guest's model dirty rate ({@link setDirtyRate}) after waiting the period on the
+   * network's clock, as a real measurement would.
+   */
+  async measureDirtyRate(name: string, options: DirtyRateOptions = {}): Promise<DirtyRateMeasurement> {
+    const d = this.domain(name);
+    const o = resolveDirtyRateOptions(options);
+    if (!this.dirtyRateModes.has(o.mode)) {
+      throw new UnsupportedError(
+        `dirty-rate measurement (${o.mode})`,
+        this.driver,
+        'the fake has no per-vCPU dirty rings',
+      );
+    }
+    if (d.state !== 'running') {
+      throw new StateError(`cannot measure the dirty rate of domain "${name}": it is ${d.state}`, {
+        domain: name,
+        state: d.state,
+      });
+    }
+    const startedAt = this.network.clock.now();
+    await this.network.clock.sleep(o.periodSeconds * 1000, options.signal);
+    return { domain: name, bytesPerSecond: d.dirtyRateBps, mode: o.mode, periodSeconds: o.periodSeconds, startedAt };
   }
 
   onDomainEvent(listener: (event: DomainEvent) => void): () => void {
