@@ -10,6 +10,7 @@ export * from './cells.js';
 export * from './distributions.js';
 export * from './figures.js';
 export * from './model-compare.js';
+export * from './model-source.js';
 export * from './policies/index.js';
 export * from './precopy.js';
 export * from './prediction.js';

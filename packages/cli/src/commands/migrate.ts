@@ -1,20 +1,20 @@
 import { existsSync } from 'node:fs';
 import {
   assertDomainName,
-  assertUriPolicy,
   InvalidArgumentError,
   type MigrationOptions,
   type MigrationProgress,
 } from '@virtmig/core';
 import {
   assertQemuMigrationOptions,
-  parseQemuUri,
   QemuHypervisor,
   type QemuMigrationResult,
   serialLogOf,
 } from '@virtmig/driver-qemu';
 import { table } from '../output.js';
-import { isLabHostName, type LabStatus, labHost, labStatus } from './lab.js';
+import { assertHostFlag, endpoint } from './endpoints.js';
+import { isLabHostName, type LabStatus } from './lab.js';
+import { type PredictionOutcome, predictBeforeMigration, predictionRows, recordsOf } from './predict.js';
 
 /** Raw options of `virtmig migrate` as commander parses them. */
 export interface MigrateCliOptions {
@@ -36,6 +36,10 @@ export interface MigrateCliOptions {
   readonly tunnelled?: boolean;
   readonly timeout?: string;
   readonly heartbeat?: boolean;
+  /** Results database whose trials calibrate the prediction and give a measured link rate. */
+  readonly db?: string;
+  /** `--no-predict`: skip the live measurement and prediction before migrating. */
+  readonly predict?: boolean;
   readonly json?: boolean;
 }
 
@@ -71,23 +75,6 @@ export function migrationOptionsFromCli(o: MigrateCliOptions): MigrationOptions 
   };
 }
 
-/** A host given as a lab name (`a`, `b`) or a libvirt URI, resolved to a URI and, for lab hosts, the migrate and peer URIs. */
-interface Endpoint {
-  readonly uri: string;
-  readonly migrateUri?: string;
-  /** The host's libvirtd as the other lab host reaches it (`qemu+tcp://ADDRESS/system`). */
-  readonly peerUri?: string;
-  readonly domainType?: 'kvm' | 'qemu';
-}
-
-/** Throws `E_INVALID_ARGUMENT` naming `flag` unless `spec` is a lab host name or a qemu URI the URI policy allows. */
-function assertHostFlag(spec: string, flag: string): void {
-  if (isLabHostName(spec)) return;
-  if (!spec.startsWith('qemu'))
-    throw new InvalidArgumentError(flag, `must be a lab host (a, b) or a qemu URI, got ${JSON.stringify(spec)}`);
-  assertUriPolicy(parseQemuUri(spec), {}, flag);
-}
-
 // A lab destination supplies its own qemu+tcp peer URI after the lab is asked; its stand-in lets
 // every other option be checked first.
 const LAB_PEER_STAND_IN = 'qemu+tcp://lab-peer/system';
@@ -106,19 +93,6 @@ export function checkMigrateInput(guest: string, o: MigrateCliOptions): Migratio
   return options;
 }
 
-async function endpoint(spec: string, prefix: string, cache: { status?: LabStatus }): Promise<Endpoint> {
-  if (!isLabHostName(spec)) return { uri: spec };
-  cache.status ??= await labStatus(prefix);
-  const host = labHost(cache.status, spec);
-  // The port is left to the destination's migration_port range, so parallel connections get ports too.
-  return {
-    uri: host.uri,
-    migrateUri: `tcp://${host.address}`,
-    ...(typeof host.tcpUri === 'string' ? { peerUri: host.tcpUri } : {}),
-    domainType: cache.status.domainType,
-  };
-}
-
 /** A one-line progress bar for a terminal. */
 export function progressLine(p: MigrationProgress): string {
   const pct = p.dataTotalBytes > 0 ? Math.min(100, Math.round((p.dataProcessedBytes / p.dataTotalBytes) * 100)) : 0;
@@ -128,14 +102,21 @@ export function progressLine(p: MigrationProgress): string {
   return `[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${String(pct).padStart(3)}% ${p.phase}${p.iteration !== undefined ? ` pass ${p.iteration}` : ''} ${mib(p.dataProcessedBytes)}/${mib(p.dataTotalBytes)} MiB ${(p.elapsedMs / 1000).toFixed(1)} s`;
 }
 
+/** A migration's result with what was predicted for it beforehand. */
+export type PredictedMigrationResult = QemuMigrationResult & {
+  /** The prediction made just before the migration started (or why there is none). */
+  readonly predicted: PredictionOutcome;
+};
+
 /** Live-migrates `guest` as `virtmig migrate` does; `onProgress` gets the driver's samples. */
 export async function migrateGuest(
   guest: string,
   o: MigrateCliOptions,
   extra: Pick<MigrationOptions, 'onProgress' | 'signal'> = {},
-): Promise<QemuMigrationResult> {
+): Promise<PredictedMigrationResult> {
   const prefix = o.prefix ?? process.env.VIRTMIG_LAB_PREFIX ?? 'vmlab';
   const options = checkMigrateInput(guest, o);
+  const records = recordsOf(o.db);
   const cache: { status?: LabStatus } = {};
   const from = await endpoint(o.from, prefix, cache);
   const to = await endpoint(o.to, prefix, cache);
@@ -145,7 +126,23 @@ export async function migrateGuest(
     const dst = await QemuHypervisor.open(to.uri, to.domainType ? { domainType: to.domainType } : {});
     try {
       const log = o.heartbeat === false ? undefined : serialLogOf(await src.domainXml(guest));
-      return await src.migrate(guest, dst, {
+      const predicted: PredictionOutcome =
+        o.predict === false
+          ? { kind: 'skipped', reason: '--no-predict' }
+          : await predictBeforeMigration(
+              src,
+              guest,
+              {
+                ...(options.bandwidthMiBps === undefined ? {} : { bandwidthMiBps: options.bandwidthMiBps }),
+                ...(options.maxDowntimeMs === undefined ? {} : { maxDowntimeMs: options.maxDowntimeMs }),
+                ...(options.autoConverge ? { autoConverge: true } : {}),
+                ...(options.postCopy ? { postCopy: true } : {}),
+              },
+              cache.status,
+              records,
+              { from: from.uri, to: to.uri },
+            );
+      const result = await src.migrate(guest, dst, {
         ...options,
         // A tunnelled migration's data goes to the peer URI (a lab host's own by default), not to a migrate URI.
         ...(options.tunnelled
@@ -158,6 +155,7 @@ export async function migrateGuest(
         ...(log !== undefined && existsSync(log) ? { heartbeat: log } : {}),
         ...extra,
       });
+      return { ...result, predicted };
     } finally {
       await dst.close();
     }
@@ -166,10 +164,27 @@ export async function migrateGuest(
   }
 }
 
+/** The prediction beside the measurement: predicted total and downtime, their errors, the model, its warnings. */
+function predictedRows(r: PredictedMigrationResult): [string, string][] {
+  const p = r.predicted;
+  if (p.kind === 'skipped') return [['predicted', `- (${p.reason})`]];
+  const rows = predictionRows(p.prediction);
+  const pred = p.prediction;
+  if (pred.kind === 'converges') {
+    const err = (predicted: number, measured: number | undefined): string =>
+      measured === undefined || measured === 0 ? '-' : `${Math.round(((predicted - measured) / measured) * 100)} %`;
+    rows.push([
+      'prediction error',
+      `total ${err(pred.totalTimeMs, r.totalTimeMs)}, downtime ${err(pred.downtimeMs, r.downtimeMs)} (measured dirty rate ${(p.measured.dirtyRate.bytesPerSecond / 1048576).toFixed(1)} MiB/s, link ${(p.link.bytesPerSecond / 1048576).toFixed(1)} MiB/s ${p.link.source})`,
+    ]);
+  }
+  return rows;
+}
+
 const ms = (v: number | undefined): string => (v === undefined ? '-' : `${Math.round(v)} ms`);
 
 /** The human rendering of a migration result. */
-export function formatMigrationResult(r: QemuMigrationResult): string {
+export function formatMigrationResult(r: PredictedMigrationResult): string {
   const s = r.stages;
   const span = (x: { startMs: number; endMs: number } | undefined): string => (x ? `${x.startMs}-${x.endMs} ms` : '-');
   const rows: [string, string][] = [
@@ -204,6 +219,7 @@ export function formatMigrationResult(r: QemuMigrationResult): string {
     ...(r.postCopy ? ([['post-copy', span(s.postcopy)]] as [string, string][]) : []),
     ['activation', span(s.activation)],
     ['commitment', span(s.commitment)],
+    ...predictedRows(r),
   ];
   return table(['FIELD', 'VALUE'], rows);
 }
