@@ -39,9 +39,25 @@ describe('figures (Vega-Lite rendered to SVG in Node)', () => {
     const iterations = new Set(t.samples.map((s) => s.iteration));
     expect(panels[0]?.layer[1]?.data.values).to.have.length(iterations.size - 1);
     const svg = await renderSvg(spec);
-    expect(svg).to.contain('Dirty rate (MiB/s)');
+    expect(svg).to.contain('Dirty rate (MB/s)');
     expect(svg).to.contain('Host CPU (%)');
     expect(size(svg)[1]).to.be.greaterThan(400);
+  });
+
+  it('gives a dirty rate of zero throughout a readable MB/s axis from 0 to 1, with no 0.000000 tick', async () => {
+    const t = sampleTimeline();
+    const flat = { ...t, samples: t.samples.map((s) => ({ ...s, dirtyRateBps: 0 })) };
+    const svg = await renderSvg(timelineSpec(flat));
+    expect(svg).to.contain('Dirty rate (MB/s)');
+    expect(svg).not.to.match(/0\.0{4,}/);
+    expect(svg).to.match(/>0\.5</);
+  });
+
+  it('scales the dirty-rate axis to the data in MB/s (10^6 bytes per second)', async () => {
+    const t = sampleTimeline();
+    const fast = { ...t, samples: t.samples.map((s, i) => ({ ...s, dirtyRateBps: i === 0 ? 250e6 : 0 })) };
+    const svg = await renderSvg(timelineSpec(fast));
+    expect(svg).to.match(/>250</);
   });
 
   it('refuses to plot nothing with E_INVALID_ARGUMENT', () => {

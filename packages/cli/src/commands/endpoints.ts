@@ -32,4 +32,3 @@ export async function endpoint(spec: string, prefix: string, cache: { status?: L
     domainType: cache.status.domainType,
   };
 }
-

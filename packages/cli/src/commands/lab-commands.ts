@@ -197,7 +197,7 @@ export function addLabCommands(program: Command, makeOutput: (json: boolean) => 
     .option('--timeout <ms>', 'abort the migration after this long')
     .option('--no-heartbeat', "do not follow the guest's serial heartbeat")
     .option('--no-predict', "do not measure the guest's dirty rate and predict the migration first")
-    .option('--db <file>', "results database: its trials calibrate the prediction and give a measured link rate")
+    .option('--db <file>', 'results database: its trials calibrate the prediction and give a measured link rate')
     .option('--prefix <name>', PREFIX_HELP)
     .option('--json', 'print JSON')
     .action(async (name: string, opts: MigrateCliOptions) => {

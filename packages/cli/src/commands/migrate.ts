@@ -1,10 +1,5 @@
 import { existsSync } from 'node:fs';
-import {
-  assertDomainName,
-  InvalidArgumentError,
-  type MigrationOptions,
-  type MigrationProgress,
-} from '@virtmig/core';
+import { assertDomainName, InvalidArgumentError, type MigrationOptions, type MigrationProgress } from '@virtmig/core';
 import {
   assertQemuMigrationOptions,
   QemuHypervisor,

@@ -1,19 +1,11 @@
-import { type MigrationModel, migrationModelFor, type Prediction, type PredictionInput } from '@virtmig/analysis';
+import { type MigrationModel, migrationModelFor, type Prediction } from '@virtmig/analysis';
+import { type LiveGuest, livePredictionInput, measureLiveGuest } from '@virtmig/balance';
 import { ResultsDb } from '@virtmig/bench';
-import {
-  assertDomainName,
-  type DirtyRateMeasurement,
-  type Hypervisor,
-  InvalidArgumentError,
-  isDirtyRateCapable,
-  StateError,
-  type TrialRecord,
-  UnsupportedError,
-} from '@virtmig/core';
+import { assertDomainName, type Hypervisor, InvalidArgumentError, type TrialRecord } from '@virtmig/core';
 import { QemuHypervisor } from '@virtmig/driver-qemu';
 import { table } from '../output.js';
-import type { LabStatus } from './lab.js';
 import { assertHostFlag, endpoint } from './endpoints.js';
+import type { LabStatus } from './lab.js';
 
 const MiB = 1024 * 1024;
 
@@ -28,18 +20,6 @@ export interface PredictCliOptions {
   readonly period?: string;
   readonly db?: string;
   readonly json?: boolean;
-}
-
-/** What was measured on the running guest for a prediction. */
-export interface LiveGuest {
-  /** Guest memory in MiB. */
-  readonly memoryMiB: number;
-  /** Guest vCPUs. */
-  readonly vcpus: number;
-  /** CPU use in percent of one CPU over the dirty-rate measurement. */
-  readonly cpuPercent: number;
-  /** The dirty-rate measurement. */
-  readonly dirtyRate: DirtyRateMeasurement;
 }
 
 /** Where a prediction's link rate came from. */
@@ -122,51 +102,6 @@ export function linkRate(
   );
 }
 
-/**
- * Measures a running guest for a prediction: its dirty rate (the hypervisor's own measurement
- * over `periodSeconds`) and its CPU use over the same period.
- * @throws {@link @virtmig/core!StateError} `E_STATE` when the guest is not running.
- * @throws {@link @virtmig/core!UnsupportedError} `E_UNSUPPORTED` (with the reason) when its dirty rate cannot be measured.
- */
-export async function measureLiveGuest(h: Hypervisor, guest: string, periodSeconds = 1): Promise<LiveGuest> {
-  const before = await h.lookupDomain(guest);
-  if (before.state !== 'running') {
-    throw new StateError(`cannot predict the migration of "${guest}": it is ${before.state}`, {
-      domain: guest,
-      state: before.state,
-    });
-  }
-  if (!isDirtyRateCapable(h)) {
-    throw new UnsupportedError('dirty-rate measurement', h.driver, 'the driver has no dirty-rate measurement');
-  }
-  const t0 = process.hrtime.bigint();
-  const dirtyRate = await h.measureDirtyRate(guest, { periodSeconds });
-  const after = await h.lookupDomain(guest);
-  const wallNs = Number(process.hrtime.bigint() - t0);
-  return {
-    memoryMiB: Math.round(before.maxMemoryKiB / 1024),
-    vcpus: before.vcpus,
-    cpuPercent: wallNs > 0 ? (Math.max(0, after.cpuTimeNs - before.cpuTimeNs) / wallNs) * 100 : 0,
-    dirtyRate,
-  };
-}
-
-/** The model's input for migrating a measured guest over `link`. */
-export function predictionInput(
-  live: LiveGuest,
-  link: LinkRate,
-  extra: Pick<PredictionInput, 'driver' | 'hostPair' | 'maxDowntimeMs' | 'autoConverge' | 'postCopy'> = {},
-): PredictionInput {
-  return {
-    memoryMiB: live.memoryMiB,
-    dirtyRateBps: live.dirtyRate.bytesPerSecond,
-    bandwidthBps: link.bytesPerSecond,
-    vcpus: live.vcpus,
-    cpuPercent: live.cpuPercent,
-    ...extra,
-  };
-}
-
 /** The records of `--db` (none without it). */
 export function recordsOf(dbPath: string | undefined): TrialRecord[] {
   if (dbPath === undefined) return [];
@@ -201,9 +136,9 @@ export async function predictGuest(guest: string, o: PredictCliOptions): Promise
   const model: MigrationModel = migrationModelFor(records);
   const src = await QemuHypervisor.open(from.uri, from.domainType ? { domainType: from.domainType } : {});
   try {
-    const measured = await measureLiveGuest(src, guest, periodSeconds);
+    const measured = await measureLiveGuest(src, guest, { periodSeconds });
     const prediction = model.predict(
-      predictionInput(measured, link, {
+      livePredictionInput(measured, link.bytesPerSecond, {
         driver: src.driver,
         hostPair: `${from.uri} -> ${to.uri}`,
         ...(maxDowntimeMs === undefined ? {} : { maxDowntimeMs }),
@@ -308,7 +243,7 @@ export async function predictBeforeMigration(
     throw e;
   }
   const prediction = migrationModelFor(records).predict(
-    predictionInput(measured, link, {
+    livePredictionInput(measured, link.bytesPerSecond, {
       driver: src.driver,
       hostPair: `${hosts.from} -> ${hosts.to}`,
       ...(o.maxDowntimeMs === undefined ? {} : { maxDowntimeMs: o.maxDowntimeMs }),
