@@ -179,7 +179,7 @@ export function timelineSpec(timeline: MigrationTimeline): VegaLiteSpec {
   const dirtyMax = Math.max(...s.map((p) => p.dirtyRateBps / MB));
   const yScale = (name: string) =>
     name === DIRTY_PANEL
-      ? { scale: { domain: [0, Math.max(1, dirtyMax)], nice: true }, axis: { format: '~g', tickCount: 5 } }
+      ? { scale: { domain: [0, Math.max(1, dirtyMax)], nice: true }, axis: { format: ',~r', tickCount: 5 } }
       : {};
   const panel = (name: string, colorRange: string[]) => ({
     width: 560,
