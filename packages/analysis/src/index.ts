@@ -19,5 +19,6 @@ export * from './regression.js';
 export * from './report.js';
 export * from './sample-data.js';
 export * from './stats.js';
+export * from './strategy.js';
 export * from './study-tables.js';
 export * from './table.js';

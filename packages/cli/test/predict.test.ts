@@ -80,3 +80,16 @@ describe('virtmig predict: link rate and output', () => {
     ]);
   });
 });
+
+describe('virtmig migrate --downtime-target input', () => {
+  it('refuses the flags the target chooses itself, naming the one given, before anything runs', async () => {
+    const { checkMigrateInput } = await import('../src/commands/migrate.js');
+    expect(() => checkMigrateInput('g', { from: 'a', to: 'b', downtimeTarget: '100', autoConverge: true }))
+      .to.throw(/drop --auto-converge/)
+      .with.property('field', '--downtime-target');
+    expect(() => checkMigrateInput('g', { from: 'a', to: 'b', downtimeTarget: 'soon' }))
+      .to.throw()
+      .with.property('field', '--downtime-target');
+    expect(checkMigrateInput('g', { from: 'a', to: 'b', downtimeTarget: '100' })).to.deep.equal({});
+  });
+});

@@ -197,6 +197,10 @@ export function addLabCommands(program: Command, makeOutput: (json: boolean) => 
     .option('--timeout <ms>', 'abort the migration after this long')
     .option('--no-heartbeat', "do not follow the guest's serial heartbeat")
     .option('--no-predict', "do not measure the guest's dirty rate and predict the migration first")
+    .option(
+      '--downtime-target <ms>',
+      'choose pre-copy, pre-copy with max downtime or auto-converge, or post-copy from the prediction to stay within this downtime',
+    )
     .option('--db <file>', 'results database: its trials calibrate the prediction and give a measured link rate')
     .option('--prefix <name>', PREFIX_HELP)
     .option('--json', 'print JSON')

@@ -1,5 +1,13 @@
 import { existsSync } from 'node:fs';
-import { assertDomainName, InvalidArgumentError, type MigrationOptions, type MigrationProgress } from '@virtmig/core';
+import { chooseStrategy, migrationModelFor, type StrategyChoice } from '@virtmig/analysis';
+import { livePredictionInput } from '@virtmig/balance';
+import {
+  assertDomainName,
+  InvalidArgumentError,
+  isPostCopyCapable,
+  type MigrationOptions,
+  type MigrationProgress,
+} from '@virtmig/core';
 import {
   assertQemuMigrationOptions,
   QemuHypervisor,
@@ -35,6 +43,8 @@ export interface MigrateCliOptions {
   readonly db?: string;
   /** `--no-predict`: skip the live measurement and prediction before migrating. */
   readonly predict?: boolean;
+  /** Downtime target in ms: the strategy (pre-copy, max downtime, auto-converge, post-copy) is chosen from the prediction. */
+  readonly downtimeTarget?: string;
   readonly json?: boolean;
 }
 
@@ -80,12 +90,52 @@ const LAB_PEER_STAND_IN = 'qemu+tcp://lab-peer/system';
  */
 export function checkMigrateInput(guest: string, o: MigrateCliOptions): MigrationOptions {
   const options = migrationOptionsFromCli(o);
+  if (o.downtimeTarget !== undefined) {
+    integer(o.downtimeTarget, '--downtime-target', 1);
+    const chosenByTarget = [
+      ['--max-downtime', o.maxDowntime !== undefined],
+      ['--auto-converge', o.autoConverge === true],
+      ['--post-copy', o.postCopy === true],
+      ['--post-copy-after', o.postCopyAfter !== undefined],
+      ['--no-predict', o.predict === false],
+    ] as const;
+    const clash = chosenByTarget.find(([, given]) => given);
+    if (clash) {
+      throw new InvalidArgumentError(
+        '--downtime-target',
+        `chooses max downtime, auto-converge and post-copy from the prediction itself: drop ${clash[0]}`,
+      );
+    }
+  }
   assertDomainName(guest, 'guest');
   assertHostFlag(o.from, '--from');
   assertHostFlag(o.to, '--to');
   const labPeer = options.tunnelled && options.peerUri === undefined && isLabHostName(o.to);
   assertQemuMigrationOptions(labPeer ? { ...options, peerUri: LAB_PEER_STAND_IN } : options);
   return options;
+}
+
+/**
+ * The strategy for `--downtime-target` from the prediction made just before the migration.
+ * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` naming `--downtime-target` when there is no prediction to choose from.
+ */
+function strategyFor(
+  src: QemuHypervisor,
+  predicted: PredictionOutcome,
+  records: ReturnType<typeof recordsOf>,
+  targetMs: number,
+): StrategyChoice {
+  if (predicted.kind === 'skipped') {
+    throw new InvalidArgumentError('--downtime-target', `needs a prediction, and there is none: ${predicted.reason}`);
+  }
+  return chooseStrategy(
+    migrationModelFor(records),
+    livePredictionInput(predicted.measured, predicted.link.bytesPerSecond, {
+      driver: src.driver,
+    }),
+    targetMs,
+    { postCopyAllowed: isPostCopyCapable(src) },
+  );
 }
 
 /** A one-line progress bar for a terminal. */
@@ -97,10 +147,18 @@ export function progressLine(p: MigrationProgress): string {
   return `[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${String(pct).padStart(3)}% ${p.phase}${p.iteration !== undefined ? ` pass ${p.iteration}` : ''} ${mib(p.dataProcessedBytes)}/${mib(p.dataTotalBytes)} MiB ${(p.elapsedMs / 1000).toFixed(1)} s`;
 }
 
+/** The strategy `--downtime-target` chose, and whether the measured downtime met the target. */
+export type StrategyOutcome = StrategyChoice & {
+  /** True when the measured downtime was at most the target. */
+  readonly met: boolean;
+};
+
 /** A migration's result with what was predicted for it beforehand. */
 export type PredictedMigrationResult = QemuMigrationResult & {
   /** The prediction made just before the migration started (or why there is none). */
   readonly predicted: PredictionOutcome;
+  /** With `--downtime-target`: the strategy chosen and whether the target was met. */
+  readonly strategy?: StrategyOutcome;
 };
 
 /** Live-migrates `guest` as `virtmig migrate` does; `onProgress` gets the driver's samples. */
@@ -137,8 +195,13 @@ export async function migrateGuest(
               records,
               { from: from.uri, to: to.uri },
             );
+      const choice =
+        o.downtimeTarget === undefined ? undefined : strategyFor(src, predicted, records, Number(o.downtimeTarget));
       const result = await src.migrate(guest, dst, {
         ...options,
+        ...(choice?.maxDowntimeMs === undefined ? {} : { maxDowntimeMs: choice.maxDowntimeMs }),
+        ...(choice?.autoConverge ? { autoConverge: true } : {}),
+        ...(choice?.postCopy ? { postCopy: true } : {}),
         // A tunnelled migration's data goes to the peer URI (a lab host's own by default), not to a migrate URI.
         ...(options.tunnelled
           ? options.peerUri === undefined && to.peerUri !== undefined
@@ -150,7 +213,13 @@ export async function migrateGuest(
         ...(log !== undefined && existsSync(log) ? { heartbeat: log } : {}),
         ...extra,
       });
-      return { ...result, predicted };
+      return {
+        ...result,
+        predicted,
+        ...(choice
+          ? { strategy: { ...choice, met: result.downtimeMs !== undefined && result.downtimeMs <= choice.targetMs } }
+          : {}),
+      };
     } finally {
       await dst.close();
     }
@@ -215,6 +284,15 @@ export function formatMigrationResult(r: PredictedMigrationResult): string {
     ['activation', span(s.activation)],
     ['commitment', span(s.commitment)],
     ...predictedRows(r),
+    ...(r.strategy
+      ? ([
+          ['strategy', `${r.strategy.strategy}: ${r.strategy.reason}`],
+          [
+            'downtime target',
+            `${r.strategy.targetMs} ms: ${r.strategy.met ? 'met' : 'NOT met'} (measured ${ms(r.downtimeMs)})`,
+          ],
+        ] as [string, string][])
+      : []),
   ];
   return table(['FIELD', 'VALUE'], rows);
 }
