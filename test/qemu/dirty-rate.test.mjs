@@ -1,6 +1,6 @@
 // Ground truth for virtmig's dirty-rate measurement (QEMU's calc-dirty-rate through
-// virDomainStartDirtyRateCalc, as measureLiveGuest takes it for predictions: 1 s, and 4 s more
-// when the first reading is below 16 MiB/s): lab guests run the dirtier at set rates over a 64 MiB
+// virDomainStartDirtyRateCalc, as measureLiveGuest takes it for predictions: 1-s readings, 4 s
+// while the rate reads below 16 MiB/s, until 64 MiB dirtied or 5 s are covered): lab guests run the dirtier at set rates over a 64 MiB
 // working set and the page-sampling measurement must come within ±20 % of the set rate. The CPU workloads'
 // rates are measured and printed (recorded in packages/workloads/README.md), not asserted.
 // Guests get 256 MiB: at 128 MiB the 64 MiB working set got the dirtier OOM-killed in a loop.

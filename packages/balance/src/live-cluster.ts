@@ -25,7 +25,7 @@ export interface SnapshotHostOptions {
   readonly estimates?: ReadonlyMap<string, MigrationEstimate>;
   /**
    * Predicts each running VM's migration from its measured dirty rate, memory and CPU use, over
-   * {@link SnapshotHostOptions.bandwidthBps}; VMs whose dirty rate cannot be measured, or that are
+   * `bandwidthBps`; VMs whose dirty rate cannot be measured, or that are
    * predicted not to converge, fall back to {@link SnapshotHostOptions.estimates}.
    */
   readonly prediction?: {

@@ -9,11 +9,14 @@ import {
 
 const MiB = 1024 * 1024;
 /**
- * Below this a one-second page-sampling reading rests on a handful of sampled pages: QEMU samples
- * 512 pages per GiB, so each dirty sample stands for 2 MiB/s over 1 s, and 16 MiB/s is 8 samples.
+ * QEMU's page sampling hashes 512 pages per GiB, so each dirty sample stands for 2 MiB dirtied:
+ * a reading rests on (rate x period / 2 MiB) samples. Readings are repeated until they cover
+ * 64 MiB of dirtied memory (32 samples, about 18 % relative noise) or 5 s have been spent.
  */
+const TARGET_SAMPLED_BYTES = 64 * MiB;
+const MAX_MEASURE_S = 5;
+/** Below this a slowly dirtying guest is read over 4 s rather than 1 s (no working set fills up at that rate). */
 const LOW_RATE_BPS = 16 * MiB;
-/** The longer period for a low first reading: four times the samples, still short of a 64 MiB working set at 16 MiB/s. */
 const LOW_RATE_PERIOD_S = 4;
 
 /** What was measured on a running guest for a prediction. */
@@ -26,7 +29,7 @@ export interface LiveGuest {
   readonly vcpus: number;
   /** CPU use in percent of one CPU over the dirty-rate measurement. */
   readonly cpuPercent: number;
-  /** The dirty-rate measurement the prediction uses. */
+  /** The dirty rate the prediction uses: one reading, or the time-weighted mean of several (period = their sum). */
   readonly dirtyRate: DirtyRateMeasurement;
 }
 
@@ -40,8 +43,9 @@ export interface MeasureLiveGuestOptions {
 
 /**
  * Measures a running guest for a prediction: its dirty rate (the hypervisor's page sampling) and
- * its CPU use over the same time. A first reading below 16 MiB/s is measured again over 4 s,
- * because a one-second sample of a slowly dirtying guest rests on a few sampled pages.
+ * its CPU use over the same time. Readings (1 s; 4 s while the rate reads below 16 MiB/s) are
+ * repeated until they cover 64 MiB of dirtied memory or 5 s, because one short reading of a
+ * slowly dirtying guest rests on a handful of sampled pages.
  * @throws {@link @virtmig/core!StateError} `E_STATE` when the guest is not running.
  * @throws {@link @virtmig/core!UnsupportedError} `E_UNSUPPORTED` (with `details.reason`) when its dirty rate cannot be measured.
  * @throws {@link @virtmig/core!NotFoundError} `E_NOT_FOUND` when there is no such guest.
@@ -62,12 +66,31 @@ export async function measureLiveGuest(
     throw new UnsupportedError('dirty-rate measurement', h.driver, 'the driver has no dirty-rate measurement');
   }
   const signal = options.signal === undefined ? {} : { signal: options.signal };
-  const periodSeconds = options.periodSeconds ?? 1;
   const t0 = process.hrtime.bigint();
-  let dirtyRate = await h.measureDirtyRate(name, { periodSeconds, ...signal });
-  if (dirtyRate.bytesPerSecond < LOW_RATE_BPS && periodSeconds < LOW_RATE_PERIOD_S) {
-    dirtyRate = await h.measureDirtyRate(name, { periodSeconds: LOW_RATE_PERIOD_S, mode: dirtyRate.mode, ...signal });
+  const readings: DirtyRateMeasurement[] = [
+    await h.measureDirtyRate(name, { periodSeconds: options.periodSeconds ?? 1, ...signal }),
+  ];
+  const first = readings[0] as DirtyRateMeasurement;
+  let seconds = first.periodSeconds;
+  let dirtied = first.bytesPerSecond * first.periodSeconds;
+  for (;;) {
+    const next = dirtied / seconds < LOW_RATE_BPS ? LOW_RATE_PERIOD_S : 1;
+    if (dirtied >= TARGET_SAMPLED_BYTES || seconds + next > MAX_MEASURE_S) break;
+    const r = await h.measureDirtyRate(name, { periodSeconds: next, mode: first.mode, ...signal });
+    readings.push(r);
+    seconds += r.periodSeconds;
+    dirtied += r.bytesPerSecond * r.periodSeconds;
   }
+  const dirtyRate: DirtyRateMeasurement =
+    readings.length === 1
+      ? first
+      : {
+          domain: name,
+          bytesPerSecond: dirtied / seconds,
+          mode: first.mode,
+          periodSeconds: seconds,
+          startedAt: first.startedAt,
+        };
   const after = await h.lookupDomain(name);
   const wallNs = Number(process.hrtime.bigint() - t0);
   return {

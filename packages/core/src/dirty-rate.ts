@@ -72,7 +72,9 @@ export function isDirtyRateCapable(h: Hypervisor): h is Hypervisor & DirtyRateCa
  * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` naming the bad field.
  */
 export function resolveDirtyRateOptions(options: DirtyRateOptions = {}): {
+  /** The period in whole seconds. */
   readonly periodSeconds: number;
+  /** The mode. */
   readonly mode: DirtyRateMode;
 } {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'must be an object');
