@@ -215,7 +215,9 @@ export async function migrateGuest(
       });
       return {
         ...result,
-        predicted,
+        // With a strategy the prediction beside the measurement is the chosen settings' one.
+        predicted:
+          choice && predicted.kind === 'predicted' ? { ...predicted, prediction: choice.prediction } : predicted,
         ...(choice
           ? { strategy: { ...choice, met: result.downtimeMs !== undefined && result.downtimeMs <= choice.targetMs } }
           : {}),
