@@ -4,16 +4,20 @@ import {
   assertInt,
   assertMigrationOptionsOffered,
   assertNumber,
+  assertPeerToPeerOptions,
+  assertPreflightOptions,
+  assertPreflightPassed,
   assertSecretConfig,
   assertSecretUsage,
   assertSecretUuid,
   assertSecretValue,
-  assertPeerToPeerOptions,
-  assertPreflightOptions,
-  assertPreflightPassed,
   ClosedError,
   type ConsoleCapable,
   type ConsoleLineRead,
+  type DirtyRateCapable,
+  type DirtyRateMeasurement,
+  type DirtyRateMode,
+  type DirtyRateOptions,
   type DomainConfig,
   type DomainEvent,
   type DomainInfo,
@@ -30,26 +34,28 @@ import {
   type MigrationOptions,
   type MigrationResult,
   NotFoundError,
+  type PreflightOptions,
+  type PreflightReport,
+  resolveDirtyRateOptions,
   type SecretCapable,
   type SecretConfig,
   type SecretInfo,
   type SecretUsageType,
   type SecretValue,
-  type PreflightOptions,
-  type PreflightReport,
   StateError,
   type StoredImage,
   UnsupportedError,
 } from '@virtmig/core';
 import type { Connection, DomainStatsRecord } from './connection.js';
+import { measureDirtyRateWithLibvirt } from './dirty-rate.js';
 import { DOMAIN_STATES, type Domain } from './domain-handle.js';
 import { assertDomainXml } from './domain-xml-limits.js';
 import { ENUMS } from './generated/enums.js';
 import { migrateWithLibvirt } from './migrate.js';
+import { preflightWithLibvirt } from './preflight.js';
 import { domainConsole, ensureHostImage, removeHostImages } from './remote-guest.js';
 import type { Secret } from './secret-handle.js';
 import { parseSecretXml, SECRET_USAGE_NUMBERS, secretUsageName, secretXml } from './secret-xml.js';
-import { preflightWithLibvirt } from './preflight.js';
 
 const AFFECT = ENUMS.virDomainModificationImpact;
 const VCPU_MAXIMUM = ENUMS.virDomainVcpuFlags.VIR_DOMAIN_VCPU_MAXIMUM;
@@ -68,9 +74,15 @@ export function domainState(n: number): DomainState {
  * `DomainConfig`, map the CPU cap onto their scheduler, and declare what they support.
  */
 export abstract class LibvirtHypervisor
-  implements Hypervisor, EventCapable, ConsoleCapable, ImageStoreCapable, SecretCapable
+  implements Hypervisor, EventCapable, ConsoleCapable, ImageStoreCapable, SecretCapable, DirtyRateCapable
 {
   abstract readonly capabilities: HypervisorCapabilities;
+
+  /**
+   * The dirty-rate modes this driver's libvirt backend measures with (virDomainStartDirtyRateCalc
+   * is QEMU's); none unless a driver declares them.
+   */
+  readonly dirtyRateModes: ReadonlySet<DirtyRateMode> = new Set();
 
   /**
    * virDomainUndefineFlags flags: managed-save images and snapshot metadata go with the domain.
@@ -405,6 +417,32 @@ export abstract class LibvirtHypervisor
         ...(stats['vcpu.current'] !== undefined ? { vcpus: Number(stats['vcpu.current']) } : {}),
       };
       return s;
+    });
+  }
+
+  /**
+   * Why this driver cannot measure domain `d` in `mode`, or `undefined` when it can try. Drivers
+   * override it to refuse what their hypervisor would fail at or crash on.
+   */
+  protected async dirtyRateRefusal(_d: Domain, mode: DirtyRateMode): Promise<string | undefined> {
+    if (this.dirtyRateModes.has(mode)) return undefined;
+    return this.dirtyRateModes.size === 0
+      ? `the ${this.driver} driver offers no dirty-rate measurement`
+      : `mode ${mode} is not offered (offered: ${[...this.dirtyRateModes].join(', ')})`;
+  }
+
+  async measureDirtyRate(name: string, options: DirtyRateOptions = {}): Promise<DirtyRateMeasurement> {
+    const c = this.conn();
+    assertDomainName(name);
+    const o = resolveDirtyRateOptions(options);
+    return this.withDomain(name, async (d) => {
+      this.requireState(d, 'measure the dirty rate of', ['running', 'blocked']);
+      const refusal = await this.dirtyRateRefusal(d, o.mode);
+      if (refusal !== undefined) throw new UnsupportedError(`dirty-rate measurement (${o.mode})`, this.driver, refusal);
+      return measureDirtyRateWithLibvirt(c, d, this.driver, {
+        ...o,
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
     });
   }
 

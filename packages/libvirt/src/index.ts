@@ -25,6 +25,7 @@ export {
   type Versions,
 } from './connection.js';
 export { type ConsoleOptions, type ConsoleTextLine, consoleLines, openConsole } from './console.js';
+export { type DirtyRateStats, parseDirtyRateStats } from './dirty-rate.js';
 export { DOMAIN_STATES, Domain, type RawDomainInfo } from './domain-handle.js';
 export { assertDomainXml } from './domain-xml-limits.js';
 export type { FfiEngine, NativeCallback, NativeFunction, NativeLibrary, Pointer } from './engine.js';
@@ -57,17 +58,6 @@ export {
 export * from './memory.js';
 export { type MigrationPrelude, migrateWithLibvirt, migrationFlags, migrationParams } from './migrate.js';
 export { NativePointer } from './native-pointer.js';
-export { DEFAULT_IMAGE_POOL, domainConsole, ensureHostImage, removeHostImages } from './remote-guest.js';
-export { Secret } from './secret-handle.js';
-export {
-  assertSecretXml,
-  type ParsedSecretXml,
-  parseSecretXml,
-  SECRET_USAGE_NUMBERS,
-  SECRET_XML_MAX_BYTES,
-  secretUsageName,
-  secretXml,
-} from './secret-xml.js';
 export {
   type GuestDisk,
   type GuestFacts,
@@ -79,6 +69,17 @@ export {
   hostModelCpu,
   preflightWithLibvirt,
 } from './preflight.js';
+export { DEFAULT_IMAGE_POOL, domainConsole, ensureHostImage, removeHostImages } from './remote-guest.js';
+export { Secret } from './secret-handle.js';
+export {
+  assertSecretXml,
+  type ParsedSecretXml,
+  parseSecretXml,
+  SECRET_USAGE_NUMBERS,
+  SECRET_XML_MAX_BYTES,
+  secretUsageName,
+  secretXml,
+} from './secret-xml.js';
 export { buildShim, SHIM_FILE, SHIM_SOURCES, type ShimBuild, type ShimBuildFailure } from './shim-build.js';
 export * from './signature.js';
 export {

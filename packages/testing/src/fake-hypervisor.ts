@@ -4,13 +4,17 @@ import {
   assertInt,
   assertMigrationOptionsOffered,
   assertNumber,
+  assertPreflightOptions,
+  assertPreflightPassed,
   assertSecretConfig,
   assertSecretUsage,
   assertSecretUuid,
   assertSecretValue,
-  assertPreflightOptions,
-  assertPreflightPassed,
   ClosedError,
+  type DirtyRateCapable,
+  type DirtyRateMeasurement,
+  type DirtyRateMode,
+  type DirtyRateOptions,
   type DomainConfig,
   type DomainEvent,
   type DomainInfo,
@@ -25,13 +29,14 @@ import {
   type MigrationOptions,
   type MigrationResult,
   NotFoundError,
+  type PreflightOptions,
+  type PreflightReport,
+  resolveDirtyRateOptions,
   type SecretCapable,
   type SecretConfig,
   type SecretInfo,
   type SecretUsageType,
   type SecretValue,
-  type PreflightOptions,
-  type PreflightReport,
   StateError,
   UnsupportedError,
 } from '@virtmig/core';
@@ -80,8 +85,10 @@ export interface FailMigrationOptions {
  * typed errors, clock-driven CPU time, lifecycle events, and simulated pre-copy (and optionally
  * post-copy) live migration to other hosts of the same {@link FakeNetwork}.
  */
-export class FakeHypervisor implements Hypervisor, EventCapable, SecretCapable {
+export class FakeHypervisor implements Hypervisor, EventCapable, SecretCapable, DirtyRateCapable {
   readonly driver = 'fake';
+  /** The fake knows each guest's dirty rate exactly ({@link setDirtyRate}), whatever the mode. */
+  readonly dirtyRateModes: ReadonlySet<DirtyRateMode> = new Set<DirtyRateMode>(['page-sampling', 'dirty-bitmap']);
   readonly uri: string;
   /** The cluster the host belongs to. */
   readonly network: FakeNetwork;
@@ -341,6 +348,31 @@ export class FakeHypervisor implements Hypervisor, EventCapable, SecretCapable {
     }
     const result = await migrateDomain(this.host, this.uri, dest.host, dest.uri, name, rest);
     return report === undefined ? result : { ...result, preflight: report };
+  }
+
+  /**
+   * Reports the guest's model dirty rate ({@link setDirtyRate}) after waiting the period on the
+   * network's clock, as a real measurement would.
+   */
+  async measureDirtyRate(name: string, options: DirtyRateOptions = {}): Promise<DirtyRateMeasurement> {
+    const d = this.domain(name);
+    const o = resolveDirtyRateOptions(options);
+    if (!this.dirtyRateModes.has(o.mode)) {
+      throw new UnsupportedError(
+        `dirty-rate measurement (${o.mode})`,
+        this.driver,
+        'the fake has no per-vCPU dirty rings',
+      );
+    }
+    if (d.state !== 'running') {
+      throw new StateError(`cannot measure the dirty rate of domain "${name}": it is ${d.state}`, {
+        domain: name,
+        state: d.state,
+      });
+    }
+    const startedAt = this.network.clock.now();
+    await this.network.clock.sleep(o.periodSeconds * 1000, options.signal);
+    return { domain: name, bytesPerSecond: d.dirtyRateBps, mode: o.mode, periodSeconds: o.periodSeconds, startedAt };
   }
 
   onDomainEvent(listener: (event: DomainEvent) => void): () => void {
