@@ -1,26 +1,15 @@
-import type { ClusterSnapshot, RecommendAllOptions, Recommendation } from '@virtmig/analysis';
 import {
-  maximumCorrelationPolicy,
-  minimumMigrationTimePolicy,
-  randomPolicy,
-  studyPolicy,
-  workloadBalancePolicy,
+  assertPolicyName,
+  type ClusterSnapshot,
+  type PolicyName,
+  policyNamed,
+  type RecommendAllOptions,
+  type Recommendation,
 } from '@virtmig/analysis';
-import { InvalidArgumentError } from '@virtmig/core';
-
-/** Policy names as the CLI and specs spell them. */
-export const POLICY_NAMES = ['study', 'mmt', 'mc', 'random', 'balance'] as const;
-/** A policy name. */
-export type PolicyName = (typeof POLICY_NAMES)[number];
 
 /** Throws `E_INVALID_ARGUMENT` (field `--policy`) unless `name` is a known policy. */
 export function assertPolicy(name: string): asserts name is PolicyName {
-  if (!(POLICY_NAMES as readonly string[]).includes(name)) {
-    throw new InvalidArgumentError(
-      '--policy',
-      `must be one of ${POLICY_NAMES.join(', ')}, got ${JSON.stringify(name)}`,
-    );
-  }
+  assertPolicyName(name, '--policy');
 }
 
 /** Runs one policy on a cluster. */
@@ -30,19 +19,7 @@ export function applyPolicy(
   thresholdPercent: number,
   seed = 1,
 ): Recommendation {
-  const o = { thresholdPercent };
-  switch (name) {
-    case 'study':
-      return studyPolicy(cluster, o);
-    case 'mmt':
-      return minimumMigrationTimePolicy(cluster, o);
-    case 'mc':
-      return maximumCorrelationPolicy(cluster, o);
-    case 'random':
-      return randomPolicy(cluster, { ...o, seed });
-    case 'balance':
-      return workloadBalancePolicy(cluster, o);
-  }
+  return policyNamed(name, seed)(cluster, { thresholdPercent });
 }
 
 /** Options for {@link renderReport}'s recommendation, from the CLI's flags. */
