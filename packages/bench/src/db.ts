@@ -1,6 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, type Stats, statSync } from 'node:fs';
 import { InvalidArgumentError, isVirtmigError, type MigrationResult, NotFoundError, StateError } from '@virtmig/core';
+import {
+  type DecisionInput,
+  type DecisionOutcomeInput,
+  type DecisionRow,
+  insertDecision,
+  readDecisions,
+  updateDecisionOutcome,
+} from './decisions.js';
 import type { TrialPlan } from './matrix.js';
 import type { CpuSample, MigrationTimeline, TimelineSample, TrialOutcome, TrialRecord } from './records.js';
 import { SCHEMA_MIGRATIONS, SCHEMA_VERSION } from './schema.js';
@@ -528,6 +536,28 @@ export class ResultsDb {
         }),
       ),
     }));
+  }
+
+  /**
+   * Stores a decision of the balancing loop as it is taken (one statement, so a crash leaves it
+   * whole or absent).
+   * @throws `E_INVALID_ARGUMENT` for a `migrate` decision without VM or destination, or a `seq` already stored.
+   */
+  recordDecision(decision: DecisionInput): void {
+    insertDecision(this.db, decision);
+  }
+
+  /**
+   * Stores the measured outcome of decision `seq` of `balanceRunId` once its migration ended.
+   * @throws `E_INVALID_ARGUMENT` when the run has no such `migrate` decision.
+   */
+  recordDecisionOutcome(balanceRunId: string, seq: number, outcome: DecisionOutcomeInput): void {
+    updateDecisionOutcome(this.db, balanceRunId, seq, outcome, now());
+  }
+
+  /** The balancing loop's decisions, of one balancing run or of all, in the order they were taken. */
+  decisions(balanceRunId?: string): DecisionRow[] {
+    return readDecisions(this.db, balanceRunId);
   }
 
   /** Closes the database (checkpointing the WAL). Idempotent. */

@@ -95,6 +95,36 @@ CREATE TABLE timeline_samples (
 CREATE INDEX trials_status ON trials(run_id, status);
 `,
   },
+  {
+    version: 2,
+    name: 'decisions of the balancing loop',
+    sql: `
+CREATE TABLE decisions (
+  balance_run_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  at TEXT NOT NULL,
+  at_ms REAL NOT NULL,
+  policy TEXT NOT NULL,
+  threshold_percent REAL NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('migrate', 'no-migration')),
+  dry_run INTEGER NOT NULL CHECK (dry_run IN (0, 1)),
+  source TEXT NOT NULL,
+  vm TEXT,
+  destination TEXT,
+  reason TEXT NOT NULL,
+  cluster_json TEXT NOT NULL,
+  candidates_json TEXT NOT NULL,
+  unavailable_json TEXT NOT NULL,
+  outcome TEXT CHECK (outcome IN ('migrated', 'failed')),
+  total_time_ms REAL,
+  downtime_ms REAL,
+  heartbeat_gap_ms REAL,
+  error TEXT,
+  ended_at TEXT,
+  PRIMARY KEY (balance_run_id, seq)
+);
+`,
+  },
 ];
 
 /** The schema version this build writes. */

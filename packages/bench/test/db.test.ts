@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError, StateError } from '@virtmig/core';
 import { expect } from 'chai';
-import { expandMatrix, ResultsDb, SCHEMA_VERSION, type TrialOutcome } from '../src/index.js';
+import { expandMatrix, ResultsDb, SCHEMA_MIGRATIONS, SCHEMA_VERSION, type TrialOutcome } from '../src/index.js';
 import { openSqlite } from '../src/sqlite.js';
 import { fakeSpec } from './helpers.js';
 
@@ -67,12 +67,15 @@ describe('results database (a real SQLite file)', () => {
     again.close();
     const raw = openSqlite(path);
     expect(raw.pragma('journal_mode', { simple: true })).to.equal('wal');
-    expect(raw.prepare('SELECT version FROM schema_migrations').all()).to.deep.equal([{ version: 1 }]);
+    expect(raw.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).to.deep.equal(
+      SCHEMA_MIGRATIONS.map((m) => ({ version: m.version })),
+    );
     const tables = (
       raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]
     ).map((r) => r.name);
     expect(tables).to.deep.equal([
       'cpu_samples',
+      'decisions',
       'migration_results',
       'runs',
       'schema_migrations',
