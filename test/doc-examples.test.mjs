@@ -14,6 +14,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const EXAMPLES = [
   ['packages/core/README.md', 0, { stderr: /no driver registered for URI scheme "vbox"/ }],
   ['packages/driver-test/README.md', 0, { stdout: /vm1.*cpuTime|cpuTime.*vm1/s }],
+  ['packages/balance/README.md', 1, { stdout: /^1 migrate vm2 b\n1 true\n/m }],
 ];
 
 function codeBlocks(markdown) {

@@ -23,6 +23,7 @@ export {
   type Candidate,
   type Decision,
   type DecisionSink,
+  type HostLoad,
   type MigrationOutcome,
   type Migrator,
   runBalance,

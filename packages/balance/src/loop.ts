@@ -110,6 +110,16 @@ export interface DecisionSink {
   completed(decision: Decision, outcome: MigrationOutcome): void | Promise<void>;
 }
 
+/** A host's load at one sample. */
+export interface HostLoad {
+  /** Host name. */
+  readonly name: string;
+  /** CPU use of its domains, % of its capacity. */
+  readonly loadPercent: number;
+  /** Consecutive samples it has been above the threshold. */
+  readonly overSamples: number;
+}
+
 /** Progress of the loop, for people (stderr) and tests. */
 export type BalanceEvent =
   | {
@@ -117,8 +127,8 @@ export type BalanceEvent =
       readonly type: 'sample';
       /** Clock reading, ms. */
       readonly atMs: number;
-      /** Each available host's load (% of its capacity) and how many consecutive samples it has been above the threshold. */
-      readonly hosts: readonly { readonly name: string; readonly loadPercent: number; readonly overSamples: number }[];
+      /** Each available host's load. */
+      readonly hosts: readonly HostLoad[];
     }
   | {
       /** A host stopped answering; the loop goes on without it. */
