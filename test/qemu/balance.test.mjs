@@ -105,5 +105,7 @@ describe('virtmig balance on the lab', function () {
         `heartbeat gap ${move.outcome.heartbeatGapMs ?? '?'} ms) after ${((Date.parse(move.at) - t0) / 1000).toFixed(1)} s; ` +
         `${decisions.length} decisions in ${wallS.toFixed(0)} s`,
     );
+    for (const d of decisions.filter((x) => x.kind === 'no-migration'))
+      console.log(`      #${d.seq} ${d.source}: ${d.reason}`);
   });
 });

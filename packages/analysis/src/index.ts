@@ -9,6 +9,7 @@
 export * from './cells.js';
 export * from './distributions.js';
 export * from './figures.js';
+export * from './mann-whitney.js';
 export * from './model-compare.js';
 export * from './policies/index.js';
 export * from './precopy.js';
