@@ -29,3 +29,4 @@ export {
   runBalance,
 } from './loop.js';
 export { clusterFromRecords } from './recorded-cluster.js';
+export { decisionPointOf, type RecordedDecision } from './replay.js';

@@ -6,8 +6,8 @@ import {
   hostLoad,
   type PolicyName,
   type Prediction,
-  policyNamed,
   type Recommendation,
+  recommendOrExplain,
   type VmSnapshot,
 } from '@virtmig/analysis';
 import {
@@ -94,6 +94,8 @@ export interface Decision {
   readonly cluster: ClusterSnapshot;
   /** The VMs on the source with their estimates. */
   readonly candidates: readonly Candidate[];
+  /** Hosts that could receive (available, not cooling down or busy, below the threshold), least used first. */
+  readonly receivers: readonly string[];
   /** Hosts marked unavailable so far. */
   readonly unavailable: readonly string[];
 }
@@ -365,7 +367,6 @@ const byName = (a: { name: string }, b: { name: string }): number => (a.name < b
 export async function runBalance(options: BalanceOptions): Promise<BalanceSummary> {
   const s = settingsOf(options);
   const clock = options.clock ?? systemClock;
-  const choose = policyNamed(s.policy, s.seed);
   const migrator = options.migrate ?? defaultMigrator(options.migrationOptions ?? { live: true });
   const emit = options.onEvent ?? (() => undefined);
   const clockNs = (): bigint => BigInt(Math.round(clock.now() * 1e6));
@@ -520,8 +521,14 @@ export async function runBalance(options: BalanceOptions): Promise<BalanceSummar
           : vm,
       );
     }
-    const finish = async (d: Omit<Decision, 'seq' | 'candidates' | 'unavailable'>): Promise<Decision> => {
-      const decision: Decision = { ...d, seq: ++seq, candidates, unavailable: unavailable() };
+    const finish = async (d: Omit<Decision, 'seq' | 'candidates' | 'receivers' | 'unavailable'>): Promise<Decision> => {
+      const decision: Decision = {
+        ...d,
+        seq: ++seq,
+        candidates,
+        receivers: receivers.map((r) => r.snap.name),
+        unavailable: unavailable(),
+      };
       await record(decision);
       return decision;
     };
@@ -552,22 +559,16 @@ export async function runBalance(options: BalanceOptions): Promise<BalanceSummar
     const notes: string[] = [];
     let rec: Recommendation;
     for (;;) {
-      try {
-        rec = choose(policyCluster, { thresholdPercent: s.threshold, pinned });
-      } catch (e) {
-        rec = {
-          kind: 'no-migration',
-          policy: s.policy,
-          reason: `the ${s.policy} policy cannot decide: ${e instanceof Error ? e.message : String(e)}`,
-        };
-      }
+      rec = recommendOrExplain(s.policy, policyCluster, { thresholdPercent: s.threshold, pinned }, s.seed);
       if (rec.kind !== 'migrate') break;
-      const left = vmState(rec.vm).lastLeft;
+      const vm = rec.vm;
+      const left = vmState(vm).lastLeft;
       if (!left || left.host !== rec.destination || now - left.atMs >= s.pingPongWindowMs) break;
-      notes.push(
-        `ping-pong guard: ${rec.vm} left ${rec.destination} ${((now - left.atMs) / 1000).toFixed(0)} s ago, so it may not go back`,
-      );
-      pinned.push(rec.vm);
+      const note = `ping-pong guard: ${vm} left ${rec.destination} ${((now - left.atMs) / 1000).toFixed(0)} s ago, so it may not go back`;
+      notes.push(note);
+      pinned.push(vm);
+      const i = candidates.findIndex((c) => c.vm === vm);
+      candidates[i] = { ...(candidates[i] as Candidate), pinned: note };
     }
     const reason = [...notes, rec.reason].join('; ');
     if (rec.kind === 'no-migration') {

@@ -1,3 +1,4 @@
+import { replayDecision } from '@virtmig/analysis';
 import type { Hypervisor } from '@virtmig/core';
 import { FakeHypervisor, FakeNetwork, ManualClock, migratedTrial } from '@virtmig/testing';
 import { expect } from 'chai';
@@ -8,6 +9,7 @@ import {
   type BalanceOptions,
   type BalanceSummary,
   type Decision,
+  decisionPointOf,
   estimatorFromTrials,
   type MigrationOutcome,
   runBalance,
@@ -355,5 +357,38 @@ describe('runBalance (the balancing loop)', () => {
       expect(err, JSON.stringify(Object.keys(o))).to.have.property('code', 'E_INVALID_ARGUMENT');
     }
     expect(hostInfo.called).to.equal(false);
+  });
+});
+
+describe('decisionPointOf + replayDecision (replay of recorded decisions)', () => {
+  it("gives back, from a decision stored as JSON, the loop's own choice for its policy and every other policy's", async () => {
+    const l = lab(['a', 'b', 'c']);
+    await guest(l.h.a, 'vm-dear', 'dear', 0.9, 32);
+    await guest(l.h.a, 'vm-cheap', 'cheap', 0.5, 256);
+    const r = start(l);
+    await seconds(l, 4);
+    await stop(l, r);
+    const d = l.decisions[0] as Decision;
+    expect(d).to.deep.include({ kind: 'migrate', vm: 'vm-cheap' });
+    const stored = JSON.parse(JSON.stringify({ ...d, thresholdPercent: 65 }));
+    const replay = replayDecision(decisionPointOf(stored));
+    expect(replay.map((x) => x.policy)).to.deep.equal(['study', 'mmt', 'mc', 'random', 'balance']);
+    const by = Object.fromEntries(replay.map((x) => [x.policy, x.recommendation]));
+    expect(by.study).to.deep.include({ kind: 'migrate', vm: 'vm-cheap', destination: d.destination });
+    expect(by.mmt).to.deep.include({ kind: 'migrate', vm: 'vm-dear' });
+    expect(by.mc?.kind).to.equal('no-migration');
+  });
+
+  it('refuses a stored decision whose cluster or candidates are malformed with E_INVALID_ARGUMENT', () => {
+    const base = { source: 'a', thresholdPercent: 65, receivers: [] };
+    for (const bad of [
+      { ...base, cluster: null, candidates: [] },
+      { ...base, cluster: { hosts: [] }, candidates: [] },
+      { ...base, cluster: { hosts: [{ name: 'a', cores: 1, vms: [] }] }, candidates: [{}] },
+    ]) {
+      expect(() => decisionPointOf(bad))
+        .to.throw()
+        .with.property('code', 'E_INVALID_ARGUMENT');
+    }
   });
 });

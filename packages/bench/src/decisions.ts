@@ -34,6 +34,8 @@ export interface DecisionInput {
   readonly cluster: unknown;
   /** The candidates with their estimates (stored as JSON). */
   readonly candidates: unknown;
+  /** Hosts that could receive at the time, least used first. */
+  readonly receivers: readonly string[];
   /** Hosts unavailable at the time. */
   readonly unavailable: readonly string[];
 }
@@ -83,6 +85,7 @@ interface Row {
   reason: string;
   cluster_json: string;
   candidates_json: string;
+  receivers_json: string;
   unavailable_json: string;
   outcome: 'migrated' | 'failed' | null;
   total_time_ms: number | null;
@@ -105,8 +108,8 @@ export function insertDecision(db: SqliteDatabase, d: DecisionInput): void {
   if (taken) throw new InvalidArgumentError('decision.seq', `decision ${d.seq} of ${d.balanceRunId} is already stored`);
   db.prepare(
     `INSERT INTO decisions (balance_run_id, seq, at, at_ms, policy, threshold_percent, kind, dry_run, source, vm,
-       destination, reason, cluster_json, candidates_json, unavailable_json)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       destination, reason, cluster_json, candidates_json, receivers_json, unavailable_json)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   ).run(
     d.balanceRunId,
     d.seq,
@@ -122,6 +125,7 @@ export function insertDecision(db: SqliteDatabase, d: DecisionInput): void {
     d.reason,
     JSON.stringify(d.cluster),
     JSON.stringify(d.candidates),
+    JSON.stringify(d.receivers),
     JSON.stringify(d.unavailable),
   );
 }
@@ -172,6 +176,7 @@ export function readDecisions(db: SqliteDatabase, balanceRunId?: string): Decisi
     reason: r.reason,
     cluster: JSON.parse(r.cluster_json) as unknown,
     candidates: JSON.parse(r.candidates_json) as unknown,
+    receivers: JSON.parse(r.receivers_json) as string[],
     unavailable: JSON.parse(r.unavailable_json) as string[],
     ...opt('outcome', r.outcome),
     ...opt('totalTimeMs', r.total_time_ms),

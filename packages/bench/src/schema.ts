@@ -114,6 +114,7 @@ CREATE TABLE decisions (
   reason TEXT NOT NULL,
   cluster_json TEXT NOT NULL,
   candidates_json TEXT NOT NULL,
+  receivers_json TEXT NOT NULL,
   unavailable_json TEXT NOT NULL,
   outcome TEXT CHECK (outcome IN ('migrated', 'failed')),
   total_time_ms REAL,

@@ -21,6 +21,7 @@ function decision(seq: number, extra: Partial<DecisionInput> = {}): DecisionInpu
     reason: 'a is at 80.0 %',
     cluster: { hosts: [{ name: 'a', cores: 2, vms: [{ name: 'vm1', ramMiB: 64, cpuPercent: 80 }] }] },
     candidates: [{ vm: 'vm1', prediction: { kind: 'converges', totalTimeMs: 2000 } }],
+    receivers: ['b'],
     unavailable: [],
     ...extra,
   };

@@ -140,6 +140,20 @@ describe('virtmig balance', () => {
     expect(((d?.candidates ?? []) as { vm: string }[]).map((c) => c.vm).sort()).to.deep.equal(['vm-dhry', 'vm-lin']);
     expect((await a.listDomains()).filter((x) => x.state === 'running').map((x) => x.name)).to.deep.equal(['vm-dhry']);
     await a.close();
+
+    const replay = await virtmig('replay', path, '--json');
+    expect(replay.code, replay.stderr).to.equal(0);
+    const [row] = JSON.parse(replay.stdout);
+    expect(row.taken).to.deep.equal({ policy: 'study', kind: 'migrate', vm: 'vm-lin', destination: 'fake:///b' });
+    expect(row.policies.map((p: { policy: string }) => p.policy)).to.deep.equal([
+      'study',
+      'mmt',
+      'mc',
+      'random',
+      'balance',
+    ]);
+    expect(row.policies[0].recommendation).to.deep.include({ kind: 'migrate', vm: 'vm-lin' });
+    expect((await virtmig('replay', join(dir, 'none.db'))).code).to.equal(3);
   });
 
   it('--dry-run records the decision and migrates nothing', async () => {

@@ -1,9 +1,9 @@
-import { InvalidArgumentError } from '@virtmig/core';
+import { InvalidArgumentError, isVirtmigError } from '@virtmig/core';
 import { maximumCorrelationPolicy } from './maximum-correlation.js';
 import { minimumMigrationTimePolicy } from './minimum-migration-time.js';
 import { randomPolicy } from './random.js';
 import { studyPolicy } from './study.js';
-import type { SelectionPolicy } from './types.js';
+import type { ClusterSnapshot, PolicyOptions, Recommendation, SelectionPolicy } from './types.js';
 import { workloadBalancePolicy } from './workload-balance.js';
 
 /** Policy names as the CLI, specs and the balancing loop spell them. */
@@ -36,4 +36,55 @@ export function policyNamed(name: PolicyName, seed = 1): SelectionPolicy {
     case 'balance':
       return workloadBalancePolicy;
   }
+}
+
+/**
+ * What policy `name` recommends, or, when it cannot decide on this cluster (a VM without the
+ * estimates it needs, a malformed snapshot: `E_INVALID_ARGUMENT`), a `no-migration` saying why.
+ * @throws whatever else the policy throws (nothing, for the policies here).
+ */
+export function recommendOrExplain(
+  name: PolicyName,
+  cluster: ClusterSnapshot,
+  options: PolicyOptions,
+  seed = 1,
+): Recommendation {
+  try {
+    return policyNamed(name, seed)(cluster, options);
+  } catch (e) {
+    if (!isVirtmigError(e, 'E_INVALID_ARGUMENT')) throw e;
+    return { kind: 'no-migration', policy: name, reason: `the ${name} policy cannot decide: ${e.message}` };
+  }
+}
+
+/** One decision point of a balancing run: the cluster the policy saw and the VMs it could not choose. */
+export interface DecisionPoint {
+  /** The overloaded host. */
+  readonly source: string;
+  /** The threshold the run used, percent. */
+  readonly thresholdPercent: number;
+  /** The source with its VMs' estimates and the hosts that could receive. */
+  readonly cluster: ClusterSnapshot;
+  /** VMs that were pinned (cooling down, migrating, ping-pong guard, non-convergent). */
+  readonly pinned: readonly string[];
+}
+
+/**
+ * Replay: what every policy ({@link POLICY_NAMES}, in that order) would have chosen at a
+ * decision point, on the same snapshot, estimates and pinned VMs. Pure; a policy that cannot
+ * decide answers `no-migration` with why ({@link recommendOrExplain}).
+ */
+export function replayDecision(
+  point: DecisionPoint,
+  seed = 1,
+): { readonly policy: PolicyName; readonly recommendation: Recommendation }[] {
+  return POLICY_NAMES.map((policy) => ({
+    policy,
+    recommendation: recommendOrExplain(
+      policy,
+      point.cluster,
+      { thresholdPercent: point.thresholdPercent, pinned: point.pinned },
+      seed,
+    ),
+  }));
 }

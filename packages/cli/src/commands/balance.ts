@@ -1,13 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { assertPolicyName, type PolicyName, uncalibratedPrecopyModel } from '@virtmig/analysis';
+import {
+  assertPolicyName,
+  type PolicyName,
+  type Recommendation,
+  replayDecision,
+  uncalibratedPrecopyModel,
+} from '@virtmig/analysis';
 import {
   type BalanceEvent,
   type BalanceHost,
   type BalanceSummary,
   type Decision,
   type DecisionSink,
+  decisionPointOf,
   estimatorFromModel,
   estimatorFromTrials,
   firstEstimate,
@@ -178,6 +185,7 @@ export function databaseSink(db: ResultsDb, balanceRunId: string, thresholdPerce
         reason: d.reason,
         cluster: d.cluster,
         candidates: d.candidates,
+        receivers: d.receivers,
         unavailable: d.unavailable,
       });
     },
@@ -379,4 +387,57 @@ export async function balanceCommand(
   } finally {
     await Promise.all(conns.map((c) => c.close()));
   }
+}
+
+/** One decision of a recorded run with what every policy would have chosen there. */
+export interface ReplayedDecision {
+  readonly balanceRunId: string;
+  readonly seq: number;
+  readonly at: string;
+  /** The run's policy and what it did. */
+  readonly taken: {
+    readonly policy: string;
+    readonly kind: string;
+    readonly vm?: string;
+    readonly destination?: string;
+  };
+  /** Every policy on the same snapshot, estimates and pinned VMs. */
+  readonly policies: readonly { readonly policy: PolicyName; readonly recommendation: Recommendation }[];
+}
+
+/**
+ * `virtmig replay DB`: for each recorded decision (of `runId`, or of every balancing run), what
+ * each policy would have chosen at that point.
+ * @throws `E_NOT_FOUND` for a missing database; `E_INVALID_ARGUMENT` for one that is not virtmig's or a malformed decision.
+ */
+export function replayCommand(path: string, runId?: string): ReplayedDecision[] {
+  const db = ResultsDb.open(path, { readonly: true, mustExist: true });
+  try {
+    return db.decisions(runId).map((d) => ({
+      balanceRunId: d.balanceRunId,
+      seq: d.seq,
+      at: d.at,
+      taken: {
+        policy: d.policy,
+        kind: d.kind,
+        ...(d.vm === undefined ? {} : { vm: d.vm }),
+        ...(d.destination === undefined ? {} : { destination: d.destination }),
+      },
+      policies: replayDecision(decisionPointOf(d)),
+    }));
+  } finally {
+    db.close();
+  }
+}
+
+/** One line per replayed decision. */
+export function replayText(rows: readonly ReplayedDecision[]): string {
+  const pick = (r: Recommendation): string => (r.kind === 'migrate' ? `${r.vm} -> ${r.destination}` : 'nothing');
+  return rows
+    .map(
+      (r) =>
+        `#${r.seq} ${r.at} ${r.taken.policy} took ${r.taken.kind === 'migrate' ? `${r.taken.vm} -> ${r.taken.destination}` : 'nothing'}; ` +
+        r.policies.map((p) => `${p.policy}: ${pick(p.recommendation)}`).join(', '),
+    )
+    .join('\n');
 }

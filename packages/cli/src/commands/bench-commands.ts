@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { cliRegistry } from '../drivers.js';
 import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
-import { type BalanceCommandOptions, balanceCommand } from './balance.js';
+import { type BalanceCommandOptions, balanceCommand, replayCommand, replayText } from './balance.js';
 import { applyPolicy, assertPolicy, parseThreshold } from './cluster.js';
 import { liveHosts } from './recommend.js';
 import { loadResults, studyTables, tablesMarkdown, writeReport } from './report.js';
@@ -164,5 +164,18 @@ export function addBenchCommands(
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
       }
+    });
+
+  program
+    .command('replay')
+    .description('what each policy would have chosen at every decision `virtmig balance` recorded')
+    .argument('<db>', 'results database with decisions')
+    .option('--run <id>', 'only this balancing run (default: every one)')
+    .option('--json', 'print JSON')
+    .addHelpText('after', EXIT_HELP)
+    .action((dbPath: string, opts: { run?: string; json?: boolean }) => {
+      const out = makeOutput(Boolean(opts.json));
+      const rows = replayCommand(dbPath, opts.run);
+      out.data(rows, () => replayText(rows) || 'no decisions');
     });
 }
