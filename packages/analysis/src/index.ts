@@ -6,6 +6,7 @@
  * {@link MigrationTimeline}s; no I/O.
  */
 
+export * from './balance-report.js';
 export * from './cells.js';
 export * from './distributions.js';
 export * from './figures.js';

@@ -2,10 +2,13 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, type Stats, statSync } from 'node:fs';
 import { InvalidArgumentError, isVirtmigError, type MigrationResult, NotFoundError, StateError } from '@virtmig/core';
 import {
+  type BalanceSampleRow,
   type DecisionInput,
   type DecisionOutcomeInput,
   type DecisionRow,
+  insertBalanceSamples,
   insertDecision,
+  readBalanceSamples,
   readDecisions,
   updateDecisionOutcome,
 } from './decisions.js';
@@ -558,6 +561,16 @@ export class ResultsDb {
   /** The balancing loop's decisions, of one balancing run or of all, in the order they were taken. */
   decisions(balanceRunId?: string): DecisionRow[] {
     return readDecisions(this.db, balanceRunId);
+  }
+
+  /** Stores the hosts' loads of one sample of a balancing run (one transaction). */
+  recordBalanceSamples(rows: readonly BalanceSampleRow[]): void {
+    insertBalanceSamples(this.db, rows);
+  }
+
+  /** Host samples of one balancing run, or of all, in time order. */
+  balanceSamples(balanceRunId?: string): BalanceSampleRow[] {
+    return readBalanceSamples(this.db, balanceRunId);
   }
 
   /** Closes the database (checkpointing the WAL). Idempotent. */

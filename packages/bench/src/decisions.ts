@@ -186,3 +186,49 @@ export function readDecisions(db: SqliteDatabase, balanceRunId?: string): Decisi
     ...opt('endedAt', r.ended_at),
   }));
 }
+
+/** One host's load at one sample of a balancing run. */
+export interface BalanceSampleRow {
+  /** The balancing run. */
+  readonly balanceRunId: string;
+  /** The loop clock's reading, ms. */
+  readonly atMs: number;
+  /** The host. */
+  readonly host: string;
+  /** CPU use of its domains, % of its capacity. */
+  readonly loadPercent: number;
+  /** Consecutive samples above the threshold. */
+  readonly overSamples: number;
+}
+
+/** Inserts the hosts' loads of one sample, in one transaction. */
+export function insertBalanceSamples(db: SqliteDatabase, rows: readonly BalanceSampleRow[]): void {
+  const st = db.prepare(
+    'INSERT OR REPLACE INTO balance_samples (balance_run_id, at_ms, host, load_pct, over_samples) VALUES (?, ?, ?, ?, ?)',
+  );
+  db.transaction(() => {
+    for (const r of rows) st.run(r.balanceRunId, r.atMs, r.host, r.loadPercent, r.overSamples);
+  })();
+}
+
+/** Host samples of one balancing run, or of all, in time order. */
+export function readBalanceSamples(db: SqliteDatabase, balanceRunId?: string): BalanceSampleRow[] {
+  const rows = db
+    .prepare(
+      'SELECT * FROM balance_samples WHERE (? IS NULL OR balance_run_id = ?) ORDER BY balance_run_id, at_ms, host',
+    )
+    .all(balanceRunId ?? null, balanceRunId ?? null) as {
+    balance_run_id: string;
+    at_ms: number;
+    host: string;
+    load_pct: number;
+    over_samples: number;
+  }[];
+  return rows.map((r) => ({
+    balanceRunId: r.balance_run_id,
+    atMs: r.at_ms,
+    host: r.host,
+    loadPercent: r.load_pct,
+    overSamples: r.over_samples,
+  }));
+}

@@ -8,7 +8,7 @@
 /** The CPU samplers the runner uses, for tools built on bench (the CLI's live recommendation). */
 export { DomainCpuSampler, domainUsageBetween } from '@virtmig/workloads';
 export { ResultsDb, type RunRow, type RunStatus, specHash, type TrialRow, type TrialStatus } from './db.js';
-export type { DecisionInput, DecisionOutcomeInput, DecisionRow } from './decisions.js';
+export type { BalanceSampleRow, DecisionInput, DecisionOutcomeInput, DecisionRow } from './decisions.js';
 export {
   abortableSleep,
   type DefaultEnvironmentOptions,

@@ -97,7 +97,7 @@ CREATE INDEX trials_status ON trials(run_id, status);
   },
   {
     version: 2,
-    name: 'decisions of the balancing loop',
+    name: 'decisions and host samples of the balancing loop',
     sql: `
 CREATE TABLE decisions (
   balance_run_id TEXT NOT NULL,
@@ -123,6 +123,14 @@ CREATE TABLE decisions (
   error TEXT,
   ended_at TEXT,
   PRIMARY KEY (balance_run_id, seq)
+);
+CREATE TABLE balance_samples (
+  balance_run_id TEXT NOT NULL,
+  at_ms REAL NOT NULL,
+  host TEXT NOT NULL,
+  load_pct REAL NOT NULL,
+  over_samples INTEGER NOT NULL,
+  PRIMARY KEY (balance_run_id, at_ms, host)
 );
 `,
   },

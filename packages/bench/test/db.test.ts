@@ -74,6 +74,7 @@ describe('results database (a real SQLite file)', () => {
       raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]
     ).map((r) => r.name);
     expect(tables).to.deep.equal([
+      'balance_samples',
       'cpu_samples',
       'decisions',
       'migration_results',

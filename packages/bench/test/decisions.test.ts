@@ -58,6 +58,22 @@ describe('results database: decisions of the balancing loop', () => {
     expect(second).to.not.have.property('vm');
   });
 
+  it('stores the host samples of a balancing run and reads them back in time order', () => {
+    const db = ResultsDb.open(path);
+    db.recordBalanceSamples([
+      { balanceRunId: 'run-1', atMs: 2000, host: 'a', loadPercent: 80, overSamples: 2 },
+      { balanceRunId: 'run-1', atMs: 2000, host: 'b', loadPercent: 5, overSamples: 0 },
+    ]);
+    db.recordBalanceSamples([{ balanceRunId: 'run-1', atMs: 1000, host: 'a', loadPercent: 79, overSamples: 1 }]);
+    expect(db.balanceSamples('run-1').map((s) => [s.atMs, s.host, s.loadPercent])).to.deep.equal([
+      [1000, 'a', 79],
+      [2000, 'a', 80],
+      [2000, 'b', 5],
+    ]);
+    expect(db.balanceSamples('other')).to.deep.equal([]);
+    db.close();
+  });
+
   it('records a failed migration with its error on one line', () => {
     const db = ResultsDb.open(path);
     db.recordDecision(decision(1));

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -154,6 +154,14 @@ describe('virtmig balance', () => {
     ]);
     expect(row.policies[0].recommendation).to.deep.include({ kind: 'migrate', vm: 'vm-lin' });
     expect((await virtmig('replay', join(dir, 'none.db'))).code).to.equal(3);
+
+    const html = join(dir, 'report.html');
+    const rep = await virtmig('report', path, '--out', html);
+    expect(rep.code, rep.stderr).to.equal(0);
+    const page = await readFile(html, 'utf8');
+    expect(page).to.contain('<h2 id="balance">Balancing runs</h2>');
+    expect(page).to.contain('vm-lin fake:///a → fake:///b');
+    expect(page).to.match(/<figure role="img" aria-label="Host CPU of balancing run[^"]*"><svg/);
   });
 
   it('--dry-run records the decision and migrates nothing', async () => {

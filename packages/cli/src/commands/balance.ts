@@ -370,6 +370,8 @@ export async function balanceCommand(
           },
         },
         onEvent: (e) => {
+          if (e.type === 'sample')
+            db.recordBalanceSamples(e.hosts.map((h) => ({ balanceRunId, atMs: e.atMs, host: h.name, ...h })));
           const line = progressLine(e);
           if (line) streams.stderr(line);
         },
