@@ -24,10 +24,9 @@ const MiB = 1 << 20;
 
 /** The guest's `DISK <seq> <md5>` lines with the host time the test read them. */
 const diskReads = (watcher) =>
-  watcher.lines.flatMap((l) => {
-    const m = /^DISK (\d+) ([0-9a-f]{32})$/.exec(l.text);
-    return m ? [{ seq: Number(m[1]), md5: m[2], hostMs: l.hostMs }] : [];
-  });
+  watcher.lines.flatMap((l) =>
+    l.parsed.kind === 'disk-read' ? [{ seq: l.parsed.seq, md5: l.parsed.md5, hostMs: l.hostMs }] : [],
+  );
 
 const runningOn = async (uri) =>
   (await virsh(uri, ['list', '--name', '--state-running'])).trim().split('\n').filter(Boolean);

@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readlink, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseGuestConsoleLine } from '@virtmig/core';
 import { QemuHypervisor } from '@virtmig/driver-qemu';
 import { LabStorage } from '@virtmig/iscsi';
 import { expect } from 'chai';
@@ -22,10 +23,10 @@ const md5 = (buf) => createHash('md5').update(buf).digest('hex');
 
 /** The guest's `DISK <seq> <md5>` lines (scripts/guest/init, virtmig.disk=vda). */
 function diskLines(watcher) {
-  return watcher.lines
-    .map((l) => /^DISK (\d+) ([0-9a-f]{32})$/.exec(l))
-    .filter(Boolean)
-    .map((m) => ({ seq: Number(m[1]), md5: m[2] }));
+  return watcher.lines.flatMap((l) => {
+    const p = parseGuestConsoleLine(l);
+    return p.kind === 'disk-read' ? [{ seq: p.seq, md5: p.md5 }] : [];
+  });
 }
 
 describe('live migration of a guest whose disk is a shared iSCSI LUN (real lab, tgt, QEMU)', function () {

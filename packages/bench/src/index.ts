@@ -43,7 +43,6 @@ export {
   type ConsoleLine,
   ConsoleLog,
   type ConsoleWatcher,
-  type Heartbeat,
   SerialWatcher,
 } from './serial.js';
 export {

@@ -7,6 +7,7 @@
 export * from './clock.js';
 export * from './domain.js';
 export * from './errors.js';
+export * from './guest-console.js';
 export * from './host.js';
 export * from './hypervisor.js';
 export * from './migration.js';
