@@ -9,10 +9,20 @@ export interface BalanceTimeline {
   readonly policy: string;
   /** The overload threshold, percent of a host's capacity. */
   readonly thresholdPercent: number;
-  /** Each host's load at each sample (ms on the loop's clock, % of the host's capacity). */
-  readonly samples: readonly { readonly atMs: number; readonly host: string; readonly loadPercent: number }[];
+  /** Each host's load at each sample. */
+  readonly samples: readonly BalanceTimelineSample[];
   /** The decisions, with their measured outcome when they migrated. */
   readonly decisions: readonly BalanceTimelineDecision[];
+}
+
+/** One host's load at one sample of a {@link BalanceTimeline}. */
+export interface BalanceTimelineSample {
+  /** When, ms on the loop's clock. */
+  readonly atMs: number;
+  /** The host. */
+  readonly host: string;
+  /** CPU use of its domains, % of its capacity. */
+  readonly loadPercent: number;
 }
 
 /** A decision on a {@link BalanceTimeline}. */

@@ -69,15 +69,20 @@ export interface DecisionPoint {
   readonly pinned: readonly string[];
 }
 
+/** One policy's answer at a replayed decision point. */
+export interface ReplayedChoice {
+  /** The policy. */
+  readonly policy: PolicyName;
+  /** What it recommends there. */
+  readonly recommendation: Recommendation;
+}
+
 /**
  * Replay: what every policy ({@link POLICY_NAMES}, in that order) would have chosen at a
  * decision point, on the same snapshot, estimates and pinned VMs. Pure; a policy that cannot
  * decide answers `no-migration` with why ({@link recommendOrExplain}).
  */
-export function replayDecision(
-  point: DecisionPoint,
-  seed = 1,
-): { readonly policy: PolicyName; readonly recommendation: Recommendation }[] {
+export function replayDecision(point: DecisionPoint, seed = 1): ReplayedChoice[] {
   return POLICY_NAMES.map((policy) => ({
     policy,
     recommendation: recommendOrExplain(

@@ -11,6 +11,7 @@ export {
   POLICY_NAMES,
   type PolicyName,
   policyNamed,
+  type ReplayedChoice,
   recommendOrExplain,
   replayDecision,
 } from './by-name.js';

@@ -5,6 +5,7 @@ import {
   assertPolicyName,
   type PolicyName,
   type Recommendation,
+  type ReplayedChoice,
   replayDecision,
   uncalibratedPrecopyModel,
 } from '@virtmig/analysis';
@@ -404,7 +405,7 @@ export interface ReplayedDecision {
     readonly destination?: string;
   };
   /** Every policy on the same snapshot, estimates and pinned VMs. */
-  readonly policies: readonly { readonly policy: PolicyName; readonly recommendation: Recommendation }[];
+  readonly policies: readonly ReplayedChoice[];
 }
 
 /**
