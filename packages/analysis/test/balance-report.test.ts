@@ -1,5 +1,11 @@
 import { expect } from 'chai';
-import { type BalanceTimeline, balanceTimelineSpec, renderReport } from '../src/index.js';
+import {
+  type BalanceTimeline,
+  balanceRunMetrics,
+  balanceTimelineSpec,
+  comparePolicies,
+  renderReport,
+} from '../src/index.js';
 
 const run: BalanceTimeline = {
   runId: 'r1234567-run',
@@ -47,5 +53,48 @@ describe('balancing runs in the report', () => {
     expect(html).to.contain('nothing on b');
     expect(html).to.match(/aria-label="Host CPU of balancing run r1234567-run[^"]*"><svg/);
     expect(await renderReport({ records: [], model: false })).to.not.contain('Balancing runs');
+  });
+});
+
+describe('balanceRunMetrics and comparePolicies', () => {
+  it('measures migrations, the time until no host is over the threshold for good, and the migrations cost', () => {
+    const m = balanceRunMetrics(run);
+    expect(m).to.deep.equal({
+      runId: run.runId,
+      policy: 'study',
+      migrations: 1,
+      timeToBalanceS: 3,
+      totalMigrationS: 0.9,
+      downtimeMs: 0,
+    });
+    const never = balanceRunMetrics({ ...run, samples: run.samples.map((s) => ({ ...s, loadPercent: 90 })) });
+    expect(never).to.not.have.property('timeToBalanceS');
+  });
+
+  it("summarizes each policy's runs and tests each against the study's with Mann-Whitney U", () => {
+    const metrics = [
+      ...[10, 11, 12, 13, 14].map((t, i) => ({
+        runId: `s${i}`,
+        policy: 'study',
+        migrations: 1,
+        timeToBalanceS: t,
+        totalMigrationS: 5,
+        downtimeMs: 100,
+      })),
+      ...[20, 21, 22, 23, 24].map((t, i) => ({
+        runId: `r${i}`,
+        policy: 'random',
+        migrations: 2,
+        timeToBalanceS: t,
+        totalMigrationS: 9,
+        downtimeMs: 200,
+      })),
+    ];
+    const rows = comparePolicies(metrics);
+    const ttb = rows.filter((r) => r.metric === 'timeToBalanceS');
+    expect(ttb.map((r) => r.policy)).to.deep.equal(['study', 'random']);
+    expect(ttb[0]?.summary.mean).to.equal(12);
+    expect(ttb[0]).to.not.have.property('pVsStudy');
+    expect(ttb[1]?.pVsStudy).to.be.closeTo(2 / 252, 1e-12);
   });
 });
