@@ -33,7 +33,8 @@ export interface LoadedResults {
   readonly balance: BalanceTimeline[];
 }
 
-function balanceRuns(db: ResultsDb): BalanceTimeline[] {
+/** The balancing runs of a results database: each run's host samples and decisions, for the report and the comparison. */
+export function balanceTimelines(db: ResultsDb): BalanceTimeline[] {
   const decisions = db.decisions();
   const samples = db.balanceSamples();
   const ids = [...new Set([...decisions.map((d) => d.balanceRunId), ...samples.map((s) => s.balanceRunId)])];
@@ -69,7 +70,7 @@ export function loadResults(dbPath: string, runId?: string): LoadedResults {
   const db = ResultsDb.open(dbPath, { readonly: true });
   try {
     const records = db.records(runId).map((r, i) => validateTrialRecord(r, `records[${i}]`));
-    const balance = runId ? [] : balanceRuns(db);
+    const balance = runId ? [] : balanceTimelines(db);
     if (records.length === 0 && balance.length === 0)
       throw new StateError(`${dbPath} holds no finished trial${runId ? ` of run ${runId}` : ''}`);
     const timelines = db.timelines(runId).map((t, i) => validateTimeline(t, `timelines[${i}]`));
