@@ -23,6 +23,7 @@ const RUNNABLE = [
         /simulated: true, environment env-[0-9a-f]{16}\n.*fake:\/\/\/a: Fake 1\.0\.0, libvirt 9\.0\.0, simulated.*total_time_ms/s,
     },
   ],
+  ['packages/balance/README.md', 1, { stdout: /^1 migrate vm2 b\n1 true\n/m }],
 ];
 
 describe('documentation examples', () => {

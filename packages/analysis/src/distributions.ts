@@ -108,7 +108,7 @@ function upperIncompleteGamma(a: number, x: number): number {
 }
 
 /** Upper tail of the standard normal distribution, P(Z > z), for z >= 0. */
-function normalUpperTail(z: number): number {
+export function normalUpperTail(z: number): number {
   return 0.5 * upperIncompleteGamma(0.5, (z * z) / 2);
 }
 

@@ -6,9 +6,11 @@
  * {@link MigrationTimeline}s; no I/O.
  */
 
+export * from './balance-report.js';
 export * from './cells.js';
 export * from './distributions.js';
 export * from './figures.js';
+export * from './mann-whitney.js';
 export * from './model-source.js';
 export * from './models/index.js';
 export * from './policies/index.js';

@@ -1,4 +1,5 @@
 import type { StoredEnvironment } from '@virtmig/core';
+import { type BalanceTimeline, balanceTimelineSpec } from './balance-report.js';
 import { cpuVsCapSpec, migrationSpec, renderSvg, timelineSpec } from './figures.js';
 import { type CalibrateOptions, calibrateModels } from './models/calibrate.js';
 import { modelErrorsTable } from './models/table.js';
@@ -27,6 +28,8 @@ export interface ReportInput {
   readonly cluster?: ClusterSnapshot;
   /** Options of the recommendation section's policies. */
   readonly policyOptions?: RecommendAllOptions;
+  /** Balancing runs (`virtmig balance`) to show: host CPU timelines with decision markers, and the decisions. */
+  readonly balance?: readonly BalanceTimeline[];
   /** A timestamp to print; left out by default so the same input gives the same bytes. */
   readonly generatedAt?: string;
   /** Confidence level (default 0.95). */
@@ -129,6 +132,34 @@ ${rows}
 </tbody></table>`;
 }
 
+function ms(v: number | undefined): string {
+  return v === undefined ? '' : `${(v / 1000).toFixed(1)} s`;
+}
+
+async function balanceHtml(runs: readonly BalanceTimeline[]): Promise<string> {
+  if (runs.length === 0) return '';
+  const parts = ['<h2 id="balance">Balancing runs</h2>'];
+  for (const run of runs) {
+    if (run.samples.length > 0) {
+      parts.push(
+        figure(
+          await renderSvg(balanceTimelineSpec(run)),
+          `Host CPU of balancing run ${run.runId} (${run.policy}, threshold ${run.thresholdPercent} %, dashed); solid markers: migrations, dotted: decisions to move nothing.`,
+        ),
+      );
+    }
+    const rows = run.decisions.map(
+      (d) =>
+        `<tr><td class="num">${d.seq}</td><td>${escapeHtml(d.kind === 'migrate' ? `${d.vm} ${d.source} → ${d.destination}${d.dryRun ? ' (dry run)' : ''}` : `nothing on ${d.source}`)}</td>` +
+        `<td>${escapeHtml(d.outcome ?? '')}</td><td class="num">${ms(d.totalTimeMs)}</td><td class="num">${d.downtimeMs === undefined ? '' : `${Math.round(d.downtimeMs)} ms`}</td><td>${escapeHtml(d.reason)}</td></tr>`,
+    );
+    parts.push(
+      `<table><caption>Decisions of run ${escapeHtml(run.runId)}</caption><tr><th>#</th><th>decision</th><th>outcome</th><th>total time</th><th>downtime</th><th>why</th></tr>${rows.join('')}</table>`,
+    );
+  }
+  return parts.join('\n');
+}
+
 /**
  * Renders one self-contained HTML page: the recommendation and why, the study's Tables 1-5,
  * the figures as inline SVG, and every migration model's held-out errors with the one used. No scripts, no
@@ -178,6 +209,7 @@ export async function renderReport(input: ReportInput): Promise<string> {
     migrated && input.model !== false
       ? `<h2 id="model">Migration models</h2>\n${toHtmlTable(modelErrorsTable(calibrateModels(records, input.model ?? {})))}`
       : '';
+  const balanceSection = await balanceHtml(input.balance ?? []);
   const meta = [
     `${records.length} trials`,
     `experiment${experiments.length === 1 ? '' : 's'} ${experiments.join(', ')}`,
@@ -202,6 +234,7 @@ ${tables.map((t) => toHtmlTable(t)).join('\n')}
 <h2 id="figures">Figures</h2>
 ${figures.join('\n')}
 ${modelSection}
+${balanceSection}
 <h2 id="method">Method</h2>
 <p>Each trial contributes one value per figure (for CPU use, the mean of its samples). Cells show the mean over trials ± the half-width of the ${Math.round(level * 100)} % Student-t confidence interval (n − 1 degrees of freedom); hover a cell for n, sd and the bounds. Cells with a single trial show the mean alone.</p>
 <p>The tables here, and their CSV files beside the report, are presentation tables (one cell per matrix combination, summaries, empty cells for combinations not run). For analysis, use <code>virtmig export</code>: one row per observation, units in the column names, run and environment ids on every row.</p>

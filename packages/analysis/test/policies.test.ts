@@ -241,6 +241,47 @@ describe('selection policies', () => {
     });
   });
 
+  describe('pinned VMs and host memory', () => {
+    const priced = () =>
+      cluster([
+        vm('a1', 60, costs(64_000, 18_000)),
+        vm('a2', 50, costs(63_000, 28_000)),
+        vm('a3', 30, costs(63_500, 20_000)),
+      ]);
+
+    it('counts a pinned VM toward its host load but never chooses it, with every policy', () => {
+      const r = studyPolicy(priced(), { pinned: ['a2'] });
+      expect(r).to.deep.include({ kind: 'migrate', vm: 'a3' });
+      for (const policy of [minimumMigrationTimePolicy, workloadBalancePolicy]) {
+        const p = policy(priced(), { pinned: ['a1', 'a2'] });
+        expect(p, p.policy).to.deep.include({ kind: 'migrate', vm: 'a3' });
+      }
+      expect(randomPolicy(priced(), { seed: 3, pinned: ['a1', 'a2'] })).to.deep.include({ vm: 'a3' });
+    });
+
+    it('answers no migration when every VM on the overloaded host is pinned', () => {
+      const r = studyPolicy(priced(), { pinned: ['a1', 'a2', 'a3'] });
+      expect(r.kind).to.equal('no-migration');
+      expect(r.reason).to.contain('every VM on it is pinned');
+    });
+
+    it('skips a destination without room for the VM memory and takes the next least-used one', () => {
+      const base = priced();
+      const hosts = base.hosts.map((h) => (h.name === 'host-b' ? { ...h, memoryMiB: 1500 } : h));
+      const r = studyPolicy({ hosts: hosts.map((h) => (h.name === 'host-c' ? { ...h, vms: [vm('c1', 30)] } : h)) });
+      expect(r).to.deep.include({ kind: 'migrate', vm: 'a2', destination: 'host-c' });
+      const none = studyPolicy({ hosts: hosts.filter((h) => h.name !== 'host-c') });
+      expect(none.kind).to.equal('no-migration');
+      expect(none.reason).to.contain('has room for its 1024 MiB');
+    });
+
+    it('refuses a pinned list that is not an array of names with E_INVALID_ARGUMENT', () => {
+      expect(() => studyPolicy(priced(), { pinned: 'a1' as unknown as string[] }))
+        .to.throw()
+        .with.property('code', 'E_INVALID_ARGUMENT');
+    });
+  });
+
   it('refuses duplicate names and bad thresholds with E_INVALID_ARGUMENT for every policy', () => {
     const dup = cluster([vm('b1', 10)]);
     const policies = [

@@ -1,25 +1,10 @@
 import type { TrialRecord } from '@virtmig/analysis';
 import { estimatesFromTrials, uncalibratedPrecopyModel } from '@virtmig/analysis';
 import { DriverRegistry, type MigrationResult, NotFoundError } from '@virtmig/core';
-import { FakeHypervisor, FakeNetwork, registerFakeDriver } from '@virtmig/testing';
+import { FakeHypervisor, FakeNetwork, migratedTrial, registerFakeDriver } from '@virtmig/testing';
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { liveCluster, measureLiveGuest, snapshotHost, workloadOfXml } from '../src/index.js';
-
-function trial(workload: string, totalTimeMs: number, downtimeMs: number): TrialRecord {
-  return {
-    experimentId: 'x',
-    workload,
-    ramMiB: 128,
-    vcpus: 1,
-    capPercent: 0,
-    hostCores: 2,
-    trial: 0,
-    cpuSamples: [],
-    workloadScore: 1,
-    migration: { totalTimeMs, downtimeMs } as MigrationResult,
-  };
-}
 
 async function startGuest(h: FakeHypervisor, name: string, cmdline: string, load: number): Promise<void> {
   await h.defineDomain({ name, memoryMiB: 256, vcpus: 1, kernel: '/k', cmdline });
@@ -39,7 +24,7 @@ describe('snapshotHost', () => {
     await h.defineDomain({ name: 'off', memoryMiB: 64, vcpus: 1, kernel: '/k' });
     const snap = await snapshotHost(h, 'host-a', {
       sampleMs: 200,
-      estimates: estimatesFromTrials([trial('linpack', 4000, 300)]),
+      estimates: estimatesFromTrials([migratedTrial('linpack', 4000, 300)]),
     });
     expect(snap.name).to.equal('host-a');
     expect(snap.cores).to.equal(4);
@@ -95,7 +80,7 @@ describe('liveCluster', () => {
         { name: 'A', uri: 'fake:///hostA', options: {} },
         { name: 'B', uri: 'fake:///hostB', options: {} },
       ],
-      [trial('dhrystone', 5000, 200)],
+      [migratedTrial('dhrystone', 5000, 200)],
       100,
     );
     sinon.restore();

@@ -14,6 +14,17 @@ import {
 } from '@virtmig/core';
 import { environmentId, SIMULATED_DRIVERS } from './capture.js';
 import {
+  type BalanceSampleRow,
+  type DecisionInput,
+  type DecisionOutcomeInput,
+  type DecisionRow,
+  insertBalanceSamples,
+  insertDecision,
+  readBalanceSamples,
+  readDecisions,
+  updateDecisionOutcome,
+} from './decisions.js';
+import {
   TIDY_SQL,
   type TidyCell,
   type TidyColumn,
@@ -861,6 +872,38 @@ export class ResultsDb {
     this.db
       .prepare('DELETE FROM run_lock WHERE id = 1 AND pid = ? AND hostname = ? AND process_start IS ?')
       .run(me.pid, me.hostname, me.processStart);
+  }
+
+  /**
+   * Stores a decision of the balancing loop as it is taken (one statement, so a crash leaves it
+   * whole or absent).
+   * @throws `E_INVALID_ARGUMENT` for a `migrate` decision without VM or destination, or a `seq` already stored.
+   */
+  recordDecision(decision: DecisionInput): void {
+    insertDecision(this.db, decision);
+  }
+
+  /**
+   * Stores the measured outcome of decision `seq` of `balanceRunId` once its migration ended.
+   * @throws `E_INVALID_ARGUMENT` when the run has no such `migrate` decision.
+   */
+  recordDecisionOutcome(balanceRunId: string, seq: number, outcome: DecisionOutcomeInput): void {
+    updateDecisionOutcome(this.db, balanceRunId, seq, outcome, now());
+  }
+
+  /** The balancing loop's decisions, of one balancing run or of all, in the order they were taken. */
+  decisions(balanceRunId?: string): DecisionRow[] {
+    return readDecisions(this.db, balanceRunId);
+  }
+
+  /** Stores the hosts' loads of one sample of a balancing run (one transaction). */
+  recordBalanceSamples(rows: readonly BalanceSampleRow[]): void {
+    insertBalanceSamples(this.db, rows);
+  }
+
+  /** Host samples of one balancing run, or of all, in time order. */
+  balanceSamples(balanceRunId?: string): BalanceSampleRow[] {
+    return readBalanceSamples(this.db, balanceRunId);
   }
 
   /** Closes the database (checkpointing the WAL). Idempotent. */

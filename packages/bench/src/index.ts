@@ -19,6 +19,7 @@ export {
   virtmigBuild,
 } from './capture.js';
 export { ResultsDb, type RunRow, type RunStatus, specHash, type TrialRow, type TrialStatus } from './db.js';
+export type { BalanceSampleRow, DecisionInput, DecisionOutcomeInput, DecisionRow } from './decisions.js';
 export {
   abortableSleep,
   type DefaultEnvironmentOptions,

@@ -153,6 +153,45 @@ CREATE TABLE run_lock (
 );
 `,
   },
+  {
+    version: 4,
+    name: 'decisions and host samples of the balancing loop',
+    sql: `
+CREATE TABLE decisions (
+  balance_run_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  at TEXT NOT NULL,
+  at_ms REAL NOT NULL,
+  policy TEXT NOT NULL,
+  threshold_percent REAL NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('migrate', 'no-migration')),
+  dry_run INTEGER NOT NULL CHECK (dry_run IN (0, 1)),
+  source TEXT NOT NULL,
+  vm TEXT,
+  destination TEXT,
+  reason TEXT NOT NULL,
+  cluster_json TEXT NOT NULL,
+  candidates_json TEXT NOT NULL,
+  receivers_json TEXT NOT NULL,
+  unavailable_json TEXT NOT NULL,
+  outcome TEXT CHECK (outcome IN ('migrated', 'failed')),
+  total_time_ms REAL,
+  downtime_ms REAL,
+  heartbeat_gap_ms REAL,
+  error TEXT,
+  ended_at TEXT,
+  PRIMARY KEY (balance_run_id, seq)
+);
+CREATE TABLE balance_samples (
+  balance_run_id TEXT NOT NULL,
+  at_ms REAL NOT NULL,
+  host TEXT NOT NULL,
+  load_pct REAL NOT NULL,
+  over_samples INTEGER NOT NULL,
+  PRIMARY KEY (balance_run_id, at_ms, host)
+);
+`,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -67,14 +67,16 @@ describe('results database (a real SQLite file)', () => {
     again.close();
     const raw = openSqlite(path);
     expect(raw.pragma('journal_mode', { simple: true })).to.equal('wal');
-    expect(raw.prepare('SELECT version FROM schema_migrations').all()).to.deep.equal(
+    expect(raw.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).to.deep.equal(
       SCHEMA_MIGRATIONS.map((m) => ({ version: m.version })),
     );
     const tables = (
       raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]
     ).map((r) => r.name);
     expect(tables).to.deep.equal([
+      'balance_samples',
       'cpu_samples',
+      'decisions',
       'environment_hosts',
       'environments',
       'migration_results',

@@ -149,6 +149,10 @@ describe('environment capture, tidy tables and the run lock', function () {
   });
 
   it('refuses to export decisions from a database without that table, and exports them with environment ids when it has one', async () => {
+    // What a database written before the balancing loop's schema step looks like.
+    const old = openSqlite(db.path);
+    old.exec('DROP TABLE decisions');
+    old.close();
     expect(() => db.tidy('decisions')).to.throw(NotFoundError, /no decisions table/);
     const summary = await runExperiment({
       db,

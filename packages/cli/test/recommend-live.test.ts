@@ -1,24 +1,8 @@
-import type { TrialRecord } from '@virtmig/analysis';
 import { liveCluster } from '@virtmig/balance';
-import { DriverRegistry, type MigrationResult } from '@virtmig/core';
-import { connectFake, FakeNetwork, registerFakeDriver } from '@virtmig/testing';
+import { DriverRegistry } from '@virtmig/core';
+import { connectFake, FakeNetwork, migratedTrial, registerFakeDriver } from '@virtmig/testing';
 import { expect } from 'chai';
 import { liveHosts } from '../src/commands/recommend.js';
-
-function trial(workload: string, totalTimeMs: number, downtimeMs: number): TrialRecord {
-  return {
-    experimentId: 'x',
-    workload,
-    ramMiB: 128,
-    vcpus: 1,
-    capPercent: 0,
-    hostCores: 2,
-    trial: 0,
-    cpuSamples: [],
-    workloadScore: 1,
-    migration: { totalTimeMs, downtimeMs } as MigrationResult,
-  };
-}
 
 describe('virtmig recommend --live (live cluster snapshot)', () => {
   it('samples the running domains of each host and attaches migration estimates by workload', async () => {
@@ -42,7 +26,7 @@ describe('virtmig recommend --live (live cluster snapshot)', () => {
     const cluster = await liveCluster(
       registry,
       hosts,
-      [trial('linpack', 4000, 300), trial('dhrystone', 5000, 200)],
+      [migratedTrial('linpack', 4000, 300), migratedTrial('dhrystone', 5000, 200)],
       200,
     );
     const [ha, hb] = cluster.hosts;

@@ -4,6 +4,7 @@
  * registry and typed errors. No I/O and no native code live here.
  */
 
+export * from './clock.js';
 export * from './dirty-rate.js';
 export * from './domain.js';
 export * from './environment.js';

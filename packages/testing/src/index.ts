@@ -48,4 +48,5 @@ export { type FailMigrationOptions, FakeHypervisor, type FakeHypervisorOptions }
 export { FAKE_MIGRATION_OPTIONS, type FakeHostOptions } from './host.js';
 export { defaultFakeNetwork, FakeNetwork, type FakeNetworkOptions } from './network.js';
 export { type PrecopyParams, type PrecopyPlan, type PrecopyRound, planPrecopy } from './precopy.js';
+export { migratedTrial } from './records.js';
 export { secondTestDriverHostUri } from './test-driver-host.js';

@@ -1,3 +1,4 @@
+import type { Clock } from '@virtmig/core';
 import {
   AbortedError,
   assertInt,
@@ -17,7 +18,6 @@ import {
   TimeoutError,
   VirtmigError,
 } from '@virtmig/core';
-import type { Clock } from './clock.js';
 import type { ArmedFailure, FakeDomain, FakeHost } from './host.js';
 import { type PrecopyPlan, planPrecopy } from './precopy.js';
 

@@ -1,5 +1,4 @@
-import { assertInt, assertNumber, InvalidArgumentError, StateError } from '@virtmig/core';
-import { type Clock, systemClock } from './clock.js';
+import { assertInt, assertNumber, type Clock, InvalidArgumentError, StateError, systemClock } from '@virtmig/core';
 import { FakeHost, type FakeHostOptions } from './host.js';
 
 /** Timing and link parameters shared by every host of a {@link FakeNetwork}. */

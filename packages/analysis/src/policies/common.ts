@@ -30,6 +30,7 @@ export function checkInput(cluster: ClusterSnapshot, options: PolicyOptions | un
     if (!Number.isInteger(h.cores) || h.cores < 1) {
       throw new InvalidArgumentError(`${f}.cores`, `must be an integer >= 1, got ${JSON.stringify(h.cores)}`);
     }
+    if (h.memoryMiB !== undefined) finite(h.memoryMiB, `${f}.memoryMiB`, 0);
     const list: readonly VmSnapshot[] = h.vms;
     if (!Array.isArray(list)) throw new InvalidArgumentError(`${f}.vms`, 'must be an array');
     list.forEach((vm: VmSnapshot, j: number) => {
@@ -47,6 +48,10 @@ export function checkInput(cluster: ClusterSnapshot, options: PolicyOptions | un
       if (vm.expectedDowntimeMs !== undefined) finite(vm.expectedDowntimeMs, `${g}.expectedDowntimeMs`, 0);
     });
   });
+  const pinned: unknown = options?.pinned;
+  if (pinned !== undefined && (!Array.isArray(pinned) || pinned.some((n) => typeof n !== 'string'))) {
+    throw new InvalidArgumentError('pinned', 'must be an array of VM names');
+  }
   return threshold;
 }
 
@@ -65,12 +70,26 @@ export function byKeyThenName<T extends { name: string }>(key: (t: T) => number)
   return (a, b) => key(a) - key(b) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 }
 
-/** Either the most loaded host above the threshold, or a no-migration answer saying that none is. */
+/** The overloaded host a policy moves a VM from: its load, and the VMs on it that are not pinned. */
+export interface Source {
+  /** The host. */
+  readonly host: HostSnapshot;
+  /** Its load, percent of its capacity. */
+  readonly load: number;
+  /** Its VMs that the policy may choose (every VM but the pinned ones). */
+  readonly choosable: readonly VmSnapshot[];
+}
+
+/**
+ * Either the most loaded host above the threshold, or a no-migration answer saying that none is
+ * (or that every VM on it is pinned).
+ */
 export function findSource(
   policy: string,
   cluster: ClusterSnapshot,
   threshold: number,
-): { host: HostSnapshot; load: number } | Recommendation {
+  options?: PolicyOptions,
+): Source | Recommendation {
   const loads = cluster.hosts.map((host) => ({ host, name: host.name, load: hostLoad(host) }));
   const over = loads.filter((l) => l.load > threshold).sort(byKeyThenName((l) => -l.load));
   const top = over[0];
@@ -81,12 +100,28 @@ export function findSource(
   if (top.host.vms.length === 0) {
     return { kind: 'no-migration', policy, reason: `${top.name} is above the threshold but runs no VM` };
   }
-  return { host: top.host, load: top.load };
+  const pinned = new Set(options?.pinned ?? []);
+  const choosable = top.host.vms.filter((vm) => !pinned.has(vm.name));
+  if (choosable.length === 0) {
+    return {
+      kind: 'no-migration',
+      policy,
+      reason: `${top.name} is above the threshold but every VM on it is pinned (${top.host.vms.map((v) => v.name).join(', ')})`,
+    };
+  }
+  return { host: top.host, load: top.load, choosable };
+}
+
+/** MiB of a host's memory its VMs leave free, or Infinity when the host's memory is not known. */
+function freeMemoryMiB(host: HostSnapshot): number {
+  if (host.memoryMiB === undefined) return Number.POSITIVE_INFINITY;
+  return host.memoryMiB - host.vms.reduce((s, vm) => s + vm.ramMiB, 0);
 }
 
 /**
  * The least-used other host that stays below the threshold with the VM added (OpenStack
- * Watcher's destination rule), or null when none can take it.
+ * Watcher's destination rule) and, when its memory is known, has room for the VM's RAM, or
+ * null when none can take it.
  */
 export function findDestination(
   cluster: ClusterSnapshot,
@@ -102,7 +137,7 @@ export function findDestination(
       before: hostLoad(host),
       after: hostLoad(host) + vm.cpuPercent / host.cores,
     }))
-    .filter((c) => c.after < threshold)
+    .filter((c) => c.after < threshold && freeMemoryMiB(c.host) >= vm.ramMiB)
     .sort(byKeyThenName((c) => c.before));
   return fits[0] ?? null;
 }
@@ -111,7 +146,7 @@ export function findDestination(
 export function recommend(
   policy: string,
   cluster: ClusterSnapshot,
-  source: { host: HostSnapshot; load: number },
+  source: Source,
   vm: VmSnapshot,
   threshold: number,
   why: string,
@@ -119,7 +154,11 @@ export function recommend(
   const head = `${source.host.name} is at ${pc(source.load)} CPU, above the ${pc(threshold)} threshold; ${why}`;
   const dest = findDestination(cluster, source.host, vm, threshold);
   if (!dest) {
-    return { kind: 'no-migration', policy, reason: `${head}, but no other host stays below ${pc(threshold)} with it` };
+    return {
+      kind: 'no-migration',
+      policy,
+      reason: `${head}, but no other host stays below ${pc(threshold)} with it and has room for its ${vm.ramMiB} MiB`,
+    };
   }
   return {
     kind: 'migrate',

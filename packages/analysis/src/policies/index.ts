@@ -5,6 +5,16 @@ import { studyPolicy } from './study.js';
 import type { ClusterSnapshot, PolicyOptions, Recommendation } from './types.js';
 import { workloadBalancePolicy } from './workload-balance.js';
 
+export {
+  assertPolicyName,
+  type DecisionPoint,
+  POLICY_NAMES,
+  type PolicyName,
+  policyNamed,
+  type ReplayedChoice,
+  recommendOrExplain,
+  replayDecision,
+} from './by-name.js';
 export { DEFAULT_THRESHOLD_PERCENT, hostLoad } from './common.js';
 export { estimatesFromTrials, type MigrationEstimate } from './estimates.js';
 export { maximumCorrelationPolicy } from './maximum-correlation.js';

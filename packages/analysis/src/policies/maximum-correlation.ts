@@ -14,7 +14,7 @@ import type { ClusterSnapshot, PolicyOptions, Recommendation, VmSnapshot } from 
 export function maximumCorrelationPolicy(cluster: ClusterSnapshot, options: PolicyOptions = {}): Recommendation {
   const policy = 'maximum-correlation';
   const threshold = checkInput(cluster, options);
-  const source = findSource(policy, cluster, threshold);
+  const source = findSource(policy, cluster, threshold, options);
   if ('kind' in source) return source;
   const vms = source.host.vms;
   const name = source.host.name;
@@ -48,7 +48,7 @@ export function maximumCorrelationPolicy(cluster: ClusterSnapshot, options: Poli
         series.filter((_, j) => j !== i),
       ),
     }))
-    .filter((s): s is { vm: VmSnapshot; name: string; r2: number } => s.r2 !== null)
+    .filter((s): s is { vm: VmSnapshot; name: string; r2: number } => s.r2 !== null && source.choosable.includes(s.vm))
     .sort(byKeyThenName((s) => -s.r2));
   const best = scored[0];
   if (!best) {

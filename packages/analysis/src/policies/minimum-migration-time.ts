@@ -10,9 +10,9 @@ import type { ClusterSnapshot, PolicyOptions, Recommendation, VmSnapshot } from 
 export function minimumMigrationTimePolicy(cluster: ClusterSnapshot, options: PolicyOptions = {}): Recommendation {
   const policy = 'minimum-migration-time';
   const threshold = checkInput(cluster, options);
-  const source = findSource(policy, cluster, threshold);
+  const source = findSource(policy, cluster, threshold, options);
   if ('kind' in source) return source;
-  const pick = [...source.host.vms].sort(byKeyThenName((vm) => vm.ramMiB))[0] as VmSnapshot;
+  const pick = [...source.choosable].sort(byKeyThenName((vm) => vm.ramMiB))[0] as VmSnapshot;
   return recommend(
     policy,
     cluster,

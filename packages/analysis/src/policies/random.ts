@@ -17,9 +17,9 @@ export function randomPolicy(cluster: ClusterSnapshot, options: RandomPolicyOpti
   const policy = 'random';
   const threshold = checkInput(cluster, options);
   const next = seededRandom(options.seed);
-  const source = findSource(policy, cluster, threshold);
+  const source = findSource(policy, cluster, threshold, options);
   if ('kind' in source) return source;
-  const vms = [...source.host.vms].sort(byKeyThenName(() => 0));
+  const vms = [...source.choosable].sort(byKeyThenName(() => 0));
   const pick = vms[Math.floor(next() * vms.length)] as VmSnapshot;
   return recommend(
     policy,

@@ -16,7 +16,7 @@ function secs(ms: number): string {
  * The study's policy: when the domains on a host use more than the threshold (default 65 %)
  * of its CPU, migrate the VM with the least expected total migration time; among VMs whose
  * total times tie (within `totalTimeToleranceMs`), the one with the lower expected downtime.
- * Every VM on the overloaded host needs `expectedTotalTimeMs` and `expectedDowntimeMs`
+ * Every VM it may choose (not `pinned`) on the overloaded host needs `expectedTotalTimeMs` and `expectedDowntimeMs`
  * (e.g. from {@link estimatesFromTrials}); a missing one is an `E_INVALID_ARGUMENT`.
  */
 export function studyPolicy(cluster: ClusterSnapshot, options: StudyPolicyOptions = {}): Recommendation {
@@ -26,13 +26,13 @@ export function studyPolicy(cluster: ClusterSnapshot, options: StudyPolicyOption
   if (!Number.isFinite(tolerance) || tolerance < 0) {
     throw new InvalidArgumentError('totalTimeToleranceMs', `must be a finite number >= 0, got ${tolerance}`);
   }
-  const source = findSource(policy, cluster, threshold);
+  const source = findSource(policy, cluster, threshold, options);
   if ('kind' in source) return source;
-  const vms = source.host.vms.map((vm) => {
+  const vms = source.choosable.map((vm) => {
     if (vm.expectedTotalTimeMs === undefined || vm.expectedDowntimeMs === undefined) {
       throw new InvalidArgumentError(
         `vm ${vm.name}`,
-        'the study policy needs expectedTotalTimeMs and expectedDowntimeMs for every VM on the overloaded host',
+        'the study policy needs expectedTotalTimeMs and expectedDowntimeMs for every VM it may choose on the overloaded host',
       );
     }
     return { vm, name: vm.name, total: vm.expectedTotalTimeMs, down: vm.expectedDowntimeMs };

@@ -20,6 +20,11 @@ export interface HostSnapshot {
   readonly name: string;
   /** Physical cores: the host's capacity is cores x 100 % of one CPU. */
   readonly cores: number;
+  /**
+   * Memory the host's guests may use, in MiB. When given, a destination must also hold the
+   * moved VM's RAM next to its VMs' (the sum of their `ramMiB`); when absent, only CPU counts.
+   */
+  readonly memoryMiB?: number;
   /** The VMs running on the host. */
   readonly vms: readonly VmSnapshot[];
 }
@@ -37,6 +42,11 @@ export interface PolicyOptions {
    * a destination must stay below it after the move (default 65, the study's threshold).
    */
   readonly thresholdPercent?: number;
+  /**
+   * Names of VMs that count toward their host's load but that the policy may not choose (the
+   * balancing loop pins VMs that are cooling down, migrating or guarded against ping-pong).
+   */
+  readonly pinned?: readonly string[];
 }
 
 /** A policy's answer: migrate one VM, or do nothing, always with a reason a person can read. */

@@ -11,11 +11,11 @@ import type { ClusterSnapshot, PolicyOptions, Recommendation } from './types.js'
 export function workloadBalancePolicy(cluster: ClusterSnapshot, options: PolicyOptions = {}): Recommendation {
   const policy = 'workload-balance';
   const threshold = checkInput(cluster, options);
-  const source = findSource(policy, cluster, threshold);
+  const source = findSource(policy, cluster, threshold, options);
   if ('kind' in source) return source;
   const meanLoad = cluster.hosts.reduce((s, h) => s + hostLoad(h), 0) / cluster.hosts.length;
   const excess = source.load - meanLoad;
-  const fitting = source.host.vms
+  const fitting = source.choosable
     .map((vm) => ({ vm, name: vm.name, gap: excess - vm.cpuPercent / source.host.cores }))
     .filter((c) => c.gap >= 0)
     .sort(byKeyThenName((c) => c.gap));

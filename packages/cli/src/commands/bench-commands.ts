@@ -7,7 +7,8 @@ import type { Command } from 'commander';
 import { cliRegistry } from '../drivers.js';
 import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
-import { applyPolicy, assertPolicy } from './cluster.js';
+import { type BalanceCommandOptions, balanceCommand, replayCommand, replayText } from './balance.js';
+import { applyPolicy, assertPolicy, parseThreshold } from './cluster.js';
 import { EXPORT_FORMATS, exportCommand } from './export.js';
 import { linkRate } from './predict.js';
 import { checkLiveHosts, liveHosts } from './recommend.js';
@@ -16,14 +17,6 @@ import { type RunCommandOptions, runCommand } from './run.js';
 
 const EXIT_HELP =
   '\nExit codes: 0 ok, 1 failed (or trials failed / run interrupted: resume with --resume), 2 bad input (nothing changed), 3 not found, 4 a required component is missing.';
-
-function threshold(v: string | undefined, fallback: number): number {
-  if (v === undefined) return fallback;
-  const n = /^\d+(\.\d+)?$/.test(v) ? Number(v) : Number.NaN;
-  if (!(n > 0 && n <= 100))
-    throw new InvalidArgumentError('--threshold', `must be a number in (0, 100], got ${JSON.stringify(v)}`);
-  return n;
-}
 
 /**
  * The link rate `recommend --live` predicts with: `--bandwidth`, else the database's measured
@@ -52,7 +45,7 @@ function decisionText(r: Recommendation): string {
     : `${r.policy}: no migration\n  why: ${r.reason}`;
 }
 
-/** Adds `run`, `report` and `recommend` to the program; `registry` is injectable for tests. */
+/** Adds `run`, `report`, `recommend` and `balance` to the program; `registry` is injectable for tests. */
 export function addBenchCommands(
   program: Command,
   makeOutput: (json: boolean) => Output,
@@ -160,7 +153,7 @@ export function addBenchCommands(
         const out = makeOutput(Boolean(opts.json));
         const policy = opts.policy ?? undefined;
         if (policy !== undefined) assertPolicy(policy);
-        const t = threshold(opts.threshold, 65);
+        const t = parseThreshold(opts.threshold, 65);
         // Host URIs are option values too: refused before the database is read or a host connected.
         if (opts.live) checkLiveHosts(opts.hosts);
         const results = loadResults(dbPath);
@@ -190,4 +183,66 @@ export function addBenchCommands(
         );
       },
     );
+
+  program
+    .command('balance')
+    .description(
+      'watch hosts and migrate VMs off an overloaded host by policy; every decision into SQLite, one line per decision on stdout',
+    )
+    .option('--hosts <list>', 'comma-separated libvirt URIs (at least two), or "lab"', 'lab')
+    .option('--policy <name>', 'study | mmt | mc | random | balance', 'study')
+    .option('--threshold <percent>', "overload threshold in % of a host's cores, in (0, 100]", '65')
+    .option('--samples <n>', 'consecutive samples above the threshold before a host counts as overloaded', '3')
+    .option('--interval <s>', 'seconds between samples', '5')
+    .option('--duration <s>', 'stop after this many seconds (default: run until SIGINT/SIGTERM)')
+    .option('--host-cooldown <s>', 'seconds a host is left alone after a decision or migration', '60')
+    .option('--vm-cooldown <s>', 'seconds a migrated VM is not moved again', '300')
+    .option('--seed <n>', 'seed of the random policy', '1')
+    .option('--dry-run', 'record decisions without migrating')
+    .option(
+      '--db <file>',
+      'results database for decisions (its trials give the migration estimates)',
+      'results/balance.db',
+    )
+    .option('--prefix <name>', 'lab prefix with --hosts lab (default $VIRTMIG_LAB_PREFIX or vmlab)')
+    .option('--json', 'one JSON object per decision per line')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 stopped cleanly, 1 failed (a host cannot be reached), 2 bad input (nothing connected or migrated).',
+    )
+    .action(async (opts: BalanceCommandOptions) => {
+      const out = makeOutput(Boolean(opts.json));
+      const controller = new AbortController();
+      const stop = (): void => controller.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      try {
+        await balanceCommand(
+          registry(),
+          opts,
+          {
+            json: Boolean(opts.json),
+            stdout: (line) => process.stdout.write(`${line}\n`),
+            stderr: (line) => out.log(line),
+          },
+          controller.signal,
+        );
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      }
+    });
+
+  program
+    .command('replay')
+    .description('what each policy would have chosen at every decision `virtmig balance` recorded')
+    .argument('<db>', 'results database with decisions')
+    .option('--run <id>', 'only this balancing run (default: every one)')
+    .option('--json', 'print JSON')
+    .addHelpText('after', EXIT_HELP)
+    .action((dbPath: string, opts: { run?: string; json?: boolean }) => {
+      const out = makeOutput(Boolean(opts.json));
+      const rows = replayCommand(dbPath, opts.run);
+      out.data(rows, () => replayText(rows) || 'no decisions');
+    });
 }

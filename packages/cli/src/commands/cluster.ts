@@ -1,26 +1,25 @@
-import type { ClusterSnapshot, RecommendAllOptions, Recommendation } from '@virtmig/analysis';
 import {
-  maximumCorrelationPolicy,
-  minimumMigrationTimePolicy,
-  randomPolicy,
-  studyPolicy,
-  workloadBalancePolicy,
+  assertPolicyName,
+  type ClusterSnapshot,
+  type PolicyName,
+  policyNamed,
+  type RecommendAllOptions,
+  type Recommendation,
 } from '@virtmig/analysis';
 import { InvalidArgumentError } from '@virtmig/core';
 
-/** Policy names as the CLI and specs spell them. */
-export const POLICY_NAMES = ['study', 'mmt', 'mc', 'random', 'balance'] as const;
-/** A policy name. */
-export type PolicyName = (typeof POLICY_NAMES)[number];
+/** `--threshold`: a number in (0, 100], or `fallback` when absent. Throws `E_INVALID_ARGUMENT` (field `--threshold`). */
+export function parseThreshold(v: string | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = /^\d+(\.\d+)?$/.test(v) ? Number(v) : Number.NaN;
+  if (!(n > 0 && n <= 100))
+    throw new InvalidArgumentError('--threshold', `must be a number in (0, 100], got ${JSON.stringify(v)}`);
+  return n;
+}
 
 /** Throws `E_INVALID_ARGUMENT` (field `--policy`) unless `name` is a known policy. */
 export function assertPolicy(name: string): asserts name is PolicyName {
-  if (!(POLICY_NAMES as readonly string[]).includes(name)) {
-    throw new InvalidArgumentError(
-      '--policy',
-      `must be one of ${POLICY_NAMES.join(', ')}, got ${JSON.stringify(name)}`,
-    );
-  }
+  assertPolicyName(name, '--policy');
 }
 
 /** Runs one policy on a cluster. */
@@ -30,19 +29,7 @@ export function applyPolicy(
   thresholdPercent: number,
   seed = 1,
 ): Recommendation {
-  const o = { thresholdPercent };
-  switch (name) {
-    case 'study':
-      return studyPolicy(cluster, o);
-    case 'mmt':
-      return minimumMigrationTimePolicy(cluster, o);
-    case 'mc':
-      return maximumCorrelationPolicy(cluster, o);
-    case 'random':
-      return randomPolicy(cluster, { ...o, seed });
-    case 'balance':
-      return workloadBalancePolicy(cluster, o);
-  }
+  return policyNamed(name, seed)(cluster, { thresholdPercent });
 }
 
 /** Options for {@link renderReport}'s recommendation, from the CLI's flags. */

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import {
+  type BalanceTimeline,
   cpuVsCapSpec,
   cpuVsCapTables,
   hostCoresTable,
@@ -32,14 +33,49 @@ export interface LoadedResults {
   readonly environments: StoredEnvironment[];
   /** Every run read ran on simulated hosts (see `RunRow.simulated`). */
   readonly simulated: boolean;
+  /** The balancing runs (`virtmig balance`) in the database, with their samples and decisions. */
+  readonly balance: BalanceTimeline[];
 }
 
-/** Reads every finished trial of a database (or of one run). Throws `E_STATE` when there is none. */
+/** The balancing runs of a results database: each run's host samples and decisions, for the report and the comparison. */
+export function balanceTimelines(db: ResultsDb): BalanceTimeline[] {
+  const decisions = db.decisions();
+  const samples = db.balanceSamples();
+  const ids = [...new Set([...decisions.map((d) => d.balanceRunId), ...samples.map((s) => s.balanceRunId)])];
+  return ids.map((runId) => {
+    const mine = decisions.filter((d) => d.balanceRunId === runId);
+    return {
+      runId,
+      policy: mine[0]?.policy ?? 'unknown',
+      thresholdPercent: mine[0]?.thresholdPercent ?? 65,
+      samples: samples.filter((s) => s.balanceRunId === runId),
+      decisions: mine.map((d) => ({
+        seq: d.seq,
+        atMs: d.atMs,
+        kind: d.kind,
+        dryRun: d.dryRun,
+        source: d.source,
+        reason: d.reason,
+        ...(d.vm === undefined ? {} : { vm: d.vm }),
+        ...(d.destination === undefined ? {} : { destination: d.destination }),
+        ...(d.outcome === undefined ? {} : { outcome: d.outcome }),
+        ...(d.totalTimeMs === undefined ? {} : { totalTimeMs: d.totalTimeMs }),
+        ...(d.downtimeMs === undefined ? {} : { downtimeMs: d.downtimeMs }),
+      })),
+    };
+  });
+}
+
+/**
+ * Reads every finished trial of a database (or of one run), and its balancing runs. Throws
+ * `E_STATE` when it holds neither a finished trial nor a balancing decision.
+ */
 export function loadResults(dbPath: string, runId?: string): LoadedResults {
   const db = ResultsDb.open(dbPath, { readonly: true });
   try {
     const records = db.records(runId).map((r, i) => validateTrialRecord(r, `records[${i}]`));
-    if (records.length === 0)
+    const balance = runId ? [] : balanceTimelines(db);
+    if (records.length === 0 && balance.length === 0)
       throw new StateError(`${dbPath} holds no finished trial${runId ? ` of run ${runId}` : ''}`);
     const timelines = db.timelines(runId).map((t, i) => validateTimeline(t, `timelines[${i}]`));
     const runs = db.runs();
@@ -53,6 +89,7 @@ export function loadResults(dbPath: string, runId?: string): LoadedResults {
       thresholdPercent: latest?.spec.policy?.thresholdPercent ?? 65,
       policy: latest?.spec.policy?.selection ?? 'study',
       experiments: [...new Set(records.map((r) => r.experimentId))],
+      balance,
     };
   } finally {
     db.close();
@@ -99,6 +136,7 @@ export async function writeReport(results: LoadedResults, out: string, generated
     model: {},
     environments: results.environments,
     simulated: results.simulated,
+    balance: results.balance,
     ...(generatedAt ? { generatedAt } : {}),
   });
   await writeFile(html, page);
@@ -109,7 +147,9 @@ export async function writeReport(results: LoadedResults, out: string, generated
     csv.push(p);
   }
   const svg: string[] = [];
-  const figures: [string, Record<string, unknown>][] = [['figure-cpu-vs-cap', cpuVsCapSpec(results.records)]];
+  const figures: [string, Record<string, unknown>][] = results.records.length
+    ? [['figure-cpu-vs-cap', cpuVsCapSpec(results.records)]]
+    : [];
   if (results.records.some((r) => r.migration)) figures.push(['figure-migration', migrationSpec(results.records)]);
   for (const [name, spec] of figures) {
     const p = join(dir, `${name}.svg`);
