@@ -9,6 +9,7 @@ export * from './errors.js';
 export * from './host.js';
 export * from './hypervisor.js';
 export * from './migration.js';
+export * from './migration-job.js';
 export * from './records.js';
 export * from './registry.js';
 export * from './storage.js';

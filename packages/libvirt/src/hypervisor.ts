@@ -5,6 +5,7 @@ import {
   assertMigrationOptionsOffered,
   assertNumber,
   ClosedError,
+  controlsOfferedWith,
   type DomainConfig,
   type DomainEvent,
   type DomainInfo,
@@ -16,6 +17,9 @@ import {
   type HypervisorCapabilities,
   InvalidArgumentError,
   isVirtmigError,
+  type MigrationControl,
+  type MigrationJob,
+  type MigrationJobCapable,
   type MigrationOptions,
   type MigrationResult,
   NotFoundError,
@@ -26,7 +30,7 @@ import type { Connection, DomainStatsRecord } from './connection.js';
 import { DOMAIN_STATES, type Domain } from './domain-handle.js';
 import { assertDomainXml } from './domain-xml-limits.js';
 import { ENUMS } from './generated/enums.js';
-import { migrateWithLibvirt } from './migrate.js';
+import { startLibvirtMigration } from './migrate.js';
 
 const AFFECT = ENUMS.virDomainModificationImpact;
 const VCPU_MAXIMUM = ENUMS.virDomainVcpuFlags.VIR_DOMAIN_VCPU_MAXIMUM;
@@ -44,7 +48,7 @@ export function domainState(n: number): DomainState {
  * `Hypervisor` over a libvirt connection. Drivers specialise it: they build domain XML from a
  * `DomainConfig`, map the CPU cap onto their scheduler, and declare what they support.
  */
-export abstract class LibvirtHypervisor implements Hypervisor, EventCapable {
+export abstract class LibvirtHypervisor implements Hypervisor, EventCapable, MigrationJobCapable {
   abstract readonly capabilities: HypervisorCapabilities;
 
   /**
@@ -112,17 +116,25 @@ export abstract class LibvirtHypervisor implements Hypervisor, EventCapable {
     return this.conn().capabilities();
   }
 
-  /** Looks a domain up, runs `fn`, and frees the handle whatever happens. */
-  protected async withDomain<T>(name: string, fn: (d: Domain) => Promise<T> | T): Promise<T> {
+  /**
+   * Looks a domain up; the caller frees the handle.
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when `name` is not a valid domain name.
+   * @throws {@link @virtmig/core!NotFoundError} `E_NOT_FOUND` when no domain is called `name`.
+   */
+  protected async openDomain(name: string): Promise<Domain> {
     assertDomainName(name);
     const c = this.conn();
-    let d: Domain;
     try {
-      d = await c.lookupDomain(name);
+      return await c.lookupDomain(name);
     } catch (e) {
       if (isVirtmigError(e, 'E_NOT_FOUND')) throw new NotFoundError('domain', name, undefined, { cause: e });
       throw e;
     }
+  }
+
+  /** Looks a domain up, runs `fn`, and frees the handle whatever happens. */
+  protected async withDomain<T>(name: string, fn: (d: Domain) => Promise<T> | T): Promise<T> {
+    const d = await this.openDomain(name);
     try {
       return await fn(d);
     } finally {
@@ -353,12 +365,37 @@ export abstract class LibvirtHypervisor implements Hypervisor, EventCapable {
     return c.events.subscribe(c, listener);
   }
 
-  async migrate(name: string, destination: Hypervisor, options: MigrationOptions = {}): Promise<MigrationResult> {
+  /**
+   * The job controls follow the start options the driver offers, because each pair is the same
+   * libvirt call (see {@link @virtmig/core!controlsOfferedWith}): virDomainMigrateSetMaxDowntime,
+   * virDomainMigrateSetMaxSpeed, virDomainMigrateStartPostCopy and virDomainAbortJob.
+   */
+  get migrationControls(): ReadonlySet<MigrationControl> {
+    return controlsOfferedWith(this.capabilities.migrationOptions);
+  }
+
+  /**
+   * Starts a live migration and returns its handle (job statistics, max downtime, bandwidth,
+   * post-copy switch, abort). Closing either connection while it runs aborts the job and leaves
+   * the guest on the source.
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when `name`, the destination or an option is invalid.
+   * @throws {@link @virtmig/core!NotFoundError} `E_NOT_FOUND` when no domain is called `name`.
+   * @throws {@link @virtmig/core!UnsupportedError} `E_UNSUPPORTED` when migration or an option is not offered.
+   * @throws {@link @virtmig/core!MigrationError} `E_MIGRATION_FAILED` when the destination already has another domain of that name.
+   * @throws {@link @virtmig/core!AbortedError} `E_ABORTED` when `options.signal` has already aborted.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` after {@link close}.
+   */
+  async startMigration(name: string, destination: Hypervisor, options: MigrationOptions = {}): Promise<MigrationJob> {
     this.conn();
     assertMigrationOptionsOffered(options, this.capabilities, this.driver);
     if (!(destination instanceof LibvirtHypervisor) || destination.closed) {
       throw new InvalidArgumentError('destination', 'must be an open libvirt hypervisor connection');
     }
-    return this.withDomain(name, (d) => migrateWithLibvirt(this, d, destination, options));
+    const d = await this.openDomain(name);
+    return startLibvirtMigration(this, d, destination, options, () => d.free());
+  }
+
+  async migrate(name: string, destination: Hypervisor, options: MigrationOptions = {}): Promise<MigrationResult> {
+    return (await this.startMigration(name, destination, options)).result;
   }
 }

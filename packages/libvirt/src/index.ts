@@ -44,7 +44,7 @@ export {
   shimPaths,
 } from './locate.js';
 export * from './memory.js';
-export { migrateWithLibvirt, migrationFlags, migrationParams } from './migrate.js';
+export { migrationFlags, migrationParams, startLibvirtMigration } from './migrate.js';
 export { NativePointer } from './native-pointer.js';
 export { buildShim, SHIM_FILE, SHIM_SOURCES, type ShimBuild, type ShimBuildFailure } from './shim-build.js';
 export * from './signature.js';

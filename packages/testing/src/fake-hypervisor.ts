@@ -5,6 +5,7 @@ import {
   assertMigrationOptionsOffered,
   assertNumber,
   ClosedError,
+  controlsOfferedWith,
   type DomainConfig,
   type DomainEvent,
   type DomainInfo,
@@ -15,14 +16,17 @@ import {
   type Hypervisor,
   type HypervisorCapabilities,
   InvalidArgumentError,
+  type MigrationControl,
   MigrationError,
+  type MigrationJob,
+  type MigrationJobCapable,
   type MigrationOptions,
   type MigrationResult,
   StateError,
   UnsupportedError,
 } from '@virtmig/core';
 import type { FakeDomain, FakeHost } from './host.js';
-import { migrateDomain } from './migrate.js';
+import { startMigrationJob } from './migrate.js';
 import { assertHostName, defaultFakeNetwork, type FakeNetwork } from './network.js';
 import { parseDomainXml, renderCapabilitiesXml, renderDomainXml } from './xml.js';
 
@@ -65,7 +69,7 @@ export interface FailMigrationOptions {
  * typed errors, clock-driven CPU time, lifecycle events, and simulated pre-copy (and optionally
  * post-copy) live migration to other hosts of the same {@link FakeNetwork}.
  */
-export class FakeHypervisor implements Hypervisor, EventCapable {
+export class FakeHypervisor implements Hypervisor, EventCapable, MigrationJobCapable {
   readonly driver = 'fake';
   readonly uri: string;
   /** The cluster the host belongs to. */
@@ -283,7 +287,23 @@ export class FakeHypervisor implements Hypervisor, EventCapable {
     });
   }
 
-  async migrate(name: string, destination: Hypervisor, options: MigrationOptions = {}): Promise<MigrationResult> {
+  /** The controls of its jobs: those whose start option the host offers (see {@link @virtmig/core!controlsOfferedWith}). */
+  get migrationControls(): ReadonlySet<MigrationControl> {
+    return controlsOfferedWith(this.capabilities.migrationOptions);
+  }
+
+  /**
+   * Starts a simulated live migration and returns its job: stats at the network's progress
+   * interval, and controls that act on the pre-copy model from the next tick (bandwidth) or the
+   * running round's end (max downtime) on.
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` for a bad name, destination or option.
+   * @throws {@link @virtmig/core!NotFoundError} `E_NOT_FOUND` when no domain is called `name`.
+   * @throws {@link @virtmig/core!UnsupportedError} `E_UNSUPPORTED` for an unoffered option.
+   * @throws {@link @virtmig/core!StateError} `E_STATE` when the domain is not running or already migrating.
+   * @throws {@link @virtmig/core!AbortedError} `E_ABORTED` when `options.signal` has already aborted.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` after close.
+   */
+  async startMigration(name: string, destination: Hypervisor, options: MigrationOptions = {}): Promise<MigrationJob> {
     this.ensureOpen();
     assertDomainName(name);
     assertMigrationOptionsOffered(options, this.capabilities, this.driver);
@@ -300,7 +320,11 @@ export class FakeHypervisor implements Hypervisor, EventCapable {
         domainOnDestination: false,
       });
     }
-    return migrateDomain(this.host, this.uri, destination.host, destination.uri, name, options);
+    return startMigrationJob(this.host, this.uri, destination.host, destination.uri, name, options);
+  }
+
+  async migrate(name: string, destination: Hypervisor, options: MigrationOptions = {}): Promise<MigrationResult> {
+    return (await this.startMigration(name, destination, options)).result;
   }
 
   onDomainEvent(listener: (event: DomainEvent) => void): () => void {
