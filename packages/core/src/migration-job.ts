@@ -107,19 +107,21 @@ export function isMigrationJobCapable(h: Hypervisor): h is Hypervisor & Migratio
 }
 
 /**
- * The checks every control of a {@link MigrationJob} makes first, shared by the drivers so
- * their refusals agree: `E_UNSUPPORTED` for a control the driver does not offer, then
- * `E_STATE` once the job has ended.
+ * The checks every control of a {@link MigrationJob} makes, shared by the drivers so their
+ * refusals agree, in this order: `E_UNSUPPORTED` for a control the driver does not offer, then
+ * `check` (argument validation, `E_INVALID_ARGUMENT`), then `E_STATE` once the job has ended.
  * @throws {@link @virtmig/core!UnsupportedError} `E_UNSUPPORTED` when `control` is not in `controls`.
- * @throws {@link @virtmig/core!StateError} `E_STATE` when `finished`.
+ * @throws {@link @virtmig/core!StateError} `E_STATE` when `job.finished`.
  */
 export function assertJobControl(
   control: MigrationControl,
   controls: ReadonlySet<MigrationControl>,
   driver: string,
   job: { readonly domain: string; readonly finished: boolean },
+  check?: () => void,
 ): void {
   if (!controls.has(control)) throw new UnsupportedError(`the migration control ${control}`, driver);
+  check?.();
   if (job.finished)
     throw new StateError(`the migration job of "${job.domain}" has ended`, { domain: job.domain, control });
 }

@@ -234,26 +234,25 @@ class LibvirtMigrationJob implements MigrationJob {
     return this.feed.iterate(options);
   }
 
-  private check(control: MigrationControl): void {
-    assertJobControl(control, this.source.migrationControls, this.source.driver, this);
+  private check(control: MigrationControl, validate?: () => void): void {
+    assertJobControl(control, this.source.migrationControls, this.source.driver, this, validate);
   }
 
   async setMaxDowntime(ms: number): Promise<void> {
-    this.check('setMaxDowntime');
-    assertMaxDowntimeMs(ms);
+    this.check('setMaxDowntime', () => assertMaxDowntimeMs(ms));
     await this.d.migrateSetMaxDowntime(Math.round(ms));
   }
 
   async setBandwidth(mibps: number): Promise<void> {
-    this.check('setBandwidth');
-    assertBandwidthMiBps(mibps);
+    this.check('setBandwidth', () => assertBandwidthMiBps(mibps));
     await this.d.migrateSetMaxSpeed(Math.round(mibps));
   }
 
   async startPostCopy(): Promise<void> {
-    this.check('startPostCopy');
-    if (!this.o.postCopy)
-      throw new UnsupportedError('post-copy on a migration started without options.postCopy', this.source.driver);
+    this.check('startPostCopy', () => {
+      if (!this.o.postCopy)
+        throw new UnsupportedError('post-copy on a migration started without options.postCopy', this.source.driver);
+    });
     if (this.postCopyStarted)
       throw new StateError(`the migration of "${this.domain}" has already switched to post-copy`, {
         domain: this.domain,
@@ -268,12 +267,30 @@ class LibvirtMigrationJob implements MigrationJob {
   async abort(): Promise<void> {
     this.check('abort');
     this.aborted ??= 'abort';
-    await this.d.abortJob();
+    await this.abortJob();
+  }
+
+  /**
+   * virDomainAbortJob until it takes: right after the start the worker may not have begun the
+   * job yet, and libvirt then refuses ("no job is active"). Resolves when it took or the job ended.
+   */
+  private async abortJob(): Promise<void> {
+    for (;;) {
+      try {
+        await this.d.abortJob();
+        return;
+      } catch (e) {
+        if (this.settled) return;
+        if (!isVirtmigError(e) || (e.code !== 'E_STATE' && e.code !== 'E_LIBVIRT')) throw e;
+      }
+      await sleep(POLL_MS);
+      if (this.settled) return;
+    }
   }
 
   private abortFor(reason: AbortReason): void {
     this.aborted ??= reason;
-    this.d.abortJob().catch(() => undefined);
+    this.abortJob().catch(() => undefined);
   }
 
   private progress(p: MigrationProgress): void {
@@ -346,7 +363,7 @@ class LibvirtMigrationJob implements MigrationJob {
       const elapsed = Date.now() - this.t0;
       if (o.timeoutMs !== undefined && elapsed > o.timeoutMs && !this.aborted) {
         this.aborted = 'timeout';
-        await d.abortJob().catch(() => undefined);
+        await this.abortJob().catch(() => undefined);
       }
       let stats: Record<string, TypedValue>;
       try {

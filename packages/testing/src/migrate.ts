@@ -526,21 +526,20 @@ class FakeMigrationJob implements MigrationJob {
   }
 
   async setMaxDowntime(ms: number): Promise<void> {
-    assertJobControl('setMaxDowntime', this.controls, 'fake', this);
-    assertMaxDowntimeMs(ms);
+    assertJobControl('setMaxDowntime', this.controls, 'fake', this, () => assertMaxDowntimeMs(ms));
     this.run.setMaxDowntime(ms);
   }
 
   async setBandwidth(mibps: number): Promise<void> {
-    assertJobControl('setBandwidth', this.controls, 'fake', this);
-    assertBandwidthMiBps(mibps);
+    assertJobControl('setBandwidth', this.controls, 'fake', this, () => assertBandwidthMiBps(mibps));
     this.run.setBandwidth(mibps * MIB);
   }
 
   async startPostCopy(): Promise<void> {
-    assertJobControl('startPostCopy', this.controls, 'fake', this);
-    if (!this.postCopyEnabled)
-      throw new UnsupportedError('post-copy on a migration started without options.postCopy', 'fake');
+    assertJobControl('startPostCopy', this.controls, 'fake', this, () => {
+      if (!this.postCopyEnabled)
+        throw new UnsupportedError('post-copy on a migration started without options.postCopy', 'fake');
+    });
     if (this.run.switchedToPostCopy || this.run.stopped)
       throw new StateError(`the migration of "${this.domain}" is past pre-copy`, { domain: this.domain });
     this.run.requestPostCopy();
