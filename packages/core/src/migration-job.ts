@@ -197,6 +197,8 @@ export class ProgressFeed {
       next,
       return: async () => {
         stopped = true;
+        // A next() waiting for a sample ends now, not at the next push.
+        this.wake();
         return { done: true, value: undefined };
       },
       [Symbol.asyncIterator]: () => it,
