@@ -64,4 +64,5 @@ export {
   removeDomain,
   runTrial,
   type TrialContext,
+  withRoundRates,
 } from './trial.js';

@@ -95,6 +95,26 @@ CREATE TABLE timeline_samples (
 CREATE INDEX trials_status ON trials(run_id, status);
 `,
   },
+  {
+    version: 2,
+    name: 'per-round pre-copy transfer and dirty rate',
+    // Databases from version 1 have no rounds to carry over: drivers did not report them then.
+    sql: `
+CREATE TABLE migration_rounds (
+  run_id TEXT NOT NULL,
+  trial_id TEXT NOT NULL,
+  iteration INTEGER NOT NULL,
+  start_ms REAL NOT NULL,
+  end_ms REAL NOT NULL,
+  transferred_bytes REAL NOT NULL,
+  remaining_bytes REAL NOT NULL,
+  dirtied_bytes REAL,
+  dirty_rate_bps REAL,
+  PRIMARY KEY (run_id, trial_id, iteration),
+  FOREIGN KEY (run_id, trial_id) REFERENCES trials(run_id, trial_id) ON DELETE CASCADE
+);
+`,
+  },
 ];
 
 /** The schema version this build writes. */

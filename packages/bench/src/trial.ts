@@ -5,6 +5,7 @@ import {
   type MigrationOptions,
   type MigrationProgress,
   type MigrationResult,
+  type MigrationRound,
   UnsupportedError,
 } from '@virtmig/core';
 import { busyPercent, DomainCpuSampler, domainUsageBetween } from '@virtmig/workloads';
@@ -234,7 +235,10 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
         result.downtimeMs === undefined && heartbeatGapMs !== undefined
           ? { ...result, downtimeMs: Math.round(heartbeatGapMs), downtimeSource: 'heartbeat' }
           : result;
-      timeline = samples.sort((a, b) => a.tMs - b.tMs);
+      timeline = withRoundRates(
+        samples.sort((a, b) => a.tMs - b.tMs),
+        result.rounds ?? [],
+      );
     }
     return {
       record: {
@@ -257,4 +261,15 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
     await guest?.close().catch(() => {});
     await removeDomain([pair.source, pair.destination], domain);
   }
+}
+
+/**
+ * The samples with the dirty rate of the pre-copy round each falls in, where the driver derived
+ * one from the job statistics' bytes: QEMU's own per-sample figure reads 0 under TCG.
+ */
+export function withRoundRates(samples: TimelineSample[], rounds: readonly MigrationRound[]): TimelineSample[] {
+  return samples.map((s) => {
+    const r = rounds.find((x) => x.dirtyRateBps !== undefined && s.tMs >= x.startMs && s.tMs < x.endMs);
+    return r?.dirtyRateBps === undefined ? s : { ...s, dirtyRateBps: r.dirtyRateBps };
+  });
 }
