@@ -13,6 +13,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // [README, index of its ts/js block, what its output shows when it worked]
 const EXAMPLES = [
   ['packages/core/README.md', 0, { stderr: /no driver registered for URI scheme "vbox"/ }],
+  ['packages/core/README.md', 1, { stdout: /precopy at \d+ ms[\s\S]*round 1: 8\.0 MiB\/s dirtied/ }],
   ['packages/driver-test/README.md', 0, { stdout: /vm1.*cpuTime|cpuTime.*vm1/s }],
 ];
 
