@@ -463,7 +463,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /**
  * Starts a live migration of `d` from `source` to `dest` and returns its job once it runs (see
- * {@link LibvirtMigrationJob}). With `peerUri` it is virDomainMigrateToURI3 in peer-to-peer
+ * `LibvirtMigrationJob`). With `peerUri` it is virDomainMigrateToURI3 in peer-to-peer
  * mode: the source daemon reaches the destination at that URI itself, and `dest` only watches
  * and finds the result. On any failure libvirt keeps or resumes the guest on the source; the
  * error says whether it is still running there. `release` runs once nothing uses `d` any more
