@@ -58,7 +58,7 @@ export interface MigrationJob {
   /**
    * Aborts the migration: {@link MigrationJob.result} rejects with `E_ABORTED` and the guest stays on the source.
    * @throws {@link @virtmig/core!UnsupportedError} `E_UNSUPPORTED` when the driver does not offer `abort`.
-   * @throws {@link @virtmig/core!StateError} `E_STATE` when the job has ended.
+   * @throws {@link @virtmig/core!StateError} `E_STATE` when the job has ended, or switched to post-copy (the guest already runs on the destination).
    */
   abort(): Promise<void>;
 }

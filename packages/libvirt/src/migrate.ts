@@ -265,7 +265,13 @@ class LibvirtMigrationJob implements MigrationJob {
   }
 
   async abort(): Promise<void> {
-    this.check('abort');
+    this.check('abort', () => {
+      // The guest already runs on the destination; QEMU refuses to abort post-copy.
+      if (this.postCopyStarted)
+        throw new StateError(`the migration of "${this.domain}" has switched to post-copy and cannot be aborted`, {
+          domain: this.domain,
+        });
+    });
     this.aborted ??= 'abort';
     await this.abortJob();
   }

@@ -547,6 +547,10 @@ class FakeMigrationJob implements MigrationJob {
 
   async abort(): Promise<void> {
     assertJobControl('abort', this.controls, 'fake', this);
+    if (this.run.switchedToPostCopy)
+      throw new StateError(`the migration of "${this.domain}" has switched to post-copy and cannot be aborted`, {
+        domain: this.domain,
+      });
     this.run.abort();
   }
 }

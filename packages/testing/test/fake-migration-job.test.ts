@@ -92,7 +92,7 @@ describe('FakeHypervisor migration job', () => {
     for (const round of r.rounds ?? []) expect(round.dirtyRateBps).to.be.closeTo(20e6, 1);
   });
 
-  it("startPostCopy switches a postCopy: 'manual' migration and is E_UNSUPPORTED without the option", async () => {
+  it("startPostCopy switches a postCopy: 'manual' migration (abort is then E_STATE) and is E_UNSUPPORTED without the option", async () => {
     const { clock, a, b } = await cluster({ postCopy: true });
     a.setDirtyRate('vm', 20e6);
     const plain = await a.startMigration('vm', b, {});
@@ -103,6 +103,9 @@ describe('FakeHypervisor migration job', () => {
     const job = await a.startMigration('vm', b, { postCopy: 'manual' });
     await clock.advance(1000);
     await job.startPostCopy();
+    await clock.advance(100);
+    // The guest runs on the destination now: there is nothing to abort back to.
+    await rejectsWith(job.abort(), 'E_STATE');
     await clock.runAll();
     const r = await job.result;
     expect(r.postCopy).to.equal(true);
