@@ -1,40 +1,85 @@
-// The package READMEs' code examples that need no lab, run exactly as written (each block is plain
-// ES module code), as test/readme.test.mjs does for the root README's. Examples that need the lab
-// or a driver package of your own say so in their README.
+// The code examples of the READMEs and docs/: every ```ts block type-checks as written (strict,
+// against the built packages, so a renamed export or option breaks this test, not a reader), and
+// those that need no lab run, as test/readme.test.mjs does for the root README's. Examples that
+// need the lab or a driver package of your own say so in their text.
 import { execFile } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
+import { markdownFiles, ROOT, runnable, tsBlockOf, tsBlocks } from './doc-blocks.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const run = promisify(execFile);
 
-// [README, index of its ts/js block, what its output shows when it worked]
-const EXAMPLES = [
+// [file, index of its ts block, what its output shows when it worked]
+const RUNNABLE = [
   ['packages/core/README.md', 0, { stderr: /no driver registered for URI scheme "vbox"/ }],
   ['packages/core/README.md', 1, { stdout: /precopy at \d+ ms[\s\S]*round 1: 8\.0 MiB\/s dirtied/ }],
   ['packages/driver-test/README.md', 0, { stdout: /vm1.*cpuTime|cpuTime.*vm1/s }],
 ];
 
-function codeBlocks(markdown) {
-  return [...markdown.matchAll(/```(?:ts|js)\n([\s\S]*?)```/g)].map((m) => m[1]);
-}
+describe('documentation examples', () => {
+  it('every ts block in the READMEs and docs/ type-checks as written (strict)', async function () {
+    this.timeout(180_000);
+    // Inside the repository so that @virtmig/* resolves through the workspace's node_modules.
+    const dir = join(ROOT, 'test', '.doc-typecheck');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir);
+    const names = new Map();
+    try {
+      for (const file of markdownFiles()) {
+        tsBlocks(readFileSync(join(ROOT, file), 'utf8')).forEach((code, i) => {
+          const name = `${file.replaceAll('/', '__')}__${i}.mts`;
+          names.set(name, `${file} ts block ${i + 1}`);
+          // `export {}` makes each block its own module, as a reader's file would be.
+          writeFileSync(join(dir, name), `export {};\n${code}`);
+        });
+      }
+      expect(names.size, 'ts blocks found').to.be.greaterThan(15);
+      writeFileSync(
+        join(dir, 'tsconfig.json'),
+        JSON.stringify({
+          extends: '../../tsconfig.base.json',
+          compilerOptions: {
+            noEmit: true,
+            composite: false,
+            declaration: false,
+            declarationMap: false,
+            sourceMap: false,
+          },
+          include: ['*.mts'],
+        }),
+      );
+      const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+      const r = await run(process.execPath, [tsc, '-p', dir, '--pretty', 'false'], { maxBuffer: 8 << 20 }).catch(
+        (e) => e,
+      );
+      const errors = String(r.stdout ?? '')
+        .split('\n')
+        .filter((l) => l.includes('error TS'))
+        .map((l) => {
+          const m = /^(?:.*[/\\])?([^/\\(]+\.mts)\((\d+),\d+\): (.*)$/.exec(l);
+          // Line 1 of each file is the added `export {}`.
+          return m ? `${names.get(m[1])}, line ${Number(m[2]) - 1}: ${m[3]}` : l;
+        });
+      expect(errors, errors.join('\n')).to.deep.equal([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
-describe('package README examples', () => {
-  for (const [readme, index, expected] of EXAMPLES) {
-    it(`${readme} example ${index + 1} runs as written`, async () => {
-      const code = codeBlocks(readFileSync(join(root, readme), 'utf8'))[index];
-      expect(code, `${readme} has ts/js example ${index + 1}`).to.be.a('string');
-      // Written inside the repo so its imports resolve through the workspace's node_modules.
-      const file = join(root, 'test', `.doc-example-${readme.replaceAll('/', '-')}-${index}.mjs`);
-      writeFileSync(file, code);
+  for (const [file, index, expected] of RUNNABLE) {
+    it(`${file} example ${index + 1} runs as written`, async () => {
+      const code = tsBlockOf(file, index);
+      expect(code, `${file} has ts example ${index + 1}`).to.be.a('string');
+      const script = join(ROOT, 'test', `.doc-example-${file.replaceAll('/', '-')}-${index}.mjs`);
+      writeFileSync(script, runnable(code));
       try {
-        const { stdout, stderr } = await promisify(execFile)(process.execPath, [file], { timeout: 60_000 });
+        const { stdout, stderr } = await run(process.execPath, [script], { timeout: 60_000 });
         if (expected.stdout) expect(stdout).to.match(expected.stdout);
         if (expected.stderr) expect(stderr).to.match(expected.stderr);
       } finally {
-        rmSync(file, { force: true });
+        rmSync(script, { force: true });
       }
     });
   }

@@ -1,5 +1,5 @@
-// The README's SDK example, run exactly as written (its code block is plain ES module code), and
-// its CLI lines that need no lab, run through `npx virtmig` as a reader of the README would.
+// The README's SDK example, run as written (its TypeScript with the types stripped; the type check
+// is test/doc-examples.test.mjs's), and its CLI lines that need no lab, run through `npx virtmig` as a reader of the README would.
 import { execFile } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -1,4 +1,4 @@
-/* Domain events without JavaScript callbacks on libvirt's threads. libvirt calls these C
+/* Domain events and stream data without JavaScript callbacks on libvirt's threads. libvirt calls these C
  * callbacks from the thread running virEventRunDefaultImpl(); they queue a copy of each event
  * (connection, domain name, numbers, wall-clock time) and the main thread drains the queue after
  * each loop iteration. A JS callback called from another thread makes ffi-napi uv_ref() its
@@ -10,11 +10,15 @@
 #include <string.h>
 #include <time.h>
 #include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
 
 struct virtmig_event {
     struct virtmig_event *next;
-    uint64_t conn;
-    int32_t kind; /* 0 lifecycle (a = event, b = detail), 1 migration iteration (a = iteration) */
+    uint64_t conn; /* the connection, or for kinds 2 and 3 the stream */
+    /* 0 lifecycle (a = event, b = detail), 1 migration iteration (a = iteration), 2 stream data
+     * (name = the bytes), 3 stream end (a = 0 end of data, -1 error; b = virErrorNumber; name =
+     * libvirt's message) */
+    int32_t kind;
     int32_t a;
     int32_t b;
     double at_ms;
@@ -26,27 +30,31 @@ static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct virtmig_event *head;
 static struct virtmig_event *tail;
 
-static void push(virConnectPtr conn, virDomainPtr dom, int kind, int a, int b)
+static void push_raw(uint64_t key, int kind, int a, int b, const char *bytes, size_t len)
 {
-    const char *name = virDomainGetName(dom);
-    size_t len = name ? strlen(name) : 0;
     struct virtmig_event *e = malloc(sizeof(*e) + len);
     if (!e) return;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     e->next = NULL;
-    e->conn = (uint64_t)(uintptr_t)conn;
+    e->conn = key;
     e->kind = kind;
     e->a = a;
     e->b = b;
     e->at_ms = (double)ts.tv_sec * 1000.0 + (double)(ts.tv_nsec / 1000000);
     e->name_len = (uint32_t)len;
-    if (len) memcpy(e->name, name, len);
+    if (len) memcpy(e->name, bytes, len);
     pthread_mutex_lock(&queue_lock);
     if (tail) tail->next = e;
     else head = e;
     tail = e;
     pthread_mutex_unlock(&queue_lock);
+}
+
+static void push(virConnectPtr conn, virDomainPtr dom, int kind, int a, int b)
+{
+    const char *name = virDomainGetName(dom);
+    push_raw((uint64_t)(uintptr_t)conn, kind, a, b, name, name ? strlen(name) : 0);
 }
 
 static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque)
@@ -62,9 +70,42 @@ static void on_iteration(virConnectPtr conn, virDomainPtr dom, int iteration, vo
     push(conn, dom, 1, iteration, 0);
 }
 
-/* The callbacks to pass to virConnectDomainEventRegisterAny. */
+/* A chunk is at most this many bytes, so one always fits the drain buffer (64 KiB in JS). */
+#define STREAM_CHUNK 16384
+#define STREAM_MESSAGE_MAX 1024
+
+/* A non-blocking stream became readable (or hung up): read what is there into the queue, with the
+ * time it arrived. At its end (or an error) the callback removes itself: nothing more can come. */
+static void on_stream(virStreamPtr st, int events, void *opaque)
+{
+    (void)opaque;
+    uint64_t key = (uint64_t)(uintptr_t)st;
+    char buf[STREAM_CHUNK];
+    for (;;) {
+        int n = virStreamRecv(st, buf, sizeof buf);
+        if (n > 0) {
+            push_raw(key, 2, n, 0, buf, (size_t)n);
+            continue;
+        }
+        if (n == -2 && !(events & (VIR_STREAM_EVENT_ERROR | VIR_STREAM_EVENT_HANGUP))) return;
+        const char *msg = "";
+        int code = 0;
+        if (n != 0) {
+            virErrorPtr err = virGetLastError();
+            msg = err && err->message ? err->message : "the stream hung up";
+            code = err ? err->code : 0;
+        }
+        size_t len = strlen(msg);
+        push_raw(key, 3, n == 0 ? 0 : -1, code, msg, len > STREAM_MESSAGE_MAX ? STREAM_MESSAGE_MAX : len);
+        virStreamEventRemoveCallback(st);
+        return;
+    }
+}
+
+/* The callbacks to pass to virConnectDomainEventRegisterAny and virStreamEventAddCallback. */
 void *virtmig_events_lifecycle_cb(void) { return (void *)on_lifecycle; }
 void *virtmig_events_iteration_cb(void) { return (void *)on_iteration; }
+void *virtmig_events_stream_cb(void) { return (void *)on_stream; }
 
 /* Moves queued events, oldest first, into `out` (at most `cap` bytes) and returns the bytes
  * written; events that do not fit stay queued for the next call. Per event, little-endian:

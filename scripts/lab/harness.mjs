@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { parseHeartbeatLine } from '@virtmig/core';
 
 const run = promisify(execFile);
 
@@ -120,8 +121,8 @@ export class HeartbeatWatcher {
         this.partial = parts.pop();
         for (const raw of parts) {
           const line = raw.replace(/\r$/, '');
-          const m = /^HB (\d+) (\d+)$/.exec(line);
-          if (m) this.beats.push({ seq: Number(m[1]), guestMs: Number(m[2]), hostMs: now });
+          const beat = parseHeartbeatLine(line);
+          if (beat) this.beats.push({ ...beat, hostMs: now });
           else this.lines.push(line);
         }
       }

@@ -4,6 +4,7 @@ import { execFile, spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { parseHeartbeatLine } from '@virtmig/core';
 import { XenHypervisor } from '@virtmig/driver-xen';
 import { IscsiadmInitiator, SshRunner, TargetcliTarget } from '@virtmig/iscsi';
 import { guestInitCmdline } from '@virtmig/workloads';
@@ -145,8 +146,8 @@ export class ConsoleFollower {
   heartbeatLog() {
     const seen = new Map();
     for (const { at, line } of this.lines) {
-      const m = /^HB (\d+) \d+$/.exec(line);
-      if (m && !seen.has(Number(m[1]))) seen.set(Number(m[1]), Math.round(at));
+      const beat = parseHeartbeatLine(line);
+      if (beat && !seen.has(beat.seq)) seen.set(beat.seq, Math.round(at));
     }
     return [...seen.entries()]
       .sort((a, b) => a[0] - b[0])
@@ -157,8 +158,8 @@ export class ConsoleFollower {
   /** Sequence numbers of every heartbeat seen, in order of arrival. */
   heartbeatSeqs() {
     return this.lines.flatMap(({ line }) => {
-      const m = /^HB (\d+) \d+$/.exec(line);
-      return m ? [Number(m[1])] : [];
+      const beat = parseHeartbeatLine(line);
+      return beat ? [beat.seq] : [];
     });
   }
 

@@ -3,8 +3,8 @@
 // (tgtd in the lab, CHAP secret on both libvirt daemons), boots the guest from nothing but the
 // LUN's network disk with `virtmig.disk=vda`, live-migrates it and stores the trial. The test
 // follows the guest's serial log and where the guest runs while the run goes on, so it can tell
-// the disk reads made on host a from those made on host b. Own lab (prefix vmbenchlun); the
-// storage and the lab are taken down at the end.
+// the disk reads made on host a from those made on host b. Own lab (prefix vmbenchlun, or
+// $VIRTMIG_TEST_LAB_PREFIX); the storage and the lab are taken down at the end.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -18,16 +18,16 @@ import { buildGuest, lab, labJson, repoRoot, virsh } from '../../scripts/lab/har
 import { tgtdProcesses } from '../processes.mjs';
 
 const run = promisify(execFile);
-const prefix = 'vmbenchlun';
+// Own lab prefix, or $VIRTMIG_TEST_LAB_PREFIX so that two checkouts can run it side by side.
+const prefix = process.env.VIRTMIG_TEST_LAB_PREFIX ?? 'vmbenchlun';
 const bin = join(repoRoot, 'packages/cli/dist/src/bin.js');
 const MiB = 1 << 20;
 
 /** The guest's `DISK <seq> <md5>` lines with the host time the test read them. */
 const diskReads = (watcher) =>
-  watcher.lines.flatMap((l) => {
-    const m = /^DISK (\d+) ([0-9a-f]{32})$/.exec(l.text);
-    return m ? [{ seq: Number(m[1]), md5: m[2], hostMs: l.hostMs }] : [];
-  });
+  watcher.lines.flatMap((l) =>
+    l.parsed.kind === 'disk-read' ? [{ seq: l.parsed.seq, md5: l.parsed.md5, hostMs: l.hostMs }] : [],
+  );
 
 const runningOn = async (uri) =>
   (await virsh(uri, ['list', '--name', '--state-running'])).trim().split('\n').filter(Boolean);

@@ -9,16 +9,17 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { runnable, tsBlockOf } from '../doc-blocks.mjs';
 
 const run = promisify(execFile);
 
 /** The repository's root. */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** The README's SDK example (its first ts code block: plain ES module code). */
+/** The README's SDK example (its first ts code block) as plain ES module code. */
 export async function readmeSdkExample() {
-  const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
-  return /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+  const code = tsBlockOf('README.md', 0);
+  return code === undefined ? undefined : runnable(code);
 }
 
 const VERDACCIO = join(ROOT, 'node_modules', 'verdaccio', 'bin', 'verdaccio');

@@ -7,13 +7,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readlink, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseGuestConsoleLine } from '@virtmig/core';
 import { QemuHypervisor } from '@virtmig/driver-qemu';
 import { LabStorage } from '@virtmig/iscsi';
 import { expect } from 'chai';
 import { buildGuest, HeartbeatWatcher, lab, labJson, virsh } from '../../scripts/lab/harness.mjs';
 import { tgtdProcesses } from '../processes.mjs';
 
-const prefix = 'vmlun';
+// Own lab prefix, or $VIRTMIG_TEST_LAB_PREFIX so that two checkouts can run it side by side.
+const prefix = process.env.VIRTMIG_TEST_LAB_PREFIX ?? 'vmlun';
 const g = ['--prefix', prefix];
 const DOMAIN = 'lunguest';
 const MiB = 1 << 20;
@@ -22,10 +24,10 @@ const md5 = (buf) => createHash('md5').update(buf).digest('hex');
 
 /** The guest's `DISK <seq> <md5>` lines (scripts/guest/init, virtmig.disk=vda). */
 function diskLines(watcher) {
-  return watcher.lines
-    .map((l) => /^DISK (\d+) ([0-9a-f]{32})$/.exec(l))
-    .filter(Boolean)
-    .map((m) => ({ seq: Number(m[1]), md5: m[2] }));
+  return watcher.lines.flatMap((l) => {
+    const p = parseGuestConsoleLine(l);
+    return p.kind === 'disk-read' ? [{ seq: p.seq, md5: p.md5 }] : [];
+  });
 }
 
 describe('live migration of a guest whose disk is a shared iSCSI LUN (real lab, tgt, QEMU)', function () {
@@ -52,6 +54,8 @@ describe('live migration of a guest whose disk is a shared iSCSI LUN (real lab, 
       netns: ha.netns,
       address: ha.address,
       hosts: status.hosts.map((h) => ({ name: h.name, uri: h.uri, netns: h.netns })),
+      // The CHAP secret goes to both daemons through the SDK's secrets API.
+      secrets: (uri) => QemuHypervisor.open(uri),
     });
     a = await QemuHypervisor.open(ha.uri, { domainType: status.domainType, memoryBalloon: false });
     b = await QemuHypervisor.open(hb.uri, { domainType: status.domainType, memoryBalloon: false });

@@ -53,9 +53,9 @@ export type Prediction =
       readonly totalTimeMs: number;
       /** Predicted downtime in ms. */
       readonly downtimeMs: number;
-      /** Interval around {@link totalTimeMs}. */
+      /** Interval around `totalTimeMs`. */
       readonly totalTimeIntervalMs: PredictionInterval;
-      /** Interval around {@link downtimeMs}. */
+      /** Interval around `downtimeMs`. */
       readonly downtimeIntervalMs: PredictionInterval;
       /** Warnings, empty when the inputs lie where the model was calibrated. */
       readonly warnings: readonly PredictionWarning[];

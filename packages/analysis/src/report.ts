@@ -1,5 +1,6 @@
 import { cpuVsCapSpec, migrationSpec, renderSvg, timelineSpec } from './figures.js';
-import { type ComparisonOptions, compareWithModel, modelTable } from './model-compare.js';
+import { type CalibrateOptions, calibrateModels } from './models/calibrate.js';
+import { modelErrorsTable } from './models/table.js';
 import {
   type ClusterSnapshot,
   hostLoad,
@@ -19,8 +20,8 @@ export interface ReportInput {
   readonly records: readonly TrialRecord[];
   /** Migration timelines to plot, one figure each. */
   readonly timelines?: readonly MigrationTimeline[];
-  /** Pre-copy model settings; `false` leaves the model section out. */
-  readonly model?: ComparisonOptions | false;
+  /** Settings of the trials the migration models are calibrated on; `false` leaves the model section out. */
+  readonly model?: CalibrateOptions | false;
   /** The cluster to recommend a migration for; without it the recommendation section is left out. */
   readonly cluster?: ClusterSnapshot;
   /** Options of the recommendation section's policies. */
@@ -94,7 +95,7 @@ ${rows}
 
 /**
  * Renders one self-contained HTML page: the recommendation and why, the study's Tables 1-5,
- * the figures as inline SVG, and the pre-copy model beside the measurements. No scripts, no
+ * the figures as inline SVG, and every migration model's held-out errors with the one used. No scripts, no
  * external URLs: it opens the same offline, in a mail attachment or printed.
  */
 export async function renderReport(input: ReportInput): Promise<string> {
@@ -137,7 +138,7 @@ export async function renderReport(input: ReportInput): Promise<string> {
   }
   const modelSection =
     migrated && input.model !== false
-      ? `<h2 id="model">Pre-copy model vs measured</h2>\n${toHtmlTable(modelTable(compareWithModel(records, { ...(input.model ?? {}), level })), { decimals: 1 })}`
+      ? `<h2 id="model">Migration models</h2>\n${toHtmlTable(modelErrorsTable(calibrateModels(records, input.model ?? {})))}`
       : '';
   const meta = [
     `${records.length} trials`,

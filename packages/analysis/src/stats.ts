@@ -81,3 +81,18 @@ export function summarize(xs: readonly number[], level = 0.95): Summary {
   if (xs.length === 1) return { n: 1, mean: xs[0] as number, sd: null, ci: null };
   return { n: xs.length, mean: mean(xs), sd: sampleSd(xs), ci: confidenceInterval(xs, level) };
 }
+
+/** The value at quantile q (0..1) of `xs`, by linear interpolation between order statistics; NaN for no values. */
+export function quantile(xs: readonly number[], q: number): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return (s[lo] as number) + ((s[hi] as number) - (s[lo] as number)) * (pos - lo);
+}
+
+/** The median of `xs`; NaN for no values. */
+export function median(xs: readonly number[]): number {
+  return quantile(xs, 0.5);
+}

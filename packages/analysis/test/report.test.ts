@@ -26,9 +26,12 @@ describe('HTML report', () => {
       expect(html).to.contain(p);
   });
 
-  it('sets the model beside the measurements', async () => {
+  it("shows every migration model's held-out errors and which one is used, not the old pre-copy table", async () => {
     const html = await renderReport({ records, model: { maxDowntimeMs: 30_000 } });
-    expect(html).to.contain('Pre-copy model vs measured');
+    expect(html).to.contain('Migration models: held-out prediction errors');
+    for (const m of ['equation1', 'akoush-avg', 'akoush-hist', 'regression']) expect(html).to.contain(`>${m}<`);
+    expect(html).to.match(/>yes</);
+    expect(html).not.to.contain('Pre-copy model vs measured');
     expect(html).to.match(/\d+\.\d %<\/td>/);
   });
 
@@ -37,7 +40,7 @@ describe('HTML report', () => {
     const a = await renderReport(input);
     expect(await renderReport(input)).to.equal(a);
     expect(a).to.contain('&lt;Lab &amp; &quot;A&quot;&gt;');
-    expect(a).not.to.contain('Pre-copy model');
+    expect(a).not.to.contain('Migration models');
     expect(a).not.to.contain('id="recommendation"');
   });
 });

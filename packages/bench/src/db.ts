@@ -5,9 +5,11 @@ import {
   isVirtmigError,
   type MigrationResult,
   type MigrationRound,
+  type NonConvergedMigration,
   NotFoundError,
   StateError,
 } from '@virtmig/core';
+
 import type { TrialPlan } from './matrix.js';
 import type { CpuSample, MigrationTimeline, TimelineSample, TrialOutcome, TrialRecord } from './records.js';
 import { SCHEMA_MIGRATIONS, SCHEMA_VERSION } from './schema.js';
@@ -356,10 +358,20 @@ export class ResultsDb {
     this.db.transaction(() => {
       const u = this.db
         .prepare(
-          `UPDATE trials SET status = 'done', ended_at = ?, workload_score = ?, workload_score_unit = ?, heartbeat_gap_ms = ?, error = NULL
+          `UPDATE trials SET status = 'done', ended_at = ?, workload_score = ?, workload_score_unit = ?, heartbeat_gap_ms = ?,
+             non_converged_json = ?, workload_options_json = ?, error = NULL
            WHERE run_id = ? AND trial_id = ? AND status = 'running'`,
         )
-        .run(at, r.workloadScore, r.workloadScoreUnit ?? null, outcome.heartbeatGapMs ?? null, runId, trialId);
+        .run(
+          at,
+          r.workloadScore,
+          r.workloadScoreUnit ?? null,
+          outcome.heartbeatGapMs ?? null,
+          r.nonConverged ? JSON.stringify(r.nonConverged) : null,
+          r.workloadOptions ? JSON.stringify(r.workloadOptions) : null,
+          runId,
+          trialId,
+        );
       if (u.changes !== 1) throw new StateError(`trial ${trialId} of run ${runId} is not running`, { runId, trialId });
       const cpu = this.db.prepare(
         'INSERT INTO cpu_samples (run_id, trial_id, idx, t_ms, domain_pct_host, domain_pct_cpu, host_pct) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -475,6 +487,8 @@ export class ResultsDb {
       trial_index: number;
       workload_score: number | null;
       workload_score_unit: string | null;
+      non_converged_json: string | null;
+      workload_options_json: string | null;
     }[];
     const samples = this.db.prepare('SELECT * FROM cpu_samples WHERE run_id = ? AND trial_id = ? ORDER BY idx');
     const migration = this.db.prepare('SELECT result_json FROM migration_results WHERE run_id = ? AND trial_id = ?');
@@ -507,6 +521,10 @@ export class ResultsDb {
         workloadScore: t.workload_score ?? 0,
         ...(t.workload_score_unit ? { workloadScoreUnit: t.workload_score_unit } : {}),
         ...(m ? { migration: JSON.parse(m.result_json) as MigrationResult } : {}),
+        ...(t.workload_options_json
+          ? { workloadOptions: JSON.parse(t.workload_options_json) as Record<string, number> }
+          : {}),
+        ...(t.non_converged_json ? { nonConverged: JSON.parse(t.non_converged_json) as NonConvergedMigration } : {}),
       };
     });
   }

@@ -9,7 +9,7 @@ import {
   type Hypervisor,
   StateError,
 } from '@virtmig/core';
-import type { LabStorage } from '@virtmig/iscsi';
+import { type LabStorage, secretHostsVia } from '@virtmig/iscsi';
 import { HostCpuSampler, type ProcStat } from '@virtmig/workloads';
 import { buildGuestImage, type GuestProvider, LabGuestProvider, SimulatedGuestProvider } from './guest.js';
 import { labHostPairs, labStorage, xenlabGuestSetup, xenlabHostPairs } from './lab.js';
@@ -94,7 +94,7 @@ export function defaultEnvironment(options: DefaultEnvironmentOptions): RunnerEn
     hostPairs: async (spec) =>
       spec.hosts === 'lab' ? labHostPairs() : spec.hosts === 'xenlab' ? xenlabHostPairs() : [...spec.hosts],
     guests: async (spec) => {
-      const disk = await labDiskFor(spec);
+      const disk = await labDiskFor(spec, () => labStorage(undefined, secretHostsVia(options.registry)));
       if (spec.guest.image === 'none') return new SimulatedGuestProvider(spec.storage, disk);
       if (spec.hosts === 'xenlab') {
         const xen = await xenlabGuestSetup();

@@ -195,13 +195,13 @@ interface DiskRead {
 
 function diskReads(lines: readonly ConsoleLine[]): DiskRead[] {
   return lines.flatMap((l) => {
-    const m = /^DISK (\d+) ([0-9a-f]{32})$/.exec(l.text);
-    return m ? [{ seq: Number(m[1]), md5: m[2] as string, hostMs: l.hostMs }] : [];
+    const p = l.parsed;
+    return p.kind === 'disk-read' ? [{ seq: p.seq, md5: p.md5, hostMs: l.hostMs }] : [];
   });
 }
 
 function guestError(lines: readonly ConsoleLine[], domain: string, fromMs = 0): StateError | undefined {
-  const err = lines.find((l) => l.hostMs >= fromMs && l.text.startsWith('VIRTMIG ERROR'));
+  const err = lines.find((l) => l.hostMs >= fromMs && l.parsed.kind === 'event' && l.parsed.event === 'ERROR');
   return err ? new StateError(`guest ${domain} reported: ${err.text}`, { domain }) : undefined;
 }
 
@@ -255,7 +255,7 @@ export class LabGuestProvider implements GuestProvider {
             if (err) throw err;
             return (
               watcher.beats.length > 0 &&
-              watcher.lines.some((l) => l.text.startsWith('VIRTMIG WORKLOAD')) &&
+              watcher.lines.some((l) => l.parsed.kind === 'event' && l.parsed.event === 'WORKLOAD') &&
               (device === undefined || diskReads(watcher.lines).length > 0)
             );
           },
@@ -268,10 +268,14 @@ export class LabGuestProvider implements GuestProvider {
       },
       score: () => {
         const results = watcher.lines
-          .filter((l) => l.hostMs >= measureFrom && l.text.startsWith('WL {'))
-          .flatMap((l) => {
+          .flatMap((l) =>
+            l.hostMs >= measureFrom && l.parsed.kind === 'workload-output' && l.parsed.text.startsWith('{')
+              ? [l.parsed.text]
+              : [],
+          )
+          .flatMap((json) => {
             try {
-              return [parser.parse(l.text.slice(3))];
+              return [parser.parse(json)];
             } catch {
               // A line torn by the console or a progress line is not a result.
               return [];

@@ -42,7 +42,6 @@ export {
   type ConsoleLine,
   ConsoleLog,
   type ConsoleWatcher,
-  type Heartbeat,
   SerialWatcher,
 } from './serial.js';
 export {

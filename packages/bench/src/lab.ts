@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ParseError, StateError } from '@virtmig/core';
-import { LabStorage, SshRunner } from '@virtmig/iscsi';
+import { LabStorage, type SecretHostConnector, SshRunner } from '@virtmig/iscsi';
 import { CommandFailedError } from '@virtmig/workloads';
 import { type ConsoleSource, type GuestImage, xenConsole } from './guest.js';
 import { repoPath } from './paths.js';
@@ -66,10 +66,14 @@ export async function labHostPairs(labScript = repoPath('scripts/lab/lab')): Pro
 
 /**
  * The shared disk of the running local lab (`LabStorage.forLab` over the same status JSON as
- * {@link labHostPairs}); it is not started here. Throws `E_STATE` when the lab is not up.
+ * {@link labHostPairs}), defining its CHAP secret through `secrets`; it is not started here.
+ * Throws `E_STATE` when the lab is not up.
  */
-export async function labStorage(labScript = repoPath('scripts/lab/lab')): Promise<LabStorage> {
-  return LabStorage.forLab(await runningLab(labScript));
+export async function labStorage(
+  labScript = repoPath('scripts/lab/lab'),
+  secrets?: SecretHostConnector,
+): Promise<LabStorage> {
+  return LabStorage.forLab(await runningLab(labScript), secrets ? { secrets } : {});
 }
 
 interface XenlabStatus {

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type WorkloadName } from '@virtmig/core';
+import { InvalidArgumentError } from '@virtmig/core';
 import type { ExperimentSpec, MatrixSpec, MigrationSpec } from './spec-types.js';
 
 /** One planned trial: a matrix cell and the trial's index within it. */
@@ -7,8 +7,8 @@ export interface TrialPlan {
   readonly id: string;
   /** Position in the run's order, from 0. */
   readonly seq: number;
-  /** Workload the trial runs. */
-  readonly workload: WorkloadName;
+  /** Label of the workload the trial runs (its name unless the spec gives a label). */
+  readonly workload: string;
   /** Guest RAM in MiB. */
   readonly ramMiB: number;
   /** Guest vCPUs. */
@@ -89,7 +89,7 @@ export function expandMatrix(
           for (const hostCores of m.hostCores) {
             for (let trial = 0; trial < m.trials; trial++) {
               const seq = out.length;
-              const cell = { workload: w.name, ramMiB, vcpus, capPercent, hostCores, trial };
+              const cell = { workload: w.label, ramMiB, vcpus, capPercent, hostCores, trial };
               out.push({
                 ...cell,
                 id: trialId(cell),

@@ -3,6 +3,8 @@ import { validateSpec } from './spec.js';
 import type { ExperimentSpec } from './spec-types.js';
 
 const CAPS_25_TO_200 = [25, 50, 75, 100, 125, 150, 175, 200];
+/** The dirtier's rates in the model sweep, MiB/s: lambda 0.25 to 2 over its 16 MiB/s limit. */
+const MODEL_SWEEP_DIRTY_MIBPS = [4, 8, 12, 16, 24, 32];
 
 /**
  * Built-in experiment specs (as a person would write them; {@link preset} validates and fills
@@ -39,6 +41,33 @@ export const PRESETS: Readonly<Record<string, unknown>> = Object.freeze({
     migration: { enabled: true },
     sampling: { intervalMs: 500 },
     durations: { warmupMs: 1000, measureMs: 4000 },
+    policy: { thresholdPercent: 65, selection: 'study' },
+  },
+  /**
+   * The migration-model sweep: the memory dirtier at 4-32 MiB/s over a working set of 48 MiB,
+   * and dhrystone as the near-idle end, migrated over a 16 MiB/s bandwidth limit, so lambda =
+   * dirty rate / bandwidth runs from about 0 to 2, into the region where pre-copy does not
+   * converge; x RAM 128/256 MiB x 3 trials (42 trials). A migration still running after 30 s is
+   * aborted and recorded as non-converged with the guest on the source.
+   */
+  'model-sweep': {
+    name: 'model-sweep',
+    driver: 'qemu',
+    hosts: 'lab',
+    workloads: [
+      'dhrystone',
+      ...MODEL_SWEEP_DIRTY_MIBPS.map((rate) => ({
+        name: 'dirtier',
+        label: `dirtier-${rate}`,
+        // One run for the whole trial: every new run first writes its whole working set at full speed.
+        seconds: 3600,
+        options: { wssMb: 48, rateMbps: rate },
+      })),
+    ],
+    matrix: { ramMiB: [128, 256], vcpus: [1], capPercent: [0], hostCores: [2], trials: 3 },
+    migration: { enabled: true, bandwidthMiBps: 16, timeoutMs: 30_000 },
+    sampling: { intervalMs: 500 },
+    durations: { warmupMs: 1000, measureMs: 3000 },
     policy: { thresholdPercent: 65, selection: 'study' },
   },
 });

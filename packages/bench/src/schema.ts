@@ -97,8 +97,16 @@ CREATE INDEX trials_status ON trials(run_id, status);
   },
   {
     version: 2,
+    name: 'non-converged migrations (timed out, guest kept on the source) as trial results; workload options per trial',
+    sql: `
+ALTER TABLE trials ADD COLUMN non_converged_json TEXT;
+ALTER TABLE trials ADD COLUMN workload_options_json TEXT;
+`,
+  },
+  {
+    version: 3,
     name: 'per-round pre-copy transfer and dirty rate',
-    // Databases from version 1 have no rounds to carry over: drivers did not report them then.
+    // Older databases have no rounds to carry over: drivers did not report them then.
     sql: `
 CREATE TABLE migration_rounds (
   run_id TEXT NOT NULL,

@@ -1,22 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { type FileHandle, open } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { TimeoutError } from '@virtmig/core';
-
-/** A heartbeat line `HB <seq> <uptime-ms>` with the host time it was read. */
-export interface Heartbeat {
-  /** Sequence number the guest gives each heartbeat. */
-  readonly seq: number;
-  /** Guest uptime in milliseconds when it wrote the line (stands still while the guest is paused). */
-  readonly guestMs: number;
-  /** `performance.now()` when the host read it. */
-  readonly hostMs: number;
-}
+import { type GuestConsoleLine, type ObservedHeartbeat, parseGuestConsoleLine, TimeoutError } from '@virtmig/core';
 
 /** Any other console line with the host time it was read. */
 export interface ConsoleLine {
-  /** The line without its trailing newline. */
+  /** The line without its trailing newline (and `\r`). */
   readonly text: string;
+  /** What the guest's protocol says the line is. */
+  readonly parsed: Exclude<GuestConsoleLine, { kind: 'heartbeat' }>;
   /** `performance.now()` when the host read it. */
   readonly hostMs: number;
 }
@@ -30,7 +22,7 @@ export interface ConsoleLine {
  */
 export class ConsoleLog {
   /** Heartbeats in arrival order, each sequence number once. */
-  readonly beats: Heartbeat[] = [];
+  readonly beats: ObservedHeartbeat[] = [];
   /** Non-heartbeat lines in arrival order. */
   readonly lines: ConsoleLine[] = [];
   private readonly seen = new Set<number>();
@@ -46,15 +38,14 @@ export class ConsoleLog {
    */
   push(raw: string, hostMs: number): void {
     const text = raw.replace(/\r$/, '');
-    const m = /^HB (\d+) (\d+)$/.exec(text);
-    if (!m) {
-      this.lines.push({ text, hostMs });
+    const parsed = parseGuestConsoleLine(text);
+    if (parsed.kind !== 'heartbeat') {
+      this.lines.push({ text, parsed, hostMs });
       return;
     }
-    const seq = Number(m[1]);
-    if (this.seen.has(seq)) return;
-    this.seen.add(seq);
-    this.beats.push({ seq, guestMs: Number(m[2]), hostMs });
+    if (this.seen.has(parsed.seq)) return;
+    this.seen.add(parsed.seq);
+    this.beats.push({ seq: parsed.seq, guestMs: parsed.guestMs, hostMs });
   }
 
   /** Resolves once `pred()` holds; throws `E_TIMEOUT` after `timeoutMs`, `E_ABORTED`-style rejection on abort. */
@@ -71,8 +62,8 @@ export class ConsoleLog {
   largestGap(fromMs: number, toMs: number): number | undefined {
     let gap: number | undefined;
     for (let i = 1; i < this.beats.length; i++) {
-      const a = this.beats[i - 1] as Heartbeat;
-      const b = this.beats[i] as Heartbeat;
+      const a = this.beats[i - 1] as ObservedHeartbeat;
+      const b = this.beats[i] as ObservedHeartbeat;
       if (b.hostMs < fromMs || a.hostMs > toMs) continue;
       gap = Math.max(gap ?? 0, b.hostMs - a.hostMs);
     }

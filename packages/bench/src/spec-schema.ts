@@ -98,7 +98,7 @@ export const EXPERIMENT_SPEC_SCHEMA: SchemaObject = {
     workloads: {
       type: 'array',
       minItems: 1,
-      maxItems: WORKLOADS.length,
+      maxItems: 32,
       items: {
         anyOf: [
           { enum: WORKLOADS },
@@ -108,6 +108,7 @@ export const EXPERIMENT_SPEC_SCHEMA: SchemaObject = {
             required: ['name'],
             properties: {
               name: { enum: WORKLOADS },
+              label: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,31}$' },
               seconds: { type: 'number', exclusiveMinimum: 0, maximum: 86_400 },
               options: { type: 'object', propertyNames: OPTION_KEY, additionalProperties: { type: 'number' } },
             },

@@ -44,6 +44,11 @@ export type StorageSpec =
 export interface WorkloadSpec {
   /** Which workload runs in the guest. */
   readonly name: WorkloadName;
+  /**
+   * What trials and records call it (default: `name`); distinct per spec, so one workload can
+   * run with several option sets, e.g. the dirtier at several rates (`dirtier-8`, `dirtier-32`).
+   */
+  readonly label: string;
   /** Seconds per workload run in the guest (the guest restarts it in a loop). */
   readonly seconds: number;
   /** Workload options by key, e.g. `{ n: 200 }` for linpack. */

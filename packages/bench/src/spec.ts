@@ -72,9 +72,12 @@ function schemaError(errors: readonly ErrorObject[]): InvalidArgumentError {
 
 function normaliseWorkload(w: unknown, i: number): WorkloadSpec {
   const o =
-    typeof w === 'string' ? { name: w } : (w as { name: string; seconds?: number; options?: Record<string, number> });
+    typeof w === 'string'
+      ? { name: w }
+      : (w as { name: string; label?: string; seconds?: number; options?: Record<string, number> });
   const spec: WorkloadSpec = {
     name: o.name as WorkloadName,
+    label: o.label ?? o.name,
     seconds: o.seconds ?? DEFAULT_WORKLOAD_SECONDS,
     options: o.options ?? {},
   };
@@ -166,10 +169,13 @@ function crossCheck(spec: ExperimentSpec): void {
     });
   }
   checkStorage(spec);
-  const names = spec.workloads.map((w) => w.name);
-  names.forEach((n, i) => {
-    if (names.indexOf(n) !== i)
-      throw new InvalidArgumentError(`workloads[${i}]`, `duplicate workload ${JSON.stringify(n)}`);
+  const labels = spec.workloads.map((w) => w.label);
+  labels.forEach((n, i) => {
+    if (labels.indexOf(n) !== i)
+      throw new InvalidArgumentError(
+        `workloads[${i}]`,
+        `duplicate workload ${JSON.stringify(n)} (give repeated workloads distinct labels)`,
+      );
   });
   if (spec.durations.measureMs < spec.sampling.intervalMs) {
     throw new InvalidArgumentError(

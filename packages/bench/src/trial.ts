@@ -6,8 +6,10 @@ import {
   type MigrationProgress,
   type MigrationResult,
   type MigrationRound,
+  type NonConvergedMigration,
   UnsupportedError,
 } from '@virtmig/core';
+
 import { busyPercent, DomainCpuSampler, domainUsageBetween } from '@virtmig/workloads';
 import type { RunnerEnvironment } from './environment.js';
 import type { GuestHandle, GuestProvider } from './guest.js';
@@ -148,6 +150,45 @@ async function sampleCpu(
   return samples;
 }
 
+/**
+ * What a migration that threw was, when it was a non-convergence: the spec's timeout aborted it
+ * and the guest still runs on the source. Any other error (or a guest that is no longer running
+ * on the source) is rethrown, so the trial fails.
+ */
+async function nonConvergedAfter(
+  e: unknown,
+  pair: ConnectedPair,
+  domain: string,
+  timeoutMs: number,
+  samples: readonly TimelineSample[],
+): Promise<NonConvergedMigration> {
+  if (!isVirtmigError(e, 'E_TIMEOUT')) throw e;
+  const state = await pair.source.lookupDomain(domain).then(
+    (i) => i.state,
+    () => 'absent' as const,
+  );
+  if (state !== 'running') throw e;
+  const sorted = [...samples].sort((a, b) => a.tMs - b.tMs);
+  const first = sorted[0];
+  // After the abort the job's counters read 0: the rate is up to the furthest sample.
+  const last = sorted.reduce<TimelineSample | undefined>(
+    (best, s) => (best === undefined || s.transferredBytes > best.transferredBytes ? s : best),
+    undefined,
+  );
+  const bps =
+    first && last && last.tMs > first.tMs
+      ? ((last.transferredBytes - first.transferredBytes) / (last.tMs - first.tMs)) * 1000
+      : undefined;
+  const iterations = sorted.length ? Math.max(...sorted.map((s) => s.iteration)) : undefined;
+  return {
+    timeoutMs,
+    sourceUri: pair.spec.source,
+    destinationUri: pair.spec.destination,
+    ...(bps !== undefined && bps > 0 ? { memoryBandwidthBps: bps } : {}),
+    ...(iterations ? { iterations } : {}),
+  };
+}
+
 /** Everything one trial needs. */
 export interface TrialContext {
   /** The experiment spec. */
@@ -170,11 +211,13 @@ export interface TrialContext {
  * Runs one trial: defines and starts the guest on the source with its workload, waits until it
  * runs, applies the cap, lets it warm up, samples CPU for the measure window, migrates when the
  * plan says (timeline from the migration's progress, downtime from the hypervisor or else the
- * heartbeat gap), and always removes the guest from both hosts.
+ * heartbeat gap), and always removes the guest from both hosts. A migration that the spec's
+ * timeout aborts with the guest still running on the source is a result, `nonConverged`, not a
+ * failure.
  */
 export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
   const { spec, plan, domain, pair, env, signal } = ctx;
-  const workload = spec.workloads.find((w) => w.name === plan.workload);
+  const workload = spec.workloads.find((w) => w.label === plan.workload);
   if (!workload) throw new Error(`workload ${plan.workload} is not in the spec`);
   let guest: GuestHandle | undefined;
   try {
@@ -200,6 +243,7 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
     let migration: MigrationResult | undefined;
     let timeline: TimelineSample[] | undefined;
     let heartbeatGapMs: number | undefined;
+    let nonConverged: NonConvergedMigration | undefined;
     if (plan.migrate) {
       const samples: TimelineSample[] = [];
       let prevHost = env.readHostCpu();
@@ -219,26 +263,33 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
       const from = env.now();
       // The spec's timeout is a safety net; a driver that cannot abort a migration (libxl) runs without it.
       const { timeoutMs, ...options } = migrationOptions(spec.migration, pair.spec);
-      const result = await pair.source.migrate(domain, pair.destination, {
-        ...options,
-        ...(caps.has('timeoutMs') ? { timeoutMs } : {}),
-        ...(caps.has('onProgress') ? { onProgress } : {}),
-        ...(signal && caps.has('signal') ? { signal } : {}),
-      });
-      const migrated = env.now();
-      // Heartbeats that were due during the switch-over arrive a little after the call returns.
-      await env.sleep(Math.min(500, spec.sampling.intervalMs), signal);
-      heartbeatGapMs = guest.heartbeatGap(from, env.now());
-      // A migration that cost the guest its disk is a failed trial, not a measurement.
-      await guest.checkAfterMigration?.(from, migrated, signal);
-      migration =
-        result.downtimeMs === undefined && heartbeatGapMs !== undefined
-          ? { ...result, downtimeMs: Math.round(heartbeatGapMs), downtimeSource: 'heartbeat' }
-          : result;
+      let result: MigrationResult | undefined;
+      try {
+        result = await pair.source.migrate(domain, pair.destination, {
+          ...options,
+          ...(caps.has('timeoutMs') ? { timeoutMs } : {}),
+          ...(caps.has('onProgress') ? { onProgress } : {}),
+          ...(signal && caps.has('signal') ? { signal } : {}),
+        });
+      } catch (e) {
+        nonConverged = await nonConvergedAfter(e, pair, domain, spec.migration.timeoutMs, samples);
+      }
       timeline = withRoundRates(
         samples.sort((a, b) => a.tMs - b.tMs),
-        result.rounds ?? [],
+        result?.rounds ?? [],
       );
+      if (result) {
+        const migrated = env.now();
+        // Heartbeats that were due during the switch-over arrive a little after the call returns.
+        await env.sleep(Math.min(500, spec.sampling.intervalMs), signal);
+        heartbeatGapMs = guest.heartbeatGap(from, env.now());
+        // A migration that cost the guest its disk is a failed trial, not a measurement.
+        await guest.checkAfterMigration?.(from, migrated, signal);
+        migration =
+          result.downtimeMs === undefined && heartbeatGapMs !== undefined
+            ? { ...result, downtimeMs: Math.round(heartbeatGapMs), downtimeSource: 'heartbeat' }
+            : result;
+      }
     }
     return {
       record: {
@@ -252,7 +303,9 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
         cpuSamples,
         workloadScore: score?.score ?? 0,
         ...(score ? { workloadScoreUnit: score.unit } : {}),
+        ...(Object.keys(workload.options).length ? { workloadOptions: workload.options } : {}),
         ...(migration ? { migration } : {}),
+        ...(nonConverged ? { nonConverged } : {}),
       },
       ...(timeline?.length ? { timeline } : {}),
       ...(heartbeatGapMs !== undefined ? { heartbeatGapMs } : {}),

@@ -74,7 +74,11 @@ describe('results database (a real SQLite file)', () => {
     again.close();
     const raw = openSqlite(path);
     expect(raw.pragma('journal_mode', { simple: true })).to.equal('wal');
-    expect(raw.prepare('SELECT version FROM schema_migrations').all()).to.deep.equal([{ version: 1 }, { version: 2 }]);
+    expect(raw.prepare('SELECT version FROM schema_migrations').all()).to.deep.equal([
+      { version: 1 },
+      { version: 2 },
+      { version: 3 },
+    ]);
     const tables = (
       raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]
     ).map((r) => r.name);

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError, UnsupportedError } from '@virtmig/core';
-import { FakeHypervisor } from '@virtmig/testing';
+import { FakeHypervisor, FakeNetwork } from '@virtmig/testing';
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { domainName, expandMatrix, type ProgressEvent, ResultsDb, runExperiment } from '../src/index.js';
@@ -148,6 +148,35 @@ describe('runner on fake hosts', function () {
     expect((err as Error).message).to.contain('postCopy');
     const [run] = db.runs();
     expect(db.trials(run?.runId as string).every((t) => t.status === 'pending')).to.equal(true);
+  });
+
+  it('records a migration that the spec timeout aborts with the guest on the source as non-converged, not failed', async () => {
+    const network = new FakeNetwork({
+      bandwidthBps: 1e6,
+      setupMs: 1,
+      activationMs: 1,
+      latencyMs: 0,
+      progressIntervalMs: 5,
+    });
+    for (const host of ['nc-a', 'nc-b']) network.addHost(host, { defaultDirtyRateBps: 4e6 });
+    const spec = fakeSpec({
+      hosts: [{ source: 'fake:///nc-a', destination: 'fake:///nc-b' }],
+      workloads: ['dirtier'],
+      matrix: { ramMiB: [128], vcpus: [1], capPercent: [50], hostCores: [2], trials: 1 },
+      migration: { enabled: true, timeoutMs: 300 },
+    });
+    const summary = await runExperiment({ db, spec, env: fakeEnv(network) });
+    expect(summary).to.include({ total: 1, done: 1, failed: 0 });
+    const [record] = db.records(summary.runId);
+    expect(record?.migration).to.equal(undefined);
+    expect(record?.nonConverged).to.include({
+      timeoutMs: 300,
+      sourceUri: 'fake:///nc-a',
+      destinationUri: 'fake:///nc-b',
+    });
+    expect(record?.nonConverged?.memoryBandwidthBps).to.be.greaterThan(0);
+    for (const host of ['nc-a', 'nc-b'])
+      expect(await new FakeHypervisor({ network, host }).listDomains()).to.deep.equal([]);
   });
 
   it('migrates on hosts that offer no timeout, progress or abort (like libxl): the spec timeout is left out, not refused', async () => {

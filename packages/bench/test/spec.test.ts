@@ -33,7 +33,7 @@ describe('experiment spec', () => {
     expect(s.sampling.intervalMs).to.equal(1000);
     expect(s.durations).to.deep.equal({ warmupMs: 2000, measureMs: 10_000 });
     expect(s.policy).to.deep.equal({ thresholdPercent: 65, selection: 'study' });
-    expect(s.workloads).to.deep.equal([{ name: 'linpack', seconds: 2, options: {} }]);
+    expect(s.workloads).to.deep.equal([{ name: 'linpack', label: 'linpack', seconds: 2, options: {} }]);
   });
 
   it('does not modify the object it validates', () => {
@@ -210,7 +210,7 @@ describe('experiment spec', () => {
   });
 
   it('has a paper preset with the study matrix (1,440 trials) and a paper-quick preset of 24 migrating trials', () => {
-    expect(presetNames()).to.deep.equal(['paper', 'paper-quick']);
+    expect(presetNames()).to.deep.equal(['model-sweep', 'paper', 'paper-quick']);
     const paper = preset('paper');
     expect(paper.matrix.capPercent).to.deep.equal([25, 50, 75, 100, 125, 150, 175, 200]);
     const plans = expandMatrix(paper);
@@ -220,5 +220,40 @@ describe('experiment spec', () => {
     expect(quick).to.have.length(24);
     expect(quick.every((p) => p.migrate)).to.equal(true);
     expect(fieldOf(() => preset('nope')).field).to.equal('preset');
+  });
+
+  it('has a model-sweep preset whose dirtier rates span lambda from under 0.5 to beyond 1 over its bandwidth limit', () => {
+    const s = preset('model-sweep');
+    const bandwidth = s.migration.bandwidthMiBps as number;
+    const lambdas = s.workloads.map((w) => (w.options.rateMbps ?? 0) / bandwidth);
+    expect(Math.min(...lambdas)).to.equal(0);
+    expect(lambdas.some((l) => l > 0 && l < 0.5)).to.equal(true);
+    expect(Math.max(...lambdas)).to.be.greaterThan(1);
+    expect(new Set(expandMatrix(s).map((p) => p.workload)).size).to.equal(s.workloads.length);
+    expect(expandMatrix(s).every((p) => p.migrate)).to.equal(true);
+    expect(s.migration.timeoutMs).to.be.at.most(60_000);
+  });
+
+  it('runs one workload under several labels, and refuses a label used twice', () => {
+    const base = {
+      name: 'x',
+      driver: 'fake',
+      hosts: [{ source: 'fake:///a', destination: 'fake:///b' }],
+      matrix: { ramMiB: [128], vcpus: [1], capPercent: [0], hostCores: [2], trials: 1 },
+    };
+    const two = validateSpec({
+      ...base,
+      workloads: [
+        { name: 'dirtier', label: 'dirtier-8', options: { rateMbps: 8 } },
+        { name: 'dirtier', label: 'dirtier-32', options: { rateMbps: 32 } },
+      ],
+    });
+    expect(expandMatrix(two).map((p) => p.id)).to.deep.equal([
+      'dirtier-8/ram128/vcpu1/cap0/cores2/t0',
+      'dirtier-32/ram128/vcpu1/cap0/cores2/t0',
+    ]);
+    expect(
+      fieldOf(() => validateSpec({ ...base, workloads: [{ name: 'dirtier' }, { name: 'dirtier' }] })).field,
+    ).to.equal('workloads[1]');
   });
 });

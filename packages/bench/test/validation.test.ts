@@ -110,6 +110,7 @@ describe('checkDriverSupport', () => {
     vcpuHotplug: false,
     memoryBalloon: false,
     events: false,
+    secrets: false,
     ...over,
   });
   it('refuses CPU caps above 0 on a driver without cpuCap', () => {

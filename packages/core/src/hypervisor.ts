@@ -19,6 +19,8 @@ export interface HypervisorCapabilities {
   readonly memoryBalloon: boolean;
   /** The driver reports lifecycle events (see {@link EventCapable}). */
   readonly events: boolean;
+  /** The host keeps secrets (see {@link @virtmig/core!SecretCapable}); without it the secret methods fail with `E_UNSUPPORTED`. */
+  readonly secrets: boolean;
 }
 
 /** A lifecycle or migration event from a hypervisor. */

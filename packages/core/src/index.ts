@@ -6,12 +6,15 @@
 
 export * from './domain.js';
 export * from './errors.js';
+export * from './guest-console.js';
 export * from './host.js';
 export * from './hypervisor.js';
 export * from './migration.js';
 export * from './migration-job.js';
 export * from './records.js';
 export * from './registry.js';
+export * from './remote-guest.js';
+export * from './secret.js';
 export * from './storage.js';
 export * from './uri.js';
 export * from './uri-policy.js';

@@ -45,8 +45,30 @@ export interface TrialRecord {
   readonly workloadScore: number;
   /** Unit of {@link TrialRecord.workloadScore}. */
   readonly workloadScoreUnit?: string;
+  /** The workload's options as the spec set them (e.g. the dirtier's `rateMbps`), when it set any. */
+  readonly workloadOptions?: Readonly<Record<string, number>>;
   /** The live migration made during the trial, when one was made. */
   readonly migration?: MigrationResult;
+  /** The trial's migration when it did not finish within the spec's timeout (instead of {@link TrialRecord.migration}). */
+  readonly nonConverged?: NonConvergedMigration;
+}
+
+/**
+ * A live migration that pre-copy did not bring to its stop condition within the spec's timeout:
+ * it was aborted and the guest kept running on the source. A result, not a failure: a model
+ * that predicts non-convergence for it is right.
+ */
+export interface NonConvergedMigration {
+  /** The timeout in ms after which the migration was aborted. */
+  readonly timeoutMs: number;
+  /** URI of the source host, where the guest still runs. */
+  readonly sourceUri: string;
+  /** URI of the destination host. */
+  readonly destinationUri: string;
+  /** Bytes per second the migration sent before the abort (from its progress samples), when there were any. */
+  readonly memoryBandwidthBps?: number;
+  /** Pre-copy iterations reached before the abort, when known. */
+  readonly iterations?: number;
 }
 
 /** One sample of a running migration, like QEMU's guestperf takes from `query-migrate` every 50 ms. */

@@ -26,4 +26,5 @@ export const QEMU_CAPABILITIES: HypervisorCapabilities = Object.freeze({
   vcpuHotplug: true,
   memoryBalloon: true,
   events: true,
+  secrets: true,
 });

@@ -70,7 +70,8 @@ function diskXml(disk: DiskConfig, index: number): string[] {
  * libvirt domain XML for QEMU from a {@link QemuDomainConfig}: memory, vCPUs (hotpluggable up to
  * `maxVcpus`), direct kernel boot (kernel, initrd, cmdline) or boot from the first disk, file or
  * iSCSI network disks, and the serial console appended to `serialLog` (`append='on'`: the
- * destination QEMU of a migration opens the same file and would otherwise truncate it). Nothing
+ * destination QEMU of a migration opens the same file and would otherwise truncate it), or
+ * without `serialLog` a pty serial console (read through libvirt's virDomainOpenConsole). Nothing
  * the experiments do not need: no USB controller, graphics, sound, NIC, or balloon unless asked.
  * Throws `E_INVALID_ARGUMENT` naming the bad field.
  */
@@ -124,7 +125,11 @@ export function qemuDomainXml(config: QemuDomainConfig, defaults: { domainType?:
           "      <target port='0'/>",
           '    </serial>',
         ]
-      : []),
+      : // Without a log file the serial console is a pty, which virDomainOpenConsole reads over any URI.
+        [
+          "    <serial type='pty'><target port='0'/></serial>",
+          "    <console type='pty'><target type='serial' port='0'/></console>",
+        ]),
     `    <memballoon model='${q.balloon ? 'virtio' : 'none'}'/>`,
     '  </devices>',
     '</domain>',

@@ -1,15 +1,6 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-
-/** One `HB <seq> <uptime-ms>` line of the guest, stamped with the host's clock when it was read. */
-export interface Heartbeat {
-  /** Sequence number of the heartbeat. */
-  readonly seq: number;
-  /** The guest's uptime in ms (its clock stops while the guest is paused). */
-  readonly guestMs: number;
-  /** Host monotonic time (performance.now()) the line was read. */
-  readonly hostMs: number;
-}
+import { type ObservedHeartbeat, parseHeartbeatLine } from '@virtmig/core';
 
 /** What the heartbeat says about one migration. */
 export interface HeartbeatReport {
@@ -27,8 +18,6 @@ export interface HeartbeatReport {
   readonly beats: number;
 }
 
-const HB = /^HB (\d+) (\d+)$/;
-
 /**
  * Follows a guest's serial log (the guest image's `HB <seq> <ms>` protocol) and stamps each
  * heartbeat with the host clock as it appears. Downtime has to be timed on the host: the guest's
@@ -36,7 +25,7 @@ const HB = /^HB (\d+) (\d+)$/;
  */
 export class HeartbeatWatcher {
   /** Heartbeats read since {@link start}, in file order. */
-  readonly beats: Heartbeat[] = [];
+  readonly beats: ObservedHeartbeat[] = [];
   private fh: FileHandle | undefined;
   private timer: NodeJS.Timeout | undefined;
   private offset = 0;
@@ -78,8 +67,8 @@ export class HeartbeatWatcher {
       const parts = (this.partial + buf.subarray(0, bytesRead).toString('latin1')).split('\n');
       this.partial = parts.pop() ?? '';
       for (const raw of parts) {
-        const m = HB.exec(raw.replace(/\r$/, ''));
-        if (m) this.beats.push({ seq: Number(m[1]), guestMs: Number(m[2]), hostMs: now });
+        const beat = parseHeartbeatLine(raw);
+        if (beat) this.beats.push({ ...beat, hostMs: now });
       }
     }
   }
@@ -113,8 +102,8 @@ export class HeartbeatWatcher {
     let guestGapMs = 0;
     let continuous = beats.length > 0;
     for (let i = 1; i < beats.length; i++) {
-      const a = beats[i - 1] as Heartbeat;
-      const b = beats[i] as Heartbeat;
+      const a = beats[i - 1] as ObservedHeartbeat;
+      const b = beats[i] as ObservedHeartbeat;
       hostGapMs = Math.max(hostGapMs, b.hostMs - a.hostMs);
       guestGapMs = Math.max(guestGapMs, b.guestMs - a.guestMs);
       if (b.seq !== a.seq + 1) continuous = false;

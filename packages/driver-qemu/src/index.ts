@@ -5,7 +5,7 @@
  */
 export { QEMU_CAPABILITIES, QEMU_COMPRESSION_METHODS, QEMU_MIGRATION_OPTIONS } from './capabilities.js';
 export { parsePortal, type QemuDomainConfig, type QemuGuestOptions, qemuDomainXml, serialLogOf } from './domain-xml.js';
-export { type Heartbeat, type HeartbeatReport, HeartbeatWatcher } from './heartbeat.js';
+export { type HeartbeatReport, HeartbeatWatcher } from './heartbeat.js';
 export { assertQemuMigrationOptions } from './migration-options.js';
 export {
   type QemuDriverOptions,

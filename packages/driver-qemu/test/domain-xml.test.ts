@@ -43,6 +43,13 @@ describe('qemuDomainXml', () => {
     expect(xml).to.contain('<cmdline>console=ttyS0 quiet</cmdline>');
   });
 
+  it('gives a domain without a serial log a pty serial console, which virDomainOpenConsole can read', () => {
+    const xml = qemuDomainXml({ ...base, serialLog: undefined });
+    expect(xml).to.include("<serial type='pty'><target port='0'/></serial>");
+    expect(xml).to.include("<console type='pty'><target type='serial' port='0'/></console>");
+    expect(qemuDomainXml(base)).to.not.include("type='pty'");
+  });
+
   it('appends the serial console to the log file so a migration destination does not truncate it', () => {
     expect(qemuDomainXml(base)).to.match(/<serial type='file'>\s*<source path='\/tmp\/g1.log' append='on'\/>/);
   });

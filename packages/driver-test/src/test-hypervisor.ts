@@ -19,7 +19,10 @@ export interface TestDriverOptions extends ConnectOptions {
   readonly engine?: BindingOptions['engine'];
 }
 
-/** What the test driver offers: libvirt's test driver runs in-process and cannot migrate or cap CPU. */
+/**
+ * What the test driver offers: libvirt's test driver runs in-process and cannot migrate or cap
+ * CPU, and has no secret driver (every virSecret call fails with VIR_ERR_NO_SUPPORT).
+ */
 export const TEST_CAPABILITIES: HypervisorCapabilities = Object.freeze({
   migration: false,
   migrationOptions: new Set<keyof MigrationOptions>(),
@@ -27,6 +30,7 @@ export const TEST_CAPABILITIES: HypervisorCapabilities = Object.freeze({
   vcpuHotplug: true,
   memoryBalloon: true,
   events: true,
+  secrets: false,
 });
 
 /**

@@ -32,4 +32,5 @@ export const XEN_CAPABILITIES: HypervisorCapabilities = Object.freeze({
   vcpuHotplug: true,
   memoryBalloon: true,
   events: true,
+  secrets: true,
 });

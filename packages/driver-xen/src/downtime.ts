@@ -1,4 +1,4 @@
-import { type DomainEvent, type MigrationResult, ParseError } from '@virtmig/core';
+import { type DomainEvent, type Heartbeat, type MigrationResult, ParseError, parseHeartbeatLine } from '@virtmig/core';
 
 /**
  * Downtime in ms from lifecycle events gathered on both hosts during a migration: from the
@@ -17,14 +17,6 @@ export function measureDowntimeFromEvents(events: readonly DomainEvent[]): numbe
   return undefined;
 }
 
-/** One `HB <seq> <ms>` line a guest printed. */
-export interface Heartbeat {
-  /** Sequence number of the heartbeat. */
-  readonly seq: number;
-  /** The guest's uptime in ms when it printed the line. */
-  readonly ms: number;
-}
-
 /** The largest silence between two consecutive heartbeats. */
 export interface HeartbeatGap {
   /** Milliseconds between the two heartbeats (an upper bound of the downtime, one period coarse). */
@@ -37,8 +29,6 @@ export interface HeartbeatGap {
   readonly beats: number;
 }
 
-const HB = /^HB (\d+) (\d+)$/;
-
 /**
  * The complete `HB <seq> <ms>` lines of a console log. A last line without its newline may be cut
  * short by the read, so it is left out; other console output is ignored.
@@ -48,8 +38,8 @@ export function parseHeartbeats(log: string): Heartbeat[] {
   lines.pop();
   const beats: Heartbeat[] = [];
   for (const raw of lines) {
-    const m = HB.exec(raw.replace(/\r$/, ''));
-    if (m) beats.push({ seq: Number(m[1]), ms: Number(m[2]) });
+    const beat = parseHeartbeatLine(raw);
+    if (beat) beats.push(beat);
   }
   return beats;
 }
@@ -70,11 +60,14 @@ export function heartbeatDowntime(serialLogBefore: string, serialLogAfter: strin
   for (let i = 1; i < beats.length; i++) {
     const a = beats[i - 1] as Heartbeat;
     const b = beats[i] as Heartbeat;
-    if (b.seq <= a.seq || b.ms < a.ms) {
-      throw new ParseError('heartbeat log', `heartbeat ${b.seq} (${b.ms} ms) does not follow ${a.seq} (${a.ms} ms)`);
+    if (b.seq <= a.seq || b.guestMs < a.guestMs) {
+      throw new ParseError(
+        'heartbeat log',
+        `heartbeat ${b.seq} (${b.guestMs} ms) does not follow ${a.seq} (${a.guestMs} ms)`,
+      );
     }
-    if (!best || b.ms - a.ms > best.gapMs)
-      best = { gapMs: b.ms - a.ms, fromSeq: a.seq, toSeq: b.seq, beats: beats.length };
+    if (!best || b.guestMs - a.guestMs > best.gapMs)
+      best = { gapMs: b.guestMs - a.guestMs, fromSeq: a.seq, toSeq: b.seq, beats: beats.length };
   }
   return best;
 }

@@ -16,7 +16,6 @@ export {
 } from './domain-xml.js';
 export {
   type DowntimeEvidence,
-  type Heartbeat,
   type HeartbeatGap,
   heartbeatDowntime,
   measureDowntimeFromEvents,

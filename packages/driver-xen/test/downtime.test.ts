@@ -43,8 +43,8 @@ describe('measureDowntimeFromEvents', () => {
 describe('heartbeats', () => {
   it('parseHeartbeats keeps complete HB lines only, ignoring other output, CRs and a cut-off last line', () => {
     expect(parseHeartbeats('boot\nHB 1 100\r\nHB x 1\nHB 2 200\nHB 3 30')).to.deep.equal([
-      { seq: 1, ms: 100 },
-      { seq: 2, ms: 200 },
+      { seq: 1, guestMs: 100 },
+      { seq: 2, guestMs: 200 },
     ]);
   });
 

@@ -6,11 +6,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type ChapCredentials,
   type DiskConfig,
+  type DriverRegistry,
   InvalidArgumentError,
+  isSecretCapable,
+  isVirtmigError,
   NotFoundError,
   ParseError,
+  type SecretCapable,
   StateError,
   TimeoutError,
+  UnsupportedError,
 } from '@virtmig/core';
 import { CommandFailedError } from './errors.js';
 import { LibiscsiInitiator } from './libiscsi-initiator.js';
@@ -58,6 +63,32 @@ export interface LabStorageHost {
   readonly netns?: string;
 }
 
+/** A connection to one host's libvirt that keeps secrets; {@link LabStorage} closes it when done. */
+export type SecretHost = SecretCapable & {
+  /** Closes the connection. */
+  close(): Promise<void>;
+};
+
+/**
+ * Opens a {@link SecretHost} for a lab host's libvirt URI: how {@link LabStorage} defines the
+ * CHAP secret without a tool's command line. {@link secretHostsVia} makes one from a driver registry.
+ */
+export type SecretHostConnector = (uri: string) => Promise<SecretHost>;
+
+/**
+ * A {@link SecretHostConnector} over a driver registry: connects with the registry's driver for
+ * the URI and checks that the host keeps secrets.
+ * @throws {@link @virtmig/core!UnsupportedError} `E_UNSUPPORTED` (from the returned function) when the driver is not {@link @virtmig/core!SecretCapable} or its host keeps no secrets; the connection is closed first.
+ */
+export function secretHostsVia(registry: DriverRegistry): SecretHostConnector {
+  return async (uri) => {
+    const h = await registry.connect(uri);
+    if (isSecretCapable(h) && h.capabilities.secrets) return h;
+    await h.close();
+    throw new UnsupportedError('secrets (the CHAP secret of the lab storage needs them)', h.driver);
+  };
+}
+
 /** Options of a {@link LabStorage}. */
 export interface LabStorageOptions {
   /** Lab prefix (`vmlab`): names the IQNs and the libvirt secret's usage. */
@@ -72,8 +103,14 @@ export interface LabStorageOptions {
   readonly port?: number;
   /** The hosts allowed on the target (ACL by initiator IQN) and given the CHAP secret. */
   readonly hosts: readonly LabStorageHost[];
-  /** Runs tgtd, tgtadm, virsh and the file commands. Default: a {@link LocalRunner}. */
+  /** Runs tgtd, tgtadm and the file commands. Default: a {@link LocalRunner}. */
   readonly runner?: CommandRunner;
+  /**
+   * Connects to a host's libvirt to define, and later undefine, the CHAP secret there (e.g.
+   * {@link secretHostsVia}, or `(uri) => QemuHypervisor.open(uri)`). Needed for `up({ chap: true })`
+   * and for `down` of a disk served with CHAP.
+   */
+  readonly secrets?: SecretHostConnector;
   /** How long tgtd may take to answer and listen. Default 10 s. */
   readonly readyTimeoutMs?: number;
 }
@@ -171,8 +208,10 @@ const SECRET_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
  * it and a later `down` stops it), one target with a file-backed LUN (sparse file under the lab
  * state directory), an ACL with each lab host's initiator IQN, and optional one-way CHAP whose
  * generated secret is kept in a mode-0600 file and defined as a libvirt `iscsi` secret on every
- * host, so domain XML only carries the secret's UUID. Every step runs through the
- * {@link CommandRunner} with argument arrays; the state lives in `STATE/storage`.
+ * host through the {@link @virtmig/core!SecretCapable} connections the caller's
+ * {@link SecretHostConnector} opens, so domain XML only carries the secret's UUID and the value
+ * never reaches a command line. Every command runs through the {@link CommandRunner} with
+ * argument arrays; the state lives in `STATE/storage`.
  */
 export class LabStorage {
   /** Lab prefix: names the IQNs and the libvirt secret's usage. */
@@ -189,6 +228,7 @@ export class LabStorage {
   readonly hosts: readonly LabStorageHost[];
   private readonly runner: CommandRunner;
   private readonly readyTimeoutMs: number;
+  private readonly secrets: SecretHostConnector | undefined;
 
   constructor(options: LabStorageOptions) {
     if (typeof options.prefix !== 'string' || !PREFIX.test(options.prefix)) {
@@ -229,7 +269,10 @@ export class LabStorage {
     this.address = options.address;
     this.port = port;
     this.hosts = options.hosts.map((h) => ({ ...h }));
+    if (options.secrets !== undefined && typeof options.secrets !== 'function')
+      throw new InvalidArgumentError('secrets', 'must be a function that opens a SecretHost for a libvirt URI');
     this.runner = options.runner ?? new LocalRunner({ timeoutMs: 30_000 });
+    this.secrets = options.secrets;
     this.readyTimeoutMs = options.readyTimeoutMs ?? 10_000;
   }
 
@@ -240,7 +283,7 @@ export class LabStorage {
    */
   static forLab(
     status: LabStatusLike,
-    options: Pick<LabStorageOptions, 'runner' | 'port' | 'readyTimeoutMs'> = {},
+    options: Pick<LabStorageOptions, 'runner' | 'port' | 'readyTimeoutMs' | 'secrets'> = {},
   ): LabStorage {
     const serving = status.hosts.find((h) => h.name === 'a') ?? status.hosts[0];
     if (serving?.netns === undefined || serving.address === undefined) {
@@ -391,6 +434,8 @@ export class LabStorage {
       if (options.chap && h.uri === undefined)
         throw new InvalidArgumentError('hosts', `CHAP needs a libvirt URI for host ${h.name}`);
     }
+    if (options.chap && this.secrets === undefined)
+      throw new InvalidArgumentError('secrets', 'CHAP needs a SecretHostConnector to define the secret on each host');
     if (await this.listening()) {
       throw new StateError(
         `something already listens on ${formatPortal({ host: this.address, port: this.port })} in netns ${this.netns}`,
@@ -432,7 +477,7 @@ export class LabStorage {
         await writeFile(this.secretFile, password, { mode: 0o600 });
         await target.setChap(state.iqn, { username: chap.username, password });
         for (const h of this.hosts) {
-          await this.defineSecret(h, chap.secretUuid);
+          await this.defineSecret(h, chap.secretUuid, password);
           state = { ...state, secretHosts: [...state.secretHosts, h.name] };
           await this.writeState(state);
         }
@@ -480,38 +525,36 @@ export class LabStorage {
     }
   }
 
-  private async defineSecret(host: LabStorageHost, uuid: string): Promise<void> {
-    const uri = host.uri as string;
-    const xmlFile = join(this.dir, `secret-${host.name}.xml`);
-    await writeFile(
-      xmlFile,
-      [
-        "<secret ephemeral='no' private='yes'>",
-        `  <uuid>${uuid}</uuid>`,
-        `  <description>virtmig lab ${this.prefix}: CHAP secret of the shared disk</description>`,
-        `  <usage type='iscsi'><target>${this.secretUsage}</target></usage>`,
-        '</secret>',
-        '',
-      ].join('\n'),
-      { mode: 0o600 },
-    );
+  /** Opens `host`'s secret store, runs `fn` and closes it whatever happens. */
+  private async withSecretHost<T>(uri: string, fn: (h: SecretHost) => Promise<T>): Promise<T> {
+    const connect = this.secrets;
+    if (!connect) throw new InvalidArgumentError('secrets', 'the CHAP secret needs a SecretHostConnector');
+    const h = await connect(uri);
     try {
-      await this.runner.run('virsh', ['-q', '-c', uri, 'secret-define', '--file', xmlFile]);
-      // The value goes from the 0600 file (no trailing newline) straight to libvirt: not in argv.
-      await this.runner.run('virsh', [
-        '-q',
-        '-c',
-        uri,
-        'secret-set-value',
-        '--secret',
-        uuid,
-        '--file',
-        this.secretFile,
-        '--plain',
-      ]);
+      return await fn(h);
     } finally {
-      await rm(xmlFile, { force: true });
+      await h.close();
     }
+  }
+
+  // The value goes to libvirt through virSecretSetValue: never in argv, a file or a log.
+  private async defineSecret(host: LabStorageHost, uuid: string, password: string): Promise<void> {
+    await this.withSecretHost(host.uri as string, async (h) => {
+      // A secret of this usage left by a killed `up` holds the usage id another UUID now needs.
+      const stale = await h.lookupSecretByUsage('iscsi', this.secretUsage).catch((e: unknown) => {
+        if (isVirtmigError(e, 'E_NOT_FOUND')) return undefined;
+        throw e;
+      });
+      if (stale && stale.uuid !== uuid) await h.undefineSecret(stale.uuid);
+      await h.defineSecret({
+        usageType: 'iscsi',
+        usageId: this.secretUsage,
+        uuid,
+        description: `virtmig lab ${this.prefix}: CHAP secret of the shared disk`,
+        private: true,
+      });
+      await h.setSecretValue(uuid, password);
+    });
   }
 
   /** The libvirt secret's usage id (unique per daemon). */
@@ -534,6 +577,11 @@ export class LabStorage {
       await rm(this.dir, { recursive: true, force: true });
       return { removed: [] };
     }
+    if (s.chap && s.secretHosts.length > 0 && this.secrets === undefined)
+      throw new InvalidArgumentError(
+        'secrets',
+        'the disk was served with CHAP: down needs a SecretHostConnector to undefine the secrets',
+      );
     const removed: string[] = [];
     const pid = s.pid ?? (await this.readPid());
     if (await this.tgtdAnswers(s.controlPort)) {
@@ -570,12 +618,22 @@ export class LabStorage {
       for (const name of s.secretHosts) {
         const uri = this.hosts.find((h) => h.name === name)?.uri;
         if (uri === undefined) continue;
+        const uuid = s.chap.secretUuid;
+        let h: SecretHost;
         try {
-          await this.runner.run('virsh', ['-q', '-c', uri, 'secret-undefine', '--secret', s.chap.secretUuid]);
-          removed.push(`secret ${s.chap.secretUuid} on ${name}`);
+          h = await (this.secrets as SecretHostConnector)(uri);
         } catch (e) {
           // A host whose daemon is gone took its secrets with it (they live in the lab's state).
-          if (!(e instanceof CommandFailedError)) throw e;
+          if (isVirtmigError(e)) continue;
+          throw e;
+        }
+        try {
+          await h.undefineSecret(uuid);
+          removed.push(`secret ${uuid} on ${name}`);
+        } catch (e) {
+          if (!isVirtmigError(e, 'E_NOT_FOUND')) throw e;
+        } finally {
+          await h.close();
         }
       }
     }

@@ -6,6 +6,7 @@ import { EventLoop } from './event-loop.js';
 import { ENUMS } from './generated/enums.js';
 import { NativeHandle } from './handle.js';
 import { readStruct, type TypedValue, unpackStats } from './memory.js';
+import { Secret } from './secret-handle.js';
 
 /** virNodeInfo, decoded. */
 export interface NodeInfo {
@@ -233,6 +234,58 @@ export class Connection {
    */
   async createXml(xml: string, flags = 0): Promise<Domain> {
     return new Domain(this.binding, await this.use((p) => this.binding.callAsync('virDomainCreateXML', p, xml, flags)));
+  }
+
+  /**
+   * Defines (or redefines, by UUID) a secret from `xml` (virSecretDefineXML); the caller frees it.
+   * The XML goes to libvirt as given: {@link LibvirtHypervisor.defineSecret} builds and checks it.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the connection is closed.
+   * @throws {@link LibvirtError} `E_INVALID_ARGUMENT` when libvirt rejects the XML, `E_UNSUPPORTED` when the driver keeps no secrets (else the mapped code or `E_LIBVIRT`).
+   */
+  async defineSecretXml(xml: string, flags = 0): Promise<Secret> {
+    return new Secret(this.binding, await this.use((p) => this.binding.callAsync('virSecretDefineXML', p, xml, flags)));
+  }
+
+  /**
+   * The secret used by `usageId` of virSecretUsageType `usageType` (virSecretLookupByUsage); the caller frees it.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the connection is closed.
+   * @throws {@link LibvirtError} `E_NOT_FOUND` when no secret has that usage (else the mapped code or `E_LIBVIRT`).
+   */
+  async lookupSecretByUsage(usageType: number, usageId: string): Promise<Secret> {
+    return new Secret(
+      this.binding,
+      await this.use((p) => this.binding.callAsync('virSecretLookupByUsage', p, usageType, usageId)),
+    );
+  }
+
+  /**
+   * The secret with UUID `uuid` in text form (virSecretLookupByUUIDString); the caller frees it.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the connection is closed.
+   * @throws {@link LibvirtError} `E_NOT_FOUND` when no secret has that UUID (else the mapped code or `E_LIBVIRT`).
+   */
+  async lookupSecretByUuid(uuid: string): Promise<Secret> {
+    return new Secret(
+      this.binding,
+      await this.use((p) => this.binding.callAsync('virSecretLookupByUUIDString', p, uuid)),
+    );
+  }
+
+  /**
+   * Every secret (virConnectListAllSecrets with virConnectListAllSecretsFlags `flags`); the caller frees each.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the connection is closed.
+   * @throws {@link LibvirtError} `E_UNSUPPORTED` when the driver keeps no secrets (else the mapped code or `E_LIBVIRT`).
+   */
+  async listAllSecrets(flags = 0): Promise<Secret[]> {
+    const out = this.binding.engine.alloc(8);
+    const n = (await this.use((p) => this.binding.callAsync('virConnectListAllSecrets', p, out, flags))) as number;
+    const arr = this.binding.engine.readPointer(out, 0);
+    try {
+      const secrets: Secret[] = [];
+      for (let i = 0; i < n; i++) secrets.push(new Secret(this.binding, this.binding.engine.readPointer(arr, i * 8)));
+      return secrets;
+    } finally {
+      this.binding.free(arr);
+    }
   }
 
   /** virConnectGetAllDomainStats: every domain's statistics in one call. */

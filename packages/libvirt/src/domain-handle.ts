@@ -47,6 +47,15 @@ export class Domain {
   }
 
   /**
+   * Runs `fn` with the live pointer, which stays valid until `fn` settles even if `free()` is
+   * called meanwhile: for calls that take a domain among other handles (virDomainOpenConsole).
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the domain was already freed.
+   */
+  use<T>(fn: (pointer: Pointer) => Promise<T>): Promise<T> {
+    return this.handle.use(fn);
+  }
+
+  /**
    * The domain's name.
    * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
    */

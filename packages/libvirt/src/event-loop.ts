@@ -51,6 +51,14 @@ const drainBuffer = Buffer.alloc(64 * 1024);
 const allLoops = new Set<EventLoop>();
 const WAKEUP_MS = 200;
 
+/** What a watched stream gets from the loop: its data as it arrived, then its end. */
+export interface StreamWatcher {
+  /** A chunk read from the stream, with the wall-clock time (ms since the epoch) it was read. */
+  data(chunk: Buffer, atMs: number): void;
+  /** The stream ended: cleanly (`error` undefined) or with libvirt's error code and message. */
+  end(error: { readonly libvirtCode: number; readonly message: string } | undefined): void;
+}
+
 interface Subscription {
   readonly source: EventSource;
   readonly callbackIds: number[];
@@ -73,6 +81,8 @@ export class EventLoop {
   private pauseTimer: NodeJS.Timeout | null = null;
   private lifecycleCb: Pointer | null = null;
   private iterationCb: Pointer | null = null;
+  private streamCb: Pointer | null = null;
+  private readonly streams = new Map<bigint, StreamWatcher>();
 
   private constructor(private readonly binding: LibvirtBinding) {}
 
@@ -157,6 +167,28 @@ export class EventLoop {
     };
   }
 
+  /**
+   * The C callback to give virStreamEventAddCallback: it reads the stream on the loop's thread
+   * into the queue, and the loop hands what it read to the watcher registered for that stream.
+   */
+  streamCallback(): Pointer {
+    this.streamCb ??= this.binding.shimCallback('virtmig_events_stream_cb');
+    return this.streamCb;
+  }
+
+  /**
+   * Hands the data and end of the stream at `pointer` to `watcher` (one per stream); a watched
+   * stream keeps Node alive, as a socket being read does. Returns the function that stops it.
+   */
+  watchStream(pointer: Pointer, watcher: StreamWatcher): () => void {
+    const key = this.binding.engine.address(pointer);
+    this.streams.set(key, watcher);
+    this.pauseTimer?.ref();
+    return () => {
+      if (this.streams.get(key) === watcher) this.streams.delete(key);
+    };
+  }
+
   /** Deregisters every callback of a connection (called before it closes). */
   removeConnection(source: EventSource): void {
     this.removeSubscription(this.binding.engine.address(source.pointer));
@@ -197,8 +229,14 @@ export class EventLoop {
         const b = drainBuffer.readInt32LE(o + 16);
         const at = drainBuffer.readDoubleLE(o + 20);
         const nameLen = drainBuffer.readUInt32LE(o + 28);
-        const domain = drainBuffer.toString('utf8', o + 32, o + 32 + nameLen);
+        const start = o + 32;
         o += 32 + nameLen;
+        if (kind === 2 || kind === 3) {
+          const bytes = Buffer.from(drainBuffer.subarray(start, start + nameLen));
+          for (const loop of allLoops) loop.deliverStream(conn, kind, a === 0, b, bytes, at);
+          continue;
+        }
+        const domain = drainBuffer.toString('utf8', start, start + nameLen);
         const event: DomainEvent =
           kind === 0
             ? { domain, kind: EVENT_KINDS[a] ?? String(a), detail: eventDetailName(a, b), at }
@@ -206,6 +244,24 @@ export class EventLoop {
         for (const loop of allLoops) loop.deliver(conn, event);
       }
     }
+  }
+
+  private deliverStream(
+    key: bigint,
+    kind: number,
+    clean: boolean,
+    libvirtCode: number,
+    bytes: Buffer,
+    at: number,
+  ): void {
+    const watcher = this.streams.get(key);
+    if (!watcher) return;
+    if (kind === 2) {
+      watcher.data(bytes, at);
+      return;
+    }
+    this.streams.delete(key);
+    watcher.end(clean ? undefined : { libvirtCode, message: bytes.toString('utf8') });
   }
 
   private deliver(conn: bigint, event: DomainEvent): void {
@@ -236,7 +292,7 @@ export class EventLoop {
         this.pauseTimer = null;
         resolve();
       }, ms);
-      if (this.subs.size === 0) t.unref();
+      if (this.subs.size === 0 && this.streams.size === 0) t.unref();
       this.pauseTimer = t;
     });
   }

@@ -4,7 +4,13 @@ import {
   assertInt,
   assertMigrationOptionsOffered,
   assertNumber,
+  assertSecretConfig,
+  assertSecretUsage,
+  assertSecretUuid,
+  assertSecretValue,
   ClosedError,
+  type ConsoleCapable,
+  type ConsoleLineRead,
   controlsOfferedWith,
   type DomainConfig,
   type DomainEvent,
@@ -15,6 +21,8 @@ import {
   type HostInfo,
   type Hypervisor,
   type HypervisorCapabilities,
+  type ImageStoreCapable,
+  type ImageStoreOptions,
   InvalidArgumentError,
   isVirtmigError,
   type MigrationControl,
@@ -23,7 +31,13 @@ import {
   type MigrationOptions,
   type MigrationResult,
   NotFoundError,
+  type SecretCapable,
+  type SecretConfig,
+  type SecretInfo,
+  type SecretUsageType,
+  type SecretValue,
   StateError,
+  type StoredImage,
   UnsupportedError,
 } from '@virtmig/core';
 import type { Connection, DomainStatsRecord } from './connection.js';
@@ -31,6 +45,9 @@ import { DOMAIN_STATES, type Domain } from './domain-handle.js';
 import { assertDomainXml } from './domain-xml-limits.js';
 import { ENUMS } from './generated/enums.js';
 import { startLibvirtMigration } from './migrate.js';
+import { domainConsole, ensureHostImage, removeHostImages } from './remote-guest.js';
+import type { Secret } from './secret-handle.js';
+import { parseSecretXml, SECRET_USAGE_NUMBERS, secretUsageName, secretXml } from './secret-xml.js';
 
 const AFFECT = ENUMS.virDomainModificationImpact;
 const VCPU_MAXIMUM = ENUMS.virDomainVcpuFlags.VIR_DOMAIN_VCPU_MAXIMUM;
@@ -48,7 +65,9 @@ export function domainState(n: number): DomainState {
  * `Hypervisor` over a libvirt connection. Drivers specialise it: they build domain XML from a
  * `DomainConfig`, map the CPU cap onto their scheduler, and declare what they support.
  */
-export abstract class LibvirtHypervisor implements Hypervisor, EventCapable, MigrationJobCapable {
+export abstract class LibvirtHypervisor
+  implements Hypervisor, EventCapable, ConsoleCapable, ImageStoreCapable, SecretCapable, MigrationJobCapable
+{
   abstract readonly capabilities: HypervisorCapabilities;
 
   /**
@@ -327,6 +346,41 @@ export abstract class LibvirtHypervisor implements Hypervisor, EventCapable, Mig
     }
   }
 
+  /**
+   * The running domain's console over this connection, line by line (a libvirt stream: works over
+   * any URI). The domain needs a pty console (QEMU guests defined without `serialLog` have one).
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when `name` is not a valid domain name.
+   * @throws {@link @virtmig/core!NotFoundError} `E_NOT_FOUND` when no domain is called `name`.
+   * @throws {@link @virtmig/core!StateError} `E_STATE` when libvirt cannot open its console.
+   * @throws {@link @virtmig/core!UnsupportedError} `E_UNSUPPORTED` when the driver has no consoles (libvirt's test driver).
+   */
+  async openConsole(
+    name: string,
+    options: { readonly signal?: AbortSignal } = {},
+  ): Promise<AsyncIterable<ConsoleLineRead>> {
+    assertDomainName(name);
+    return domainConsole(this.conn(), name, options.signal);
+  }
+
+  /**
+   * Puts a local file on this host as a storage volume named by its content (sent once; see
+   * `ensureImageVolume`), in a directory pool made when missing.
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` for a bad file, pool name or path.
+   * @throws {@link @virtmig/core!AbortedError} `E_ABORTED` when `options.signal` aborts it.
+   * @throws {@link LibvirtError} when libvirt fails (`E_UNSUPPORTED` where the driver has no uploads).
+   */
+  async ensureImage(file: string, options: ImageStoreOptions = {}): Promise<StoredImage> {
+    return ensureHostImage(this.conn(), file, options);
+  }
+
+  /**
+   * Removes every image {@link ensureImage} put in the pool; returns how many.
+   * @throws {@link LibvirtError} when libvirt fails.
+   */
+  async removeImages(options: Omit<ImageStoreOptions, 'signal'> = {}): Promise<number> {
+    return removeHostImages(this.conn(), options);
+  }
+
   async allDomainStats(): Promise<DomainStats[]> {
     const c = this.conn();
     const records = await this.statsRecords(c);
@@ -397,5 +451,168 @@ export abstract class LibvirtHypervisor implements Hypervisor, EventCapable, Mig
 
   async migrate(name: string, destination: Hypervisor, options: MigrationOptions = {}): Promise<MigrationResult> {
     return (await this.startMigration(name, destination, options)).result;
+  }
+
+  private requireSecrets(): void {
+    if (!this.capabilities.secrets) throw new UnsupportedError('secrets', this.driver);
+  }
+
+  private describeSecret(s: Secret): SecretInfo {
+    return { uuid: s.uuid(), usageType: secretUsageName(s.usageType()), usageId: s.usageId() };
+  }
+
+  /** Looks a secret up by UUID, runs `fn`, and frees the handle whatever happens. */
+  private async withSecret<T>(uuid: string, fn: (s: Secret) => Promise<T> | T): Promise<T> {
+    let s: Secret;
+    try {
+      s = await this.conn().lookupSecretByUuid(uuid);
+    } catch (e) {
+      if (isVirtmigError(e, 'E_NOT_FOUND')) throw new NotFoundError('secret', uuid, undefined, { cause: e });
+      throw e;
+    }
+    try {
+      return await fn(s);
+    } finally {
+      s.free();
+    }
+  }
+
+  private async defineChecked(xml: string, usageType: SecretUsageType, usageId: string, uuid?: string) {
+    // libvirt refuses a usage another secret holds, and a new usage for an existing UUID, with
+    // VIR_ERR_INTERNAL_ERROR; checked here so every driver reports the same E_INVALID_ARGUMENT.
+    const holder = await this.lookupSecretByUsage(usageType, usageId).catch((e: unknown) => {
+      if (isVirtmigError(e, 'E_NOT_FOUND')) return undefined;
+      throw e;
+    });
+    if (holder && holder.uuid !== uuid?.toLowerCase())
+      throw new InvalidArgumentError('config.usageId', `${usageType} ${usageId} is used by secret ${holder.uuid}`);
+    if (uuid !== undefined && !holder) {
+      const existing = await this.lookupSecret(uuid).catch((e: unknown) => {
+        if (isVirtmigError(e, 'E_NOT_FOUND')) return undefined;
+        throw e;
+      });
+      if (existing && (existing.usageType !== usageType || existing.usageId !== usageId))
+        throw new InvalidArgumentError(
+          'config.uuid',
+          `secret ${existing.uuid} is for ${existing.usageType} ${existing.usageId}`,
+        );
+    }
+    const s = await this.conn().defineSecretXml(xml);
+    try {
+      return this.describeSecret(s);
+    } finally {
+      s.free();
+    }
+  }
+
+  /**
+   * Defines a secret from a config (libvirt secret XML built by {@link @virtmig/libvirt!secretXml}).
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` for a bad config, a usage another secret holds, or an existing UUID with another usage (nothing is defined).
+   * @throws {@link @virtmig/core!UnsupportedError} `E_UNSUPPORTED` when `capabilities.secrets` is false.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` after {@link close}.
+   */
+  async defineSecret(config: SecretConfig): Promise<SecretInfo> {
+    this.conn();
+    assertSecretConfig(config);
+    this.requireSecrets();
+    return this.defineChecked(secretXml(config), config.usageType, config.usageId, config.uuid);
+  }
+
+  /**
+   * Defines a secret from raw libvirt secret XML, held to the limits of {@link @virtmig/libvirt!assertSecretXml}.
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` for XML beyond those limits, a usage another secret holds, or an existing UUID with another usage (nothing is defined).
+   * @throws {@link @virtmig/core!UnsupportedError} `E_UNSUPPORTED` when `capabilities.secrets` is false.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` after {@link close}.
+   */
+  async defineSecretXml(xml: string): Promise<SecretInfo> {
+    this.conn();
+    const parsed = parseSecretXml(xml);
+    this.requireSecrets();
+    return this.defineChecked(xml, parsed.usageType, parsed.usageId, parsed.uuid);
+  }
+
+  /**
+   * Sets the value of secret `uuid` (virSecretSetValue); the value is in no error, log or argv.
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` for a malformed UUID or an empty, oversized or non-string non-bytes value.
+   * @throws {@link @virtmig/core!NotFoundError} `E_NOT_FOUND` when no secret has that UUID.
+   * @throws {@link @virtmig/core!UnsupportedError} `E_UNSUPPORTED` when `capabilities.secrets` is false.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` after {@link close}.
+   */
+  async setSecretValue(uuid: string, value: SecretValue): Promise<void> {
+    this.conn();
+    assertSecretUuid(uuid);
+    assertSecretValue(value);
+    this.requireSecrets();
+    await this.withSecret(uuid, (s) => s.setValue(value));
+  }
+
+  /**
+   * The secret `usageId` of `usageType` uses (virSecretLookupByUsage).
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` for an unknown usage type or a bad usage id.
+   * @throws {@link @virtmig/core!NotFoundError} `E_NOT_FOUND` when no secret has that usage.
+   * @throws {@link @virtmig/core!UnsupportedError} `E_UNSUPPORTED` when `capabilities.secrets` is false.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` after {@link close}.
+   */
+  async lookupSecretByUsage(usageType: SecretUsageType, usageId: string): Promise<SecretInfo> {
+    const c = this.conn();
+    assertSecretUsage(usageType, usageId, 'usage');
+    this.requireSecrets();
+    let s: Secret;
+    try {
+      s = await c.lookupSecretByUsage(SECRET_USAGE_NUMBERS[usageType], usageId);
+    } catch (e) {
+      if (isVirtmigError(e, 'E_NOT_FOUND'))
+        throw new NotFoundError('secret', `${usageType} ${usageId}`, undefined, { cause: e });
+      throw e;
+    }
+    try {
+      return this.describeSecret(s);
+    } finally {
+      s.free();
+    }
+  }
+
+  /**
+   * The secret with UUID `uuid` (virSecretLookupByUUIDString).
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` for a malformed UUID.
+   * @throws {@link @virtmig/core!NotFoundError} `E_NOT_FOUND` when no secret has that UUID.
+   * @throws {@link @virtmig/core!UnsupportedError} `E_UNSUPPORTED` when `capabilities.secrets` is false.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` after {@link close}.
+   */
+  async lookupSecret(uuid: string): Promise<SecretInfo> {
+    this.conn();
+    assertSecretUuid(uuid);
+    this.requireSecrets();
+    return this.withSecret(uuid, (s) => this.describeSecret(s));
+  }
+
+  /**
+   * Every secret of the host, sorted by UUID (virConnectListAllSecrets).
+   * @throws {@link @virtmig/core!UnsupportedError} `E_UNSUPPORTED` when `capabilities.secrets` is false.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` after {@link close}.
+   */
+  async listSecrets(): Promise<SecretInfo[]> {
+    const c = this.conn();
+    this.requireSecrets();
+    const secrets = await c.listAllSecrets();
+    try {
+      return secrets.map((s) => this.describeSecret(s)).sort((a, b) => (a.uuid < b.uuid ? -1 : 1));
+    } finally {
+      for (const s of secrets) s.free();
+    }
+  }
+
+  /**
+   * Removes secret `uuid` and its value (virSecretUndefine).
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` for a malformed UUID.
+   * @throws {@link @virtmig/core!NotFoundError} `E_NOT_FOUND` when no secret has that UUID.
+   * @throws {@link @virtmig/core!UnsupportedError} `E_UNSUPPORTED` when `capabilities.secrets` is false.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` after {@link close}.
+   */
+  async undefineSecret(uuid: string): Promise<void> {
+    this.conn();
+    assertSecretUuid(uuid);
+    this.requireSecrets();
+    await this.withSecret(uuid, (s) => s.undefine());
   }
 }

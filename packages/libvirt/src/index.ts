@@ -14,6 +14,7 @@ export {
   libvirtRuntime,
 } from './binding.js';
 export { Connection, type DomainStatsRecord, LIST_FLAGS, type NodeInfo, type OpenOptions } from './connection.js';
+export { type ConsoleOptions, type ConsoleTextLine, consoleLines, openConsole } from './console.js';
 export { DOMAIN_STATES, Domain, type RawDomainInfo } from './domain-handle.js';
 export { assertDomainXml } from './domain-xml-limits.js';
 export type { FfiEngine, NativeCallback, NativeFunction, NativeLibrary, Pointer } from './engine.js';
@@ -25,7 +26,7 @@ export {
   selectEngine,
 } from './engines/select.js';
 export { FunctionUnavailableError, LibvirtError, type LibvirtErrorInfo } from './errors.js';
-export { EventLoop, type EventSource, eventDetailName, type Listener } from './event-loop.js';
+export { EventLoop, type EventSource, eventDetailName, type Listener, type StreamWatcher } from './event-loop.js';
 export { ENUMS, NUMBERS, STRINGS } from './generated/enums.js';
 export { FUNCTIONS, type FunctionName } from './generated/functions.js';
 export { STRUCTS } from './generated/structs.js';
@@ -46,5 +47,25 @@ export {
 export * from './memory.js';
 export { migrationFlags, migrationParams, startLibvirtMigration } from './migrate.js';
 export { NativePointer } from './native-pointer.js';
+export { DEFAULT_IMAGE_POOL, domainConsole, ensureHostImage, removeHostImages } from './remote-guest.js';
+export { Secret } from './secret-handle.js';
+export {
+  assertSecretXml,
+  type ParsedSecretXml,
+  parseSecretXml,
+  SECRET_USAGE_NUMBERS,
+  SECRET_XML_MAX_BYTES,
+  secretUsageName,
+  secretXml,
+} from './secret-xml.js';
 export { buildShim, SHIM_FILE, SHIM_SOURCES, type ShimBuild, type ShimBuildFailure } from './shim-build.js';
 export * from './signature.js';
+export {
+  ensureImageVolume,
+  type ImageVolume,
+  removeImageVolumes,
+  StoragePool,
+  StorageVolume,
+  type StorageVolumeInfo,
+} from './storage.js';
+export { type IncomingStreamOptions, LibvirtStream, type StreamChunk } from './stream.js';

@@ -14,6 +14,7 @@ export class BareHypervisor extends LibvirtHypervisor {
       vcpuHotplug: false,
       memoryBalloon: false,
       events: true,
+      secrets: false,
     };
   }
 

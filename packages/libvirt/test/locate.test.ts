@@ -1,6 +1,16 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { buildShim, resolveShim, SHIM_ENV, ShimMissingError, type ShimPaths, shimPaths } from '../src/index.js';
 
@@ -100,6 +110,38 @@ describe('buildShim', () => {
       expect(r.status === 'failed' && r.fix).to.include('build-essential');
       expect(r.status === 'failed' && r.reason).to.include('no C compiler');
       expect(existsSync(out)).to.equal(false);
+    } finally {
+      if (savedCc === undefined) delete process.env.CC;
+      else process.env.CC = savedCc;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names missing libvirt headers (libvirt-dev) when the real compiler cannot find them, leaving nothing behind', function () {
+    this.timeout(60_000);
+    // The real compiler and the real shim sources against a system root that is this machine's
+    // minus /usr/include/libvirt: what a machine without libvirt-dev looks like to cc.
+    const dir = mkdtempSync(join(tmpdir(), 'virtmig-build-'));
+    const savedCc = process.env.CC;
+    try {
+      const include = join(dir, 'root', 'usr', 'include');
+      mkdirSync(include, { recursive: true });
+      for (const e of readdirSync('/usr/include'))
+        if (e !== 'libvirt') symlinkSync(join('/usr/include', e), join(include, e));
+      symlinkSync('/usr/lib', join(dir, 'root', 'usr', 'lib'));
+      const cc = join(dir, 'cc');
+      writeFileSync(cc, `#!/bin/sh\nexec cc --sysroot=${join(dir, 'root')} "$@"\n`);
+      chmodSync(cc, 0o755);
+      process.env.CC = cc;
+      const sources = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native');
+      const out = join(dir, 'out', 'libvirtmig-shim.so');
+      const r = buildShim(sources, out);
+      expect(r).to.deep.include({
+        status: 'failed',
+        reason: 'the libvirt headers or libvirt.so are missing (libvirt-dev)',
+      });
+      expect(r.status === 'failed' && r.fix).to.include('libvirt-dev');
+      expect(readdirSync(join(dir, 'out'))).to.deep.equal([]);
     } finally {
       if (savedCc === undefined) delete process.env.CC;
       else process.env.CC = savedCc;

@@ -11,6 +11,7 @@ class RawXmlHypervisor extends LibvirtHypervisor {
     vcpuHotplug: false,
     memoryBalloon: false,
     events: false,
+    secrets: false,
   };
   protected buildDomainXml(): string {
     throw new Error('raw XML only');

@@ -137,8 +137,15 @@ function failureOf(f, ret) {
   return undefined;
 }
 
+// `const char *` arguments that are bytes, not text: a Buffer is passed, never a JS string (which
+// would stop at its first NUL and be re-encoded).
+const BINARY_ARGS = { virStreamSend: ['data'] };
 const functions = [...(api.function ?? [])].sort(byName).map((f) => {
-  const fargs = (f.arg ?? []).map((a) => ({ name: a.name, ctype: a.type, kind: kindOf(a.type, 'arg') }));
+  const fargs = (f.arg ?? []).map((a) => ({
+    name: a.name,
+    ctype: a.type,
+    kind: BINARY_ARGS[f.name]?.includes(a.name) ? 'pointer' : kindOf(a.type, 'arg'),
+  }));
   const ret = { ctype: f.return.type, kind: kindOf(f.return.type, 'ret') };
   const variadic = fargs.some((a) => a.ctype === '...');
   const fail = failureOf(f, ret);

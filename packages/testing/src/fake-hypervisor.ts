@@ -4,6 +4,10 @@ import {
   assertInt,
   assertMigrationOptionsOffered,
   assertNumber,
+  assertSecretConfig,
+  assertSecretUsage,
+  assertSecretUuid,
+  assertSecretValue,
   ClosedError,
   controlsOfferedWith,
   type DomainConfig,
@@ -22,10 +26,16 @@ import {
   type MigrationJobCapable,
   type MigrationOptions,
   type MigrationResult,
+  NotFoundError,
+  type SecretCapable,
+  type SecretConfig,
+  type SecretInfo,
+  type SecretUsageType,
+  type SecretValue,
   StateError,
   UnsupportedError,
 } from '@virtmig/core';
-import type { FakeDomain, FakeHost } from './host.js';
+import type { FakeDomain, FakeHost, FakeSecret } from './host.js';
 import { startMigrationJob } from './migrate.js';
 import { assertHostName, defaultFakeNetwork, type FakeNetwork } from './network.js';
 import { parseDomainXml, renderCapabilitiesXml, renderDomainXml } from './xml.js';
@@ -69,7 +79,7 @@ export interface FailMigrationOptions {
  * typed errors, clock-driven CPU time, lifecycle events, and simulated pre-copy (and optionally
  * post-copy) live migration to other hosts of the same {@link FakeNetwork}.
  */
-export class FakeHypervisor implements Hypervisor, EventCapable, MigrationJobCapable {
+export class FakeHypervisor implements Hypervisor, EventCapable, SecretCapable, MigrationJobCapable {
   readonly driver = 'fake';
   readonly uri: string;
   /** The cluster the host belongs to. */
@@ -340,6 +350,82 @@ export class FakeHypervisor implements Hypervisor, EventCapable, MigrationJobCap
     };
   }
 
+  async defineSecret(config: SecretConfig): Promise<SecretInfo> {
+    this.ensureOpen();
+    assertSecretConfig(config);
+    this.ensureSecrets();
+    const secrets = this.host.secrets;
+    const holder = [...secrets.values()].find((s) => s.usageType === config.usageType && s.usageId === config.usageId);
+    if (holder && holder.uuid !== config.uuid) {
+      throw new InvalidArgumentError(
+        'config.usageId',
+        `${config.usageType} ${config.usageId} is used by secret ${holder.uuid}`,
+      );
+    }
+    const existing = config.uuid === undefined ? undefined : secrets.get(config.uuid.toLowerCase());
+    if (existing && (existing.usageType !== config.usageType || existing.usageId !== config.usageId)) {
+      throw new InvalidArgumentError(
+        'config.uuid',
+        `secret ${existing.uuid} is for ${existing.usageType} ${existing.usageId}`,
+      );
+    }
+    const uuid = config.uuid?.toLowerCase() ?? randomUUID();
+    const s: FakeSecret = existing ?? { uuid, usageType: config.usageType, usageId: config.usageId, value: undefined };
+    secrets.set(uuid, s);
+    return secretInfo(s);
+  }
+
+  async setSecretValue(uuid: string, value: SecretValue): Promise<void> {
+    this.ensureOpen();
+    assertSecretUuid(uuid);
+    assertSecretValue(value);
+    this.ensureSecrets();
+    const s = this.secret(uuid);
+    s.value?.fill(0);
+    s.value = typeof value === 'string' ? new TextEncoder().encode(value) : Uint8Array.from(value);
+  }
+
+  async lookupSecretByUsage(usageType: SecretUsageType, usageId: string): Promise<SecretInfo> {
+    this.ensureOpen();
+    assertSecretUsage(usageType, usageId, 'usage');
+    this.ensureSecrets();
+    const s = [...this.host.secrets.values()].find((x) => x.usageType === usageType && x.usageId === usageId);
+    if (!s) throw new NotFoundError('secret', `${usageType} ${usageId}`);
+    return secretInfo(s);
+  }
+
+  async lookupSecret(uuid: string): Promise<SecretInfo> {
+    this.ensureOpen();
+    assertSecretUuid(uuid);
+    this.ensureSecrets();
+    return secretInfo(this.secret(uuid));
+  }
+
+  async listSecrets(): Promise<SecretInfo[]> {
+    this.ensureOpen();
+    this.ensureSecrets();
+    return [...this.host.secrets.values()].map(secretInfo).sort((a, b) => (a.uuid < b.uuid ? -1 : 1));
+  }
+
+  async undefineSecret(uuid: string): Promise<void> {
+    this.ensureOpen();
+    assertSecretUuid(uuid);
+    this.ensureSecrets();
+    const s = this.secret(uuid);
+    s.value?.fill(0);
+    this.host.secrets.delete(s.uuid);
+  }
+
+  /**
+   * True when secret `uuid` holds exactly `value`: how tests see that a value arrived, since no
+   * method hands a value back.
+   */
+  secretValueEquals(uuid: string, value: SecretValue): boolean {
+    const held = this.host.secrets.get(uuid.toLowerCase())?.value;
+    const want = typeof value === 'string' ? new TextEncoder().encode(value) : value;
+    return held !== undefined && held.length === want.length && held.every((b, i) => b === want[i]);
+  }
+
   /**
    * Sets how busy a guest is: the fraction (0-1) of its CPU allowance, min(cap, 100 * vCPUs) %,
    * that it uses while running. Takes effect from the current clock reading.
@@ -373,6 +459,16 @@ export class FakeHypervisor implements Hypervisor, EventCapable, MigrationJobCap
 
   private ensureOpen(): void {
     if (this.isClosed) throw new ClosedError(`fake connection ${this.uri}`);
+  }
+
+  private ensureSecrets(): void {
+    if (!this.capabilities.secrets) throw new UnsupportedError('secrets', this.driver);
+  }
+
+  private secret(uuid: string): FakeSecret {
+    const s = this.host.secrets.get(uuid.toLowerCase());
+    if (!s) throw new NotFoundError('secret', uuid);
+    return s;
   }
 
   private domain(name: string): FakeDomain {
@@ -447,4 +543,8 @@ export class FakeHypervisor implements Hypervisor, EventCapable, MigrationJobCap
       disks: [...disks],
     };
   }
+}
+
+function secretInfo(s: FakeSecret): SecretInfo {
+  return { uuid: s.uuid, usageType: s.usageType, usageId: s.usageId };
 }

@@ -10,6 +10,7 @@ import {
   InvalidArgumentError,
   type MigrationOptions,
   NotFoundError,
+  type SecretUsageType,
 } from '@virtmig/core';
 import type { FakeNetwork } from './network.js';
 
@@ -46,6 +47,8 @@ export interface FakeHostOptions {
   readonly vcpuHotplug?: boolean;
   /** Memory changes of running domains (default true). */
   readonly memoryBalloon?: boolean;
+  /** The host keeps secrets (default true). */
+  readonly secrets?: boolean;
   /** Migration options honoured (default {@link FAKE_MIGRATION_OPTIONS}, plus `postCopy` with `postCopy: true`). */
   readonly migrationOptions?: Iterable<keyof MigrationOptions>;
   /** Fraction of its CPU allowance a running guest uses until {@link FakeHypervisor.setLoad} (default 1). */
@@ -82,6 +85,14 @@ export interface FakeDomain {
   migrating: boolean;
 }
 
+/** A secret as a fake host stores it: its value's bytes, never handed out. @internal */
+export interface FakeSecret {
+  readonly uuid: string;
+  readonly usageType: SecretUsageType;
+  readonly usageId: string;
+  value: Uint8Array | undefined;
+}
+
 /** A one-shot migration failure armed by {@link FakeHypervisor.failNextMigration}. @internal */
 export interface ArmedFailure {
   readonly reason: string;
@@ -104,6 +115,8 @@ export class FakeHost {
   readonly maxIterations: number;
   readonly capabilities: HypervisorCapabilities;
   readonly domains = new Map<string, FakeDomain>();
+  /** Secrets by UUID. */
+  readonly secrets = new Map<string, FakeSecret>();
   readonly listeners = new Set<(event: DomainEvent) => void>();
   armedFailure: ArmedFailure | undefined;
   private nextId = 1;
@@ -149,6 +162,7 @@ export class FakeHost {
       vcpuHotplug: options.vcpuHotplug ?? true,
       memoryBalloon: options.memoryBalloon ?? true,
       events: true,
+      secrets: options.secrets ?? true,
     });
   }
 

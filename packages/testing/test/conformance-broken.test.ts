@@ -77,6 +77,9 @@ describe('runConformance against deliberately broken drivers', function () {
     'broken: a declared capability skipped': ['kit/skips-allowed'],
     'allowed: an undeclared capability skipped': [],
     'broken: an extra case fails': ['extra/declares-cpu-caps'],
+    'broken: secret value quoted in an error': ['secrets/value-not-in-errors'],
+    'broken: a taken secret usage shared': ['secrets/usage-taken'],
+    'broken: secrets kept without capabilities.secrets': ['secrets/round-trip'],
   };
 
   it('a skip of a declared capability fails naming the check id, and skips are listed as pending with their reason', () => {

@@ -296,4 +296,32 @@ describe('FakeHypervisor', () => {
         .with.property('code', 'E_STATE');
     });
   });
+
+  describe('secrets', () => {
+    it('keeps a copy of the value per host (every connection sees the secret), zeroed and gone on undefine', async () => {
+      const { network, h } = setup();
+      const info = await h.defineSecret({ usageType: 'iscsi', usageId: 'lab-disk' });
+      const bytes = new Uint8Array([1, 2, 3]);
+      await h.setSecretValue(info.uuid, bytes);
+      bytes[0] = 9;
+      expect(h.secretValueEquals(info.uuid, new Uint8Array([1, 2, 3]))).to.equal(true);
+      const other = new FakeHypervisor({ network, host: 'a' });
+      expect(await other.lookupSecretByUsage('iscsi', 'lab-disk')).to.deep.equal(info);
+      await other.setSecretValue(info.uuid, 'pässwörd');
+      expect(h.secretValueEquals(info.uuid, 'pässwörd')).to.equal(true);
+      const held = h.host.secrets.get(info.uuid)?.value as Uint8Array;
+      await h.undefineSecret(info.uuid);
+      expect([...held].every((b) => b === 0)).to.equal(true);
+      expect(h.secretValueEquals(info.uuid, 'pässwörd')).to.equal(false);
+      expect(await h.listSecrets()).to.deep.equal([]);
+    });
+
+    it('a host created with secrets: false refuses every secret call with E_UNSUPPORTED after checking the input', async () => {
+      const { h } = setup({ secrets: false });
+      expect(h.capabilities.secrets).to.equal(false);
+      await rejectsWith(h.defineSecret({ usageType: 'iscsi', usageId: 'x' }), 'E_UNSUPPORTED');
+      await rejectsWith(h.listSecrets(), 'E_UNSUPPORTED');
+      await rejectsWith(h.lookupSecret('not-a-uuid'), 'E_INVALID_ARGUMENT');
+    });
+  });
 });

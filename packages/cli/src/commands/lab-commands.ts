@@ -62,10 +62,7 @@ export function addLabCommands(program: Command, makeOutput: (json: boolean) => 
           return;
         }
         const prefix = labPrefix(opts.prefix);
-        if (name === 'up') {
-          const { stderr } = await runLab(prefix, ['up']);
-          for (const line of stderr.trim().split('\n').filter(Boolean)) out.log(line);
-        }
+        if (name === 'up') await runLab(prefix, ['up'], (line) => out.log(line));
         const status = await labStatus(prefix);
         out.data(status, () => formatLabStatus(status));
       });
@@ -81,8 +78,7 @@ export function addLabCommands(program: Command, makeOutput: (json: boolean) => 
         await runXenlab(['down'], (line) => out.log(line));
         return;
       }
-      const { stderr } = await runLab(labPrefix(opts.prefix), ['down']);
-      for (const line of stderr.trim().split('\n').filter(Boolean)) out.log(line);
+      await runLab(labPrefix(opts.prefix), ['down'], (line) => out.log(line));
     });
 
   const guest = program

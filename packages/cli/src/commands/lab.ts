@@ -1,10 +1,7 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { InvalidArgumentError, NotFoundError, StateError, UnsupportedError } from '@virtmig/core';
-
-const run = promisify(execFile);
 
 /** Root of the repository this CLI was built in (the lab and guest scripts live there). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../../../', import.meta.url));
@@ -60,16 +57,57 @@ export async function repoScript(relative: string): Promise<string> {
   return path;
 }
 
-/** Runs `scripts/lab/lab --prefix P ARGS...` (argument array, no shell); resolves to stdout and stderr. */
-export async function runLab(prefix: string, args: readonly string[]): Promise<{ stdout: string; stderr: string }> {
-  const script = await repoScript('scripts/lab/lab');
-  try {
-    return await run(script, ['--prefix', labPrefix(prefix), ...args], { maxBuffer: 4 << 20 });
-  } catch (e) {
-    const err = e as { stderr?: string; message: string };
-    const reason = (err.stderr ?? '').trim().split('\n').at(-1) || err.message;
-    throw new StateError(`lab ${args[0] ?? ''} failed: ${reason}`, { prefix });
-  }
+/**
+ * Runs a script of the repository with an argument array (no shell). `progress` receives its
+ * stderr line by line as it comes (a cold Xen testbed takes minutes to boot; even the QEMU lab's
+ * first `up` takes seconds); resolves to its stdout and stderr; a non-zero exit is `E_STATE`
+ * naming `what` and the script's last stderr line.
+ */
+async function runScript(
+  relative: string,
+  args: readonly string[],
+  what: string,
+  progress?: (line: string) => void,
+): Promise<{ stdout: string; stderr: string }> {
+  const script = await repoScript(relative);
+  return new Promise((resolve, reject) => {
+    const child = spawn(script, [...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let partial = '';
+    const emit = (line: string): void => {
+      if (line) progress?.(line);
+    };
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString('utf8');
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      const text = c.toString('utf8');
+      stderr += text;
+      const lines = (partial + text).split('\n');
+      partial = lines.pop() ?? '';
+      lines.forEach(emit);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      emit(partial);
+      if (code === 0) return resolve({ stdout, stderr });
+      const tail = stderr.trim().split('\n').at(-1) || `exit ${code}`;
+      reject(new StateError(`${what} failed: ${tail}`, { exitCode: code }));
+    });
+  });
+}
+
+/**
+ * Runs `scripts/lab/lab --prefix P ARGS...`; `progress` gets its log lines as they come.
+ * @throws {@link @virtmig/core!StateError} `E_STATE` when the script fails, with its last log line.
+ */
+export async function runLab(
+  prefix: string,
+  args: readonly string[],
+  progress?: (line: string) => void,
+): Promise<{ stdout: string; stderr: string }> {
+  return runScript('scripts/lab/lab', ['--prefix', labPrefix(prefix), ...args], `lab ${args[0] ?? ''}`, progress);
 }
 
 /** The lab's status as JSON. */
@@ -145,37 +183,11 @@ export interface XenlabStatus {
 }
 
 /**
- * Runs `scripts/xenlab/xenlab ARGS...` (argument array, no shell). `progress` receives its stderr
- * line by line as it comes (an `up` with a cold image cache takes minutes); resolves to stdout.
+ * Runs `scripts/xenlab/xenlab ARGS...`; `progress` gets its log lines as they come; resolves to stdout.
+ * @throws {@link @virtmig/core!StateError} `E_STATE` when the script fails, with its last log line.
  */
 export async function runXenlab(args: readonly string[], progress?: (line: string) => void): Promise<string> {
-  const script = await repoScript('scripts/xenlab/xenlab');
-  return new Promise((resolve, reject) => {
-    const child = spawn(script, [...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let tail = '';
-    let partial = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString('utf8');
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      const lines = (partial + c.toString('utf8')).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines.filter(Boolean)) {
-        tail = line;
-        progress?.(line);
-      }
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (partial) {
-        tail = partial;
-        progress?.(partial);
-      }
-      if (code === 0) resolve(stdout);
-      else reject(new StateError(`xenlab ${args[0] ?? ''} failed: ${tail || `exit ${code}`}`, { exitCode: code }));
-    });
-  });
+  return (await runScript('scripts/xenlab/xenlab', args, `xenlab ${args[0] ?? ''}`, progress)).stdout;
 }
 
 /** The Xen testbed's status as JSON. */

@@ -147,6 +147,7 @@ export const ${C}_CAPABILITIES: HypervisorCapabilities = Object.freeze({
   vcpuHotplug: true,
   memoryBalloon: true,
   events: true,
+  secrets: false,
 });
 `;
 

@@ -1,6 +1,7 @@
-import { InvalidArgumentError, StateError } from '@virtmig/core';
-import { LAB_STORAGE_DEFAULT_SIZE, LabStorage, type LabStorageStatus } from '@virtmig/iscsi';
+import { type DriverRegistry, InvalidArgumentError, StateError } from '@virtmig/core';
+import { LAB_STORAGE_DEFAULT_SIZE, LabStorage, type LabStorageStatus, secretHostsVia } from '@virtmig/iscsi';
 import type { Command } from 'commander';
+import { cliRegistry } from '../drivers.js';
 import type { Output } from '../output.js';
 import { type LabStatus, labPrefix, labStatus } from './lab.js';
 
@@ -16,18 +17,21 @@ export function parseSize(text: string, field = '--size'): number {
   return n;
 }
 
-/** The shared disk of a lab (see `LabStorage.forLab`). */
-export function labStorageFor(status: LabStatus): LabStorage {
-  return LabStorage.forLab({
-    prefix: status.prefix,
-    stateDir: status.stateDir,
-    hosts: status.hosts.map((h) => ({
-      name: h.name,
-      uri: h.uri,
-      address: h.address,
-      ...(typeof h.netns === 'string' ? { netns: h.netns } : {}),
-    })),
-  });
+/** The shared disk of a lab (see `LabStorage.forLab`); CHAP secrets go to the hosts through `registry`'s drivers. */
+export function labStorageFor(status: LabStatus, registry: DriverRegistry = cliRegistry()): LabStorage {
+  return LabStorage.forLab(
+    {
+      prefix: status.prefix,
+      stateDir: status.stateDir,
+      hosts: status.hosts.map((h) => ({
+        name: h.name,
+        uri: h.uri,
+        address: h.address,
+        ...(typeof h.netns === 'string' ? { netns: h.netns } : {}),
+      })),
+    },
+    { secrets: secretHostsVia(registry) },
+  );
 }
 
 /** A one-screen summary of the shared disk. */

@@ -19376,7 +19376,7 @@ export const FUNCTIONS = {
     /** C type as declared in the header. */
     "ctype": "const char *",
     /** Engine-neutral kind the FFI engines marshal it as. */
-    "kind": "string"
+    "kind": "pointer"
    },
    {
     /** Argument `nbytes`: size of \@data buffer */
