@@ -16,6 +16,14 @@ const RUNNABLE = [
   ['packages/core/README.md', 0, { stderr: /no driver registered for URI scheme "vbox"/ }],
   ['packages/core/README.md', 1, { stdout: /precopy at \d+ ms[\s\S]*round 1: 8\.0 MiB\/s dirtied/ }],
   ['packages/driver-test/README.md', 0, { stdout: /vm1.*cpuTime|cpuTime.*vm1/s }],
+  [
+    'packages/bench/README.md',
+    0,
+    {
+      stdout:
+        /simulated: true, environment env-[0-9a-f]{16}\n.*fake:\/\/\/a: Fake 1\.0\.0, libvirt 9\.0\.0, simulated.*total_time_ms/s,
+    },
+  ],
 ];
 
 describe('documentation examples', () => {

@@ -320,6 +320,11 @@ describe('bad input: CLI flags of run, report, recommend, guest and storage', ()
     ['guest start --workload naming a program', ['guest', 'start', 'g', '--on', 'a', '--workload', c]],
     ['guest start --args with $(x)', ['guest', 'start', 'g', '--on', 'a', '--args', '$(x)']],
     ['guest start --wait abc', ['guest', 'start', 'g', '--on', 'a', '--wait', 'abc']],
+    ['guest start --on a host the lab does not have', ['guest', 'start', 'g', '--on', 'zz']],
+    [
+      'recommend --live --hosts with a URI that names a program',
+      ['recommend', 'x.db', '--live', '--hosts', `test:///default,qemu+ssh://h/system?command=${c}`],
+    ],
     ['guest stop ../x', ['guest', 'stop', '../x']],
     ['guest start --prefix ../x', ['guest', 'start', 'g', '--on', 'a', '--prefix', '../x']],
     ['storage up --size 0', ['storage', 'up', '--size', '0']],

@@ -1,3 +1,4 @@
+import type { StoredEnvironment } from '@virtmig/core';
 import { cpuVsCapSpec, migrationSpec, renderSvg, timelineSpec } from './figures.js';
 import { type CalibrateOptions, calibrateModels } from './models/calibrate.js';
 import { modelErrorsTable } from './models/table.js';
@@ -30,6 +31,13 @@ export interface ReportInput {
   readonly generatedAt?: string;
   /** Confidence level (default 0.95). */
   readonly level?: number;
+  /** Where the trials ran (hosts, versions, accelerator, link, virtmig's build), printed in the Method section. */
+  readonly environments?: readonly StoredEnvironment[];
+  /**
+   * The trials ran on simulated hosts (the `fake` or libvirt `test` driver): a banner says the
+   * figures are a model's, not measurements. Default: true when every environment is simulated.
+   */
+  readonly simulated?: boolean;
 }
 
 const CSS = `
@@ -45,7 +53,35 @@ figure{margin:1.2rem 0;overflow-x:auto}figcaption{font-size:.85rem;color:#555}
 .decision{border-left:4px solid #4c78a8;background:#f5f8fc;padding:.7rem 1rem;margin:1rem 0}
 .decision.none{border-color:#999;background:#f7f7f7}
 .decision strong{font-size:1.05rem}
+.simulated{border:2px solid #b45309;background:#fff7ed;color:#7c2d12;padding:.6rem 1rem;font-weight:bold}
 `;
+
+function environmentSection(environments: readonly StoredEnvironment[]): string {
+  return environments
+    .map(({ environmentId, capturedAt, environment: e }) => {
+      const link =
+        e.linkShaping === 'unknown'
+          ? 'not known (hosts outside the local lab)'
+          : e.linkShaping === 'none'
+            ? 'not shaped'
+            : `shaped to ${e.linkShaping.rate}, delay ${e.linkShaping.delay}`;
+      const hosts = e.hosts
+        .map(
+          (h) =>
+            `<tr><td class="text">${h.pair} ${h.role}</td><td class="text">${escapeHtml(h.uri)}</td><td class="text">${escapeHtml(h.hostname)}</td>` +
+            `<td class="text">${escapeHtml(`${h.hypervisorType} ${h.hypervisorVersion}`)}</td><td class="text">${escapeHtml(h.libvirtVersion)}</td>` +
+            `<td class="text">${escapeHtml(h.accelerator)}</td><td class="text">${escapeHtml(h.cpuModel)}</td><td class="num">${h.cpus}</td>` +
+            `<td class="num">${Math.round(h.memoryKiB / 1024)}</td><td class="text">${escapeHtml(h.kernel ?? 'not known')}</td></tr>`,
+        )
+        .join('\n');
+      return `<table><caption>Environment ${escapeHtml(environmentId)}${e.simulated ? ' (simulated)' : ''}, captured ${escapeHtml(capturedAt)}</caption>
+<thead><tr><th class="text">Pair, role</th><th class="text">URI</th><th class="text">Host</th><th class="text">Hypervisor</th><th class="text">libvirt</th><th class="text">Accelerator</th><th class="text">CPU model</th><th class="num">CPUs</th><th class="num">Memory (MiB)</th><th class="text">Kernel</th></tr></thead><tbody>
+${hosts}
+</tbody></table>
+<p class="note">virtmig ${escapeHtml(e.virtmigVersion)}${e.virtmigCommit ? `, commit ${escapeHtml(e.virtmigCommit)}` : ' (not from a git checkout)'}; runner ${escapeHtml(e.runner.hostname)}, kernel ${escapeHtml(e.runner.kernel)}, ${escapeHtml(e.runner.platform)}, Node ${escapeHtml(e.runner.nodeVersion)}; migration link ${escapeHtml(link)}.</p>`;
+    })
+    .join('\n');
+}
 
 function inlineSvg(svg: string): string {
   // Namespace declarations are URLs in form only; HTML's parser puts <svg> in the SVG namespace without them.
@@ -100,6 +136,8 @@ ${rows}
  */
 export async function renderReport(input: ReportInput): Promise<string> {
   const level = input.level ?? 0.95;
+  const environments = input.environments ?? [];
+  const simulated = input.simulated ?? (environments.length > 0 && environments.every((e) => e.environment.simulated));
   const title = input.title ?? 'virtmig experiment report';
   const records = input.records;
   const migrated = records.some((r) => r.migration !== undefined);
@@ -156,8 +194,8 @@ export async function renderReport(input: ReportInput): Promise<string> {
 <style>${CSS}</style>
 </head>
 <body>
-<h1>${escapeHtml(title)}</h1>
-<p class="meta">${escapeHtml(meta)}</p>
+<h1>${escapeHtml(title)}${simulated ? ' (simulated)' : ''}</h1>
+${simulated ? '<p class="simulated" id="simulated">Simulated run: the hosts were simulated (the fake or libvirt test driver), so these figures come from a model, not from measurements of real guests.</p>\n' : ''}<p class="meta">${escapeHtml(meta)}</p>
 ${input.cluster ? recommendationSection(input.cluster, input.policyOptions) : ''}
 <h2 id="tables">Tables</h2>
 ${tables.map((t) => toHtmlTable(t)).join('\n')}
@@ -166,6 +204,8 @@ ${figures.join('\n')}
 ${modelSection}
 <h2 id="method">Method</h2>
 <p>Each trial contributes one value per figure (for CPU use, the mean of its samples). Cells show the mean over trials ± the half-width of the ${Math.round(level * 100)} % Student-t confidence interval (n − 1 degrees of freedom); hover a cell for n, sd and the bounds. Cells with a single trial show the mean alone.</p>
+<p>The tables here, and their CSV files beside the report, are presentation tables (one cell per matrix combination, summaries, empty cells for combinations not run). For analysis, use <code>virtmig export</code>: one row per observation, units in the column names, run and environment ids on every row.</p>
+${environments.length ? environmentSection(environments) : '<p>No environment was recorded for these trials (a database written before virtmig recorded environments).</p>'}
 </body>
 </html>
 `;

@@ -86,8 +86,8 @@ export interface LiveHost {
  * domains at the same time over `sampleMs` ({@link snapshotHost}), with expected migration costs
  * from the measured `records` of the workload each guest runs, and closes every connection it made.
  *
- * @throws `E_INVALID_ARGUMENT` for a bad `sampleMs` (before connecting).
- * @throws `E_UNKNOWN_SCHEME` / `E_INVALID_URI` for a host URI no driver in `registry` takes.
+ * @throws `E_INVALID_ARGUMENT` for a bad `sampleMs` or a host URI the URI policy refuses, `E_UNKNOWN_SCHEME` /
+ *   `E_INVALID_URI` for a host URI no driver in `registry` takes: all before connecting to any host.
  * @throws whatever connecting to or reading a host throws; connections already made are closed.
  */
 export async function liveCluster(
@@ -97,6 +97,8 @@ export async function liveCluster(
   sampleMs = DEFAULT_SAMPLE_MS,
 ): Promise<ClusterSnapshot> {
   sampleMsOf({ sampleMs });
+  // Every URI is checked before the first connection, so one bad host leaves every host untouched.
+  for (const [i, h] of hosts.entries()) registry.check(h.uri, h.options, `hosts[${i}].uri`);
   const estimates = estimatesFromTrials(records);
   const conns: Hypervisor[] = [];
   try {

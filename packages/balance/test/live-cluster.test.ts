@@ -1,6 +1,6 @@
 import type { TrialRecord } from '@virtmig/analysis';
 import { estimatesFromTrials } from '@virtmig/analysis';
-import { DriverRegistry, type MigrationResult } from '@virtmig/core';
+import { DriverRegistry, type MigrationResult, NotFoundError } from '@virtmig/core';
 import { FakeHypervisor, FakeNetwork, registerFakeDriver } from '@virtmig/testing';
 import { expect } from 'chai';
 import sinon from 'sinon';
@@ -106,22 +106,52 @@ describe('liveCluster', () => {
     await a.close();
   });
 
+  it('checks every host URI before connecting to any: a refused or unknown one leaves every host unconnected', async () => {
+    const registry = new DriverRegistry();
+    registerFakeDriver(registry, { network: new FakeNetwork() });
+    const connect = sinon.spy(registry, 'connect');
+    try {
+      for (const [bad, code] of [
+        ['fake+ssh://h/x?command=/tmp/canary', 'E_INVALID_ARGUMENT'],
+        ['nosuch:///x', 'E_UNKNOWN_SCHEME'],
+      ] as const) {
+        const err = await liveCluster(
+          registry,
+          [
+            { name: 'A', uri: 'fake:///hostA', options: {} },
+            { name: 'B', uri: bad, options: {} },
+          ],
+          [],
+          100,
+        ).catch((e: unknown) => e);
+        expect(err, bad).to.have.property('code', code);
+      }
+      expect(connect.callCount).to.equal(0);
+    } finally {
+      connect.restore();
+    }
+  });
+
   it('closes the connections already made when a later host cannot be reached, and passes the error on', async () => {
     const network = new FakeNetwork();
     const registry = new DriverRegistry();
     registerFakeDriver(registry, { network });
+    // A host that refuses the connection: found only by connecting, after host A.
+    registry.register('down', async (uri) => {
+      throw new NotFoundError('host', uri.uri);
+    });
     const close = sinon.spy(FakeHypervisor.prototype, 'close');
     try {
       const err = await liveCluster(
         registry,
         [
           { name: 'A', uri: 'fake:///hostA', options: {} },
-          { name: 'B', uri: 'nosuch:///x', options: {} },
+          { name: 'B', uri: 'down:///x', options: {} },
         ],
         [],
         100,
       ).catch((e: unknown) => e);
-      expect(err).to.have.property('code', 'E_UNKNOWN_SCHEME');
+      expect(err).to.have.property('code', 'E_NOT_FOUND');
       expect(close.callCount).to.equal(1);
     } finally {
       close.restore();

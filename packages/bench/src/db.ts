@@ -1,5 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, type Stats, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, type Stats, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   InvalidArgumentError,
   isVirtmigError,
@@ -7,9 +9,20 @@ import {
   type MigrationRound,
   type NonConvergedMigration,
   NotFoundError,
+  type RunEnvironment,
   StateError,
+  type StoredEnvironment,
 } from '@virtmig/core';
-
+import { environmentId, SIMULATED_DRIVERS } from './capture.js';
+import {
+  TIDY_SQL,
+  type TidyCell,
+  type TidyColumn,
+  type TidyColumnType,
+  type TidyTable,
+  type TidyTableName,
+} from './export.js';
+import { currentProcess, isHeld, type LockHolder } from './lock.js';
 import type { TrialPlan } from './matrix.js';
 import type { CpuSample, MigrationTimeline, TimelineSample, TrialOutcome, TrialRecord } from './records.js';
 import { SCHEMA_MIGRATIONS, SCHEMA_VERSION } from './schema.js';
@@ -41,6 +54,10 @@ export interface RunRow {
   readonly updatedAt: string;
   /** When the run finished, ISO-8601; null until then. */
   readonly finishedAt: string | null;
+  /** True when the spec's driver runs no real guests (`fake`, `test`): the results measure a model. */
+  readonly simulated: boolean;
+  /** The environment the run last ran in (see {@link ResultsDb.recordEnvironment}); null before it first connected. */
+  readonly environmentId: string | null;
 }
 
 /** A trial's bookkeeping row. */
@@ -86,6 +103,13 @@ function jsonReplacer(_k: string, v: unknown): unknown {
 
 const now = (): string => new Date().toISOString();
 
+function tidyCell(v: TidyCell, type: TidyColumnType): TidyCell {
+  if (v === null) return null;
+  if (type === 'boolean') return v === 1 || v === true;
+  if (typeof v === 'number' && !Number.isFinite(v)) return null;
+  return v;
+}
+
 /** The 16 bytes every SQLite 3 database file starts with. */
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 
@@ -114,11 +138,78 @@ function checkedSource(path: string, readonly: boolean, mustExist: boolean): str
   }
   const bytes = readFileSync(path);
   if (bytes.length < 100 || !bytes.subarray(0, 16).equals(SQLITE_MAGIC)) throw notOurs(path, 'not a SQLite database');
-  if (!readonly || existsSync(`${path}-wal`)) return path;
+  if (!readonly) return path;
+  const image = existsSync(`${path}-wal`) ? withWal(path) : bytes;
   // Bytes 18-19 are the read/write format versions, 2 for WAL; an in-memory copy cannot use a WAL.
-  bytes[18] = 1;
-  bytes[19] = 1;
-  return bytes;
+  image[18] = 1;
+  image[19] = 1;
+  return image;
+}
+
+const sleepSync = (ms: number): void => {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+};
+
+/**
+ * The database at `path` with the changes in its `-wal` applied, as bytes, read without writing
+ * anything beside it. SQLite itself cannot do that: a read-only connection to a WAL database
+ * writes its read marks into the `-shm` file (creating it when a crashed writer left none), and
+ * `immutable=1` ignores the WAL, which would hide the newest trials. So the file and its WAL are
+ * copied, together, into a private directory, SQLite applies the WAL to the copy there, and the
+ * copy is read back and removed. A copy is taken as consistent only when the WAL and the
+ * file's size and modification time are the same before and after (a writer appending or a
+ * checkpoint in between makes it retry).
+ * @throws `E_STATE` when a writer keeps changing the database for the whole of the retries.
+ */
+function withWal(path: string): Buffer {
+  const wal = `${path}-wal`;
+  const dir = mkdtempSync(join(tmpdir(), 'virtmig-readonly-'));
+  try {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const s1 = statSync(path, { bigint: true });
+      const w1 = readOrNull(wal);
+      const main = readFileSync(path);
+      const w2 = readOrNull(wal);
+      const s2 = statSync(path, { bigint: true });
+      const steady =
+        s1.mtimeNs === s2.mtimeNs &&
+        s1.size === s2.size &&
+        (w1 === null ? w2 === null : w1.equals(w2 ?? Buffer.alloc(0)));
+      if (!steady) {
+        sleepSync(25);
+        continue;
+      }
+      // The writer checkpointed and removed its WAL meanwhile: the file alone is complete.
+      if (w1 === null) return main;
+      const copy = join(dir, 'db');
+      writeFileSync(copy, main);
+      writeFileSync(`${copy}-wal`, w1);
+      try {
+        const db = openSqlite(copy);
+        try {
+          return db.serialize();
+        } finally {
+          db.close();
+        }
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        if (/file is not a database|malformed/i.test(msg)) throw notOurs(path, 'not a SQLite database');
+        throw e;
+      }
+    }
+    throw new StateError(`${JSON.stringify(path)} kept changing while it was read; try again`, { path });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function readOrNull(p: string): Buffer | null {
+  try {
+    return readFileSync(p);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
 }
 
 interface RunDbRow {
@@ -131,6 +222,8 @@ interface RunDbRow {
   created_at: string;
   updated_at: string;
   finished_at: string | null;
+  simulated: number;
+  environment_id: string | null;
 }
 
 function runFromRow(r: RunDbRow): RunRow {
@@ -144,6 +237,8 @@ function runFromRow(r: RunDbRow): RunRow {
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     finishedAt: r.finished_at,
+    simulated: r.simulated === 1,
+    environmentId: r.environment_id,
   };
 }
 
@@ -163,15 +258,18 @@ export class ResultsDb {
    * Opens (creating if needed) a results database and brings its schema up to date; with
    * `readonly`, opens an existing one without changing it or anything beside it.
    *
-   * A read-only open never writes: the file is checked to be a SQLite file first, and unless a
-   * `-wal` file beside it holds changes not yet checkpointed (a run still writing, or one that
-   * died), it is read from a copy in memory, because SQLite opening a WAL-mode file read-only
-   * creates `-wal` and `-shm` files beside it (and needs a writable directory for them).
+   * A read-only open never writes beside the file: it is checked to be a SQLite file first and
+   * then read from a copy in memory, because SQLite opening a WAL-mode file read-only creates or
+   * writes `-wal` and `-shm` files beside it. When a `-wal` file holds changes not yet
+   * checkpointed (a run still writing, or one that died), the file and its WAL are copied
+   * together into a private temporary directory, the WAL is applied there and the result read
+   * into memory; the directory is removed before `open` returns, so the newest trials are seen.
    * A read-write open refuses, before writing anything, a file that is not SQLite or a SQLite
    * file of another program (tables but no `schema_migrations`).
    * @throws `E_NOT_FOUND` when the file (or, read-write, its directory) does not exist;
    * `E_INVALID_ARGUMENT` (field `db`) for a file that is not a virtmig results database or one
-   * written by a newer virtmig (its schema version is newer than {@link SCHEMA_VERSION}).
+   * written by a newer virtmig (its schema version is newer than {@link SCHEMA_VERSION});
+   * `E_STATE` when, read-only, a writer keeps changing the file and its WAL during every attempt to copy them.
    */
   static open(path: string, options: { readonly?: boolean; mustExist?: boolean } = {}): ResultsDb {
     const readonly = options.readonly ?? false;
@@ -266,10 +364,19 @@ export class ResultsDb {
     this.db.transaction(() => {
       this.db
         .prepare(
-          `INSERT INTO runs (run_id, experiment, spec_json, spec_hash, status, trials_total, created_at, updated_at)
-           VALUES (?, ?, ?, ?, 'running', ?, ?, ?)`,
+          `INSERT INTO runs (run_id, experiment, spec_json, spec_hash, status, trials_total, created_at, updated_at, simulated)
+           VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)`,
         )
-        .run(runId, spec.name, JSON.stringify(spec), specHash(spec), plans.length, at, at);
+        .run(
+          runId,
+          spec.name,
+          JSON.stringify(spec),
+          specHash(spec),
+          plans.length,
+          at,
+          at,
+          SIMULATED_DRIVERS.has(spec.driver) ? 1 : 0,
+        );
       for (const p of plans) {
         insertTrial.run(
           runId,
@@ -342,10 +449,11 @@ export class ResultsDb {
     const at = now();
     const r = this.db
       .prepare(
-        `UPDATE trials SET status = 'running', attempts = attempts + 1, domain = ?, started_at = ?, ended_at = NULL, error = NULL
+        `UPDATE trials SET status = 'running', attempts = attempts + 1, domain = ?, started_at = ?, ended_at = NULL, error = NULL,
+           environment_id = (SELECT environment_id FROM runs WHERE run_id = ?)
          WHERE run_id = ? AND trial_id = ? AND status != 'done'`,
       )
-      .run(domain, at, runId, trialId);
+      .run(domain, at, runId, runId, trialId);
     if (r.changes !== 1)
       throw new StateError(`trial ${trialId} of run ${runId} is done or does not exist`, { runId, trialId });
     this.touch(runId, at);
@@ -584,6 +692,207 @@ export class ResultsDb {
         }),
       ),
     }));
+  }
+
+  /**
+   * Stores the environment a run (or a resume of it) runs in and makes it the run's current
+   * one: trials started from now on carry its id. Identical environments share one row.
+   */
+  recordEnvironment(runId: string, environment: RunEnvironment): StoredEnvironment {
+    const id = environmentId(environment);
+    const at = now();
+    const shaping = environment.linkShaping;
+    this.db.transaction(() => {
+      const inserted = this.db
+        .prepare(
+          `INSERT OR IGNORE INTO environments (environment_id, captured_at, simulated, virtmig_version, virtmig_commit, runner_hostname,
+             runner_kernel, runner_platform, node_version, link_shaping, link_rate, link_delay, environment_json)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          id,
+          at,
+          environment.simulated ? 1 : 0,
+          environment.virtmigVersion,
+          environment.virtmigCommit,
+          environment.runner.hostname,
+          environment.runner.kernel,
+          environment.runner.platform,
+          environment.runner.nodeVersion,
+          typeof shaping === 'string' ? shaping : 'shaped',
+          typeof shaping === 'string' ? null : shaping.rate,
+          typeof shaping === 'string' ? null : shaping.delay,
+          JSON.stringify(environment),
+        );
+      if (inserted.changes === 1) {
+        const host = this.db.prepare(
+          `INSERT INTO environment_hosts (environment_id, pair, role, uri, driver, hostname, hypervisor_type, hypervisor_version,
+             libvirt_version, cpu_model, cpus, cpu_mhz, memory_kib, accelerator, kernel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        );
+        for (const h of environment.hosts) {
+          host.run(
+            id,
+            h.pair,
+            h.role,
+            h.uri,
+            h.driver,
+            h.hostname,
+            h.hypervisorType,
+            h.hypervisorVersion,
+            h.libvirtVersion,
+            h.cpuModel,
+            h.cpus,
+            h.cpuMhz,
+            h.memoryKiB,
+            h.accelerator,
+            h.kernel,
+          );
+        }
+      }
+      this.db.prepare('UPDATE runs SET environment_id = ?, updated_at = ? WHERE run_id = ?').run(id, at, runId);
+    })();
+    return this.environment(id);
+  }
+
+  /** One stored environment; throws `E_NOT_FOUND`. */
+  environment(environmentId: string): StoredEnvironment {
+    const r = this.db
+      .prepare('SELECT environment_id, captured_at, environment_json FROM environments WHERE environment_id = ?')
+      .get(environmentId) as { environment_id: string; captured_at: string; environment_json: string } | undefined;
+    if (!r) throw new NotFoundError('environment', environmentId);
+    return {
+      environmentId: r.environment_id,
+      capturedAt: r.captured_at,
+      environment: JSON.parse(r.environment_json) as RunEnvironment,
+    };
+  }
+
+  /** The environments finished trials ran in, of one run or of every run, in the order first used. */
+  environments(runId?: string): StoredEnvironment[] {
+    const ids = this.db
+      .prepare(
+        `SELECT t.environment_id AS id FROM trials t JOIN runs r USING (run_id)
+         WHERE t.status = 'done' AND t.environment_id IS NOT NULL AND (? IS NULL OR t.run_id = ?)
+         GROUP BY t.environment_id ORDER BY MIN(r.created_at), MIN(t.started_at)`,
+      )
+      .all(runId ?? null, runId ?? null) as { id: string }[];
+    return ids.map((r) => this.environment(r.id));
+  }
+
+  /**
+   * One of the tidy tables `virtmig export` writes: one row per observation, units in the column
+   * names, run and environment ids on every row, only trials that ran. `decisions` is the
+   * balance loop's table, exported as stored (with each row's run's environment id when it has
+   * a `run_id` column).
+   * @throws `E_NOT_FOUND` for `decisions` in a database without that table.
+   */
+  tidy(table: TidyTableName): TidyTable {
+    if (table === 'decisions') return this.tidyDecisions();
+    const { cols, from } = TIDY_SQL[table];
+    const sql = `SELECT ${cols.map(([name, , expr]) => `${expr} AS "${name}"`).join(', ')} ${from}`;
+    const rows = this.db.prepare(sql).all() as Record<string, TidyCell>[];
+    const columns: TidyColumn[] = cols.map(([name, type]) => ({ name, type }));
+    return { name: table, columns, rows: rows.map((r) => columns.map((c) => tidyCell(r[c.name] ?? null, c.type))) };
+  }
+
+  private tidyDecisions(): TidyTable {
+    const info = this.db.prepare("SELECT name, type FROM pragma_table_info('decisions')").all() as {
+      name: string;
+      type: string;
+    }[];
+    if (info.length === 0)
+      throw new NotFoundError(
+        'table',
+        'decisions',
+        `${this.path} has no decisions table: it holds no balance-loop decisions (none were recorded, or an older virtmig wrote it)`,
+      );
+    const declared = (t: string): TidyColumnType =>
+      /INT/i.test(t) ? 'integer' : /REAL|FLOA|DOUB/i.test(t) ? 'real' : /TEXT|CHAR|CLOB/i.test(t) ? 'text' : 'unknown';
+    const own = info.map((c): TidyColumn => ({ name: c.name, type: declared(c.type) }));
+    const hasRun = own.some((c) => c.name === 'run_id');
+    const columns: TidyColumn[] = hasRun
+      ? [
+          { name: 'run_id', type: 'text' },
+          { name: 'environment_id', type: 'text' },
+          ...own.filter((c) => c.name !== 'run_id' && c.name !== 'environment_id'),
+        ]
+      : own;
+    const q = (n: string) => `"${n.replace(/"/g, '""')}"`;
+    const select = columns.map((c) =>
+      c.name === 'environment_id' && hasRun && !own.some((o) => o.name === 'environment_id')
+        ? 'r.environment_id AS environment_id'
+        : `d.${q(c.name)} AS ${q(c.name)}`,
+    );
+    const rows = this.db
+      .prepare(
+        `SELECT ${select.join(', ')} FROM decisions d ${hasRun ? 'LEFT JOIN runs r ON r.run_id = d.run_id' : ''} ORDER BY d.rowid`,
+      )
+      .all() as Record<string, TidyCell>[];
+    return {
+      name: 'decisions',
+      columns,
+      rows: rows.map((r) => columns.map((c) => tidyCell(r[c.name] ?? null, c.type))),
+    };
+  }
+
+  /**
+   * Makes this process the one running this database: refused while another live process holds
+   * it. A lock left by a process that is gone (killed, crashed, or from before a reboot) is
+   * taken over, and returned so the caller can say so.
+   * @throws `E_STATE` naming the holder's process id (and host) while it is alive, or while it
+   * is on another machine, where its life cannot be checked.
+   */
+  acquireRunLock(): {
+    /** The dead process whose lock this one took over, when there was one. */
+    readonly takenOverFrom?: LockHolder;
+  } {
+    const me = currentProcess();
+    let previous: LockHolder | undefined;
+    // IMMEDIATE takes SQLite's write lock first, so two runners cannot both see the lock free.
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const row = this.db
+        .prepare('SELECT pid, hostname, boot_id, process_start, acquired_at FROM run_lock WHERE id = 1')
+        .get() as
+        | { pid: number; hostname: string; boot_id: string | null; process_start: string | null; acquired_at: string }
+        | undefined;
+      if (row) {
+        previous = {
+          pid: row.pid,
+          hostname: row.hostname,
+          bootId: row.boot_id,
+          processStart: row.process_start,
+          acquiredAt: row.acquired_at,
+        };
+        const held = isHeld(previous, me);
+        if (held !== 'no') {
+          throw new StateError(
+            `${this.path} is being run by process ${row.pid}${row.hostname === me.hostname ? '' : ` on ${row.hostname}`} (since ${row.acquired_at})${
+              held === 'unknown' ? '; it runs on another machine, so virtmig cannot tell whether it still lives' : ''
+            }: wait for it to finish, or stop it`,
+            { pid: row.pid, hostname: row.hostname, acquiredAt: row.acquired_at },
+          );
+        }
+      }
+      this.db
+        .prepare(
+          'INSERT OR REPLACE INTO run_lock (id, pid, hostname, boot_id, process_start, acquired_at) VALUES (1, ?, ?, ?, ?, ?)',
+        )
+        .run(me.pid, me.hostname, me.bootId, me.processStart, now());
+      this.db.exec('COMMIT');
+    } catch (e) {
+      this.db.exec('ROLLBACK');
+      throw e;
+    }
+    return previous ? { takenOverFrom: previous } : {};
+  }
+
+  /** Gives up this process's run lock (another process's is left alone). Idempotent. */
+  releaseRunLock(): void {
+    const me = currentProcess();
+    this.db
+      .prepare('DELETE FROM run_lock WHERE id = 1 AND pid = ? AND hostname = ? AND process_start IS ?')
+      .run(me.pid, me.hostname, me.processStart);
   }
 
   /** Closes the database (checkpointing the WAL). Idempotent. */

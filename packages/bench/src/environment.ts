@@ -11,8 +11,9 @@ import {
 } from '@virtmig/core';
 import { type LabStorage, secretHostsVia } from '@virtmig/iscsi';
 import { HostCpuSampler, type ProcStat } from '@virtmig/workloads';
+import { type HostsSetting, isLocalUri } from './capture.js';
 import { buildGuestImage, type GuestProvider, LabGuestProvider, SimulatedGuestProvider } from './guest.js';
-import { labHostPairs, labStorage, xenlabGuestSetup, xenlabHostPairs } from './lab.js';
+import { labHostPairs, labLinkShaping, labStorage, xenlabGuestSetup, xenlabHostPairs } from './lab.js';
 import type { ExperimentSpec, HostPairSpec } from './spec-types.js';
 
 /**
@@ -32,6 +33,11 @@ export interface RunnerEnvironment {
   now(): number;
   /** Waits `ms`; rejects with `E_ABORTED` when the signal aborts. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * What the runner knows of the hosts beyond their connections, for the run's recorded
+   * environment (link shaping `unknown` and no host kernel when absent).
+   */
+  hostsSetting?(spec: ExperimentSpec, pairs: readonly HostPairSpec[]): Promise<HostsSetting>;
 }
 
 /** A timer that an AbortSignal cuts short with `E_ABORTED`. */
@@ -95,7 +101,8 @@ export function defaultEnvironment(options: DefaultEnvironmentOptions): RunnerEn
       spec.hosts === 'lab' ? labHostPairs() : spec.hosts === 'xenlab' ? xenlabHostPairs() : [...spec.hosts],
     guests: async (spec) => {
       const disk = await labDiskFor(spec, () => labStorage(undefined, secretHostsVia(options.registry)));
-      if (spec.guest.image === 'none') return new SimulatedGuestProvider(spec.storage, disk);
+      // The fake driver boots no kernel, whatever the spec's guest says.
+      if (spec.guest.image === 'none' || spec.driver === 'fake') return new SimulatedGuestProvider(spec.storage, disk);
       if (spec.hosts === 'xenlab') {
         const xen = await xenlabGuestSetup();
         return new LabGuestProvider({
@@ -125,5 +132,13 @@ export function defaultEnvironment(options: DefaultEnvironmentOptions): RunnerEn
     readHostCpu: () => hostSampler.read(),
     now: () => performance.now(),
     sleep: abortableSleep,
+    hostsSetting: async (spec, pairs) =>
+      spec.hosts === 'lab'
+        ? { linkShaping: await labLinkShaping(), localKernel: true }
+        : {
+            linkShaping: 'unknown',
+            localKernel:
+              spec.hosts !== 'xenlab' && pairs.every((p) => isLocalUri(p.source) && isLocalUri(p.destination)),
+          },
   };
 }

@@ -7,6 +7,17 @@
 
 /** The CPU samplers the runner uses, for tools built on bench (the CLI's live recommendation). */
 export { DomainCpuSampler, domainUsageBetween } from '@virtmig/workloads';
+export {
+  acceleratorOf,
+  type CapturedEnd,
+  captureEnvironment,
+  environmentId,
+  type HostsSetting,
+  isLocalUri,
+  SIMULATED_DRIVERS,
+  type VirtmigBuild,
+  virtmigBuild,
+} from './capture.js';
 export { ResultsDb, type RunRow, type RunStatus, specHash, type TrialRow, type TrialStatus } from './db.js';
 export {
   abortableSleep,
@@ -15,6 +26,14 @@ export {
   labDiskFor,
   type RunnerEnvironment,
 } from './environment.js';
+export {
+  TIDY_TABLES,
+  type TidyCell,
+  type TidyColumn,
+  type TidyColumnType,
+  type TidyTable,
+  type TidyTableName,
+} from './export.js';
 export {
   buildGuestImage,
   type ConsoleSource,
@@ -29,7 +48,8 @@ export {
   serialFileConsole,
   xenConsole,
 } from './guest.js';
-export { labHostPairs, labStorage, xenlabGuestSetup, xenlabHostPairs } from './lab.js';
+export { labHostPairs, labLinkShaping, labStorage, xenlabGuestSetup, xenlabHostPairs } from './lab.js';
+export type { LockHolder } from './lock.js';
 export { assertTrialCount, expandMatrix, MAX_TRIALS, type TrialPlan, trialCount, trialId } from './matrix.js';
 export { REPO_ROOT, repoPath } from './paths.js';
 export { PRESETS, preset, presetNames } from './presets.js';

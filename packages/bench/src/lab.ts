@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { ParseError, StateError } from '@virtmig/core';
+import { type LinkShaping, ParseError, StateError } from '@virtmig/core';
 import { LabStorage, type SecretHostConnector, SshRunner } from '@virtmig/iscsi';
 import { CommandFailedError } from '@virtmig/workloads';
 import { type ConsoleSource, type GuestImage, xenConsole } from './guest.js';
@@ -13,6 +13,7 @@ interface LabStatus {
   stateDir: string;
   domainType?: string;
   hosts: { name: string; running: boolean; uri: string; address: string; netns?: string }[];
+  link?: { subnet: string; shape: LinkShaping | null };
 }
 
 /** Runs a lab script's `status --json` and parses it. */
@@ -62,6 +63,21 @@ export async function labHostPairs(labScript = repoPath('scripts/lab/lab')): Pro
   // The lab's guest image loads no modules, so it has no balloon driver; TCG unless KVM really works.
   const connectOptions = { domainType: status.domainType === 'kvm' ? 'kvm' : 'qemu', memoryBalloon: false };
   return [{ source: a.uri, destination: b.uri, migrateUri: `tcp://${b.address}`, connectOptions }];
+}
+
+/**
+ * The running local lab's link limit (`scripts/lab/lab shape`): `none` when the link is not
+ * shaped, `unknown` when the status does not say. Throws `E_STATE` when the lab is not up.
+ */
+export async function labLinkShaping(
+  labScript = repoPath('scripts/lab/lab'),
+): Promise<LinkShaping | 'none' | 'unknown'> {
+  const status = await runningLab(labScript);
+  if (status.link === undefined) return 'unknown';
+  const shape = status.link.shape;
+  return shape && typeof shape.rate === 'string' && typeof shape.delay === 'string'
+    ? { rate: shape.rate, delay: shape.delay }
+    : 'none';
 }
 
 /**

@@ -70,6 +70,22 @@ export const PRESETS: Readonly<Record<string, unknown>> = Object.freeze({
     durations: { warmupMs: 1000, measureMs: 3000 },
     policy: { thresholdPercent: 65, selection: 'study' },
   },
+  /**
+   * A simulated run for pipeline dry runs and CI, with no lab: the `fake` driver's in-memory
+   * hosts and its pre-copy model, 2 workloads x caps 50/100 % x 1 trial (4 migrating trials,
+   * seconds in all). Its database and report are labelled simulated.
+   */
+  'dry-run': {
+    name: 'dry-run',
+    driver: 'fake',
+    hosts: [{ source: 'fake:///a', destination: 'fake:///b' }],
+    guest: { image: 'none' },
+    workloads: ['dhrystone', 'linpack'],
+    matrix: { ramMiB: [64], vcpus: [1], capPercent: [50, 100], hostCores: [2], trials: 1 },
+    migration: { enabled: true },
+    sampling: { intervalMs: 100 },
+    durations: { warmupMs: 0, measureMs: 300 },
+  },
 });
 
 /** Names of the built-in presets. */

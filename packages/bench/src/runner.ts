@@ -1,4 +1,6 @@
+import type { Hypervisor } from '@virtmig/core';
 import { InvalidArgumentError, NotFoundError, StateError } from '@virtmig/core';
+import { captureEnvironment } from './capture.js';
 import { type ResultsDb, specHash, type TrialRow } from './db.js';
 import type { RunnerEnvironment } from './environment.js';
 import { expandMatrix, type TrialPlan } from './matrix.js';
@@ -52,6 +54,10 @@ export interface RunSummary {
   readonly resumed: boolean;
   /** Wall-clock time of this invocation, ms. */
   readonly durationMs: number;
+  /** True when the run's driver runs no real guests (see `RunRow.simulated`). */
+  readonly simulated: boolean;
+  /** The environment this invocation ran in; null when it had nothing to run. */
+  readonly environmentId: string | null;
 }
 
 /** The domain name of a trial: stable for a run and trial, so a resumed run can find a crashed trial's leftover guest. */
@@ -96,7 +102,10 @@ function selectRun(options: RunOptions): { runId: string; spec: ExperimentSpec; 
  * moment it ends (one transaction each), and runs each host pair's trials in order with the
  * pairs in parallel. Trial failures are recorded and the run goes on; the run is `finished`
  * when every trial is done, `failed` when some failed (resume retries them), and stays
- * `running` when interrupted.
+ * `running` when interrupted. Before its first trial it connects every host it needs and
+ * records their environment (versions, CPUs, memory, accelerator, link; see
+ * `ResultsDb.recordEnvironment`). It holds the database's run lock throughout.
+ * @throws `E_STATE` when another live process runs the database (see `ResultsDb.acquireRunLock`).
  */
 export async function runExperiment(options: RunOptions): Promise<RunSummary> {
   const started = options.env.now();
@@ -107,6 +116,30 @@ export async function runExperiment(options: RunOptions): Promise<RunSummary> {
   const spec = selected.spec;
   const pairs: HostPairSpec[] = await env.hostPairs(spec);
   const plans = expandMatrix(spec, pairs.length);
+  const lock = db.acquireRunLock();
+  if (lock.takenOverFrom)
+    log(
+      `taking over the run lock of process ${lock.takenOverFrom.pid} (since ${lock.takenOverFrom.acquiredAt}), which is no longer running`,
+    );
+  try {
+    return await runLocked(options, selected, pairs, plans, started, log, emit, signal);
+  } finally {
+    db.releaseRunLock();
+  }
+}
+
+async function runLocked(
+  options: RunOptions,
+  selected: { runId: string; spec: ExperimentSpec; resumed: boolean },
+  pairs: HostPairSpec[],
+  plans: TrialPlan[],
+  started: number,
+  log: (line: string) => void,
+  emit: (event: ProgressEvent) => void,
+  signal: AbortSignal | undefined,
+): Promise<RunSummary> {
+  const { db, env } = options;
+  const spec = selected.spec;
   let runId = selected.runId;
   if (!selected.resumed) {
     runId = db.createRun(spec, plans);
@@ -129,27 +162,14 @@ export async function runExperiment(options: RunOptions): Promise<RunSummary> {
   let interrupted = false;
   const guests = await env.guests(spec);
 
-  const runPair = async (index: number, pairSpec: HostPairSpec): Promise<void> => {
-    const todo = plans.filter((p) => p.pair === index && rows.get(p.id)?.status !== 'done');
-    if (todo.length === 0) return;
-    const source = await env.connect(pairSpec.source, pairSpec.connectOptions);
-    try {
-      const destination = await env.connect(pairSpec.destination, pairSpec.connectOptions);
-      try {
-        const pair: ConnectedPair = { spec: pairSpec, source, destination };
-        checkMigrationSupport(spec, pair);
-        for (const plan of todo) {
-          if (signal?.aborted) {
-            interrupted = true;
-            return;
-          }
-          await runOne(plan, pair);
-        }
-      } finally {
-        await destination.close();
+  const runPair = async (pair: ConnectedPair, todo: readonly TrialPlan[]): Promise<void> => {
+    checkMigrationSupport(spec, pair);
+    for (const plan of todo) {
+      if (signal?.aborted) {
+        interrupted = true;
+        return;
       }
-    } finally {
-      await source.close();
+      await runOne(plan, pair);
     }
   };
 
@@ -184,7 +204,43 @@ export async function runExperiment(options: RunOptions): Promise<RunSummary> {
     }
   };
 
-  const results = await Promise.allSettled(pairs.map((p, i) => runPair(i, p)));
+  const work = pairs
+    .map((pairSpec, index) => ({
+      index,
+      pairSpec,
+      todo: plans.filter((p) => p.pair === index && rows.get(p.id)?.status !== 'done'),
+    }))
+    .filter((w) => w.todo.length > 0);
+  const open: Hypervisor[] = [];
+  let environmentId: string | null = null;
+  let results: PromiseSettledResult<void>[] = [];
+  try {
+    // Every host first: the environment is recorded before any trial, and a host that cannot be reached starts nothing.
+    const connected: { index: number; pair: ConnectedPair; todo: readonly TrialPlan[] }[] = [];
+    for (const w of work) {
+      const source = await env.connect(w.pairSpec.source, w.pairSpec.connectOptions);
+      open.push(source);
+      const destination = await env.connect(w.pairSpec.destination, w.pairSpec.connectOptions);
+      open.push(destination);
+      connected.push({ index: w.index, pair: { spec: w.pairSpec, source, destination }, todo: w.todo });
+    }
+    if (connected.length > 0) {
+      const setting = (await env.hostsSetting?.(spec, pairs)) ?? { linkShaping: 'unknown', localKernel: false };
+      const environment = await captureEnvironment(
+        connected.map((c) => ({
+          pair: c.index,
+          spec: c.pair.spec,
+          source: c.pair.source,
+          destination: c.pair.destination,
+        })),
+        setting,
+      );
+      environmentId = db.recordEnvironment(runId, environment).environmentId;
+    }
+    results = await Promise.allSettled(connected.map((c) => runPair(c.pair, c.todo)));
+  } finally {
+    await Promise.allSettled(open.map((h) => h.close()));
+  }
   const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   const doneNow = db.trials(runId).filter((t) => t.status === 'done').length;
   if (rejected && !interrupted) throw rejected.reason;
@@ -200,5 +256,7 @@ export async function runExperiment(options: RunOptions): Promise<RunSummary> {
     interrupted,
     resumed: selected.resumed,
     durationMs: env.now() - started,
+    simulated: db.run(runId).simulated,
+    environmentId,
   };
 }

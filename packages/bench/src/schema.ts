@@ -105,6 +105,56 @@ ALTER TABLE trials ADD COLUMN workload_options_json TEXT;
   },
   {
     version: 3,
+    name: 'environments per run and trial, simulated runs, the run lock',
+    sql: `
+CREATE TABLE environments (
+  environment_id TEXT PRIMARY KEY,
+  captured_at TEXT NOT NULL,
+  simulated INTEGER NOT NULL CHECK (simulated IN (0, 1)),
+  virtmig_version TEXT NOT NULL,
+  virtmig_commit TEXT,
+  runner_hostname TEXT NOT NULL,
+  runner_kernel TEXT NOT NULL,
+  runner_platform TEXT NOT NULL,
+  node_version TEXT NOT NULL,
+  link_shaping TEXT NOT NULL CHECK (link_shaping IN ('unknown', 'none', 'shaped')),
+  link_rate TEXT,
+  link_delay TEXT,
+  environment_json TEXT NOT NULL
+);
+CREATE TABLE environment_hosts (
+  environment_id TEXT NOT NULL REFERENCES environments(environment_id) ON DELETE CASCADE,
+  pair INTEGER NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('source', 'destination')),
+  uri TEXT NOT NULL,
+  driver TEXT NOT NULL,
+  hostname TEXT NOT NULL,
+  hypervisor_type TEXT NOT NULL,
+  hypervisor_version TEXT NOT NULL,
+  libvirt_version TEXT NOT NULL,
+  cpu_model TEXT NOT NULL,
+  cpus INTEGER NOT NULL,
+  cpu_mhz INTEGER NOT NULL,
+  memory_kib INTEGER NOT NULL,
+  accelerator TEXT NOT NULL,
+  kernel TEXT,
+  PRIMARY KEY (environment_id, pair, role)
+);
+ALTER TABLE runs ADD COLUMN simulated INTEGER NOT NULL DEFAULT 0 CHECK (simulated IN (0, 1));
+ALTER TABLE runs ADD COLUMN environment_id TEXT REFERENCES environments(environment_id);
+ALTER TABLE trials ADD COLUMN environment_id TEXT REFERENCES environments(environment_id);
+CREATE TABLE run_lock (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  pid INTEGER NOT NULL,
+  hostname TEXT NOT NULL,
+  boot_id TEXT,
+  process_start TEXT,
+  acquired_at TEXT NOT NULL
+);
+`,
+  },
+  {
+    version: 4,
     name: 'per-round pre-copy transfer and dirty rate',
     // Older databases have no rounds to carry over: drivers did not report them then.
     sql: `

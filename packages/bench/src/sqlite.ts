@@ -14,6 +14,8 @@ export interface SqliteDatabase {
   exec(sql: string): this;
   pragma(source: string, options?: { simple?: boolean }): unknown;
   transaction<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R;
+  /** The whole database as bytes (sqlite3_serialize), with what its WAL holds applied. */
+  serialize(): Buffer;
   close(): this;
 }
 

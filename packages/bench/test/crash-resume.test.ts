@@ -33,6 +33,8 @@ function snapshot(db: string): TrialState[] {
   if (!existsSync(db)) return [];
   const raw = openSqlite(db, { readonly: true });
   try {
+    // So is a kill after the file was created and before the schema's first step committed.
+    if (!raw.prepare("SELECT 1 FROM sqlite_master WHERE name = 'trials'").get()) return [];
     return raw
       .prepare(
         `SELECT t.trial_id AS trialId, t.status, t.attempts,

@@ -74,18 +74,19 @@ describe('results database (a real SQLite file)', () => {
     again.close();
     const raw = openSqlite(path);
     expect(raw.pragma('journal_mode', { simple: true })).to.equal('wal');
-    expect(raw.prepare('SELECT version FROM schema_migrations').all()).to.deep.equal([
-      { version: 1 },
-      { version: 2 },
-      { version: 3 },
-    ]);
+    expect(raw.prepare('SELECT version FROM schema_migrations').all()).to.deep.equal(
+      SCHEMA_MIGRATIONS.map((m) => ({ version: m.version })),
+    );
     const tables = (
       raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]
     ).map((r) => r.name);
     expect(tables).to.deep.equal([
       'cpu_samples',
+      'environment_hosts',
+      'environments',
       'migration_results',
       'migration_rounds',
+      'run_lock',
       'runs',
       'schema_migrations',
       'timeline_samples',

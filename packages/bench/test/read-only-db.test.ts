@@ -1,7 +1,9 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, NotFoundError } from '@virtmig/core';
 import { expect } from 'chai';
 import { expandMatrix, ResultsDb } from '../src/index.js';
@@ -87,5 +89,77 @@ describe('ResultsDb read-only open', () => {
     const before = sha(p);
     expect(() => ResultsDb.open(p)).to.throw(InvalidArgumentError, /another program/);
     expect(sha(p)).to.equal(before);
+  });
+
+  describe('with a -wal file beside it', () => {
+    const here = dirname(fileURLToPath(import.meta.url));
+    // A separate process creates the database and a run, then keeps it open, so the run exists only
+    // in the -wal file (libvirt-style: nothing checkpointed) and a -shm file is in use.
+    const writerSource = `
+      import { ResultsDb, expandMatrix } from ${JSON.stringify(join(here, '..', 'src', 'index.js'))};
+      import { fakeSpec } from ${JSON.stringify(join(here, 'helpers.js'))};
+      const db = ResultsDb.open(process.argv[1]);
+      const spec = fakeSpec();
+      const runId = db.createRun(spec, expandMatrix(spec));
+      process.stdout.write(runId + '\\n');
+      process.stdin.on('data', () => {});
+      process.stdin.on('end', () => db.close());
+    `;
+    let writer: ChildProcess | undefined;
+    const startWriter = (p: string): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, ['--input-type=module', '-e', writerSource, p], {
+          stdio: ['pipe', 'pipe', 'inherit'],
+        });
+        writer = child;
+        child.once('error', reject);
+        child.stdout?.once('data', (d: Buffer) => resolve(d.toString().trim()));
+      });
+    afterEach(() => {
+      writer?.kill('SIGKILL');
+      writer = undefined;
+    });
+
+    /** Every file in `dir` with its content hash and modification time in nanoseconds. */
+    const snapshot = (d: string): string[] =>
+      readdirSync(d)
+        .sort()
+        .map((f) => `${f} ${sha(join(d, f))} ${statSync(join(d, f), { bigint: true }).mtimeNs}`);
+
+    it('reads the run that exists only in the -wal of a writer still holding it, changing no file beside it', async () => {
+      const p = join(dir, 'live.db');
+      const runId = await startWriter(p);
+      expect(existsSync(`${p}-wal`)).to.equal(true);
+      expect(existsSync(`${p}-shm`)).to.equal(true);
+      const before = snapshot(dir);
+      const ro = ResultsDb.open(p, { readonly: true });
+      try {
+        expect(ro.run(runId).experiment).to.equal('unit');
+        expect(ro.trials(runId)).to.have.length(expandMatrix(fakeSpec()).length);
+      } finally {
+        ro.close();
+      }
+      expect(snapshot(dir)).to.deep.equal(before);
+    });
+
+    it('reads the run in the -wal a killed writer left behind, changing no file beside it', async () => {
+      const p = join(dir, 'crashed.db');
+      const runId = await startWriter(p);
+      const child = writer as ChildProcess;
+      await new Promise((resolve) => {
+        child.once('exit', resolve);
+        child.kill('SIGKILL');
+      });
+      rmSync(`${p}-shm`);
+      const before = snapshot(dir);
+      expect(before.map((l) => l.split(' ')[0])).to.deep.equal(['crashed.db', 'crashed.db-wal']);
+      const ro = ResultsDb.open(p, { readonly: true });
+      try {
+        expect(ro.run(runId).status).to.equal('running');
+      } finally {
+        ro.close();
+      }
+      expect(snapshot(dir)).to.deep.equal(before);
+    });
   });
 });

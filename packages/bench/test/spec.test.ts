@@ -209,8 +209,8 @@ describe('experiment spec', () => {
     }
   });
 
-  it('has a paper preset with the study matrix (1,440 trials) and a paper-quick preset of 24 migrating trials', () => {
-    expect(presetNames()).to.deep.equal(['model-sweep', 'paper', 'paper-quick']);
+  it('has a paper preset with the study matrix (1,440 trials), a paper-quick preset of 24 migrating trials, the model sweep and a simulated dry-run preset', () => {
+    expect(presetNames()).to.deep.equal(['dry-run', 'model-sweep', 'paper', 'paper-quick']);
     const paper = preset('paper');
     expect(paper.matrix.capPercent).to.deep.equal([25, 50, 75, 100, 125, 150, 175, 200]);
     const plans = expandMatrix(paper);
@@ -219,6 +219,9 @@ describe('experiment spec', () => {
     const quick = expandMatrix(preset('paper-quick'));
     expect(quick).to.have.length(24);
     expect(quick.every((p) => p.migrate)).to.equal(true);
+    const dry = preset('dry-run');
+    expect(dry.driver).to.equal('fake');
+    expect(expandMatrix(dry).filter((p) => p.migrate)).to.have.length(4);
     expect(fieldOf(() => preset('nope')).field).to.equal('preset');
   });
 

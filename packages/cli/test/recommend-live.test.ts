@@ -63,4 +63,41 @@ describe('virtmig recommend --live (live cluster snapshot)', () => {
     const err = await liveHosts('qemu:///a').catch((e: unknown) => e);
     expect(err).to.have.property('code', 'E_INVALID_ARGUMENT');
   });
+
+  it('refuses --hosts when any URI breaks the URI policy, naming --hosts', async () => {
+    for (const bad of [
+      'test:///default,qemu+ssh://h/system?command=/tmp/canary',
+      'qemu+ext:///system?command=x,test:///default',
+    ]) {
+      const err = await liveHosts(bad).catch((e: unknown) => e);
+      expect(err, bad).to.have.property('code', 'E_INVALID_ARGUMENT');
+      expect(err, bad).to.have.property('field', '--hosts');
+    }
+  });
+
+  it('connects to no host when a later host URI is refused', async () => {
+    const network = new FakeNetwork();
+    const registry = new DriverRegistry();
+    const connected: string[] = [];
+    registry.register('fake', async (parsed) => {
+      connected.push(parsed.uri);
+      return connectFake(parsed.uri, { network });
+    });
+    const hosts = [
+      { name: 'a', uri: 'fake:///hostA', options: {} },
+      { name: 'b', uri: 'fake+ssh://h/x?command=/tmp/canary', options: {} },
+    ];
+    const err = await liveCluster(registry, hosts, [], 1).catch((e: unknown) => e);
+    expect(err).to.have.property('code', 'E_INVALID_ARGUMENT');
+    expect(err).to.have.property('field', 'hosts[1].uri');
+    expect(connected).to.deep.equal([]);
+    const unknown = await liveCluster(
+      registry,
+      [hosts[0] as (typeof hosts)[0], { name: 'c', uri: 'nope:///x', options: {} }],
+      [],
+      1,
+    ).catch((e: unknown) => e);
+    expect(unknown).to.have.property('code', 'E_UNKNOWN_SCHEME');
+    expect(connected).to.deep.equal([]);
+  });
 });

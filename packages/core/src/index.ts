@@ -5,6 +5,7 @@
  */
 
 export * from './domain.js';
+export * from './environment.js';
 export * from './errors.js';
 export * from './guest-console.js';
 export * from './host.js';

@@ -58,10 +58,21 @@ export class DriverRegistry {
    * The driver's factory may reject with its own errors (e.g. `E_LIBVIRT` when the host refuses).
    */
   async connect(uri: string, options: ConnectOptions = {}): Promise<Hypervisor> {
-    const parsed = parseSafeUri(uri, options);
-    const factory = this.drivers.get(parsed.driver);
-    if (!factory) throw new UnknownSchemeError(parsed.driver, this.schemes());
-    return factory(parsed, options);
+    const parsed = this.check(uri, options);
+    return (this.drivers.get(parsed.driver) as DriverFactory)(parsed, options);
+  }
+
+  /**
+   * What {@link DriverRegistry.connect} checks before it connects, without connecting: so a caller
+   * with several URIs can refuse a bad one before connecting to any. Returns the parsed URI.
+   * @throws {@link InvalidUriError} `E_INVALID_URI` when `uri` does not parse.
+   * @throws {@link InvalidArgumentError} `E_INVALID_ARGUMENT` naming `field` when the URI policy refuses it.
+   * @throws {@link UnknownSchemeError} `E_UNKNOWN_SCHEME` when no driver is registered for its scheme.
+   */
+  check(uri: string, options: ConnectOptions = {}, field = 'uri'): ParsedUri {
+    const parsed = parseSafeUri(uri, options, field);
+    if (!this.drivers.has(parsed.driver)) throw new UnknownSchemeError(parsed.driver, this.schemes());
+    return parsed;
   }
 }
 

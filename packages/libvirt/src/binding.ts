@@ -1,12 +1,12 @@
 import { InvalidArgumentError } from '@virtmig/core';
-import { type ArgumentChecker, compileChecker } from './argument-check.js';
+import { type ArgumentChecker, compileChecker, isHandleType, pointeeBytes } from './argument-check.js';
 import type { FfiEngine, NativeFunction, NativeLibrary, Pointer } from './engine.js';
 import { type EngineName, selectEngine } from './engines/select.js';
 import { FunctionUnavailableError, LibvirtError } from './errors.js';
 import { FUNCTIONS } from './generated/functions.js';
 import { STRUCTS } from './generated/structs.js';
 import { resolveShim, ShimMissingError, type ShimOrigin, type ShimResolution } from './locate.js';
-import { NativePointer } from './native-pointer.js';
+import { NativePointer, wrapPointer } from './native-pointer.js';
 import type { CValue, FunctionSig, FunctionTable, Kind } from './signature.js';
 
 /** Options for loading libvirt. */
@@ -40,6 +40,23 @@ const UNSIGNED_MAX: Partial<Record<Kind, bigint>> = {
   ulong: 2n ** 64n - 1n,
   ullong: 2n ** 64n - 1n,
   size_t: 2n ** 64n - 1n,
+};
+
+// The packers read `n` records at `p`, so they are declared with their element types and get the
+// same length checks as libvirt's functions (BUFFER_EXTENTS lists them).
+const PACKER_ARGS: Readonly<Record<'virtmig_pack_params' | 'virtmig_pack_stats', readonly CValue[]>> = {
+  virtmig_pack_params: [
+    { name: 'params', ctype: 'virTypedParameterPtr', kind: 'pointer' },
+    { name: 'nparams', ctype: 'int', kind: 'int' },
+    { name: 'out', ctype: 'void *', kind: 'pointer' },
+    { name: 'size', ctype: 'long', kind: 'long' },
+  ],
+  virtmig_pack_stats: [
+    { name: 'stats', ctype: 'virDomainStatsRecordPtr *', kind: 'pointer' },
+    { name: 'nstats', ctype: 'int', kind: 'int' },
+    { name: 'out', ctype: 'void *', kind: 'pointer' },
+    { name: 'size', ctype: 'long', kind: 'long' },
+  ],
 };
 
 const formatVersion = (v: number): string => `${Math.floor(v / 1_000_000)}.${Math.floor(v / 1000) % 1000}.${v % 1000}`;
@@ -81,6 +98,20 @@ export class LibvirtBinding {
     this.getLastError = this.engine.bind(this.lib, 'virGetLastError', 'pointer', []);
     this.resetError = this.engine.bind(this.lib, 'virResetError', 'void', ['pointer']);
     this.freeFn = this.engine.bind(this.libc, 'free', 'void', ['pointer']);
+    // virConnectOpen initialises libvirt, but nothing else does: virTypedParamsAdd* before the
+    // first connection aborts the process in libvirt's error reset (free(): invalid pointer).
+    // Idempotent and thread-safe (a virOnce), so every binding may call it.
+    if ((this.engine.bind(this.lib, 'virInitialize', 'int', []).sync() as number) !== 0) {
+      const err = this.getLastError.sync();
+      throw this.engine.isNull(err)
+        ? new LibvirtError({
+            fn: 'virInitialize',
+            libvirtCode: 1,
+            libvirtDomain: 0,
+            libvirtMessage: 'initialisation failed',
+          })
+        : this.decodeError('virInitialize', err as Pointer);
+    }
     this.shim = options.shimPath
       ? { status: 'found', path: options.shimPath, origin: 'option', lib: this.engine.open(options.shimPath) }
       : resolveShim((path) => this.engine.open(path));
@@ -166,23 +197,30 @@ export class LibvirtBinding {
     return p.convert(ret);
   }
 
-  /** Calls a hand-written shim helper (see native/libvirt-shim/support.c) on this thread. */
+  /** Calls a hand-written shim helper (see native/support.c) on this thread. */
   shimCall(symbol: string, ret: Kind, argKinds: readonly Kind[], ...args: unknown[]): unknown {
+    const params = argKinds.map(
+      (kind, i): CValue => ({ name: `arg${i}`, ctype: kind === 'pointer' ? 'void *' : kind, kind }),
+    );
+    return this.callHelper(symbol, ret, params, args);
+  }
+
+  private callHelper(symbol: string, ret: Kind, params: readonly CValue[], args: unknown[]): unknown {
     let fn = this.helpers.get(symbol);
     let check = this.helperChecks.get(symbol);
     if (!fn || !check) {
-      const params: CValue[] = argKinds.map((kind, i) => ({
-        name: `arg${i}`,
-        ctype: kind === 'pointer' ? 'void *' : kind,
-        kind,
-      }));
       check = compileChecker(symbol, params);
-      fn = this.engine.bind(this.loadShim(), symbol, ret, argKinds);
+      fn = this.engine.bind(
+        this.loadShim(),
+        symbol,
+        ret,
+        params.map((p) => p.kind),
+      );
       this.helpers.set(symbol, fn);
       this.helperChecks.set(symbol, check);
     }
     const out = fn.sync(...check(args));
-    return ret === 'pointer' ? NativePointer.wrap(out, this.engine.isNull(out)) : out;
+    return ret === 'pointer' ? wrapPointer(out, this.engine.isNull(out)) : out;
   }
 
   /**
@@ -192,7 +230,7 @@ export class LibvirtBinding {
    */
   shimCallback(symbol: string): Pointer {
     const raw = NativePointer.unwrap(this.shimCall(symbol, 'pointer', []));
-    return NativePointer.wrap(raw, this.engine.isNull(raw), 'callback');
+    return wrapPointer(raw, this.engine.isNull(raw), 'callback');
   }
 
   /**
@@ -202,11 +240,43 @@ export class LibvirtBinding {
   pack(symbol: 'virtmig_pack_params' | 'virtmig_pack_stats', p: Pointer, n: number): Buffer {
     for (;;) {
       const need = Number(
-        this.shimCall(symbol, 'long', ['pointer', 'int', 'pointer', 'long'], p, n, this.scratch, this.scratch.length),
+        this.callHelper(symbol, 'long', PACKER_ARGS[symbol], [p, n, this.scratch, this.scratch.length]),
       );
       if (need <= this.scratch.length) return this.scratch.subarray(0, need);
       this.scratch = Buffer.alloc(Math.max(need, this.scratch.length * 2));
     }
+  }
+
+  /**
+   * Reads the pointer libvirt stored at `from + offset` and types it as the C type `ctype`
+   * (`virDomainPtr`, `virTypedParameterPtr`, ...), so that the argument checks accept it only
+   * where that type is declared. `count` is the number of elements libvirt said the memory holds
+   * (an array's length), which length arguments are then checked against; omitted, a length
+   * that is not 0 is refused for it. A handle is read only out of memory libvirt allocated (an
+   * array it returned), never out of a Buffer, whose bytes JS could have chosen.
+   * @throws E_INVALID_ARGUMENT when `from` is not a Buffer or a native pointer, the read is
+   *   outside a Buffer, or a handle type is read from a Buffer.
+   */
+  readPointer(from: Pointer | Buffer, offset: number, ctype: string, count?: number): Pointer {
+    const field = `readPointer(${ctype})`;
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      throw new InvalidArgumentError(field, `offset must be a non-negative integer, got ${offset}`);
+    }
+    if (Buffer.isBuffer(from)) {
+      if (isHandleType(ctype))
+        throw new InvalidArgumentError(field, 'a handle is read only from memory libvirt returned');
+      if (offset + 8 > from.length) throw new InvalidArgumentError(field, `offset ${offset} is outside the Buffer`);
+    } else if (!NativePointer.is(from)) {
+      throw new InvalidArgumentError(field, 'must read from a Buffer or a pointer libvirt returned');
+    } else if (from.extent !== undefined && offset + 8 > from.extent) {
+      throw new InvalidArgumentError(field, `offset ${offset} is outside the ${from.extent} bytes libvirt returned`);
+    }
+    if (count !== undefined && (!Number.isSafeInteger(count) || count < 0)) {
+      throw new InvalidArgumentError(field, `count must be a non-negative integer, got ${count}`);
+    }
+    const raw = NativePointer.unwrap(this.engine.readPointer(from, offset));
+    const extent = count === undefined ? undefined : count * pointeeBytes(ctype);
+    return wrapPointer(raw, this.engine.isNull(raw), ctype, extent);
   }
 
   /**
@@ -270,9 +340,9 @@ export class LibvirtBinding {
       failed = (r) => Number(r) === value;
     }
     let convert: (ret: unknown) => unknown = (r) => r;
-    if (kind === 'ownedString') convert = (r) => this.takeString(NativePointer.wrap(r, isNull(r)));
+    if (kind === 'ownedString') convert = (r) => this.takeString(wrapPointer(r, isNull(r)));
     else if (kind === 'string') convert = (r) => r ?? null;
-    else if (kind === 'pointer') convert = (r) => NativePointer.wrap(r, isNull(r), sig.ret.ctype);
+    else if (kind === 'pointer') convert = (r) => wrapPointer(r, isNull(r), sig.ret.ctype);
     return { check: compileChecker(name, sig.args), failed, convert };
   }
 

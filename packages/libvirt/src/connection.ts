@@ -191,10 +191,11 @@ export class Connection {
   async listAllDomains(flags = 0): Promise<Domain[]> {
     const out = this.binding.engine.alloc(8);
     const n = (await this.use((p) => this.binding.callAsync('virConnectListAllDomains', p, out, flags))) as number;
-    const arr = this.binding.engine.readPointer(out, 0);
+    const arr = this.binding.readPointer(out, 0, 'virDomainPtr *', n);
     try {
       const domains: Domain[] = [];
-      for (let i = 0; i < n; i++) domains.push(new Domain(this.binding, this.binding.engine.readPointer(arr, i * 8)));
+      for (let i = 0; i < n; i++)
+        domains.push(new Domain(this.binding, this.binding.readPointer(arr, i * 8, 'virDomainPtr')));
       return domains;
     } finally {
       this.binding.free(arr);
@@ -278,10 +279,11 @@ export class Connection {
   async listAllSecrets(flags = 0): Promise<Secret[]> {
     const out = this.binding.engine.alloc(8);
     const n = (await this.use((p) => this.binding.callAsync('virConnectListAllSecrets', p, out, flags))) as number;
-    const arr = this.binding.engine.readPointer(out, 0);
+    const arr = this.binding.readPointer(out, 0, 'virSecretPtr *', n);
     try {
       const secrets: Secret[] = [];
-      for (let i = 0; i < n; i++) secrets.push(new Secret(this.binding, this.binding.engine.readPointer(arr, i * 8)));
+      for (let i = 0; i < n; i++)
+        secrets.push(new Secret(this.binding, this.binding.readPointer(arr, i * 8, 'virSecretPtr')));
       return secrets;
     } finally {
       this.binding.free(arr);
@@ -305,7 +307,7 @@ export class Connection {
   }
 
   private decodeStatsRecords(out: Buffer, n: number): DomainStatsRecord[] {
-    const list = this.binding.engine.readPointer(out, 0);
+    const list = this.binding.readPointer(out, 0, 'virDomainStatsRecordPtr *', n);
     try {
       return unpackStats(this.binding.pack('virtmig_pack_stats', list, n));
     } finally {

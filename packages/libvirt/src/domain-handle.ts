@@ -243,8 +243,8 @@ export class Domain {
     const params = this.binding.engine.alloc(8);
     const n = this.binding.engine.alloc(4);
     await this.handle.use((p) => this.binding.callAsync('virDomainGetJobStats', p, type, params, n, flags));
-    const p = this.binding.engine.readPointer(params, 0);
     const count = n.readInt32LE(0);
+    const p = this.binding.readPointer(params, 0, 'virTypedParameterPtr', count);
     try {
       return { type: type.readInt32LE(0), stats: readTypedParams(this.binding, p, count) };
     } finally {

@@ -5,7 +5,7 @@
  * libvirt's event loop; an idiomatic layer and `LibvirtHypervisor`, which drivers specialise.
  */
 
-export { type ArgumentChecker, compileChecker } from './argument-check.js';
+export { type ArgumentChecker, compileChecker, isHandleType, pointeeBytes } from './argument-check.js';
 export {
   type BindingOptions,
   getBinding,
@@ -13,6 +13,7 @@ export {
   type LibvirtRuntime,
   libvirtRuntime,
 } from './binding.js';
+export { BUFFER_EXTENTS, NATIVE_ONLY, NON_NULL, NOT_EXTENTS } from './buffer-extents.js';
 export { Connection, type DomainStatsRecord, LIST_FLAGS, type NodeInfo, type OpenOptions } from './connection.js';
 export { type ConsoleOptions, type ConsoleTextLine, consoleLines, openConsole } from './console.js';
 export { DOMAIN_STATES, Domain, type RawDomainInfo } from './domain-handle.js';

@@ -2,6 +2,7 @@ import type { LibvirtBinding } from './binding.js';
 import type { Pointer } from './engine.js';
 import { ENUMS } from './generated/enums.js';
 import { STRUCTS } from './generated/structs.js';
+import { wrapPointer } from './native-pointer.js';
 import type { FieldLayout } from './signature.js';
 
 /** A decoded C value. Pointers stay opaque. */
@@ -182,7 +183,9 @@ const ADDERS: Record<TypedParamType, string> = {
  * stays inside libvirt) and released with virTypedParamsFree by `free()`.
  */
 export class TypedParamList {
-  private readonly paramsOut: Buffer;
+  // libvirt reallocates the array through these, so they are typed native memory the argument
+  // checks accept there (a Buffer is refused: JS could put any address in it).
+  private readonly paramsOut: Pointer;
   private readonly count: Buffer;
   private readonly max: Buffer;
   private freed = false;
@@ -191,13 +194,15 @@ export class TypedParamList {
     private readonly binding: LibvirtBinding,
     params: readonly TypedParam[],
   ) {
-    this.paramsOut = binding.engine.alloc(8);
     this.count = binding.engine.alloc(4);
     this.max = binding.engine.alloc(4);
+    this.paramsOut = wrapPointer(binding.engine.alloc(8), false, 'virTypedParameterPtr *', 8);
+    const count = wrapPointer(this.count, false, 'int *', 4);
+    const max = wrapPointer(this.max, false, 'int *', 4);
     try {
       for (const p of params) {
         const value = p.type === 'boolean' ? (p.value ? 1 : 0) : p.value;
-        binding.call(ADDERS[p.type], this.paramsOut, this.count, this.max, p.name, value);
+        binding.call(ADDERS[p.type], this.paramsOut, count, max, p.name, value);
       }
     } catch (e) {
       this.free();
@@ -205,9 +210,9 @@ export class TypedParamList {
     }
   }
 
-  /** The `virTypedParameterPtr` to pass to libvirt. */
+  /** The `virTypedParameterPtr` to pass to libvirt, typed and sized as {@link TypedParamList.length} parameters. */
   get pointer(): Pointer {
-    return this.binding.engine.readPointer(this.paramsOut, 0);
+    return this.binding.readPointer(this.paramsOut, 0, 'virTypedParameterPtr', this.length);
   }
 
   /** Number of parameters. */

@@ -227,10 +227,10 @@ export class StoragePool {
     await this.handle.use((p) => b.callAsync('virStoragePoolRefresh', p, 0));
     const out = b.engine.alloc(8);
     const n = (await this.handle.use((p) => b.callAsync('virStoragePoolListAllVolumes', p, out, 0))) as number;
-    const arr = b.engine.readPointer(out, 0);
+    const arr = b.readPointer(out, 0, 'virStorageVolPtr *', n);
     try {
       const vols: StorageVolume[] = [];
-      for (let i = 0; i < n; i++) vols.push(new StorageVolume(b, b.engine.readPointer(arr, i * 8)));
+      for (let i = 0; i < n; i++) vols.push(new StorageVolume(b, b.readPointer(arr, i * 8, 'virStorageVolPtr')));
       return vols;
     } finally {
       b.free(arr);

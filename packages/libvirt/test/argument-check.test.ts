@@ -1,6 +1,19 @@
 import { InvalidArgumentError } from '@virtmig/core';
 import { expect } from 'chai';
-import { LibvirtBinding, LibvirtError } from '../src/index.js';
+import { isHandleType } from '../src/argument-check.js';
+import { BUFFER_EXTENTS, NATIVE_ONLY, NOT_EXTENTS } from '../src/buffer-extents.js';
+import {
+  Connection,
+  compileChecker,
+  type Domain,
+  FUNCTIONS,
+  type FunctionName,
+  LibvirtBinding,
+  LibvirtError,
+  type NativePointer,
+  readTypedParams,
+  TypedParamList,
+} from '../src/index.js';
 import { ENGINES } from './engines.js';
 
 /** What a promise rejected with, or null when it resolved. */
@@ -85,6 +98,93 @@ for (const engine of ENGINES) {
       refuses('virDomainGetInfo', [dom, b.engine.alloc(64), 0], /^virDomainGetInfo$/);
     });
 
+    it('refuses a length larger than the Buffer it describes, before the native call', () => {
+      refuses('virDomainPinVcpu', [dom, 0, b.engine.alloc(1), 2], /^virDomainPinVcpu\(cpumap\)$/);
+      refuses('virDomainPinVcpuFlags', [dom, 0, b.engine.alloc(4), 5, 0], /\(cpumap\)$/);
+      // virVcpuInfo is 24 bytes: two need 48; cpumaps need maxinfo * maplen bytes.
+      refuses('virDomainGetVcpus', [dom, b.engine.alloc(24), 2, null, 0], /^virDomainGetVcpus\(info\)$/);
+      refuses('virDomainGetVcpus', [dom, b.engine.alloc(48), 2, b.engine.alloc(3), 2], /\(cpumaps\)$/);
+      refuses('virDomainGetVcpus', [dom, b.engine.alloc(48), 2, null, 1], /\(cpumaps\)$/);
+      refuses('virSecretSetValue', [null, b.engine.alloc(4), 5, 0], /^virSecretSetValue\(value\)$/);
+      refuses('virStreamSend', [null, 'abc', 100], /^virStreamSend\(data\)$/);
+      refuses('virNodeGetCellsFreeMemory', [conn, b.engine.alloc(8), 0, 2], /\(freeMems\)$/);
+      refuses('virConnectListDomains', [conn, b.engine.alloc(4), 2], /\(ids\)$/);
+      refuses('virDomainMemoryStats', [dom, b.engine.alloc(16), 2, 0], /\(stats\)$/);
+      refuses('virDomainBlockPeek', [dom, 'vda', 0, 16, b.engine.alloc(8), 0], /\(buffer\)$/);
+      // An in/out count: the capacity libvirt reads from *nparams, 96 bytes per virTypedParameter.
+      const nparams = b.engine.alloc(4);
+      nparams.writeInt32LE(2, 0);
+      refuses('virDomainGetSchedulerParametersFlags', [dom, b.engine.alloc(96), nparams, 0], /\(params\)$/);
+      refuses('virDomainGetCPUStats', [dom, b.engine.alloc(96), 1, 0, 2, 0], /\(params\)$/);
+      refuses('virDomainPinVcpu', [dom, 0, b.engine.alloc(1), -1], /\(maplen\)$/);
+    });
+
+    it('accepts lengths that fit, so libvirt sees the call', () => {
+      const info = b.engine.alloc(24 * 2);
+      const maps = b.engine.alloc(2);
+      expect(b.call('virDomainGetVcpus', dom, info, 2, maps, 1)).to.equal(2);
+      const nparams = b.engine.alloc(4);
+      nparams.writeInt32LE(1, 0);
+      // The test driver has no such parameters: libvirt's own error shows the call got there.
+      expect(() => b.call('virDomainGetSchedulerParametersFlags', dom, b.engine.alloc(96), nparams, 0)).to.throw(
+        LibvirtError,
+      );
+    });
+
+    it('checks typed-parameter counts against the TypedParamList they describe', () => {
+      const list = new TypedParamList(b, [{ name: 'weight', type: 'uint', value: 10 }]);
+      try {
+        refuses('virDomainSetSchedulerParametersFlags', [dom, list.pointer, list.length + 1, 0], /\(params\)$/);
+        refuses('virDomainMigrate3', [dom, null, list.pointer, 1000, 0], /^virDomainMigrate3\(params\)$/);
+        refuses('virDomainMigrateToURI3', [dom, 'test:///default', list.pointer, 2, 0], /\(params\)$/);
+        refuses('virTypedParamsGetUInt', [list.pointer, 9, 'weight', b.engine.alloc(4)], /\(params\)$/);
+        expect(() => readTypedParams(b, list.pointer, list.length + 1)).to.throw(InvalidArgumentError);
+        expect(readTypedParams(b, list.pointer, list.length)).to.deep.equal({ weight: 10 });
+        expect(b.call('virDomainSetSchedulerParametersFlags', dom, list.pointer, list.length, 0)).to.equal(0);
+      } finally {
+        list.free();
+      }
+    });
+
+    it('refuses a Buffer where libvirt reads pointers out of the memory, frees or reallocates it', () => {
+      const params = Buffer.alloc(96, 0xff);
+      refuses('virDomainSetSchedulerParametersFlags', [dom, params, 1, 0], /\(params\)$/);
+      refuses('virTypedParamsFree', [params, 1], /^virTypedParamsFree\(params\)$/);
+      refuses(
+        'virTypedParamsAddInt',
+        [Buffer.alloc(8, 0xff), b.engine.alloc(4), b.engine.alloc(4), 'x', 1],
+        /\(params\)$/,
+      );
+      refuses('virConnectBaselineCPU', [conn, Buffer.alloc(8, 0xff), 1, 0], /\(xmlCPUs\)$/);
+      refuses('virFreeError', [b.engine.alloc(80)], /\(err\)$/);
+    });
+
+    it('types the handles read out of libvirt arrays, which are then accepted only where that type is declared', async () => {
+      const c = await Connection.open('test:///default', { engine });
+      try {
+        const domains = await c.listAllDomains();
+        try {
+          const p = (domains[0] as Domain).pointer as NativePointer;
+          expect(p.ctype).to.equal('virDomainPtr');
+          expect(b.call('virDomainGetID', p)).to.equal(1);
+          refuses('virConnectGetType', [p], /^virConnectGetType\(conn\)$/);
+          refuses('virDomainGetInfo', [dom, p], /^virDomainGetInfo\(info\)$/);
+        } finally {
+          for (const d of domains) d.free();
+        }
+      } finally {
+        await c.close();
+      }
+    });
+
+    it('refuses an untyped pointer read from memory where a handle is declared, and a handle read from a Buffer', () => {
+      const holder = b.engine.alloc(8);
+      holder.writeBigUInt64LE(b.engine.address(dom), 0);
+      refuses('virDomainGetID', [b.engine.readPointer(holder, 0)], /^virDomainGetID\(domain\)$/);
+      expect(() => b.readPointer(holder, 0, 'virDomainPtr')).to.throw(InvalidArgumentError, /only from memory libvirt/);
+      expect(() => b.readPointer(holder, 4, 'virTypedParameterPtr')).to.throw(InvalidArgumentError, /outside/);
+    });
+
     it('checks arguments of worker-thread calls the same way', async () => {
       const err = await rejection(b.callAsync('virDomainDefineXMLFlags', conn, 42, 0));
       expect(err).to.be.instanceOf(InvalidArgumentError);
@@ -126,3 +226,51 @@ for (const engine of ENGINES) {
     });
   });
 }
+
+describe('the table of buffer lengths', () => {
+  const INTEGER = new Set([
+    'char',
+    'uchar',
+    'short',
+    'ushort',
+    'int',
+    'uint',
+    'long',
+    'ulong',
+    'llong',
+    'ullong',
+    'size_t',
+  ]);
+
+  it('describes every integer next to a memory pointer in the generated table, as a length or as not one', () => {
+    const undescribed: string[] = [];
+    for (const [fn, sig] of Object.entries(FUNCTIONS)) {
+      const memory = sig.args.some((a) => a.kind === 'pointer' && !isHandleType(a.ctype) && a.name !== 'opaque');
+      if (!memory) continue;
+      const spec = (BUFFER_EXTENTS[fn] ?? []).join(' ');
+      for (const a of sig.args) {
+        if (!INTEGER.has(a.kind) || a.name === 'flags') continue;
+        if (!new RegExp(`\\b${a.name}\\b`).test(spec) && !NOT_EXTENTS[`${fn}(${a.name})`])
+          undescribed.push(`${fn}(${a.name})`);
+      }
+    }
+    expect(undescribed).to.deep.equal([]);
+  });
+
+  it('names only functions and arguments that exist', () => {
+    for (const key of Object.keys(NOT_EXTENTS)) {
+      const [, fn, arg] = /^(\w+)\((\w+)\)$/.exec(key) ?? [];
+      expect(
+        FUNCTIONS[fn as FunctionName]?.args.some((a) => a.name === arg),
+        key,
+      ).to.equal(true);
+    }
+    // compileChecker throws on an unknown function argument in BUFFER_EXTENTS or NATIVE_ONLY.
+    for (const fn of [...Object.keys(BUFFER_EXTENTS), ...Object.keys(NATIVE_ONLY)]) {
+      if (fn.startsWith('virtmig_')) continue;
+      const sig = FUNCTIONS[fn as FunctionName];
+      expect(sig, fn).to.not.equal(undefined);
+      expect(() => compileChecker(fn, sig.args)).to.not.throw();
+    }
+  });
+});

@@ -1,5 +1,6 @@
 import { type Recommendation, recommendAll } from '@virtmig/analysis';
 import { clusterFromRecords, liveCluster } from '@virtmig/balance';
+import { TIDY_TABLES } from '@virtmig/bench';
 import type { DriverRegistry } from '@virtmig/core';
 import { InvalidArgumentError } from '@virtmig/core';
 import type { Command } from 'commander';
@@ -7,7 +8,8 @@ import { cliRegistry } from '../drivers.js';
 import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import { applyPolicy, assertPolicy } from './cluster.js';
-import { liveHosts } from './recommend.js';
+import { EXPORT_FORMATS, exportCommand } from './export.js';
+import { checkLiveHosts, liveHosts } from './recommend.js';
 import { loadResults, studyTables, tablesMarkdown, writeReport } from './report.js';
 import { type RunCommandOptions, runCommand } from './run.js';
 
@@ -38,7 +40,7 @@ export function addBenchCommands(
     .command('run')
     .description('run (or resume) an experiment: trials into a SQLite results database, progress on stderr')
     .argument('[spec]', 'experiment spec file (YAML or JSON)')
-    .option('--preset <name>', 'a built-in spec: paper, paper-quick')
+    .option('--preset <name>', 'a built-in spec: paper, paper-quick, dry-run (simulated, no lab)')
     .option('--db <file>', 'results database (default results/NAME.db)')
     .option('--resume', 'resume the run of this spec (or the latest unfinished run) in the database')
     .option('--keep-logs', "keep each guest's serial console log")
@@ -50,7 +52,7 @@ export function addBenchCommands(
       out.data(
         s,
         () =>
-          `run ${s.runId} (${s.experiment}): ${s.done}/${s.total} trials done (${s.ranNow} now, ${s.failed} failed) in ${(s.durationMs / 1000).toFixed(1)} s${
+          `${s.simulated ? 'SIMULATED ' : ''}run ${s.runId} (${s.experiment}): ${s.done}/${s.total} trials done (${s.ranNow} now, ${s.failed} failed) in ${(s.durationMs / 1000).toFixed(1)} s${
             s.interrupted ? '; interrupted: resume with --resume' : ''
           }`,
       );
@@ -75,10 +77,33 @@ export function addBenchCommands(
         {
           trials: results.records.length,
           experiments: results.experiments,
+          simulated: results.simulated,
+          environments: results.environments,
           tables: studyTables(results.records),
           ...(files ? { files } : {}),
         },
-        () => `${tablesMarkdown(results.records)}${files ? `\nreport: ${files.html}\n` : ''}`,
+        () =>
+          `${results.simulated ? 'SIMULATED: these trials ran on simulated hosts (a model, not measurements)\n\n' : ''}${tablesMarkdown(results.records)}${files ? `\nreport: ${files.html}\n` : ''}`,
+      );
+    });
+
+  program
+    .command('export')
+    .description(
+      'a tidy table of a results database (one row per observation, units in column names, run and environment ids on every row) as CSV or JSON Lines',
+    )
+    .argument('<db>', 'results database (opened read-only)')
+    .option('--format <format>', EXPORT_FORMATS.join(' | '), 'csv')
+    .option('--table <table>', TIDY_TABLES.join(' | '), 'trials')
+    .option('--out <file>', 'write here instead of stdout')
+    .addHelpText('after', EXIT_HELP)
+    .action(async (dbPath: string, opts: { format?: string; table?: string; out?: string }) => {
+      const out = makeOutput(false);
+      await exportCommand(
+        dbPath,
+        opts,
+        (text) => process.stdout.write(text),
+        (line) => out.log(line),
       );
     });
 
@@ -103,6 +128,8 @@ export function addBenchCommands(
         const policy = opts.policy ?? undefined;
         if (policy !== undefined) assertPolicy(policy);
         const t = threshold(opts.threshold, 65);
+        // Host URIs are option values too: refused before the database is read or a host connected.
+        if (opts.live) checkLiveHosts(opts.hosts);
         const results = loadResults(dbPath);
         const thresholdPercent = opts.threshold === undefined ? results.thresholdPercent : t;
         const chosen = policy ?? results.policy;

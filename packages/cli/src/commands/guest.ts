@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { assertDomainName, assertInt, InvalidArgumentError } from '@virtmig/core';
 import { HeartbeatWatcher, QemuHypervisor } from '@virtmig/driver-qemu';
-import { labHost, labStatus, repoScript } from './lab.js';
+import { isLabHostName, labHost, labStatus, repoScript } from './lab.js';
 
 const run = promisify(execFile);
 
@@ -75,6 +75,9 @@ export async function startGuest(name: string, o: GuestStartOptions): Promise<Gu
   assertInt(o.vcpus, '--vcpus', 1, 64);
   assertInt(o.waitMs, '--wait', 0, 86_400_000);
   const cmdline = guestCmdline(o.workload, o.args);
+  // Checked before the lab script runs, like every other value.
+  if (!isLabHostName(o.on))
+    throw new InvalidArgumentError('--on', `must be a lab host (a or b), got ${JSON.stringify(o.on)}`);
   const status = await labStatus(o.prefix);
   const host = labHost(status, o.on);
   const image = await buildGuestImage();

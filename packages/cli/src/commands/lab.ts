@@ -131,9 +131,9 @@ export function labHost(status: LabStatus, name: string): LabHost {
   return host;
 }
 
-/** True for a lab host name rather than a libvirt URI. */
+/** True for a lab host name (`a` or `b`, as scripts/lab/lab names its two hosts) rather than a libvirt URI. */
 export function isLabHostName(s: string): boolean {
-  return /^[A-Za-z]$/.test(s);
+  return /^[ab]$/i.test(s);
 }
 
 /** A one-screen summary of the lab status. */

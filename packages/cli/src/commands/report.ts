@@ -18,7 +18,7 @@ import {
 } from '@virtmig/analysis';
 import { clusterFromRecords } from '@virtmig/balance';
 import { ResultsDb } from '@virtmig/bench';
-import { StateError } from '@virtmig/core';
+import { StateError, type StoredEnvironment } from '@virtmig/core';
 
 /** What a results database holds, checked against analysis's shapes. */
 export interface LoadedResults {
@@ -28,6 +28,10 @@ export interface LoadedResults {
   readonly thresholdPercent: number;
   readonly policy: string;
   readonly experiments: string[];
+  /** The environments the trials ran in. */
+  readonly environments: StoredEnvironment[];
+  /** Every run read ran on simulated hosts (see `RunRow.simulated`). */
+  readonly simulated: boolean;
 }
 
 /** Reads every finished trial of a database (or of one run). Throws `E_STATE` when there is none. */
@@ -40,7 +44,10 @@ export function loadResults(dbPath: string, runId?: string): LoadedResults {
     const timelines = db.timelines(runId).map((t, i) => validateTimeline(t, `timelines[${i}]`));
     const runs = db.runs();
     const latest = runId ? db.run(runId) : runs[runs.length - 1];
+    const read = runId ? [db.run(runId)] : runs;
     return {
+      environments: db.environments(runId),
+      simulated: read.length > 0 && read.every((r) => r.simulated),
       records,
       timelines,
       thresholdPercent: latest?.spec.policy?.thresholdPercent ?? 65,
@@ -90,6 +97,8 @@ export async function writeReport(results: LoadedResults, out: string, generated
     cluster,
     policyOptions: { thresholdPercent: results.thresholdPercent },
     model: {},
+    environments: results.environments,
+    simulated: results.simulated,
     ...(generatedAt ? { generatedAt } : {}),
   });
   await writeFile(html, page);

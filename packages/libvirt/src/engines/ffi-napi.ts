@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { FfiEngine, NativeCallback, NativeFunction, NativeLibrary, Pointer } from '../engine.js';
-import { NativePointer } from '../native-pointer.js';
+import { NativePointer, wrapPointer } from '../native-pointer.js';
 import type { Kind } from '../signature.js';
 
 const require = createRequire(import.meta.url);
@@ -78,9 +78,9 @@ export function createFfiNapiEngine(): FfiEngine {
       let cb: Buffer | null = ffi.Callback(
         TYPES[ret],
         args.map((k) => TYPES[k]),
-        (...a: unknown[]) => fn(...a.map((v, i) => (wrapped[i] ? NativePointer.wrap(v, rawNull(v)) : v))),
+        (...a: unknown[]) => fn(...a.map((v, i) => (wrapped[i] ? wrapPointer(v, rawNull(v)) : v))),
       );
-      let pointer = NativePointer.wrap(cb, false, 'callback');
+      let pointer = wrapPointer(cb, false, 'callback');
       return {
         get pointer() {
           return pointer;
@@ -98,7 +98,7 @@ export function createFfiNapiEngine(): FfiEngine {
     readCString: (p, offset = 0) => ref.readCString(asBuffer(p), offset),
     readPointer(p, offset = 0) {
       const raw = ref.readPointer(asBuffer(p), offset, 0);
-      return NativePointer.wrap(raw, rawNull(raw));
+      return wrapPointer(raw, rawNull(raw));
     },
     readBytes(p, offset, length) {
       if (length === 0) return Buffer.alloc(0);

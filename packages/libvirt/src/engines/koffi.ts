@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { FfiEngine, NativeCallback, NativeFunction, NativeLibrary, Pointer } from '../engine.js';
-import { NativePointer } from '../native-pointer.js';
+import { NativePointer, wrapPointer } from '../native-pointer.js';
 import type { Kind } from '../signature.js';
 
 const require = createRequire(import.meta.url);
@@ -119,11 +119,11 @@ export function createKoffiEngine(): FfiEngine {
       const wrapped = args.map((k) => k === 'pointer');
       // Pointers libvirt passes to the callback are wrapped like every other native pointer.
       const registered = koffi.register(
-        (...a: unknown[]) => fn(...a.map((v, i) => (wrapped[i] ? NativePointer.wrap(v, v === null || v === 0n) : v))),
+        (...a: unknown[]) => fn(...a.map((v, i) => (wrapped[i] ? wrapPointer(v, v === null || v === 0n) : v))),
         koffi.pointer(proto),
       );
       return {
-        pointer: NativePointer.wrap(registered, false, 'callback'),
+        pointer: wrapPointer(registered, false, 'callback'),
         dispose: () => koffi.unregister(registered),
       };
     },
@@ -137,7 +137,7 @@ export function createKoffiEngine(): FfiEngine {
       const p = NativePointer.unwrap(ptr);
       const b = Buffer.isBuffer(p) ? p : readBytes(p, offset, 8);
       const a = b.readBigUInt64LE(Buffer.isBuffer(p) ? offset : 0);
-      return NativePointer.wrap(a, a === 0n);
+      return wrapPointer(a, a === 0n);
     },
     readBytes,
   };
