@@ -12,6 +12,8 @@ export const EXIT = {
   NOT_FOUND: 3,
   /** A required component is missing (`doctor` found problems, shim not built, ...). */
   UNAVAILABLE: 4,
+  /** A preflight check refused the migration (`E_PREFLIGHT`): the destination cannot take the guest; nothing was started. */
+  REFUSED: 5,
 } as const;
 
 /** Maps an error to its exit code. */
@@ -27,6 +29,8 @@ export function exitCodeFor(e: unknown): number {
     case 'E_FUNCTION_UNAVAILABLE':
     case 'E_UNSUPPORTED':
       return EXIT.UNAVAILABLE;
+    case 'E_PREFLIGHT':
+      return EXIT.REFUSED;
     default:
       return EXIT.FAILED;
   }

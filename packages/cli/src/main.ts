@@ -42,7 +42,7 @@ export function buildProgram(makeOutput: (json: boolean) => Output = processOutp
     .exitOverride()
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok, 1 operation failed, 2 bad input (nothing changed), 3 not found, 4 a required component is missing.',
+      '\nExit codes: 0 ok, 1 operation failed, 2 bad input (nothing changed), 3 not found, 4 a required component is missing, 5 refused by preflight (nothing started).',
     );
 
   program

@@ -21,7 +21,8 @@ export type ErrorCode =
   | 'E_FUNCTION_UNAVAILABLE'
   | 'E_COMMAND_FAILED'
   | 'E_PARSE'
-  | 'E_STATE';
+  | 'E_STATE'
+  | 'E_PREFLIGHT';
 
 /** Base class of every error virtmig throws on purpose. */
 export class VirtmigError extends Error {

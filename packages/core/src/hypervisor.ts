@@ -1,6 +1,7 @@
 import type { DomainConfig, DomainInfo, DomainStats } from './domain.js';
 import type { HostInfo } from './host.js';
 import type { MigrationOptions, MigrationResult } from './migration.js';
+import type { PreflightOptions, PreflightReport } from './preflight.js';
 
 /**
  * What a driver can do, answered before anything is attempted, so callers can plan
@@ -181,11 +182,23 @@ export interface Hypervisor {
   allDomainStats(): Promise<DomainStats[]>;
 
   /**
-   * Live-migrates `name` to `destination`. On failure the guest is still running on the source.
+   * Checks, without starting anything, whether `destination` can take the guest `name` (every
+   * check of {@link @virtmig/core!PREFLIGHT_CHECK_NAMES}); a failed check is in the report, not
+   * thrown (see {@link @virtmig/core!assertPreflightPassed}). {@link migrate} runs it first.
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when `name` is not a valid domain name, `destination` is not a connection of this driver, or an option is invalid.
+   * @throws {@link @virtmig/core!NotFoundError} `E_NOT_FOUND` when no domain is called `name`.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` after {@link close}.
+   */
+  preflight(name: string, destination: Hypervisor, options?: PreflightOptions): Promise<PreflightReport>;
+
+  /**
+   * Live-migrates `name` to `destination`, after its preflight (unless `options.preflight` is
+   * false). On failure the guest is still running on the source.
    * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when `name` is not a valid domain name.
    * @throws {@link @virtmig/core!NotFoundError} `E_NOT_FOUND` when no domain is called `name`.
    * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when an option's value is invalid.
    * @throws {@link @virtmig/core!UnsupportedError} `E_UNSUPPORTED` when `capabilities.migration` is false or an option is not in `capabilities.migrationOptions`.
+   * @throws {@link @virtmig/core!PreflightError} `E_PREFLIGHT` when a preflight check fails (nothing was started).
    * @throws {@link @virtmig/core!MigrationError} `E_MIGRATION_FAILED` when the migration fails.
    * @throws {@link @virtmig/core!AbortedError} `E_ABORTED` when `options.signal` aborts it.
    * @throws {@link @virtmig/core!TimeoutError} `E_TIMEOUT` when it outlasts `options.timeoutMs`.

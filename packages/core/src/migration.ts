@@ -1,6 +1,7 @@
 import type { DomainState } from './domain.js';
 import { InvalidArgumentError, UnsupportedError } from './errors.js';
 import type { HypervisorCapabilities } from './hypervisor.js';
+import type { PreflightOptions, PreflightReport } from './preflight.js';
 
 /** A time span in milliseconds since the migration started. */
 export interface Span {
@@ -18,7 +19,10 @@ export interface Span {
 export interface MigrationStages {
   /** Setting up the migration on the source. */
   readonly initialisation?: Span;
-  /** Reserving resources on the destination. */
+  /**
+   * Reserving resources on the destination: the preflight (when it ran) and the destination's
+   * preparation, until the destination's copy of the guest exists.
+   */
   readonly reservation?: Span;
   /** One span per pre-copy round. */
   readonly precopyRounds: readonly Span[];
@@ -79,6 +83,12 @@ export interface MigrationOptions {
    * `migrateUri`, `tls` and `parallelConnections`.
    */
   readonly tunnelled?: boolean;
+  /**
+   * The preflight `migrate` runs first (see `Hypervisor.preflight`): on by default (`true`, or
+   * its {@link PreflightOptions}); `false` skips it. A failed check refuses the migration with
+   * `E_PREFLIGHT` before anything starts.
+   */
+  readonly preflight?: boolean | PreflightOptions;
   /** Give up (and abort) after this many milliseconds. */
   readonly timeoutMs?: number;
   /** Aborts the migration; the guest stays on the source. */
@@ -102,6 +112,7 @@ const OPTION_NAMES: { readonly [K in keyof MigrationOptions]-?: true } = {
   migrateUri: true,
   peerUri: true,
   tunnelled: true,
+  preflight: true,
   timeoutMs: true,
   signal: true,
   onProgress: true,
@@ -215,6 +226,8 @@ export interface MigrationResult {
   readonly stages: MigrationStages;
   /** The pre-copy rounds with their transfer and dirty rate, when the driver sampled job statistics (see {@link precopyRounds}). */
   readonly rounds?: readonly MigrationRound[];
+  /** What the preflight found, when it ran (its cost is part of the reservation stage). */
+  readonly preflight?: PreflightReport;
   /** Every raw statistic the hypervisor returned. */
   readonly raw: Readonly<Record<string, number | string | boolean | bigint>>;
 }

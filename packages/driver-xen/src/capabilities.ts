@@ -6,7 +6,8 @@ import type { HypervisorCapabilities, MigrationOptions } from '@virtmig/core';
  * only `migrate_uri`, `destination_name` and `destination_xml` (src/libxl/libxl_migration.h). So
  * there is no bandwidth limit, maximum downtime, compression, multifd, TLS flag, auto-converge or
  * post-copy, and no job abort (the driver has no virDomainAbortJob), hence no `signal`/`timeoutMs`.
- * `onProgress` is virtmig's own polling; libxl's job statistics carry only `time_elapsed`.
+ * `onProgress` is virtmig's own polling; libxl's job statistics carry only `time_elapsed`; `preflight`
+ * is virtmig's own check before the migration.
  * Encryption comes from PEER2PEER + TUNNELLED instead: `peerUri` `xen+tls://dom0-b/system` with
  * `tunnelled` sends the domain's memory through the dom0s' own TLS connection.
  */
@@ -17,6 +18,7 @@ export const XEN_MIGRATION_OPTIONS: ReadonlySet<keyof MigrationOptions> = new Se
   'migrateUri',
   'peerUri',
   'tunnelled',
+  'preflight',
   'onProgress',
 ]);
 

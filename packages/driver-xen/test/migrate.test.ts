@@ -101,6 +101,8 @@ describe('XenHypervisor.migrate on a libxl-like binding', () => {
 
   it('calls virDomainMigrate3 on the destination connection with LIVE|PERSIST_DEST|UNDEFINE_SOURCE and migrate_uri as a string', async () => {
     await src.migrate(name, dst, {
+      // Source and destination are one test:///default host: the preflight would refuse the name.
+      preflight: false,
       persistDestination: true,
       undefineSource: true,
       migrateUri: 'tcp://10.0.0.2:49152',
@@ -118,7 +120,7 @@ describe('XenHypervisor.migrate on a libxl-like binding', () => {
   });
 
   it('peerUri with tunnelled calls virDomainMigrateToURI3 on the peer URI with LIVE|PEER2PEER|TUNNELLED and finds the guest through the destination connection', async () => {
-    const r = await src.migrate(name, dst, { peerUri: 'xen+tls://xen-b/system', tunnelled: true });
+    const r = await src.migrate(name, dst, { preflight: false, peerUri: 'xen+tls://xen-b/system', tunnelled: true });
     expect(migrations).to.have.length(0);
     expect(peerMigrations).to.deep.equal([
       {
@@ -131,7 +133,7 @@ describe('XenHypervisor.migrate on a libxl-like binding', () => {
   });
 
   it('peerUri without tunnelled is peer-to-peer with the data on migrate_uri', async () => {
-    await src.migrate(name, dst, { peerUri: 'xen+tls://xen-b/system', migrateUri: 'tcp://10.0.0.2' });
+    await src.migrate(name, dst, { preflight: false, peerUri: 'xen+tls://xen-b/system', migrateUri: 'tcp://10.0.0.2' });
     expect(peerMigrations[0]?.flags).to.equal(F.VIR_MIGRATE_LIVE | F.VIR_MIGRATE_PEER2PEER);
     expect(peerMigrations[0]?.params).to.deep.equal([{ name: 'migrate_uri', type: 'string', value: 'tcp://10.0.0.2' }]);
   });
@@ -160,7 +162,7 @@ describe('XenHypervisor.migrate on a libxl-like binding', () => {
       }),
     );
     const err = await rejectsWith(
-      src.migrate(name, dst, { peerUri: 'xen+tls://xen-b/system', tunnelled: true }),
+      src.migrate(name, dst, { preflight: false, peerUri: 'xen+tls://xen-b/system', tunnelled: true }),
       'E_MIGRATION_FAILED',
     );
     expect(err.message).to.contain('peer-to-peer via xen+tls://xen-b/system');
@@ -168,13 +170,13 @@ describe('XenHypervisor.migrate on a libxl-like binding', () => {
   });
 
   it('live: false drops VIR_MIGRATE_LIVE and sends no parameters', async () => {
-    await src.migrate(name, dst, { live: false });
+    await src.migrate(name, dst, { preflight: false, live: false });
     expect(migrations[0]?.flags).to.equal(0);
     expect(migrations[0]?.params).to.deep.equal([]);
   });
 
   it('fills downtime from the suspended and resumed events, as libxl reports none', async () => {
-    const r = await src.migrate(name, dst);
+    const r = await src.migrate(name, dst, { preflight: false });
     expect(r.downtimeSource).to.equal('events');
     expect(r.downtimeMs).to.be.within(50, 200);
     expect(r.postCopy).to.equal(false);
@@ -184,7 +186,7 @@ describe('XenHypervisor.migrate on a libxl-like binding', () => {
   it('fills downtime from the guest heartbeat when a heartbeatLog is given, reading it before and after', async () => {
     const logs = ['HB 1 1000\nHB 2 1100\n', 'HB 1 1000\nHB 2 1100\nHB 3 1450\nHB 4 1550\n'];
     const heartbeatLog = sinon.stub().callsFake(async () => logs.shift());
-    const r = await src.migrate(name, dst, { heartbeatLog });
+    const r = await src.migrate(name, dst, { preflight: false, heartbeatLog });
     expect(heartbeatLog.callCount).to.equal(2);
     expect(r).to.include({ downtimeMs: 350, downtimeSource: 'heartbeat' });
   });
@@ -192,7 +194,7 @@ describe('XenHypervisor.migrate on a libxl-like binding', () => {
   it('onProgress gets samples whose only libxl figure is the elapsed time', async () => {
     precopyMs = 300;
     const samples: MigrationProgress[] = [];
-    await src.migrate(name, dst, { onProgress: (p) => samples.push(p) });
+    await src.migrate(name, dst, { preflight: false, onProgress: (p) => samples.push(p) });
     expect(samples.length).to.be.at.least(2);
     for (const p of samples) expect(p).to.include({ dataTotalBytes: 0, dataProcessedBytes: 0, dataRemainingBytes: 0 });
     // No data figures: the phase follows the lifecycle events, and a last sample closes the bar.
@@ -206,7 +208,7 @@ describe('XenHypervisor.migrate on a libxl-like binding', () => {
 
   it('refuses a heartbeatLog that is not a function with E_INVALID_ARGUMENT', async () => {
     await rejectsWith(
-      src.migrate(name, dst, { heartbeatLog: 'log' as unknown as () => Promise<string> }),
+      src.migrate(name, dst, { preflight: false, heartbeatLog: 'log' as unknown as () => Promise<string> }),
       'E_INVALID_ARGUMENT',
     );
     expect(migrations).to.have.length(0);
@@ -237,7 +239,7 @@ describe('XenHypervisor.migrate on a libxl-like binding', () => {
   for (const key of refused) {
     it(`refuses ${key}, which libxl's driver does not offer, with E_UNSUPPORTED before virDomainMigrate3`, async () => {
       expect(XEN_MIGRATION_OPTIONS.has(key)).to.equal(false);
-      await rejectsWith(src.migrate(name, dst, { [key]: sample[key] }), 'E_UNSUPPORTED');
+      await rejectsWith(src.migrate(name, dst, { preflight: false, [key]: sample[key] }), 'E_UNSUPPORTED');
       expect(migrations).to.have.length(0);
       expect((await src.lookupDomain(name)).state).to.equal('running');
     });
@@ -256,7 +258,7 @@ describe('XenHypervisor.migrate on a libxl-like binding', () => {
         libvirtMessage: 'Failed to send migration data to destination host',
       }),
     );
-    const err = await rejectsWith(src.migrate(name, dst), 'E_MIGRATION_FAILED');
+    const err = await rejectsWith(src.migrate(name, dst, { preflight: false }), 'E_MIGRATION_FAILED');
     expect(err.details.sourceState).to.equal('running');
   });
 });

@@ -1,7 +1,8 @@
-import { InvalidArgumentError } from '@virtmig/core';
+import { InvalidArgumentError, isVirtmigError } from '@virtmig/core';
 import { type BindingOptions, getBinding, type LibvirtBinding } from './binding.js';
 import { Domain } from './domain-handle.js';
 import type { Pointer } from './engine.js';
+import { LibvirtError } from './errors.js';
 import { EventLoop } from './event-loop.js';
 import { ENUMS } from './generated/enums.js';
 import { NativeHandle } from './handle.js';
@@ -35,6 +36,29 @@ export interface DomainStatsRecord {
   /** Its statistics by typed-parameter name (e.g. `state.state`, `cpu.time`). */
   readonly stats: Record<string, TypedValue>;
 }
+
+/** What virConnectCompareHypervisorCPU, virConnectBaselineHypervisorCPU and virConnectGetDomainCapabilities compare against; unset fields are libvirt's defaults for the host. */
+export interface HypervisorCpuTarget {
+  /** Path of the emulator binary, e.g. `/usr/bin/qemu-system-x86_64`. */
+  readonly emulator?: string;
+  /** Guest architecture, e.g. `x86_64`. */
+  readonly arch?: string;
+  /** Machine type, e.g. `pc-i440fx-7.2`. */
+  readonly machine?: string;
+  /** Virtualization type, the `<domain type>`, e.g. `kvm` or `qemu`. */
+  readonly virttype?: string;
+}
+
+/** libvirt's version numbers (major * 1,000,000 + minor * 1,000 + micro). */
+export interface Versions {
+  /** virConnectGetVersion: the hypervisor's. */
+  readonly hypervisor: number;
+  /** virConnectGetLibVersion: the daemon's libvirt. */
+  readonly libvirt: number;
+}
+
+/** Whether a named host object (network, interface, storage pool) exists and runs. */
+export type ObjectState = 'active' | 'inactive' | 'absent';
 
 /** Options for {@link Connection.open}. */
 export interface OpenOptions extends BindingOptions {
@@ -187,6 +211,195 @@ export class Connection {
     return (this.binding.call('virConnectIsAlive', this.pointer) as number) === 1;
   }
 
+  /**
+   * Both versions in one round trip to the daemon (on a worker thread, so a dead destination
+   * costs no blocked event loop): virConnectGetVersion and virConnectGetLibVersion as libvirt's
+   * numbers (major * 1,000,000 + minor * 1,000 + micro).
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the connection is closed.
+   * @throws {@link LibvirtError} the mapped code, else `E_LIBVIRT`, when the daemon does not answer.
+   */
+  async versions(): Promise<Versions> {
+    const hv = this.binding.engine.alloc(8);
+    const lib = this.binding.engine.alloc(8);
+    await this.use(async (p) => {
+      await this.binding.callAsync('virConnectGetLibVersion', p, lib);
+      await this.binding.callAsync('virConnectGetVersion', p, hv);
+    });
+    return { hypervisor: Number(hv.readBigUInt64LE(0)), libvirt: Number(lib.readBigUInt64LE(0)) };
+  }
+
+  /**
+   * Free memory of the host in bytes (virNodeGetFreeMemory: the kernel's MemFree, page cache not counted).
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the connection is closed.
+   * @throws {@link LibvirtError} `E_UNSUPPORTED` when the driver cannot tell (else the mapped code or `E_LIBVIRT`).
+   */
+  async freeMemoryBytes(): Promise<number> {
+    return Number(await this.use((p) => this.binding.callAsync('virNodeGetFreeMemory', p)));
+  }
+
+  /**
+   * virConnectCompareHypervisorCPU: how `cpuXml` (a `<cpu>` element) compares with the CPU this
+   * host's hypervisor can provide for `target`; a virCPUCompareResult (0 incompatible, 1
+   * identical, 2 superset). With VIR_CONNECT_COMPARE_CPU_FAIL_INCOMPATIBLE in `flags` an
+   * incompatible CPU raises instead, with libvirt's reason (the missing features).
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the connection is closed.
+   * @throws {@link LibvirtError} `E_UNSUPPORTED` when the driver cannot compare (else the mapped code or `E_LIBVIRT`).
+   */
+  async compareHypervisorCpu(cpuXml: string, target: HypervisorCpuTarget = {}, flags = 0): Promise<number> {
+    return (await this.use((p) =>
+      this.binding.callAsync(
+        'virConnectCompareHypervisorCPU',
+        p,
+        target.emulator ?? null,
+        target.arch ?? null,
+        target.machine ?? null,
+        target.virttype ?? null,
+        cpuXml,
+        flags,
+      ),
+    )) as number;
+  }
+
+  /**
+   * virConnectBaselineHypervisorCPU: the most capable `<cpu>` compatible with every CPU in
+   * `cpuXmls` that this host's hypervisor can provide for `target`.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the connection is closed.
+   * @throws {@link LibvirtError} `E_UNSUPPORTED` when the driver cannot compute it (else the mapped code or `E_LIBVIRT`).
+   */
+  async baselineHypervisorCpu(
+    cpuXmls: readonly string[],
+    target: HypervisorCpuTarget = {},
+    flags = 0,
+  ): Promise<string> {
+    const engine = this.binding.engine;
+    // A const char ** of JS-owned strings.
+    const strings = cpuXmls.map((x) => Buffer.from(`${x}\0`, 'utf8'));
+    const array = engine.alloc(8 * Math.max(1, strings.length));
+    strings.forEach((b, i) => {
+      array.writeBigUInt64LE(engine.address(b), i * 8);
+    });
+    return this.use(async (p) => {
+      const xml = (await this.binding.callAsync(
+        'virConnectBaselineHypervisorCPU',
+        p,
+        target.emulator ?? null,
+        target.arch ?? null,
+        target.machine ?? null,
+        target.virttype ?? null,
+        array,
+        strings.length,
+        flags,
+      )) as string;
+      // Referenced after the call, so the strings stay reachable while the worker thread reads them.
+      strings.splice(0);
+      return xml;
+    });
+  }
+
+  /**
+   * virConnectGetDomainCapabilities: what this host's hypervisor offers a guest of `target`
+   * (CPU modes, host-model CPU, devices) as XML.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the connection is closed.
+   * @throws {@link LibvirtError} `E_UNSUPPORTED` when the driver has no domain capabilities (else the mapped code or `E_LIBVIRT`).
+   */
+  async domainCapabilities(target: HypervisorCpuTarget = {}): Promise<string> {
+    return (await this.use((p) =>
+      this.binding.callAsync(
+        'virConnectGetDomainCapabilities',
+        p,
+        target.emulator ?? null,
+        target.arch ?? null,
+        target.machine ?? null,
+        target.virttype ?? null,
+        0,
+      ),
+    )) as string;
+  }
+
+  /**
+   * True when a storage pool of this host holds a volume at `path` (virStorageVolLookupByPath).
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the connection is closed.
+   * @throws {@link LibvirtError} the mapped code, else `E_LIBVIRT`, for failures other than "no such volume".
+   */
+  async hasStorageVolume(path: string): Promise<boolean> {
+    return this.lookupExists('virStorageVolLookupByPath', 'virStorageVolFree', path);
+  }
+
+  /**
+   * True when this host has a storage pool `pool` holding a volume `volume`.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the connection is closed.
+   * @throws {@link LibvirtError} the mapped code, else `E_LIBVIRT`, for failures other than "no such pool/volume".
+   */
+  async hasPoolVolume(pool: string, volume: string): Promise<boolean> {
+    let poolPtr: Pointer;
+    try {
+      poolPtr = await this.use((p) => this.binding.callAsync('virStoragePoolLookupByName', p, pool));
+    } catch (e) {
+      if (isVirtmigError(e, 'E_NOT_FOUND')) return false;
+      throw e;
+    }
+    try {
+      return await this.lookupExists('virStorageVolLookupByName', 'virStorageVolFree', volume, poolPtr);
+    } finally {
+      this.binding.call('virStoragePoolFree', poolPtr);
+    }
+  }
+
+  /**
+   * True when this host has a secret with that UUID (virSecretLookupByUUIDString), e.g. an iSCSI CHAP secret.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the connection is closed.
+   * @throws {@link LibvirtError} the mapped code, else `E_LIBVIRT`, for failures other than "no such secret".
+   */
+  async hasSecret(uuid: string): Promise<boolean> {
+    return this.lookupExists('virSecretLookupByUUIDString', 'virSecretFree', uuid);
+  }
+
+  /**
+   * Whether the virtual network `name` exists and is active (virNetworkLookupByName, virNetworkIsActive).
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the connection is closed.
+   * @throws {@link LibvirtError} `E_UNSUPPORTED` without a network driver (else the mapped code or `E_LIBVIRT`).
+   */
+  async networkState(name: string): Promise<ObjectState> {
+    return this.objectState('virNetworkLookupByName', 'virNetworkIsActive', 'virNetworkFree', name);
+  }
+
+  /**
+   * Whether the host interface `name` (e.g. a bridge) exists and is up, as libvirt's interface
+   * driver sees it (virInterfaceLookupByName, virInterfaceIsActive).
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the connection is closed.
+   * @throws {@link LibvirtError} `E_UNSUPPORTED` without an interface driver (else the mapped code or `E_LIBVIRT`).
+   */
+  async interfaceState(name: string): Promise<ObjectState> {
+    return this.objectState('virInterfaceLookupByName', 'virInterfaceIsActive', 'virInterfaceFree', name);
+  }
+
+  private async lookupExists(lookup: string, free: string, key: string, parent?: Pointer): Promise<boolean> {
+    let found: Pointer;
+    try {
+      found = await this.use((p) => this.binding.callAsync(lookup, parent ?? p, key));
+    } catch (e) {
+      if (isNoSuchObject(e)) return false;
+      throw e;
+    }
+    this.binding.call(free, found);
+    return true;
+  }
+
+  private async objectState(lookup: string, isActive: string, free: string, name: string): Promise<ObjectState> {
+    let found: Pointer;
+    try {
+      found = await this.use((p) => this.binding.callAsync(lookup, p, name));
+    } catch (e) {
+      if (isNoSuchObject(e)) return 'absent';
+      throw e;
+    }
+    try {
+      return (this.binding.call(isActive, found) as number) === 1 ? 'active' : 'inactive';
+    } finally {
+      this.binding.call(free, found);
+    }
+  }
+
   /** Every domain (virConnectListAllDomains); the caller frees each. */
   async listAllDomains(flags = 0): Promise<Domain[]> {
     const out = this.binding.engine.alloc(8);
@@ -335,6 +548,15 @@ export class Connection {
     }
     return this.handle.released();
   }
+}
+
+// libvirt names "no such interface" with a code virtmig does not map onto E_NOT_FOUND.
+function isNoSuchObject(e: unknown): boolean {
+  return (
+    isVirtmigError(e, 'E_NOT_FOUND') ||
+    (e instanceof LibvirtError &&
+      (e.libvirtCodeName === 'VIR_ERR_NO_INTERFACE' || e.libvirtCodeName === 'VIR_ERR_NO_SECRET'))
+  );
 }
 
 /** virConnectListAllDomains flags. */

@@ -4,6 +4,9 @@ import {
   assertInt,
   assertMigrationOptionsOffered,
   assertNumber,
+  assertPeerToPeerOptions,
+  assertPreflightOptions,
+  assertPreflightPassed,
   assertSecretConfig,
   assertSecretUsage,
   assertSecretUuid,
@@ -31,6 +34,8 @@ import {
   type MigrationOptions,
   type MigrationResult,
   NotFoundError,
+  type PreflightOptions,
+  type PreflightReport,
   type SecretCapable,
   type SecretConfig,
   type SecretInfo,
@@ -45,6 +50,7 @@ import { DOMAIN_STATES, type Domain } from './domain-handle.js';
 import { assertDomainXml } from './domain-xml-limits.js';
 import { ENUMS } from './generated/enums.js';
 import { startLibvirtMigration } from './migrate.js';
+import { preflightWithLibvirt } from './preflight.js';
 import { domainConsole, ensureHostImage, removeHostImages } from './remote-guest.js';
 import type { Secret } from './secret-handle.js';
 import { parseSecretXml, SECRET_USAGE_NUMBERS, secretUsageName, secretXml } from './secret-xml.js';
@@ -428,10 +434,38 @@ export abstract class LibvirtHypervisor
     return controlsOfferedWith(this.capabilities.migrationOptions);
   }
 
+  /** The destination as a libvirt hypervisor, or `E_INVALID_ARGUMENT`. */
+  private libvirtDestination(destination: Hypervisor): LibvirtHypervisor {
+    if (!(destination instanceof LibvirtHypervisor) || destination.closed) {
+      throw new InvalidArgumentError('destination', 'must be an open libvirt hypervisor connection');
+    }
+    return destination;
+  }
+
+  /**
+   * Checks whether `destination` can take `name` (see `preflightWithLibvirt`): its daemon
+   * answers, no other domain has the name, its versions are not older, it can provide the
+   * guest's CPU (virConnectCompareHypervisorCPU, with a baseline suggested when not), its free
+   * memory holds the guest's plus `memoryReserveMiB`, every disk is shared storage it knows,
+   * and every network/bridge exists there.
+   */
+  async preflight(name: string, destination: Hypervisor, options: PreflightOptions = {}): Promise<PreflightReport> {
+    this.conn();
+    assertDomainName(name);
+    assertPreflightOptions(options);
+    const dest = this.libvirtDestination(destination);
+    try {
+      return await preflightWithLibvirt(this, name, dest, options);
+    } catch (e) {
+      if (isVirtmigError(e, 'E_NOT_FOUND')) throw new NotFoundError('domain', name, undefined, { cause: e });
+      throw e;
+    }
+  }
+
   /**
    * Starts a live migration and returns its handle (job statistics, max downtime, bandwidth,
-   * post-copy switch, abort). Closing either connection while it runs aborts the job and leaves
-   * the guest on the source.
+   * post-copy switch, abort), after the preflight unless `options.preflight` is false. Closing
+   * either connection while it runs aborts the job and leaves the guest on the source.
    * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when `name`, the destination or an option is invalid.
    * @throws {@link @virtmig/core!NotFoundError} `E_NOT_FOUND` when no domain is called `name`.
    * @throws {@link @virtmig/core!UnsupportedError} `E_UNSUPPORTED` when migration or an option is not offered.
@@ -442,11 +476,20 @@ export abstract class LibvirtHypervisor
   async startMigration(name: string, destination: Hypervisor, options: MigrationOptions = {}): Promise<MigrationJob> {
     this.conn();
     assertMigrationOptionsOffered(options, this.capabilities, this.driver);
-    if (!(destination instanceof LibvirtHypervisor) || destination.closed) {
-      throw new InvalidArgumentError('destination', 'must be an open libvirt hypervisor connection');
+    const dest = this.libvirtDestination(destination);
+    const { preflight, ...rest } = options;
+    assertPeerToPeerOptions(rest);
+    if (preflight !== undefined && typeof preflight !== 'boolean')
+      assertPreflightOptions(preflight, 'options.preflight');
+    // The migration's clock starts before the preflight: its cost is the start of the reservation stage.
+    const t0 = Date.now();
+    let report: PreflightReport | undefined;
+    if (preflight !== false) {
+      report = await this.preflight(name, dest, typeof preflight === 'object' ? preflight : {});
+      assertPreflightPassed(report);
     }
     const d = await this.openDomain(name);
-    return startLibvirtMigration(this, d, destination, options, () => d.free());
+    return startLibvirtMigration(this, d, dest, rest, () => d.free(), { t0, ...(report ? { preflight: report } : {}) });
   }
 
   async migrate(name: string, destination: Hypervisor, options: MigrationOptions = {}): Promise<MigrationResult> {

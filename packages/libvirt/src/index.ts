@@ -14,7 +14,16 @@ export {
   libvirtRuntime,
 } from './binding.js';
 export { BUFFER_EXTENTS, NATIVE_ONLY, NON_NULL, NOT_EXTENTS } from './buffer-extents.js';
-export { Connection, type DomainStatsRecord, LIST_FLAGS, type NodeInfo, type OpenOptions } from './connection.js';
+export {
+  Connection,
+  type DomainStatsRecord,
+  type HypervisorCpuTarget,
+  LIST_FLAGS,
+  type NodeInfo,
+  type ObjectState,
+  type OpenOptions,
+  type Versions,
+} from './connection.js';
 export { type ConsoleOptions, type ConsoleTextLine, consoleLines, openConsole } from './console.js';
 export { DOMAIN_STATES, Domain, type RawDomainInfo } from './domain-handle.js';
 export { assertDomainXml } from './domain-xml-limits.js';
@@ -46,8 +55,19 @@ export {
   shimPaths,
 } from './locate.js';
 export * from './memory.js';
-export { migrationFlags, migrationParams, startLibvirtMigration } from './migrate.js';
+export { type MigrationPrelude, migrationFlags, migrationParams, startLibvirtMigration } from './migrate.js';
 export { NativePointer } from './native-pointer.js';
+export {
+  type GuestDisk,
+  type GuestFacts,
+  type GuestInterface,
+  type GuestNetworkDisk,
+  type GuestPathDisk,
+  type GuestVolumeDisk,
+  guestFacts,
+  hostModelCpu,
+  preflightWithLibvirt,
+} from './preflight.js';
 export { DEFAULT_IMAGE_POOL, domainConsole, ensureHostImage, removeHostImages } from './remote-guest.js';
 export { Secret } from './secret-handle.js';
 export {

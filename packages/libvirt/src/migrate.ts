@@ -17,6 +17,7 @@ import {
   type MigrationStages,
   type MigrationStatsOptions,
   type PrecopySample,
+  type PreflightReport,
   ProgressFeed,
   precopyRounds,
   type Span,
@@ -122,8 +123,8 @@ function progressOf(
 /**
  * Builds the Equation-1 stages (ms since the call) from libvirt's events, tiling [0, total] in the
  * order libvirt's migration protocol runs them:
- * reservation = Begin on the source + Prepare on the destination, until the destination QEMU has
- * started (`started/migrated` there); initialisation = from then until the first RAM pass (QEMU's
+ * reservation = the preflight (when it ran) + Begin on the source + Prepare on the destination,
+ * until the destination QEMU has started (`started/migrated` there); initialisation = from then until the first RAM pass (QEMU's
  * setup); one pre-copy round per `migration-iteration` event until the source is suspended;
  * stop-and-copy (or the switch to post-copy) = source suspended until the destination resumes;
  * activation = destination running until the source discards its copy (`stopped/migrated`);
@@ -136,6 +137,7 @@ function stagesFrom(
   totalMs: number,
   setupMs: number | undefined,
   postCopy: boolean,
+  preflightEndMs: number | undefined,
 ): MigrationStages {
   const at = (kind: string, details: readonly string[]): number | undefined => {
     const e = events.find((x) => x.kind === kind && details.includes(x.detail));
@@ -162,7 +164,9 @@ function stagesFrom(
   const afterResume =
     sourceStopped !== undefined && resumeAt !== undefined && sourceStopped >= resumeAt ? sourceStopped : totalMs;
   return {
-    ...(destStarted !== undefined ? { reservation: { startMs: 0, endMs: destStarted } } : {}),
+    ...(destStarted !== undefined || preflightEndMs !== undefined
+      ? { reservation: { startMs: 0, endMs: destStarted ?? Math.min(preflightEndMs as number, totalMs) } }
+      : {}),
     ...(firstPass !== undefined && firstPass >= initStart
       ? { initialisation: { startMs: initStart, endMs: firstPass } }
       : {}),
@@ -174,6 +178,14 @@ function stagesFrom(
       ? { commitment: { startMs: sourceStopped, endMs: totalMs } }
       : {}),
   };
+}
+
+/** What {@link startLibvirtMigration}'s caller did before it: the preflight and when the call began. */
+export interface MigrationPrelude {
+  /** Milliseconds since the epoch when the migration call began (default: now). */
+  readonly t0?: number;
+  /** The preflight's report, when it ran; its time is the start of the reservation stage. */
+  readonly preflight?: PreflightReport;
 }
 
 /** A job-statistics sample as {@link precopyRounds} reads it: sent pages count whole, zero pages included. */
@@ -209,7 +221,7 @@ class LibvirtMigrationJob implements MigrationJob {
   private readonly feed = new ProgressFeed();
   private readonly samples: PrecopySample[] = [];
   private lastStats: Record<string, TypedValue> = {};
-  private readonly t0 = Date.now();
+  private readonly t0: number;
 
   constructor(
     private readonly source: LibvirtHypervisor,
@@ -218,8 +230,10 @@ class LibvirtMigrationJob implements MigrationJob {
     private readonly o: MigrationOptions,
     private readonly uuid: string,
     private readonly events: DomainEvent[],
+    private readonly prelude: MigrationPrelude,
     cleanup: () => void,
   ) {
+    this.t0 = prelude.t0 ?? Date.now();
     this.domain = d.name();
     this.result = this.run().finally(cleanup);
     // A caller that only uses the controls must not see an unhandled rejection; awaiting callers still get it.
@@ -458,7 +472,15 @@ class LibvirtMigrationJob implements MigrationJob {
       ...opt('iterations', num(stats, 'memory_iteration')),
       ...opt('postCopyRequests', num(stats, 'memory_postcopy_requests')),
       postCopy: this.postCopyStarted,
-      stages: stagesFrom(events, this.t0, totalTimeMs, setupMs, this.postCopyStarted),
+      stages: stagesFrom(
+        events,
+        this.t0,
+        totalTimeMs,
+        setupMs,
+        this.postCopyStarted,
+        this.prelude.preflight === undefined ? undefined : Math.round(this.prelude.preflight.durationMs),
+      ),
+      ...(this.prelude.preflight !== undefined ? { preflight: this.prelude.preflight } : {}),
       ...(rounds.length > 0 ? { rounds } : {}),
       raw: stats,
     };
@@ -481,6 +503,7 @@ export async function startLibvirtMigration(
   dest: LibvirtHypervisor,
   o: MigrationOptions,
   release: () => void,
+  prelude: MigrationPrelude = {},
 ): Promise<MigrationJob> {
   const unsubs: (() => void)[] = [];
   const cleanup = (): void => {
@@ -528,7 +551,7 @@ export async function startLibvirtMigration(
       );
     }
     if (o.maxDowntimeMs !== undefined) await d.migrateSetMaxDowntime(o.maxDowntimeMs);
-    return new LibvirtMigrationJob(source, d, dest, o, uuid, events, cleanup);
+    return new LibvirtMigrationJob(source, d, dest, o, uuid, events, prelude, cleanup);
   } catch (e) {
     cleanup();
     throw e;

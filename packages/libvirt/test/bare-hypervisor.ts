@@ -9,7 +9,8 @@ export class BareHypervisor extends LibvirtHypervisor {
     super(connection, 'bare');
     this.capabilities = {
       migration: options.migration ?? false,
-      migrationOptions: new Set(),
+      // Only the preflight switch: tests on one test:///default host migrate onto the same host.
+      migrationOptions: new Set(options.migration ? (['preflight'] as const) : []),
       cpuCap: false,
       vcpuHotplug: false,
       memoryBalloon: false,

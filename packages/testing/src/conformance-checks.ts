@@ -14,6 +14,9 @@ import {
   type MigrationJobCapable,
   type MigrationOptions,
   type MigrationProgress,
+  PREFLIGHT_CHECK_NAMES,
+  type PreflightError,
+  type PreflightReport,
   type SecretCapable,
   type SecretConfig,
 } from '@virtmig/core';
@@ -104,6 +107,7 @@ export const SAMPLE_MIGRATION_OPTIONS: {
   migrateUri: () => 'tcp://127.0.0.1:49152',
   peerUri: () => 'test:///default',
   tunnelled: () => true,
+  preflight: () => false,
   timeoutMs: () => 600_000,
   signal: () => new AbortController().signal,
   onProgress: () => () => undefined,
@@ -127,6 +131,7 @@ const MISSING_DOMAIN_CALLS: Record<string, Call> = {
   setMemory: (c, n) => c.setMemory(n, 64),
   setCpuCap: (c, n) => c.setCpuCap(n, 50),
   getCpuCap: (c, n) => c.getCpuCap(n),
+  preflight: (c, n, ctx) => c.preflight(n, ctx.h),
 };
 
 const CLOSED_CALLS: Record<string, Call> = {
@@ -147,6 +152,7 @@ const CLOSED_CALLS: Record<string, Call> = {
   setCpuCap: (c, n) => c.setCpuCap(n, 50),
   getCpuCap: (c, n) => c.getCpuCap(n),
   allDomainStats: (c) => c.allDomainStats(),
+  preflight: (c, n, ctx) => c.preflight(n, ctx.h),
   migrate: (c, n, ctx) => c.migrate(n, ctx.h),
 };
 
@@ -929,6 +935,97 @@ async function takenOnDestination(ctx: CheckContext, p: CheckPeer): Promise<{ na
   return { name, uuid: (await p.destination.lookupDomain(name)).uuid };
 }
 
+/** `env` with the preflight off where the driver offers that, so the migration's own refusal is what runs. */
+function withoutPreflight(h: Hypervisor, env: MigrationOptions): MigrationOptions {
+  return h.capabilities.migrationOptions.has('preflight') ? { ...env, preflight: false } : env;
+}
+
+/** Asserts a report's shape: every check once, in order, with a status, a one-line reason and a duration. */
+function assertReportShape(r: PreflightReport, name: string, source: Hypervisor, destination: Hypervisor): void {
+  assert.equal(r.domain, name);
+  assert.equal(r.sourceUri, source.uri);
+  assert.equal(r.destinationUri, destination.uri);
+  assert.deepEqual(
+    r.checks.map((c) => c.name),
+    [...PREFLIGHT_CHECK_NAMES],
+    'one entry per check, in PREFLIGHT_CHECK_NAMES order',
+  );
+  for (const c of r.checks) {
+    assert.ok(['pass', 'fail', 'skip'].includes(c.status), `${c.name}: status ${c.status}`);
+    assert.ok(c.reason.length > 0 && !c.reason.includes('\n'), `${c.name}: reason must be one non-empty line`);
+    assert.ok(Number.isFinite(c.durationMs) && c.durationMs >= 0, `${c.name}: durationMs ${c.durationMs}`);
+  }
+  assert.equal(
+    r.ok,
+    r.checks.every((c) => c.status !== 'fail'),
+    'ok is "no check failed"',
+  );
+  assert.ok(Number.isFinite(r.durationMs) && r.durationMs >= 0, `durationMs ${r.durationMs}`);
+}
+
+const PREFLIGHT: ConformanceCheck[] = [
+  {
+    id: 'preflight/name-taken-same-host',
+    title:
+      'preflight onto a second connection to the same host reports every check and fails name-free, changing nothing',
+    needs: 'no-peer',
+    async run(ctx) {
+      const other = await ctx.connect();
+      const name = await ctx.running();
+      const before = await ctx.h.lookupDomain(name);
+      let r: PreflightReport;
+      try {
+        r = await ctx.h.preflight(name, other);
+      } catch (e) {
+        // A driver whose preflight needs a separate host refuses the same one as bad input.
+        if ((e as { code?: unknown }).code === 'E_INVALID_ARGUMENT') return;
+        throw e;
+      }
+      assertReportShape(r, name, ctx.h, other);
+      assert.equal(r.ok, false);
+      assert.equal(r.checks.find((c) => c.name === 'name-free')?.status, 'fail', 'name-free');
+      const after = await ctx.h.lookupDomain(name);
+      assert.equal(after.state, 'running');
+      assert.equal(after.id, before.id, 'the domain was restarted by a preflight');
+    },
+  },
+  {
+    id: 'preflight/passes-to-peer',
+    title: 'preflight of a migratable domain to the peer passes, with every check reported and nothing started',
+    capability: 'migration',
+    needs: 'peer',
+    async run(ctx) {
+      const p = await ctx.peer();
+      const name = await p.migratable();
+      const r = await p.source.preflight(name, p.destination);
+      assertReportShape(r, name, p.source, p.destination);
+      assert.equal(
+        r.ok,
+        true,
+        `failed: ${r.checks
+          .filter((c) => c.status === 'fail')
+          .map((c) => `${c.name}: ${c.reason}`)
+          .join('; ')}`,
+      );
+      assert.equal(await ctx.stateOf(p.source, name), 'running');
+      await rejectsWithCode(() => p.destination.lookupDomain(name), 'E_NOT_FOUND', 'lookupDomain on the destination');
+    },
+  },
+  {
+    id: 'preflight/invalid-reserve',
+    title: 'preflight with a negative memoryReserveMiB fails with E_INVALID_ARGUMENT',
+    async run(ctx) {
+      const other = await ctx.connect();
+      const name = await ctx.running();
+      await rejectsWithCode(
+        () => ctx.h.preflight(name, other, { memoryReserveMiB: -1 }),
+        'E_INVALID_ARGUMENT',
+        'preflight with memoryReserveMiB -1',
+      );
+    },
+  },
+];
+
 const MIGRATION: ConformanceCheck[] = [
   {
     id: 'migration/declared-without-peer',
@@ -1035,7 +1132,7 @@ const MIGRATION: ConformanceCheck[] = [
       const { source, destination } = p;
       const taken = await takenOnDestination(ctx, p);
       await rejectsWithCode(
-        () => source.migrate(taken.name, destination, p.env),
+        () => source.migrate(taken.name, destination, withoutPreflight(source, p.env)),
         'E_MIGRATION_FAILED',
         'migrate onto a taken name',
       );
@@ -1062,11 +1159,35 @@ const MIGRATION: ConformanceCheck[] = [
       const p = await ctx.peer();
       const taken = await takenOnDestination(ctx, p);
       const e = await rejectsWithCode(
-        () => p.source.migrate(taken.name, p.destination, p.env),
+        () => p.source.migrate(taken.name, p.destination, withoutPreflight(p.source, p.env)),
         'E_MIGRATION_FAILED',
         'migrate onto a taken name',
       );
       assertFailureDetails(e, taken.name, p.source, p.destination);
+    },
+  },
+  {
+    id: 'migration/preflight-refusal',
+    title:
+      'migrate runs the preflight first: a taken name is refused with E_PREFLIGHT naming name-free, the guest running on the source and the destination domain untouched',
+    capability: 'migration',
+    needs: 'peer',
+    async run(ctx) {
+      const p = await ctx.peer();
+      const taken = await takenOnDestination(ctx, p);
+      const e = (await rejectsWithCode(
+        () => p.source.migrate(taken.name, p.destination, p.env),
+        'E_PREFLIGHT',
+        'migrate onto a taken name',
+      )) as PreflightError;
+      assert.equal(e.check, 'name-free');
+      assert.equal(e.report.ok, false);
+      assert.equal(await ctx.stateOf(p.source, taken.name), 'running');
+      assert.equal(
+        (await p.destination.lookupDomain(taken.name)).uuid,
+        taken.uuid,
+        'the destination domain was replaced',
+      );
     },
   },
   {
@@ -1294,6 +1415,7 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = Object.freeze([
   ...EVENTS,
   ...SECRETS,
   ...CLOSED,
+  ...PREFLIGHT,
   ...MIGRATION,
   ...MIGRATION_JOB,
 ]);

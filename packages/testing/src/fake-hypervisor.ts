@@ -4,6 +4,8 @@ import {
   assertInt,
   assertMigrationOptionsOffered,
   assertNumber,
+  assertPreflightOptions,
+  assertPreflightPassed,
   assertSecretConfig,
   assertSecretUsage,
   assertSecretUuid,
@@ -27,6 +29,8 @@ import {
   type MigrationOptions,
   type MigrationResult,
   NotFoundError,
+  type PreflightOptions,
+  type PreflightReport,
   type SecretCapable,
   type SecretConfig,
   type SecretInfo,
@@ -38,6 +42,7 @@ import {
 import type { FakeDomain, FakeHost, FakeSecret } from './host.js';
 import { startMigrationJob } from './migrate.js';
 import { assertHostName, defaultFakeNetwork, type FakeNetwork } from './network.js';
+import { fakePreflight } from './preflight.js';
 import { parseDomainXml, renderCapabilitiesXml, renderDomainXml } from './xml.js';
 
 /** Largest vCPU count the fake accepts (QEMU's q35 limit is in this range). */
@@ -302,21 +307,8 @@ export class FakeHypervisor implements Hypervisor, EventCapable, SecretCapable, 
     return controlsOfferedWith(this.capabilities.migrationOptions);
   }
 
-  /**
-   * Starts a simulated live migration and returns its job: stats at the network's progress
-   * interval, and controls that act on the pre-copy model from the next tick (bandwidth) or the
-   * running round's end (max downtime) on.
-   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` for a bad name, destination or option.
-   * @throws {@link @virtmig/core!NotFoundError} `E_NOT_FOUND` when no domain is called `name`.
-   * @throws {@link @virtmig/core!UnsupportedError} `E_UNSUPPORTED` for an unoffered option.
-   * @throws {@link @virtmig/core!StateError} `E_STATE` when the domain is not running or already migrating.
-   * @throws {@link @virtmig/core!AbortedError} `E_ABORTED` when `options.signal` has already aborted.
-   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` after close.
-   */
-  async startMigration(name: string, destination: Hypervisor, options: MigrationOptions = {}): Promise<MigrationJob> {
-    this.ensureOpen();
-    assertDomainName(name);
-    assertMigrationOptionsOffered(options, this.capabilities, this.driver);
+  /** The destination as a fake host on this network, or the error a caller gets. */
+  private fakeDestination(name: string, destination: Hypervisor): FakeHypervisor {
     if (!(destination instanceof FakeHypervisor)) {
       throw new InvalidArgumentError('destination', 'a fake host migrates only to another FakeHypervisor');
     }
@@ -330,7 +322,44 @@ export class FakeHypervisor implements Hypervisor, EventCapable, SecretCapable, 
         domainOnDestination: false,
       });
     }
-    return startMigrationJob(this.host, this.uri, destination.host, destination.uri, name, options);
+    return destination;
+  }
+
+  async preflight(name: string, destination: Hypervisor, options: PreflightOptions = {}): Promise<PreflightReport> {
+    this.ensureOpen();
+    assertDomainName(name);
+    assertPreflightOptions(options);
+    if (!(destination instanceof FakeHypervisor) || destination.network !== this.network)
+      throw new InvalidArgumentError('destination', 'must be a FakeHypervisor on the same network');
+    if (destination.closed) throw new ClosedError('destination connection');
+    return fakePreflight(this.host, this.uri, destination.host, destination.uri, name, options);
+  }
+
+  /**
+   * Starts a simulated live migration (after the preflight unless `options.preflight` is false)
+   * and returns its job: stats at the network's progress interval, and controls that act on the
+   * pre-copy model from the next tick (bandwidth) or the running round's end (max downtime) on.
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` for a bad name, destination or option.
+   * @throws {@link @virtmig/core!NotFoundError} `E_NOT_FOUND` when no domain is called `name`.
+   * @throws {@link @virtmig/core!UnsupportedError} `E_UNSUPPORTED` for an unoffered option.
+   * @throws {@link @virtmig/core!StateError} `E_STATE` when the domain is not running or already migrating.
+   * @throws {@link @virtmig/core!AbortedError} `E_ABORTED` when `options.signal` has already aborted.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` after close.
+   */
+  async startMigration(name: string, destination: Hypervisor, options: MigrationOptions = {}): Promise<MigrationJob> {
+    this.ensureOpen();
+    assertDomainName(name);
+    assertMigrationOptionsOffered(options, this.capabilities, this.driver);
+    const dest = this.fakeDestination(name, destination);
+    const { preflight, ...rest } = options;
+    if (preflight !== undefined && typeof preflight !== 'boolean')
+      assertPreflightOptions(preflight, 'options.preflight');
+    let report: PreflightReport | undefined;
+    if (preflight !== false && this.host.domains.has(name) && dest.host !== this.host) {
+      report = await this.preflight(name, dest, typeof preflight === 'object' ? preflight : {});
+      assertPreflightPassed(report);
+    }
+    return startMigrationJob(this.host, this.uri, dest.host, dest.uri, name, rest, report);
   }
 
   async migrate(name: string, destination: Hypervisor, options: MigrationOptions = {}): Promise<MigrationResult> {

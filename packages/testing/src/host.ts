@@ -22,6 +22,7 @@ export const FAKE_MIGRATION_OPTIONS: readonly (keyof MigrationOptions)[] = Objec
   'autoConverge',
   'persistDestination',
   'undefineSource',
+  'preflight',
   'timeoutMs',
   'signal',
   'onProgress',
@@ -57,6 +58,11 @@ export interface FakeHostOptions {
   readonly defaultDirtyRateBps?: number;
   /** Pre-copy rounds before a forced stop-and-copy (default 30, as Xen). */
   readonly maxIterations?: number;
+  /**
+   * Directories whose files this host sees, as a libvirt host's storage pools: a guest's file
+   * disk outside them fails a migration's preflight to this host. Default: every path (one shared filesystem).
+   */
+  readonly storagePaths?: readonly string[];
 }
 
 /** A domain as a fake host stores it. @internal */
@@ -113,6 +119,7 @@ export class FakeHost {
   readonly defaultLoad: number;
   readonly defaultDirtyRateBps: number;
   readonly maxIterations: number;
+  readonly storagePaths: readonly string[] | undefined;
   readonly capabilities: HypervisorCapabilities;
   readonly domains = new Map<string, FakeDomain>();
   /** Secrets by UUID. */
@@ -149,6 +156,7 @@ export class FakeHost {
     this.defaultLoad = defaultLoad;
     this.defaultDirtyRateBps = defaultDirtyRateBps;
     this.maxIterations = maxIterations;
+    this.storagePaths = options.storagePaths === undefined ? undefined : Object.freeze([...options.storagePaths]);
     const migration = options.migration ?? true;
     const offered = new Set<keyof MigrationOptions>(options.migrationOptions ?? FAKE_MIGRATION_OPTIONS);
     if (this.postCopy && options.migrationOptions === undefined) offered.add('postCopy');
@@ -164,6 +172,12 @@ export class FakeHost {
       events: true,
       secrets: options.secrets ?? true,
     });
+  }
+
+  /** True when a file at `path` is in one of {@link FakeHostOptions.storagePaths} (or there are none). */
+  seesPath(path: string): boolean {
+    if (this.storagePaths === undefined) return true;
+    return this.storagePaths.some((dir) => path.startsWith(dir.endsWith('/') ? dir : `${dir}/`));
   }
 
   /** The domain called `name`; throws `E_NOT_FOUND`. */

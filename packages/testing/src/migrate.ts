@@ -20,6 +20,7 @@ import {
   type MigrationRound,
   type MigrationStages,
   type MigrationStatsOptions,
+  type PreflightReport,
   ProgressFeed,
   type Span,
   StateError,
@@ -511,8 +512,9 @@ class FakeMigrationJob implements MigrationJob {
     private readonly run: MigrationRun,
     private readonly controls: ReadonlySet<MigrationControl>,
     private readonly postCopyEnabled: boolean,
+    preflight: PreflightReport | undefined,
   ) {
-    this.result = run.execute();
+    this.result = run.execute().then((r) => (preflight === undefined ? r : { ...r, preflight }));
     // A caller that only uses the controls must not see an unhandled rejection; awaiting callers still get it.
     this.result.catch(() => undefined);
   }
@@ -556,7 +558,8 @@ class FakeMigrationJob implements MigrationJob {
 }
 
 /**
- * Starts a live migration of `name` from `src` to `dst` in simulated time and returns its job.
+ * Starts a live migration of `name` from `src` to `dst` in simulated time and returns its job
+ * (its result carries `preflight` when one ran).
  * Everything that can be checked up front is checked before the domain is touched; any later
  * failure resumes the guest on the source. @internal
  */
@@ -567,6 +570,7 @@ export function startMigrationJob(
   dstUri: string,
   name: string,
   options: MigrationOptions,
+  preflight?: PreflightReport,
 ): MigrationJob {
   validateOptions(options, src.capabilities);
   const d = src.get(name);
@@ -593,5 +597,6 @@ export function startMigrationJob(
     run,
     controlsOfferedWith(src.capabilities.migrationOptions),
     options.postCopy !== undefined && options.postCopy !== false,
+    preflight,
   );
 }

@@ -64,6 +64,8 @@ describe('runConformance against deliberately broken drivers', function () {
     'broken: hostInfo after close': ['closed-connection/host-info'],
     'broken: failed migration kills the guest': [
       'migration/failure-keeps-guest',
+      // A preflight refusal is a failed migration to this driver too.
+      'migration/preflight-refusal',
       'migration/aborted-signal',
       'migration/unoffered-option-refused',
       'migration/unknown-option-refused',

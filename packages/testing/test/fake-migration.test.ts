@@ -166,7 +166,7 @@ describe('FakeHypervisor migration', () => {
   it('an offline (live: false) migration pauses the guest for the whole transfer', async () => {
     const { clock, a, b } = await cluster();
     a.setDirtyRate('vm', 20e6);
-    const p = a.migrate('vm', b, { live: false });
+    const p = a.migrate('vm', b, { live: false, preflight: false });
     expect((await a.lookupDomain('vm')).state).to.equal('paused');
     const result = await settle(clock, p);
     expect(result.iterations).to.equal(1);
@@ -233,10 +233,10 @@ describe('FakeHypervisor migration', () => {
       await expectOnSourceOnly(a, b, clock);
     });
 
-    it('an unreachable destination fails the migration', async () => {
+    it('an unreachable destination fails the migration (preflight off)', async () => {
       const { clock, network, a, b } = await cluster();
       network.setReachable('b', false);
-      const e = await settle(clock, rejectsWith(a.migrate('vm', b), 'E_MIGRATION_FAILED'));
+      const e = await settle(clock, rejectsWith(a.migrate('vm', b, { preflight: false }), 'E_MIGRATION_FAILED'));
       expect(e.message).to.contain('unreachable');
       network.setReachable('b', true);
       await expectOnSourceOnly(a, b, clock);
@@ -253,11 +253,11 @@ describe('FakeHypervisor migration', () => {
       await expectOnSourceOnly(a, b, clock);
     });
 
-    it('a name already running on the destination fails the migration and leaves that domain alone', async () => {
+    it('a name already running on the destination fails the migration (preflight off) and leaves that domain alone', async () => {
       const { clock, a, b } = await cluster();
       await b.defineDomain({ name: 'vm', memoryMiB: 64, vcpus: 1 });
       await b.startDomain('vm');
-      await settle(clock, rejectsWith(a.migrate('vm', b), 'E_MIGRATION_FAILED'));
+      await settle(clock, rejectsWith(a.migrate('vm', b, { preflight: false }), 'E_MIGRATION_FAILED'));
       expect((await a.lookupDomain('vm')).state).to.equal('running');
       expect((await b.lookupDomain('vm')).maxMemoryKiB).to.equal(64 * 1024);
     });

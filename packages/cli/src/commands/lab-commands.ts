@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@virtmig/core';
+import { assertPreflightPassed, InvalidArgumentError } from '@virtmig/core';
 import type { Command } from 'commander';
 import type { Output } from '../output.js';
 import { removeGuest, startGuest } from './guest.js';
@@ -13,6 +13,7 @@ import {
   xenlabStatus,
 } from './lab.js';
 import { formatMigrationResult, type MigrateCliOptions, migrateGuest, progressLine } from './migrate.js';
+import { formatPreflightReport, type PreflightCliOptions, preflightGuest } from './preflight.js';
 
 const PREFIX_HELP = 'lab prefix (default $VIRTMIG_LAB_PREFIX or vmlab)';
 const KIND_HELP = 'qemu: the local two-host lab; xen: two Xen hosts and an LIO storage host as QEMU guests';
@@ -36,7 +37,7 @@ function xenKind(opts: { kind: string; prefix?: string }): boolean {
   return true;
 }
 
-/** Adds `lab up|down|status`, `guest start|stop` and `migrate` to the program. */
+/** Adds `lab up|down|status`, `guest start|stop`, `preflight` and `migrate` to the program. */
 export function addLabCommands(program: Command, makeOutput: (json: boolean) => Output): void {
   const lab = program
     .command('lab')
@@ -142,6 +143,24 @@ export function addLabCommands(program: Command, makeOutput: (json: boolean) => 
     });
 
   program
+    .command('preflight')
+    .description(
+      'check, without starting anything, whether a guest can migrate: destination reachable, name free, versions, CPU, memory, disks, networks (exit 5 when refused)',
+    )
+    .argument('<guest>', 'domain name')
+    .requiredOption('--from <host>', 'source: lab host (a, b) or a qemu URI')
+    .requiredOption('--to <host>', 'destination: lab host (a, b) or a qemu URI')
+    .option('--reserve <MiB>', "memory the destination must keep free beyond the guest's")
+    .option('--prefix <name>', PREFIX_HELP)
+    .option('--json', 'print JSON')
+    .action(async (name: string, opts: PreflightCliOptions) => {
+      const out = makeOutput(Boolean(opts.json));
+      const report = await preflightGuest(name, { ...opts, prefix: labPrefix(opts.prefix) });
+      out.data(report, () => formatPreflightReport(report));
+      assertPreflightPassed(report);
+    });
+
+  program
     .command('migrate')
     .description('live-migrate a running guest between two hosts (lab host names or qemu URIs) and print the result')
     .argument('<guest>', 'domain name')
@@ -168,6 +187,8 @@ export function addLabCommands(program: Command, makeOutput: (json: boolean) => 
     .option('--tunnelled', "carry the data inside the source daemon's connection to the peer URI (peer-to-peer)")
     .option('--timeout <ms>', 'abort the migration after this long')
     .option('--no-heartbeat', "do not follow the guest's serial heartbeat")
+    .option('--no-preflight', 'skip the preflight checks (virtmig preflight) that run first')
+    .option('--reserve <MiB>', "memory the destination must keep free beyond the guest's (preflight)")
     .option('--prefix <name>', PREFIX_HELP)
     .option('--json', 'print JSON')
     .action(async (name: string, opts: MigrateCliOptions) => {

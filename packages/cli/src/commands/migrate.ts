@@ -36,6 +36,10 @@ export interface MigrateCliOptions {
   readonly tunnelled?: boolean;
   readonly timeout?: string;
   readonly heartbeat?: boolean;
+  /** `--no-preflight` sets it false. */
+  readonly preflight?: boolean;
+  /** `--reserve <MiB>`: memory the destination must keep free beyond the guest's. */
+  readonly reserve?: string;
   readonly json?: boolean;
 }
 
@@ -53,6 +57,9 @@ export function migrationOptionsFromCli(o: MigrateCliOptions): MigrationOptions 
   const bandwidthMiBps = integer(o.bandwidth, '--bandwidth', 1);
   const parallelConnections = integer(o.parallel, '--parallel', 1);
   const timeoutMs = integer(o.timeout, '--timeout', 1);
+  const memoryReserveMiB = integer(o.reserve, '--reserve', 0);
+  if (o.preflight === false && memoryReserveMiB !== undefined)
+    throw new InvalidArgumentError('--reserve', 'is a preflight option; --no-preflight turns the preflight off');
   const compression = o.compression === undefined ? undefined : o.compression.split(',').filter(Boolean);
   return {
     ...(afterMs !== undefined ? { postCopy: { afterMs } } : o.postCopy ? { postCopy: true } : {}),
@@ -68,11 +75,16 @@ export function migrationOptionsFromCli(o: MigrateCliOptions): MigrationOptions 
     ...(o.peerUri !== undefined ? { peerUri: o.peerUri } : {}),
     ...(o.tunnelled ? { tunnelled: true } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(o.preflight === false
+      ? { preflight: false }
+      : memoryReserveMiB !== undefined
+        ? { preflight: { memoryReserveMiB } }
+        : {}),
   };
 }
 
 /** A host given as a lab name (`a`, `b`) or a libvirt URI, resolved to a URI and, for lab hosts, the migrate and peer URIs. */
-interface Endpoint {
+export interface Endpoint {
   readonly uri: string;
   readonly migrateUri?: string;
   /** The host's libvirtd as the other lab host reaches it (`qemu+tcp://ADDRESS/system`). */
@@ -81,7 +93,7 @@ interface Endpoint {
 }
 
 /** Throws `E_INVALID_ARGUMENT` naming `flag` unless `spec` is a lab host name or a qemu URI the URI policy allows. */
-function assertHostFlag(spec: string, flag: string): void {
+export function assertHostFlag(spec: string, flag: string): void {
   if (isLabHostName(spec)) return;
   if (!spec.startsWith('qemu'))
     throw new InvalidArgumentError(flag, `must be a lab host (a, b) or a qemu URI, got ${JSON.stringify(spec)}`);
@@ -106,7 +118,8 @@ export function checkMigrateInput(guest: string, o: MigrateCliOptions): Migratio
   return options;
 }
 
-async function endpoint(spec: string, prefix: string, cache: { status?: LabStatus }): Promise<Endpoint> {
+/** Resolves `--from`/`--to`: a lab host name through the lab's status (asked once per `cache`), else the URI itself. */
+export async function endpoint(spec: string, prefix: string, cache: { status?: LabStatus }): Promise<Endpoint> {
   if (!isLabHostName(spec)) return { uri: spec };
   cache.status ??= await labStatus(prefix);
   const host = labHost(cache.status, spec);
