@@ -146,6 +146,10 @@ export function migrationSpec(records: readonly TrialRecord[], level?: number): 
   };
 }
 
+/** Title of the timeline's dirty-rate panel; values are in MB/s (10^6 bytes per second). */
+const DIRTY_PANEL = 'Dirty rate (MB/s)';
+const MB = 1e6;
+
 /**
  * A migration timeline like QEMU's guestperf plots: transferred and remaining data, dirty rate
  * and host CPU use against time, with a vertical marker where each pre-copy iteration begins.
@@ -159,7 +163,7 @@ export function timelineSpec(timeline: MigrationTimeline): VegaLiteSpec {
     return [
       { t, panel: 'Data (MiB)', series: 'transferred', value: p.transferredBytes / MiB },
       { t, panel: 'Data (MiB)', series: 'remaining', value: p.remainingBytes / MiB },
-      { t, panel: 'Dirty rate (MiB/s)', series: 'dirty rate', value: p.dirtyRateBps / MiB },
+      { t, panel: DIRTY_PANEL, series: 'dirty rate', value: p.dirtyRateBps / MB },
       { t, panel: 'Host CPU (%)', series: 'host CPU', value: p.hostCpuPercent },
     ];
   });
@@ -170,6 +174,13 @@ export function timelineSpec(timeline: MigrationTimeline): VegaLiteSpec {
       markers.push({ t: p.tMs / 1000, label: `it ${p.iteration}` });
   });
   const x = { field: 't', type: 'quantitative', title: 'Time since migration start (s)' };
+  // An all-zero series gives Vega a [0, 0] domain, labelled `0.000000`: the dirty-rate axis starts
+  // at 0 and reaches at least 1 MB/s, and its labels drop trailing zeros.
+  const dirtyMax = Math.max(...s.map((p) => p.dirtyRateBps / MB));
+  const yScale = (name: string) =>
+    name === DIRTY_PANEL
+      ? { scale: { domain: [0, Math.max(1, dirtyMax)], nice: true }, axis: { format: ',~r', tickCount: 5 } }
+      : {};
   const panel = (name: string, colorRange: string[]) => ({
     width: 560,
     height: 120,
@@ -179,7 +190,7 @@ export function timelineSpec(timeline: MigrationTimeline): VegaLiteSpec {
         mark: { type: 'line', interpolate: 'step-after' },
         encoding: {
           x,
-          y: { field: 'value', type: 'quantitative', title: name },
+          y: { field: 'value', type: 'quantitative', title: name, ...yScale(name) },
           color: { field: 'series', type: 'nominal', title: null, scale: { range: colorRange } },
         },
       },
@@ -194,7 +205,7 @@ export function timelineSpec(timeline: MigrationTimeline): VegaLiteSpec {
     title: `Migration timeline: ${timeline.workload} (trial ${timeline.trial})`,
     vconcat: [
       panel('Data (MiB)', ['#4c78a8', '#f58518']),
-      panel('Dirty rate (MiB/s)', ['#e45756']),
+      panel(DIRTY_PANEL, ['#e45756']),
       panel('Host CPU (%)', ['#54a24b']),
     ],
     resolve: { scale: { color: 'independent' } },

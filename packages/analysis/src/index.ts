@@ -9,6 +9,7 @@
 export * from './cells.js';
 export * from './distributions.js';
 export * from './figures.js';
+export * from './model-source.js';
 export * from './models/index.js';
 export * from './policies/index.js';
 export * from './precopy.js';
@@ -18,5 +19,6 @@ export * from './regression.js';
 export * from './report.js';
 export * from './sample-data.js';
 export * from './stats.js';
+export * from './strategy.js';
 export * from './study-tables.js';
 export * from './table.js';

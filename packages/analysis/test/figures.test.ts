@@ -39,9 +39,29 @@ describe('figures (Vega-Lite rendered to SVG in Node)', () => {
     const iterations = new Set(t.samples.map((s) => s.iteration));
     expect(panels[0]?.layer[1]?.data.values).to.have.length(iterations.size - 1);
     const svg = await renderSvg(spec);
-    expect(svg).to.contain('Dirty rate (MiB/s)');
+    expect(svg).to.contain('Dirty rate (MB/s)');
     expect(svg).to.contain('Host CPU (%)');
     expect(size(svg)[1]).to.be.greaterThan(400);
+  });
+
+  /** The texts of an SVG (tick labels, titles, legends). */
+  const textsOf = (svg: string): string[] => [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1] ?? '');
+
+  it('gives a dirty rate of zero throughout a readable MB/s axis from 0 to 1, with no 0.000000 tick', async () => {
+    const t = sampleTimeline();
+    const flat = { ...t, samples: t.samples.map((s) => ({ ...s, dirtyRateBps: 0 })) };
+    const svg = await renderSvg(timelineSpec(flat));
+    expect(svg).to.contain('Dirty rate (MB/s)');
+    const labels = textsOf(svg);
+    expect(labels.filter((l) => /^0\.0+$/.test(l))).to.deep.equal([]);
+    expect(labels).to.include.members(['0.2', '1']);
+  });
+
+  it('scales the dirty-rate axis to the data in MB/s (10^6 bytes per second)', async () => {
+    const t = sampleTimeline();
+    const fast = { ...t, samples: t.samples.map((s, i) => ({ ...s, dirtyRateBps: i === 0 ? 250e6 : 0 })) };
+    const labels = textsOf(await renderSvg(timelineSpec(fast)));
+    expect(labels).to.include.members(['250', 'Dirty rate (MB/s)']);
   });
 
   it('refuses to plot nothing with E_INVALID_ARGUMENT', () => {

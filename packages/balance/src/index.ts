@@ -5,5 +5,18 @@
  * {@link snapshotHost}) or replayed from measured trials ({@link clusterFromRecords}).
  */
 
-export { type LiveHost, liveCluster, type SnapshotHostOptions, snapshotHost, workloadOfXml } from './live-cluster.js';
+export {
+  type LiveClusterOptions,
+  type LiveHost,
+  liveCluster,
+  type SnapshotHostOptions,
+  snapshotHost,
+  workloadOfXml,
+} from './live-cluster.js';
+export {
+  type LiveGuest,
+  livePredictionInput,
+  type MeasureLiveGuestOptions,
+  measureLiveGuest,
+} from './live-guest.js';
 export { clusterFromRecords } from './recorded-cluster.js';

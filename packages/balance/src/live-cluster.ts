@@ -3,11 +3,14 @@ import {
   estimatesFromTrials,
   type HostSnapshot,
   type MigrationEstimate,
+  type MigrationModel,
+  migrationModelFor,
   type TrialRecord,
   type VmSnapshot,
 } from '@virtmig/analysis';
 import { AbortedError, assertInt, type ConnectOptions, type DriverRegistry, type Hypervisor } from '@virtmig/core';
 import { DomainCpuSampler, domainUsageBetween, sleepUnlessAborted } from '@virtmig/workloads';
+import { livePredictionInput, measureLiveGuest } from './live-guest.js';
 
 /** The workload a guest runs, from `virtmig.workload=` on its kernel command line (lab guests carry it). */
 export function workloadOfXml(xml: string): string | undefined {
@@ -18,8 +21,19 @@ export function workloadOfXml(xml: string): string | undefined {
 export interface SnapshotHostOptions {
   /** How long CPU use is measured, in ms (default 1000; 1 to 3 600 000). */
   readonly sampleMs?: number;
-  /** Expected migration costs by workload name (see `estimatesFromTrials`); VMs of other workloads get none. */
+  /** Expected migration costs by workload name (see `estimatesFromTrials`), for VMs the model cannot predict. */
   readonly estimates?: ReadonlyMap<string, MigrationEstimate>;
+  /**
+   * Predicts each running VM's migration from its measured dirty rate, memory and CPU use, over
+   * `bandwidthBps`; VMs whose dirty rate cannot be measured, or that are
+   * predicted not to converge, fall back to {@link SnapshotHostOptions.estimates}.
+   */
+  readonly prediction?: {
+    /** The model (see `migrationModelFor`). */
+    readonly model: MigrationModel;
+    /** The link rate a migration off this host would get, in bytes per second. */
+    readonly bandwidthBps: number;
+  };
   /** Cuts the measurement short with `E_ABORTED`. */
   readonly signal?: AbortSignal;
 }
@@ -55,11 +69,27 @@ export async function snapshotHost(
     throw new AbortedError('cluster snapshot', { cause: options.signal?.reason });
   const b = await sampler.read();
   const usage = domainUsageBetween(a.readings, b.readings, Number(b.atNs - a.atNs), cores);
+  const predicted = options.prediction
+    ? await predictRunning(
+        h,
+        running.map((d) => d.name),
+        options.prediction,
+        options.signal,
+      )
+    : new Map<string, Expected>();
   const vms: VmSnapshot[] = [];
   for (const d of running) {
     const u = usage.find((x) => x.name === d.name);
     if (!u) continue;
-    const est = options.estimates?.get(workloadOfXml(await h.domainXml(d.name)) ?? '');
+    const workloadEstimate = options.estimates?.get(workloadOfXml(await h.domainXml(d.name)) ?? '');
+    const est =
+      predicted.get(d.name) ??
+      (workloadEstimate
+        ? {
+            totalTimeMs: workloadEstimate.totalTimeMs,
+            ...(workloadEstimate.downtimeMs === undefined ? {} : { downtimeMs: workloadEstimate.downtimeMs }),
+          }
+        : undefined);
     vms.push({
       name: d.name,
       ramMiB: Math.round(d.maxMemoryKiB / 1024),
@@ -69,6 +99,40 @@ export async function snapshotHost(
     });
   }
   return { name, cores, vms };
+}
+
+interface Expected {
+  readonly totalTimeMs: number;
+  readonly downtimeMs?: number;
+}
+
+/**
+ * The model's expected costs of every domain in `names`, measured at the same time. A domain the
+ * hypervisor cannot measure (E_UNSUPPORTED), that stopped or left (E_STATE, E_NOT_FOUND), or that
+ * is predicted not to converge gets no entry.
+ */
+async function predictRunning(
+  h: Hypervisor,
+  names: readonly string[],
+  p: NonNullable<SnapshotHostOptions['prediction']>,
+  signal: AbortSignal | undefined,
+): Promise<Map<string, Expected>> {
+  const out = new Map<string, Expected>();
+  await Promise.all(
+    names.map(async (name) => {
+      let live: Awaited<ReturnType<typeof measureLiveGuest>>;
+      try {
+        live = await measureLiveGuest(h, name, signal === undefined ? {} : { signal });
+      } catch (e) {
+        const code = (e as { code?: unknown }).code;
+        if (code === 'E_UNSUPPORTED' || code === 'E_STATE' || code === 'E_NOT_FOUND') return;
+        throw e;
+      }
+      const r = p.model.predict(livePredictionInput(live, p.bandwidthBps, { driver: h.driver }));
+      if (r.kind === 'converges') out.set(name, { totalTimeMs: r.totalTimeMs, downtimeMs: r.downtimeMs });
+    }),
+  );
+  return out;
 }
 
 /** A host for {@link liveCluster}: the name the snapshot gives it, and how to connect. */
@@ -81,10 +145,23 @@ export interface LiveHost {
   readonly options: ConnectOptions;
 }
 
+/** Options of {@link liveCluster}. */
+export interface LiveClusterOptions {
+  /**
+   * The link rate between the hosts in bytes per second. With it every running VM whose dirty
+   * rate the hypervisor can measure gets expected costs from the model of `records`
+   * (`migrationModelFor`); without it only VMs whose workload has measured trials get them.
+   */
+  readonly bandwidthBps?: number;
+  /** The model to predict with (default `migrationModelFor(records)`). */
+  readonly model?: MigrationModel;
+}
+
 /**
  * The running cluster: connects to every host through `registry`, measures each one's running
  * domains at the same time over `sampleMs` ({@link snapshotHost}), with expected migration costs
- * from the measured `records` of the workload each guest runs, and closes every connection it made.
+ * predicted from each VM's measured dirty rate (when `options.bandwidthBps` is given) or else the
+ * measured `records` of the workload the guest runs, and closes every connection it made.
  *
  * @throws `E_INVALID_ARGUMENT` for a bad `sampleMs` or a host URI the URI policy refuses, `E_UNKNOWN_SCHEME` /
  *   `E_INVALID_URI` for a host URI no driver in `registry` takes: all before connecting to any host.
@@ -95,16 +172,25 @@ export async function liveCluster(
   hosts: readonly LiveHost[],
   records: readonly TrialRecord[],
   sampleMs = DEFAULT_SAMPLE_MS,
+  options: LiveClusterOptions = {},
 ): Promise<ClusterSnapshot> {
   sampleMsOf({ sampleMs });
   // Every URI is checked before the first connection, so one bad host leaves every host untouched.
   for (const [i, h] of hosts.entries()) registry.check(h.uri, h.options, `hosts[${i}].uri`);
   const estimates = estimatesFromTrials(records);
+  const prediction =
+    options.bandwidthBps === undefined
+      ? undefined
+      : { model: options.model ?? migrationModelFor(records), bandwidthBps: options.bandwidthBps };
   const conns: Hypervisor[] = [];
   try {
     for (const h of hosts) conns.push(await registry.connect(h.uri, h.options));
     return {
-      hosts: await Promise.all(conns.map((c, i) => snapshotHost(c, hosts[i]?.name ?? c.uri, { sampleMs, estimates }))),
+      hosts: await Promise.all(
+        conns.map((c, i) =>
+          snapshotHost(c, hosts[i]?.name ?? c.uri, { sampleMs, estimates, ...(prediction ? { prediction } : {}) }),
+        ),
+      ),
     };
   } finally {
     await Promise.all(conns.map((c) => c.close()));

@@ -1,10 +1,10 @@
 import type { TrialRecord } from '@virtmig/analysis';
-import { estimatesFromTrials } from '@virtmig/analysis';
+import { estimatesFromTrials, uncalibratedPrecopyModel } from '@virtmig/analysis';
 import { DriverRegistry, type MigrationResult, NotFoundError } from '@virtmig/core';
 import { FakeHypervisor, FakeNetwork, registerFakeDriver } from '@virtmig/testing';
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { liveCluster, snapshotHost, workloadOfXml } from '../src/index.js';
+import { liveCluster, measureLiveGuest, snapshotHost, workloadOfXml } from '../src/index.js';
 
 function trial(workload: string, totalTimeMs: number, downtimeMs: number): TrialRecord {
   return {
@@ -163,5 +163,56 @@ describe('workloadOfXml', () => {
   it('reads the workload from virtmig.workload= on the kernel command line, and nothing otherwise', () => {
     expect(workloadOfXml('<cmdline>console=ttyS0 virtmig.workload=linpack quiet</cmdline>')).to.equal('linpack');
     expect(workloadOfXml('<cmdline>console=ttyS0</cmdline>')).to.equal(undefined);
+  });
+});
+
+describe('predictions for any running VM', () => {
+  const MiB = 1024 * 1024;
+
+  it("gives a VM with no workload on its command line the model's total time and downtime from its measured dirty rate", async () => {
+    const network = new FakeNetwork();
+    network.addHost('a', { cpus: 2 });
+    const h = new FakeHypervisor({ network, host: 'a' });
+    await startGuest(h, 'plain', 'quiet', 0.5);
+    h.setDirtyRate('plain', 32 * MiB);
+    const model = uncalibratedPrecopyModel();
+    const snap = await snapshotHost(h, 'a', { sampleMs: 50, prediction: { model, bandwidthBps: 100 * MiB } });
+    const expected = model.predict({ memoryMiB: 256, dirtyRateBps: 32 * MiB, bandwidthBps: 100 * MiB });
+    if (expected.kind !== 'converges') throw new Error('the model should converge at lambda 0.32');
+    expect(snap.vms[0]).to.include({
+      name: 'plain',
+      expectedTotalTimeMs: expected.totalTimeMs,
+      expectedDowntimeMs: expected.downtimeMs,
+    });
+  });
+
+  it('leaves a VM predicted not to converge without expected costs rather than inventing them', async () => {
+    const network = new FakeNetwork();
+    network.addHost('a', { cpus: 2 });
+    const h = new FakeHypervisor({ network, host: 'a' });
+    await startGuest(h, 'hot', 'quiet', 0.5);
+    h.setDirtyRate('hot', 200 * MiB);
+    const snap = await snapshotHost(h, 'a', {
+      sampleMs: 50,
+      prediction: { model: uncalibratedPrecopyModel(), bandwidthBps: 100 * MiB },
+    });
+    expect(snap.vms[0]?.expectedTotalTimeMs).to.equal(undefined);
+  });
+
+  it('measureLiveGuest refuses a shut-off guest with E_STATE and reads a slow dirtier over 1 s + 4 s, the time-weighted mean', async () => {
+    const network = new FakeNetwork();
+    network.addHost('a', { cpus: 2 });
+    const h = new FakeHypervisor({ network, host: 'a' });
+    await h.defineDomain({ name: 'off', memoryMiB: 64, vcpus: 1, kernel: '/k' });
+    const e = await measureLiveGuest(h, 'off').catch((x: unknown) => x);
+    expect(e).to.have.property('code', 'E_STATE');
+    await startGuest(h, 'slow', 'quiet', 0);
+    h.setDirtyRate('slow', 2 * MiB);
+    const clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['setTimeout', 'Date'] });
+    const pending = measureLiveGuest(h, 'slow');
+    await clock.tickAsync(6000);
+    const live = await pending;
+    expect(live.dirtyRate.periodSeconds).to.equal(5);
+    expect(live.dirtyRate.bytesPerSecond).to.equal(2 * MiB);
   });
 });

@@ -104,10 +104,17 @@ export class StateError extends VirtmigError {
   }
 }
 
-/** A feature is not offered by this driver or host. Drivers describe what they support via capabilities first. */
+/**
+ * A feature is not offered by this driver or host. Drivers describe what they support via
+ * capabilities first; `reason`, when given, says why (and lands in `details.reason`).
+ */
 export class UnsupportedError extends VirtmigError {
-  constructor(feature: string, driver: string) {
-    super('E_UNSUPPORTED', `${driver} does not support ${feature}`, { feature, driver });
+  constructor(feature: string, driver: string, reason?: string) {
+    super(
+      'E_UNSUPPORTED',
+      `${driver} does not support ${feature}${reason === undefined ? '' : `: ${reason}`}`,
+      reason === undefined ? { feature, driver } : { feature, driver, reason },
+    );
   }
 }
 

@@ -4,6 +4,7 @@
  * registry and typed errors. No I/O and no native code live here.
  */
 
+export * from './dirty-rate.js';
 export * from './domain.js';
 export * from './environment.js';
 export * from './errors.js';

@@ -1,6 +1,7 @@
 import {
   assertUriPolicy,
   type ConnectOptions,
+  type DirtyRateMode,
   type DomainConfig,
   type DriverRegistry,
   defaultRegistry,
@@ -100,6 +101,29 @@ export class QemuHypervisor extends LibvirtHypervisor implements PostCopyCapable
   /** Defines a domain from a {@link QemuDomainConfig}. */
   override defineDomain(config: QemuDomainConfig): ReturnType<LibvirtHypervisor['defineDomain']> {
     return super.defineDomain(config);
+  }
+
+  /** QEMU's calc-dirty-rate modes; which ones a given domain can use is checked per domain. */
+  override readonly dirtyRateModes: ReadonlySet<DirtyRateMode> = new Set<DirtyRateMode>([
+    'page-sampling',
+    'dirty-bitmap',
+    'dirty-ring',
+  ]);
+
+  /**
+   * Refuses the log-based modes on a TCG guest (`<domain type='qemu'>`): QEMU 7.2's dirty-bitmap
+   * calculation killed the lab's TCG guests (the QEMU process crashed, the guest was gone), and
+   * dirty-ring needs KVM's dirty ring. Page sampling works under TCG and KVM alike.
+   */
+  protected override async dirtyRateRefusal(d: Domain, mode: DirtyRateMode): Promise<string | undefined> {
+    if (mode === 'page-sampling') return undefined;
+    const type = /<domain\b[^>]*\btype=['"]([^'"]+)['"]/.exec(await d.xml())?.[1];
+    if (type === 'qemu') {
+      return mode === 'dirty-ring'
+        ? 'dirty-ring needs KVM, and this is a TCG guest (domain type qemu)'
+        : 'QEMU crashes a TCG guest (domain type qemu) in dirty-bitmap mode; use page-sampling';
+    }
+    return undefined;
   }
 
   protected override async applyCpuCap(d: Domain, percent: number, live: boolean): Promise<void> {

@@ -87,6 +87,14 @@ export class XenHypervisor extends LibvirtHypervisor {
   }
 
   /**
+   * None: libvirt's libxl driver has no virDomainStartDirtyRateCalc (calc-dirty-rate is a QEMU
+   * monitor command), and Xen's own log-dirty mode is reachable only during a migration.
+   */
+  protected override async dirtyRateRefusal(): Promise<string> {
+    return "libvirt's libxl driver implements no virDomainStartDirtyRateCalc (it is a QEMU monitor command) and libxl exposes Xen's log-dirty tracking only inside a migration";
+  }
+
+  /**
    * Defines a domain from a {@link XenDomainConfig}.
    * @throws {@link @virtmig/core!UnsupportedError} `E_UNSUPPORTED` for a config libxl would refuse at start.
    * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when a field of `config` is invalid.

@@ -232,6 +232,16 @@ export class Domain {
     }
   }
 
+  /**
+   * Starts a dirty-rate measurement of `seconds` (virDomainStartDirtyRateCalc, `flags` from
+   * virDomainDirtyRateCalcFlags); the result appears later in the `dirtyrate` stats group.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the domain was already freed.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_UNSUPPORTED`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   */
+  async startDirtyRateCalc(seconds: number, flags: number): Promise<void> {
+    await this.handle.use((p) => this.binding.callAsync('virDomainStartDirtyRateCalc', p, seconds, flags));
+  }
+
   /** Job statistics (VIR_DOMAIN_JOB_STATS_COMPLETED in `flags` for the last completed job). */
   async jobStats(flags = 0): Promise<{
     /** virDomainJobType value. */

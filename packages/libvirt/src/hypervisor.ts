@@ -15,6 +15,10 @@ import {
   type ConsoleCapable,
   type ConsoleLineRead,
   controlsOfferedWith,
+  type DirtyRateCapable,
+  type DirtyRateMeasurement,
+  type DirtyRateMode,
+  type DirtyRateOptions,
   type DomainConfig,
   type DomainEvent,
   type DomainInfo,
@@ -36,6 +40,7 @@ import {
   NotFoundError,
   type PreflightOptions,
   type PreflightReport,
+  resolveDirtyRateOptions,
   type SecretCapable,
   type SecretConfig,
   type SecretInfo,
@@ -46,6 +51,7 @@ import {
   UnsupportedError,
 } from '@virtmig/core';
 import type { Connection, DomainStatsRecord } from './connection.js';
+import { measureDirtyRateWithLibvirt } from './dirty-rate.js';
 import { DOMAIN_STATES, type Domain } from './domain-handle.js';
 import { assertDomainXml } from './domain-xml-limits.js';
 import { ENUMS } from './generated/enums.js';
@@ -72,9 +78,22 @@ export function domainState(n: number): DomainState {
  * `DomainConfig`, map the CPU cap onto their scheduler, and declare what they support.
  */
 export abstract class LibvirtHypervisor
-  implements Hypervisor, EventCapable, ConsoleCapable, ImageStoreCapable, SecretCapable, MigrationJobCapable
+  implements
+    Hypervisor,
+    EventCapable,
+    ConsoleCapable,
+    ImageStoreCapable,
+    SecretCapable,
+    DirtyRateCapable,
+    MigrationJobCapable
 {
   abstract readonly capabilities: HypervisorCapabilities;
+
+  /**
+   * The dirty-rate modes this driver's libvirt backend measures with (virDomainStartDirtyRateCalc
+   * is QEMU's); none unless a driver declares them.
+   */
+  readonly dirtyRateModes: ReadonlySet<DirtyRateMode> = new Set();
 
   /**
    * virDomainUndefineFlags flags: managed-save images and snapshot metadata go with the domain.
@@ -417,6 +436,32 @@ export abstract class LibvirtHypervisor
         ...(stats['vcpu.current'] !== undefined ? { vcpus: Number(stats['vcpu.current']) } : {}),
       };
       return s;
+    });
+  }
+
+  /**
+   * Why this driver cannot measure domain `d` in `mode`, or `undefined` when it can try. Drivers
+   * override it to refuse what their hypervisor would fail at or crash on.
+   */
+  protected async dirtyRateRefusal(_d: Domain, mode: DirtyRateMode): Promise<string | undefined> {
+    if (this.dirtyRateModes.has(mode)) return undefined;
+    return this.dirtyRateModes.size === 0
+      ? `the ${this.driver} driver offers no dirty-rate measurement`
+      : `mode ${mode} is not offered (offered: ${[...this.dirtyRateModes].join(', ')})`;
+  }
+
+  async measureDirtyRate(name: string, options: DirtyRateOptions = {}): Promise<DirtyRateMeasurement> {
+    const c = this.conn();
+    assertDomainName(name);
+    const o = resolveDirtyRateOptions(options);
+    return this.withDomain(name, async (d) => {
+      this.requireState(d, 'measure the dirty rate of', ['running', 'blocked']);
+      const refusal = await this.dirtyRateRefusal(d, o.mode);
+      if (refusal !== undefined) throw new UnsupportedError(`dirty-rate measurement (${o.mode})`, this.driver, refusal);
+      return measureDirtyRateWithLibvirt(c, d, this.driver, {
+        ...o,
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
     });
   }
 

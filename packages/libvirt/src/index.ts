@@ -25,6 +25,7 @@ export {
   type Versions,
 } from './connection.js';
 export { type ConsoleOptions, type ConsoleTextLine, consoleLines, openConsole } from './console.js';
+export { type DirtyRateStats, parseDirtyRateStats } from './dirty-rate.js';
 export { DOMAIN_STATES, Domain, type RawDomainInfo } from './domain-handle.js';
 export { assertDomainXml } from './domain-xml-limits.js';
 export type { FfiEngine, NativeCallback, NativeFunction, NativeLibrary, Pointer } from './engine.js';

@@ -5,6 +5,7 @@ import {
   type DomainEvent,
   type Hypervisor,
   type HypervisorCapabilities,
+  isDirtyRateCapable,
   isEventCapable,
   isMigrationJobCapable,
   isSecretCapable,
@@ -628,6 +629,59 @@ const STATISTICS: ConformanceCheck[] = [
       for (let i = 1; i < samples.length; i++) {
         assert.ok((samples[i] ?? 0) >= (samples[i - 1] ?? 0), `cpuTimeNs went down: ${samples.join(' → ')}`);
       }
+    },
+  },
+];
+
+// Dirty-rate measurement is an optional interface, not a capability flag: a driver that offers
+// it must measure with the modes it declares, and one that declares none must say why.
+const DIRTY_RATE: ConformanceCheck[] = [
+  {
+    id: 'dirty-rate/measures-running',
+    title:
+      'measureDirtyRate gives a running domain a finite rate >= 0 in page-sampling mode, or E_UNSUPPORTED with a reason when the driver declares no such mode',
+    async run(ctx) {
+      const { h } = ctx;
+      if (!isDirtyRateCapable(h)) return;
+      const name = await ctx.running();
+      if (h.dirtyRateModes.has('page-sampling')) {
+        const m = await h.measureDirtyRate(name, { periodSeconds: 1 });
+        assert.equal(m.domain, name);
+        assert.equal(m.mode, 'page-sampling');
+        assert.equal(m.periodSeconds, 1);
+        assert.ok(Number.isFinite(m.bytesPerSecond) && m.bytesPerSecond >= 0, `bytesPerSecond ${m.bytesPerSecond}`);
+      } else {
+        const e = await rejectsWithCode(() => h.measureDirtyRate(name), 'E_UNSUPPORTED', 'measureDirtyRate, no modes');
+        const reason = (e as { details?: { reason?: unknown } }).details?.reason;
+        assert.ok(
+          typeof reason === 'string' && reason.length > 0,
+          `E_UNSUPPORTED without details.reason: ${e.message}`,
+        );
+      }
+    },
+  },
+  {
+    id: 'dirty-rate/not-running-refused',
+    title: 'measureDirtyRate of a shut-off domain is E_STATE',
+    async run(ctx) {
+      const { h } = ctx;
+      if (!isDirtyRateCapable(h)) return;
+      const name = await ctx.defined();
+      await rejectsWithCode(() => h.measureDirtyRate(name), 'E_STATE', 'measureDirtyRate of a shut-off domain');
+    },
+  },
+  {
+    id: 'dirty-rate/bad-period-refused',
+    title: 'measureDirtyRate with a period of 0 s is E_INVALID_ARGUMENT',
+    async run(ctx) {
+      const { h } = ctx;
+      if (!isDirtyRateCapable(h)) return;
+      const name = await ctx.running();
+      await rejectsWithCode(
+        () => h.measureDirtyRate(name, { periodSeconds: 0 }),
+        'E_INVALID_ARGUMENT',
+        'measureDirtyRate with periodSeconds 0',
+      );
     },
   },
 ];
@@ -1412,6 +1466,7 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = Object.freeze([
   ...INVALID,
   ...RESOURCES,
   ...STATISTICS,
+  ...DIRTY_RATE,
   ...EVENTS,
   ...SECRETS,
   ...CLOSED,
@@ -1420,24 +1475,26 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = Object.freeze([
   ...MIGRATION_JOB,
 ]);
 
-/** The checks that need a migration that succeeds or is caught running. */
-const NEEDS_A_MIGRATION = new Set([
+// A successful migration (or one caught running), and a dirty-rate measurement: the test driver
+// implements neither (a driver that declares dirty-rate modes over it gets libvirt's "not supported").
+const TEST_DRIVER_CANNOT = new Set([
   'migration/moves-running-domain',
   'migration-job/result-and-stats',
   'migration-job/abort-keeps-guest',
+  'dirty-rate/measures-running',
 ]);
 
 /**
  * The checks a driver on two libvirt test-driver hosts (`test:///default` and
  * `secondTestDriverHostUri()`, behind a stubbed binding) can honestly serve, for `only`: all but
- * the successful migration, which the test driver cannot do, and the checks that need a host
- * keeping secrets (the test driver has no secret driver; the input and closed-connection secret
- * checks still run). Every migration failure path (missing domain, taken name and its failure
- * details, aborted signal, refused options) ends before a transfer. The checks for drivers
- * without migration are left out (the drivers declare it).
+ * the successful migration and the dirty-rate measurement, which the test driver cannot do, and
+ * the checks that need a host keeping secrets (the test driver has no secret driver; the input and
+ * closed-connection secret checks still run). Every migration failure path (missing domain, taken
+ * name and its failure details, aborted signal, refused options) ends before a transfer. The
+ * checks for drivers without migration are left out (the drivers declare it).
  */
 export const TEST_DRIVER_PAIR_CHECK_IDS: readonly string[] = Object.freeze(
   CONFORMANCE_CHECKS.filter(
-    (c) => c.needs !== 'no-peer' && !NEEDS_A_MIGRATION.has(c.id) && c.capability !== 'secrets',
+    (c) => c.needs !== 'no-peer' && !TEST_DRIVER_CANNOT.has(c.id) && c.capability !== 'secrets',
   ).map((c) => c.id),
 );

@@ -12,6 +12,10 @@ import {
   assertSecretValue,
   ClosedError,
   controlsOfferedWith,
+  type DirtyRateCapable,
+  type DirtyRateMeasurement,
+  type DirtyRateMode,
+  type DirtyRateOptions,
   type DomainConfig,
   type DomainEvent,
   type DomainInfo,
@@ -31,6 +35,7 @@ import {
   NotFoundError,
   type PreflightOptions,
   type PreflightReport,
+  resolveDirtyRateOptions,
   type SecretCapable,
   type SecretConfig,
   type SecretInfo,
@@ -84,8 +89,10 @@ export interface FailMigrationOptions {
  * typed errors, clock-driven CPU time, lifecycle events, and simulated pre-copy (and optionally
  * post-copy) live migration to other hosts of the same {@link FakeNetwork}.
  */
-export class FakeHypervisor implements Hypervisor, EventCapable, SecretCapable, MigrationJobCapable {
+export class FakeHypervisor implements Hypervisor, EventCapable, SecretCapable, DirtyRateCapable, MigrationJobCapable {
   readonly driver = 'fake';
+  /** The fake knows each guest's dirty rate exactly ({@link setDirtyRate}), whatever the mode. */
+  readonly dirtyRateModes: ReadonlySet<DirtyRateMode> = new Set<DirtyRateMode>(['page-sampling', 'dirty-bitmap']);
   readonly uri: string;
   /** The cluster the host belongs to. */
   readonly network: FakeNetwork;
@@ -364,6 +371,31 @@ export class FakeHypervisor implements Hypervisor, EventCapable, SecretCapable, 
 
   async migrate(name: string, destination: Hypervisor, options: MigrationOptions = {}): Promise<MigrationResult> {
     return (await this.startMigration(name, destination, options)).result;
+  }
+
+  /**
+   * Reports the guest's model dirty rate ({@link setDirtyRate}) after waiting the period on the
+   * network's clock, as a real measurement would.
+   */
+  async measureDirtyRate(name: string, options: DirtyRateOptions = {}): Promise<DirtyRateMeasurement> {
+    const d = this.domain(name);
+    const o = resolveDirtyRateOptions(options);
+    if (!this.dirtyRateModes.has(o.mode)) {
+      throw new UnsupportedError(
+        `dirty-rate measurement (${o.mode})`,
+        this.driver,
+        'the fake has no per-vCPU dirty rings',
+      );
+    }
+    if (d.state !== 'running') {
+      throw new StateError(`cannot measure the dirty rate of domain "${name}": it is ${d.state}`, {
+        domain: name,
+        state: d.state,
+      });
+    }
+    const startedAt = this.network.clock.now();
+    await this.network.clock.sleep(o.periodSeconds * 1000, options.signal);
+    return { domain: name, bytesPerSecond: d.dirtyRateBps, mode: o.mode, periodSeconds: o.periodSeconds, startedAt };
   }
 
   onDomainEvent(listener: (event: DomainEvent) => void): () => void {

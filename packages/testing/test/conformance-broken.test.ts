@@ -61,6 +61,7 @@ describe('runConformance against deliberately broken drivers', function () {
     ],
     'broken: 0 vCPUs accepted': ['invalid-input/define-zero-vcpus'],
     'broken: CPU cap silently accepted': ['invalid-input/set-cpu-cap-negative', 'resources/cpu-cap'],
+    'broken: dirty rate of anything': ['dirty-rate/not-running-refused', 'dirty-rate/bad-period-refused'],
     'broken: hostInfo after close': ['closed-connection/host-info'],
     'broken: failed migration kills the guest': [
       'migration/failure-keeps-guest',

@@ -1,14 +1,15 @@
 import { type Recommendation, recommendAll } from '@virtmig/analysis';
 import { clusterFromRecords, liveCluster } from '@virtmig/balance';
 import { TIDY_TABLES } from '@virtmig/bench';
-import type { DriverRegistry } from '@virtmig/core';
-import { InvalidArgumentError } from '@virtmig/core';
+import type { DriverRegistry, TrialRecord } from '@virtmig/core';
+import { InvalidArgumentError, isVirtmigError } from '@virtmig/core';
 import type { Command } from 'commander';
 import { cliRegistry } from '../drivers.js';
 import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import { applyPolicy, assertPolicy } from './cluster.js';
 import { EXPORT_FORMATS, exportCommand } from './export.js';
+import { linkRate } from './predict.js';
 import { checkLiveHosts, liveHosts } from './recommend.js';
 import { loadResults, studyTables, tablesMarkdown, writeReport } from './report.js';
 import { type RunCommandOptions, runCommand } from './run.js';
@@ -22,6 +23,27 @@ function threshold(v: string | undefined, fallback: number): number {
   if (!(n > 0 && n <= 100))
     throw new InvalidArgumentError('--threshold', `must be a number in (0, 100], got ${JSON.stringify(v)}`);
   return n;
+}
+
+/**
+ * The link rate `recommend --live` predicts with: `--bandwidth`, else the database's measured
+ * throughput; none (workload estimates only) when neither gives one.
+ */
+function liveLinkRate(bandwidth: string | undefined, records: readonly TrialRecord[]): { bandwidthBps?: number } {
+  if (bandwidth !== undefined) {
+    if (!/^\d{1,9}$/.test(bandwidth) || Number(bandwidth) < 1)
+      throw new InvalidArgumentError(
+        '--bandwidth',
+        `must be a whole number of MiB/s >= 1, got ${JSON.stringify(bandwidth)}`,
+      );
+    return { bandwidthBps: Number(bandwidth) * 1024 * 1024 };
+  }
+  try {
+    return { bandwidthBps: linkRate(undefined, undefined, records, '', '').bytesPerSecond };
+  } catch (e) {
+    if (isVirtmigError(e, 'E_INVALID_ARGUMENT')) return {};
+    throw e;
+  }
 }
 
 function decisionText(r: Recommendation): string {
@@ -117,12 +139,23 @@ export function addBenchCommands(
     .option('--hosts <list>', 'comma-separated libvirt URIs, or "lab"', 'lab')
     .option('--threshold <percent>', "CPU threshold in % of a host's cores (default: the run's, 65)")
     .option('--policy <name>', "study | mmt | mc | random | balance (default: the run's, study)")
+    .option(
+      '--bandwidth <MiBps>',
+      "with --live: link rate for the predictions (default: the median throughput of the database's migrations)",
+    )
     .option('--json', 'print JSON')
     .addHelpText('after', EXIT_HELP)
     .action(
       async (
         dbPath: string,
-        opts: { live?: boolean; hosts: string; threshold?: string; policy?: string; json?: boolean },
+        opts: {
+          live?: boolean;
+          hosts: string;
+          threshold?: string;
+          policy?: string;
+          bandwidth?: string;
+          json?: boolean;
+        },
       ) => {
         const out = makeOutput(Boolean(opts.json));
         const policy = opts.policy ?? undefined;
@@ -135,7 +168,13 @@ export function addBenchCommands(
         const chosen = policy ?? results.policy;
         assertPolicy(chosen);
         const cluster = opts.live
-          ? await liveCluster(registry(), await liveHosts(opts.hosts), results.records)
+          ? await liveCluster(
+              registry(),
+              await liveHosts(opts.hosts),
+              results.records,
+              undefined,
+              liveLinkRate(opts.bandwidth, results.records),
+            )
           : clusterFromRecords(results.records);
         const recommendation = applyPolicy(chosen, cluster, thresholdPercent);
         const others = recommendAll(cluster, { thresholdPercent }).filter((r) => r.policy !== recommendation.policy);

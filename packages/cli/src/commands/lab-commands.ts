@@ -13,6 +13,7 @@ import {
   xenlabStatus,
 } from './lab.js';
 import { formatMigrationResult, type MigrateCliOptions, migrateGuest, progressLine } from './migrate.js';
+import { formatPrediction, type PredictCliOptions, predictGuest } from './predict.js';
 import { formatPreflightReport, type PreflightCliOptions, preflightGuest } from './preflight.js';
 
 const PREFIX_HELP = 'lab prefix (default $VIRTMIG_LAB_PREFIX or vmlab)';
@@ -37,7 +38,7 @@ function xenKind(opts: { kind: string; prefix?: string }): boolean {
   return true;
 }
 
-/** Adds `lab up|down|status`, `guest start|stop`, `preflight` and `migrate` to the program. */
+/** Adds `lab up|down|status`, `guest start|stop`, `preflight`, `migrate` and `predict` to the program. */
 export function addLabCommands(program: Command, makeOutput: (json: boolean) => Output): void {
   const lab = program
     .command('lab')
@@ -161,6 +162,29 @@ export function addLabCommands(program: Command, makeOutput: (json: boolean) => 
     });
 
   program
+    .command('predict')
+    .description(
+      "measure a running guest's dirty rate and CPU use now and predict its migration's total time and downtime",
+    )
+    .argument('<guest>', 'domain name')
+    .requiredOption('--from <host>', 'where it runs: lab host (a, b) or a qemu URI')
+    .requiredOption('--to <host>', 'destination: lab host (a, b) or a qemu URI')
+    .option(
+      '--bandwidth <MiBps>',
+      "link rate in MiB/s (default: the lab link's shaping, else the median throughput of --db's migrations)",
+    )
+    .option('--max-downtime <ms>', "the hypervisor's maximum tolerated downtime (default QEMU's 300 ms)")
+    .option('--period <s>', 'dirty-rate measurement period in seconds', '1')
+    .option('--db <file>', 'results database: its trials calibrate the model and give a measured link rate')
+    .option('--prefix <name>', PREFIX_HELP)
+    .option('--json', 'print JSON')
+    .action(async (name: string, opts: PredictCliOptions) => {
+      const out = makeOutput(Boolean(opts.json));
+      const report = await predictGuest(name, { ...opts, prefix: labPrefix(opts.prefix) });
+      out.data(report, () => formatPrediction(report));
+    });
+
+  program
     .command('migrate')
     .description('live-migrate a running guest between two hosts (lab host names or qemu URIs) and print the result')
     .argument('<guest>', 'domain name')
@@ -189,6 +213,12 @@ export function addLabCommands(program: Command, makeOutput: (json: boolean) => 
     .option('--no-heartbeat', "do not follow the guest's serial heartbeat")
     .option('--no-preflight', 'skip the preflight checks (virtmig preflight) that run first')
     .option('--reserve <MiB>', "memory the destination must keep free beyond the guest's (preflight)")
+    .option('--no-predict', "do not measure the guest's dirty rate and predict the migration first")
+    .option(
+      '--downtime-target <ms>',
+      'choose pre-copy, pre-copy with max downtime or auto-converge, or post-copy from the prediction to stay within this downtime',
+    )
+    .option('--db <file>', 'results database: its trials calibrate the prediction and give a measured link rate')
     .option('--prefix <name>', PREFIX_HELP)
     .option('--json', 'print JSON')
     .action(async (name: string, opts: MigrateCliOptions) => {

@@ -1,20 +1,23 @@
 import { existsSync } from 'node:fs';
+import { chooseStrategy, migrationModelFor, type StrategyChoice } from '@virtmig/analysis';
+import { livePredictionInput } from '@virtmig/balance';
 import {
   assertDomainName,
-  assertUriPolicy,
   InvalidArgumentError,
+  isPostCopyCapable,
   type MigrationOptions,
   type MigrationProgress,
 } from '@virtmig/core';
 import {
   assertQemuMigrationOptions,
-  parseQemuUri,
   QemuHypervisor,
   type QemuMigrationResult,
   serialLogOf,
 } from '@virtmig/driver-qemu';
 import { table } from '../output.js';
-import { isLabHostName, type LabStatus, labHost, labStatus } from './lab.js';
+import { assertHostFlag, endpoint } from './endpoints.js';
+import { isLabHostName, type LabStatus } from './lab.js';
+import { type PredictionOutcome, predictBeforeMigration, predictionRows, recordsOf } from './predict.js';
 
 /** Raw options of `virtmig migrate` as commander parses them. */
 export interface MigrateCliOptions {
@@ -40,6 +43,12 @@ export interface MigrateCliOptions {
   readonly preflight?: boolean;
   /** `--reserve <MiB>`: memory the destination must keep free beyond the guest's. */
   readonly reserve?: string;
+  /** Results database whose trials calibrate the prediction and give a measured link rate. */
+  readonly db?: string;
+  /** `--no-predict`: skip the live measurement and prediction before migrating. */
+  readonly predict?: boolean;
+  /** Downtime target in ms: the strategy (pre-copy, max downtime, auto-converge, post-copy) is chosen from the prediction. */
+  readonly downtimeTarget?: string;
   readonly json?: boolean;
 }
 
@@ -83,23 +92,6 @@ export function migrationOptionsFromCli(o: MigrateCliOptions): MigrationOptions 
   };
 }
 
-/** A host given as a lab name (`a`, `b`) or a libvirt URI, resolved to a URI and, for lab hosts, the migrate and peer URIs. */
-export interface Endpoint {
-  readonly uri: string;
-  readonly migrateUri?: string;
-  /** The host's libvirtd as the other lab host reaches it (`qemu+tcp://ADDRESS/system`). */
-  readonly peerUri?: string;
-  readonly domainType?: 'kvm' | 'qemu';
-}
-
-/** Throws `E_INVALID_ARGUMENT` naming `flag` unless `spec` is a lab host name or a qemu URI the URI policy allows. */
-export function assertHostFlag(spec: string, flag: string): void {
-  if (isLabHostName(spec)) return;
-  if (!spec.startsWith('qemu'))
-    throw new InvalidArgumentError(flag, `must be a lab host (a, b) or a qemu URI, got ${JSON.stringify(spec)}`);
-  assertUriPolicy(parseQemuUri(spec), {}, flag);
-}
-
 // A lab destination supplies its own qemu+tcp peer URI after the lab is asked; its stand-in lets
 // every other option be checked first.
 const LAB_PEER_STAND_IN = 'qemu+tcp://lab-peer/system';
@@ -110,6 +102,23 @@ const LAB_PEER_STAND_IN = 'qemu+tcp://lab-peer/system';
  */
 export function checkMigrateInput(guest: string, o: MigrateCliOptions): MigrationOptions {
   const options = migrationOptionsFromCli(o);
+  if (o.downtimeTarget !== undefined) {
+    integer(o.downtimeTarget, '--downtime-target', 1);
+    const chosenByTarget = [
+      ['--max-downtime', o.maxDowntime !== undefined],
+      ['--auto-converge', o.autoConverge === true],
+      ['--post-copy', o.postCopy === true],
+      ['--post-copy-after', o.postCopyAfter !== undefined],
+      ['--no-predict', o.predict === false],
+    ] as const;
+    const clash = chosenByTarget.find(([, given]) => given);
+    if (clash) {
+      throw new InvalidArgumentError(
+        '--downtime-target',
+        `chooses max downtime, auto-converge and post-copy from the prediction itself: drop ${clash[0]}`,
+      );
+    }
+  }
   assertDomainName(guest, 'guest');
   assertHostFlag(o.from, '--from');
   assertHostFlag(o.to, '--to');
@@ -118,18 +127,27 @@ export function checkMigrateInput(guest: string, o: MigrateCliOptions): Migratio
   return options;
 }
 
-/** Resolves `--from`/`--to`: a lab host name through the lab's status (asked once per `cache`), else the URI itself. */
-export async function endpoint(spec: string, prefix: string, cache: { status?: LabStatus }): Promise<Endpoint> {
-  if (!isLabHostName(spec)) return { uri: spec };
-  cache.status ??= await labStatus(prefix);
-  const host = labHost(cache.status, spec);
-  // The port is left to the destination's migration_port range, so parallel connections get ports too.
-  return {
-    uri: host.uri,
-    migrateUri: `tcp://${host.address}`,
-    ...(typeof host.tcpUri === 'string' ? { peerUri: host.tcpUri } : {}),
-    domainType: cache.status.domainType,
-  };
+/**
+ * The strategy for `--downtime-target` from the prediction made just before the migration.
+ * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` naming `--downtime-target` when there is no prediction to choose from.
+ */
+function strategyFor(
+  src: QemuHypervisor,
+  predicted: PredictionOutcome,
+  records: ReturnType<typeof recordsOf>,
+  targetMs: number,
+): StrategyChoice {
+  if (predicted.kind === 'skipped') {
+    throw new InvalidArgumentError('--downtime-target', `needs a prediction, and there is none: ${predicted.reason}`);
+  }
+  return chooseStrategy(
+    migrationModelFor(records),
+    livePredictionInput(predicted.measured, predicted.link.bytesPerSecond, {
+      driver: src.driver,
+    }),
+    targetMs,
+    { postCopyAllowed: isPostCopyCapable(src) },
+  );
 }
 
 /** A one-line progress bar for a terminal. */
@@ -141,14 +159,29 @@ export function progressLine(p: MigrationProgress): string {
   return `[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${String(pct).padStart(3)}% ${p.phase}${p.iteration !== undefined ? ` pass ${p.iteration}` : ''} ${mib(p.dataProcessedBytes)}/${mib(p.dataTotalBytes)} MiB ${(p.elapsedMs / 1000).toFixed(1)} s`;
 }
 
+/** The strategy `--downtime-target` chose, and whether the measured downtime met the target. */
+export type StrategyOutcome = StrategyChoice & {
+  /** True when the measured downtime was at most the target. */
+  readonly met: boolean;
+};
+
+/** A migration's result with what was predicted for it beforehand. */
+export type PredictedMigrationResult = QemuMigrationResult & {
+  /** The prediction made just before the migration started (or why there is none). */
+  readonly predicted: PredictionOutcome;
+  /** With `--downtime-target`: the strategy chosen and whether the target was met. */
+  readonly strategy?: StrategyOutcome;
+};
+
 /** Live-migrates `guest` as `virtmig migrate` does; `onProgress` gets the driver's samples. */
 export async function migrateGuest(
   guest: string,
   o: MigrateCliOptions,
   extra: Pick<MigrationOptions, 'onProgress' | 'signal'> = {},
-): Promise<QemuMigrationResult> {
+): Promise<PredictedMigrationResult> {
   const prefix = o.prefix ?? process.env.VIRTMIG_LAB_PREFIX ?? 'vmlab';
   const options = checkMigrateInput(guest, o);
+  const records = recordsOf(o.db);
   const cache: { status?: LabStatus } = {};
   const from = await endpoint(o.from, prefix, cache);
   const to = await endpoint(o.to, prefix, cache);
@@ -158,8 +191,29 @@ export async function migrateGuest(
     const dst = await QemuHypervisor.open(to.uri, to.domainType ? { domainType: to.domainType } : {});
     try {
       const log = o.heartbeat === false ? undefined : serialLogOf(await src.domainXml(guest));
-      return await src.migrate(guest, dst, {
+      const predicted: PredictionOutcome =
+        o.predict === false
+          ? { kind: 'skipped', reason: '--no-predict' }
+          : await predictBeforeMigration(
+              src,
+              guest,
+              {
+                ...(options.bandwidthMiBps === undefined ? {} : { bandwidthMiBps: options.bandwidthMiBps }),
+                ...(options.maxDowntimeMs === undefined ? {} : { maxDowntimeMs: options.maxDowntimeMs }),
+                ...(options.autoConverge ? { autoConverge: true } : {}),
+                ...(options.postCopy ? { postCopy: true } : {}),
+              },
+              cache.status,
+              records,
+              { from: from.uri, to: to.uri },
+            );
+      const choice =
+        o.downtimeTarget === undefined ? undefined : strategyFor(src, predicted, records, Number(o.downtimeTarget));
+      const result = await src.migrate(guest, dst, {
         ...options,
+        ...(choice?.maxDowntimeMs === undefined ? {} : { maxDowntimeMs: choice.maxDowntimeMs }),
+        ...(choice?.autoConverge ? { autoConverge: true } : {}),
+        ...(choice?.postCopy ? { postCopy: true } : {}),
         // A tunnelled migration's data goes to the peer URI (a lab host's own by default), not to a migrate URI.
         ...(options.tunnelled
           ? options.peerUri === undefined && to.peerUri !== undefined
@@ -171,6 +225,15 @@ export async function migrateGuest(
         ...(log !== undefined && existsSync(log) ? { heartbeat: log } : {}),
         ...extra,
       });
+      return {
+        ...result,
+        // With a strategy the prediction beside the measurement is the chosen settings' one.
+        predicted:
+          choice && predicted.kind === 'predicted' ? { ...predicted, prediction: choice.prediction } : predicted,
+        ...(choice
+          ? { strategy: { ...choice, met: result.downtimeMs !== undefined && result.downtimeMs <= choice.targetMs } }
+          : {}),
+      };
     } finally {
       await dst.close();
     }
@@ -179,10 +242,27 @@ export async function migrateGuest(
   }
 }
 
+/** The prediction beside the measurement: predicted total and downtime, their errors, the model, its warnings. */
+function predictedRows(r: PredictedMigrationResult): [string, string][] {
+  const p = r.predicted;
+  if (p.kind === 'skipped') return [['predicted', `- (${p.reason})`]];
+  const rows = predictionRows(p.prediction);
+  const pred = p.prediction;
+  if (pred.kind === 'converges') {
+    const err = (predicted: number, measured: number | undefined): string =>
+      measured === undefined || measured === 0 ? '-' : `${Math.round(((predicted - measured) / measured) * 100)} %`;
+    rows.push([
+      'prediction error',
+      `total ${err(pred.totalTimeMs, r.totalTimeMs)}, downtime ${err(pred.downtimeMs, r.downtimeMs)} (measured dirty rate ${(p.measured.dirtyRate.bytesPerSecond / 1048576).toFixed(1)} MiB/s, link ${(p.link.bytesPerSecond / 1048576).toFixed(1)} MiB/s ${p.link.source})`,
+    ]);
+  }
+  return rows;
+}
+
 const ms = (v: number | undefined): string => (v === undefined ? '-' : `${Math.round(v)} ms`);
 
 /** The human rendering of a migration result. */
-export function formatMigrationResult(r: QemuMigrationResult): string {
+export function formatMigrationResult(r: PredictedMigrationResult): string {
   const s = r.stages;
   const span = (x: { startMs: number; endMs: number } | undefined): string => (x ? `${x.startMs}-${x.endMs} ms` : '-');
   const rows: [string, string][] = [
@@ -217,6 +297,16 @@ export function formatMigrationResult(r: QemuMigrationResult): string {
     ...(r.postCopy ? ([['post-copy', span(s.postcopy)]] as [string, string][]) : []),
     ['activation', span(s.activation)],
     ['commitment', span(s.commitment)],
+    ...predictedRows(r),
+    ...(r.strategy
+      ? ([
+          ['strategy', `${r.strategy.strategy}: ${r.strategy.reason}`],
+          [
+            'downtime target',
+            `${r.strategy.targetMs} ms: ${r.strategy.met ? 'met' : 'NOT met'} (measured ${ms(r.downtimeMs)})`,
+          ],
+        ] as [string, string][])
+      : []),
   ];
   return table(['FIELD', 'VALUE'], rows);
 }

@@ -1,8 +1,8 @@
 import { assertDomainName, InvalidArgumentError, type PreflightReport } from '@virtmig/core';
 import { QemuHypervisor } from '@virtmig/driver-qemu';
 import { table } from '../output.js';
+import { assertHostFlag, endpoint } from './endpoints.js';
 import type { LabStatus } from './lab.js';
-import { assertHostFlag, endpoint } from './migrate.js';
 
 /** Raw options of `virtmig preflight` as commander parses them. */
 export interface PreflightCliOptions {
