@@ -12,7 +12,13 @@ import {
 import { type LabStorage, secretHostsVia } from '@virtmig/iscsi';
 import { HostCpuSampler, type ProcStat } from '@virtmig/workloads';
 import { type HostsSetting, isLocalUri } from './capture.js';
-import { buildGuestImage, type GuestProvider, LabGuestProvider, SimulatedGuestProvider } from './guest.js';
+import {
+  buildGuestImage,
+  type GuestProvider,
+  LabGuestProvider,
+  SimulatedGuestProvider,
+  streamConsole,
+} from './guest.js';
 import { labHostPairs, labLinkShaping, labStorage, xenlabGuestSetup, xenlabHostPairs } from './lab.js';
 import type { ExperimentSpec, HostPairSpec } from './spec-types.js';
 
@@ -120,8 +126,13 @@ export function defaultEnvironment(options: DefaultEnvironmentOptions): RunnerEn
         spec.guest.kernel && spec.guest.initrd
           ? { kernel: spec.guest.kernel, initrd: spec.guest.initrd }
           : await buildGuestImage();
+      // Hosts named by URI may share no filesystem with this machine: the image goes to them
+      // through libvirt and the console comes back over the same connections. The lab's hosts
+      // read this machine's files, so its guests boot the image in place and log to a file.
+      const remote = spec.hosts !== 'lab';
       return new LabGuestProvider({
         image,
+        ...(remote ? { uploadImage: true, console: streamConsole } : {}),
         logDir: options.logDir ?? join(tmpdir(), 'virtmig-serial'),
         bootTimeoutMs: spec.guest.bootTimeoutMs,
         storage: spec.storage,

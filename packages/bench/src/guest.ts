@@ -3,13 +3,23 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { type DiskConfig, type DomainConfig, InvalidArgumentError, ParseError, StateError } from '@virtmig/core';
+import {
+  type DiskConfig,
+  type DomainConfig,
+  type Hypervisor,
+  InvalidArgumentError,
+  isImageStoreCapable,
+  ParseError,
+  StateError,
+  UnsupportedError,
+} from '@virtmig/core';
 import { SshRunner } from '@virtmig/iscsi';
 import { CommandFailedError, createWorkload, guestInitCmdline } from '@virtmig/workloads';
 import type { TrialPlan } from './matrix.js';
 import { repoPath } from './paths.js';
 import { CommandConsoleWatcher, type ConsoleLine, type ConsoleWatcher, SerialWatcher } from './serial.js';
 import type { StorageSpec, WorkloadSpec } from './spec-types.js';
+import { StreamConsoleWatcher } from './stream-console.js';
 
 /** A workload score averaged over the runs that finished in a window. */
 export interface ScoreSummary {
@@ -43,10 +53,22 @@ export interface GuestHandle {
   close(): Promise<void>;
 }
 
+/** The two connected hosts a trial's guest starts on and migrates to. */
+export interface GuestHosts {
+  /** The host the guest is defined and started on. */
+  readonly source: Hypervisor;
+  /** The host it migrates to. */
+  readonly destination: Hypervisor;
+}
+
 /** Makes the guests of trials. */
 export interface GuestProvider {
-  /** Makes the guest of one trial: what to define on the source and how to watch it. */
-  prepare(plan: TrialPlan, workload: WorkloadSpec, domain: string): Promise<GuestHandle>;
+  /**
+   * Makes the guest of one trial: what to define on the source and how to watch it. `hosts` are
+   * the trial's connected hosts, for providers that put the image on them or read consoles
+   * through them.
+   */
+  prepare(plan: TrialPlan, workload: WorkloadSpec, domain: string, hosts?: GuestHosts): Promise<GuestHandle>;
 }
 
 /**
@@ -131,6 +153,7 @@ export interface ConsoleSource {
   open(
     domain: string,
     logDir: string,
+    hosts?: GuestHosts,
   ): Promise<{
     /** The console watcher, not yet started. */
     watcher: ConsoleWatcher;
@@ -148,6 +171,19 @@ export const serialFileConsole: ConsoleSource = {
     // Created empty first: the watcher opens it before QEMU does, and a stale log of a crashed attempt is dropped.
     await writeFile(serialLog, '');
     return { watcher: new SerialWatcher(serialLog), serialLog };
+  },
+};
+
+/**
+ * The console read through the hosts' own connections (a libvirt stream over any URI; QEMU
+ * guests defined without a serial log have a pty console for it): for hosts that share no
+ * filesystem with this machine. It follows the guest from the source to the destination.
+ */
+export const streamConsole: ConsoleSource = {
+  device: 'ttyS0',
+  async open(domain, _logDir, hosts) {
+    if (!hosts) throw new InvalidArgumentError('hosts', 'a stream console needs the connected hosts');
+    return { watcher: new StreamConsoleWatcher([hosts.source, hosts.destination], domain) };
   },
 };
 
@@ -170,8 +206,14 @@ export function xenConsole(hosts: readonly SshRunner[]): ConsoleSource {
 
 /** Options of {@link LabGuestProvider}. */
 export interface LabGuestOptions {
-  /** The guest image to boot. */
+  /** The guest image to boot: files on this machine (see {@link LabGuestOptions.uploadImage}). */
   readonly image: GuestImage;
+  /**
+   * Put the image on both hosts of each trial through their connections (core's
+   * `ImageStoreCapable`: sent once per host, named by content) and boot it from there, for hosts
+   * that do not see this machine's files. Default false: both hosts read the image's paths.
+   */
+  readonly uploadImage?: boolean;
   /** Directory for serial logs (both hosts must see the same path). */
   readonly logDir: string;
   /** Where the console comes from (default {@link serialFileConsole}). */
@@ -219,10 +261,40 @@ export class LabGuestProvider implements GuestProvider {
     this.disks = disksFor(options.storage ?? { kind: 'none' }, options.disk);
   }
 
-  async prepare(plan: TrialPlan, workload: WorkloadSpec, domain: string): Promise<GuestHandle> {
+  private readonly uploads = new Map<string, Promise<GuestImage>>();
+
+  // Once per host and image: ensureImage sends a file only when the host lacks it, and a host's
+  // answer is the same for every trial of the run.
+  private uploaded(hosts: GuestHosts | undefined): Promise<GuestImage> {
+    if (!hosts) throw new InvalidArgumentError('hosts', 'uploading the guest image needs the connected hosts');
+    const put = (h: Hypervisor): Promise<GuestImage> => {
+      let p = this.uploads.get(h.uri);
+      if (!p) {
+        if (!isImageStoreCapable(h)) throw new UnsupportedError('putting a guest image on the host', h.driver);
+        p = (async () => ({
+          kernel: (await h.ensureImage(this.options.image.kernel)).path,
+          initrd: (await h.ensureImage(this.options.image.initrd)).path,
+        }))();
+        this.uploads.set(h.uri, p);
+        p.catch(() => this.uploads.delete(h.uri));
+      }
+      return p;
+    };
+    return Promise.all([put(hosts.source), put(hosts.destination)]).then(([src, dst]) => {
+      // The domain XML migrates as it is, so the destination must hold the image at the same path.
+      if (src.kernel !== dst.kernel || src.initrd !== dst.initrd)
+        throw new StateError(
+          `the guest image is at ${src.kernel} on ${hosts.source.uri} but ${dst.kernel} on ${hosts.destination.uri}: give both hosts the same image pool path`,
+        );
+      return src;
+    });
+  }
+
+  async prepare(plan: TrialPlan, workload: WorkloadSpec, domain: string, hosts?: GuestHosts): Promise<GuestHandle> {
     const o = this.options;
+    const image = o.uploadImage ? await this.uploaded(hosts) : o.image;
     const source = o.console ?? serialFileConsole;
-    const { watcher, serialLog } = await source.open(domain, o.logDir);
+    const { watcher, serialLog } = await source.open(domain, o.logDir, hosts);
     const disks = this.disks;
     const device = disks[0] ? guestDevice(disks[0]) : undefined;
     const params = [
@@ -236,8 +308,8 @@ export class LabGuestProvider implements GuestProvider {
       name: domain,
       memoryMiB: plan.ramMiB,
       vcpus: plan.vcpus,
-      kernel: o.image.kernel,
-      initrd: o.image.initrd,
+      kernel: image.kernel,
+      initrd: image.initrd,
       cmdline: params.join(' '),
       ...(serialLog ? { serialLog } : {}),
       ...(disks.length ? { disks } : {}),

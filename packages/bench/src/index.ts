@@ -39,6 +39,7 @@ export {
   type ConsoleSource,
   disksFor,
   type GuestHandle,
+  type GuestHosts,
   type GuestImage,
   type GuestProvider,
   type LabGuestOptions,
@@ -46,6 +47,7 @@ export {
   type ScoreSummary,
   SimulatedGuestProvider,
   serialFileConsole,
+  streamConsole,
   xenConsole,
 } from './guest.js';
 export { labHostPairs, labLinkShaping, labStorage, xenlabGuestSetup, xenlabHostPairs } from './lab.js';
@@ -74,6 +76,7 @@ export {
 } from './spec.js';
 export { EXPERIMENT_SPEC_SCHEMA } from './spec-schema.js';
 export * from './spec-types.js';
+export { StreamConsoleWatcher } from './stream-console.js';
 export {
   type ConnectedPair,
   checkDriverSupport,

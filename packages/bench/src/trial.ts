@@ -221,7 +221,7 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
   if (!workload) throw new Error(`workload ${plan.workload} is not in the spec`);
   let guest: GuestHandle | undefined;
   try {
-    guest = await ctx.guests.prepare(plan, workload, domain);
+    guest = await ctx.guests.prepare(plan, workload, domain, pair);
     await pair.source.defineDomain(guest.config);
     await pair.source.startDomain(domain);
     await guest.waitReady(signal);
