@@ -6,6 +6,7 @@ import {
   InvalidArgumentError,
   isVirtmigError,
   type MigrationResult,
+  type MigrationRound,
   type NonConvergedMigration,
   NotFoundError,
   type RunEnvironment,
@@ -518,6 +519,23 @@ export class ResultsDb {
             JSON.stringify(m, jsonReplacer),
           );
       }
+      const round = this.db.prepare(
+        `INSERT INTO migration_rounds (run_id, trial_id, iteration, start_ms, end_ms, transferred_bytes, remaining_bytes, dirtied_bytes, dirty_rate_bps)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      for (const x of m?.rounds ?? []) {
+        round.run(
+          runId,
+          trialId,
+          x.iteration,
+          x.startMs,
+          x.endMs,
+          x.transferredBytes,
+          x.remainingBytes,
+          x.dirtiedBytes ?? null,
+          x.dirtyRateBps ?? null,
+        );
+      }
       const tl = this.db.prepare(
         `INSERT INTO timeline_samples (run_id, trial_id, idx, t_ms, transferred_bytes, remaining_bytes, dirty_rate_bps, iteration, host_cpu_pct)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -647,10 +665,24 @@ export class ResultsDb {
       experiment: string;
     }[];
     const samples = this.db.prepare('SELECT * FROM timeline_samples WHERE run_id = ? AND trial_id = ? ORDER BY idx');
+    const roundsOf = this.db.prepare(
+      'SELECT * FROM migration_rounds WHERE run_id = ? AND trial_id = ? ORDER BY iteration',
+    );
     return trials.map((t) => ({
       experimentId: t.experiment,
       workload: t.workload,
       trial: t.trial_index,
+      ...roundsField(
+        roundsOf.all(t.run_id, t.trial_id) as {
+          iteration: number;
+          start_ms: number;
+          end_ms: number;
+          transferred_bytes: number;
+          remaining_bytes: number;
+          dirtied_bytes: number | null;
+          dirty_rate_bps: number | null;
+        }[],
+      ),
       samples: (
         samples.all(t.run_id, t.trial_id) as {
           t_ms: number;
@@ -910,4 +942,30 @@ export class ResultsDb {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+/** The `rounds` of a timeline from its `migration_rounds` rows; no field when there are none. */
+function roundsField(
+  rows: {
+    iteration: number;
+    start_ms: number;
+    end_ms: number;
+    transferred_bytes: number;
+    remaining_bytes: number;
+    dirtied_bytes: number | null;
+    dirty_rate_bps: number | null;
+  }[],
+): { rounds?: MigrationRound[] } {
+  if (rows.length === 0) return {};
+  return {
+    rounds: rows.map((r) => ({
+      iteration: r.iteration,
+      startMs: r.start_ms,
+      endMs: r.end_ms,
+      transferredBytes: r.transferred_bytes,
+      remainingBytes: r.remaining_bytes,
+      ...(r.dirtied_bytes === null ? {} : { dirtiedBytes: r.dirtied_bytes }),
+      ...(r.dirty_rate_bps === null ? {} : { dirtyRateBps: r.dirty_rate_bps }),
+    })),
+  };
 }

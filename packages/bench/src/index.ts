@@ -87,4 +87,5 @@ export {
   removeDomain,
   runTrial,
   type TrialContext,
+  withRoundRates,
 } from './trial.js';

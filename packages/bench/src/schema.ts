@@ -192,6 +192,26 @@ CREATE TABLE balance_samples (
 );
 `,
   },
+  {
+    version: 5,
+    name: 'per-round pre-copy transfer and dirty rate',
+    // Older databases have no rounds to carry over: drivers did not report them then.
+    sql: `
+CREATE TABLE migration_rounds (
+  run_id TEXT NOT NULL,
+  trial_id TEXT NOT NULL,
+  iteration INTEGER NOT NULL,
+  start_ms REAL NOT NULL,
+  end_ms REAL NOT NULL,
+  transferred_bytes REAL NOT NULL,
+  remaining_bytes REAL NOT NULL,
+  dirtied_bytes REAL,
+  dirty_rate_bps REAL,
+  PRIMARY KEY (run_id, trial_id, iteration),
+  FOREIGN KEY (run_id, trial_id) REFERENCES trials(run_id, trial_id) ON DELETE CASCADE
+);
+`,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -5,9 +5,11 @@ import {
   type MigrationOptions,
   type MigrationProgress,
   type MigrationResult,
+  type MigrationRound,
   type NonConvergedMigration,
   UnsupportedError,
 } from '@virtmig/core';
+
 import { busyPercent, DomainCpuSampler, domainUsageBetween } from '@virtmig/workloads';
 import type { RunnerEnvironment } from './environment.js';
 import type { GuestHandle, GuestProvider } from './guest.js';
@@ -272,7 +274,10 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
       } catch (e) {
         nonConverged = await nonConvergedAfter(e, pair, domain, spec.migration.timeoutMs, samples);
       }
-      timeline = samples.sort((a, b) => a.tMs - b.tMs);
+      timeline = withRoundRates(
+        samples.sort((a, b) => a.tMs - b.tMs),
+        result?.rounds ?? [],
+      );
       if (result) {
         const migrated = env.now();
         // Heartbeats that were due during the switch-over arrive a little after the call returns.
@@ -309,4 +314,15 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
     await guest?.close().catch(() => {});
     await removeDomain([pair.source, pair.destination], domain);
   }
+}
+
+/**
+ * The samples with the dirty rate of the pre-copy round each falls in, where the driver derived
+ * one from the job statistics' bytes: QEMU's own per-sample figure reads 0 under TCG.
+ */
+export function withRoundRates(samples: TimelineSample[], rounds: readonly MigrationRound[]): TimelineSample[] {
+  return samples.map((s) => {
+    const r = rounds.find((x) => x.dirtyRateBps !== undefined && s.tMs >= x.startMs && s.tMs < x.endMs);
+    return r?.dirtyRateBps === undefined ? s : { ...s, dirtyRateBps: r.dirtyRateBps };
+  });
 }

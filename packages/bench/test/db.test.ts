@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError, StateError } from '@virtmig/core';
 import { expect } from 'chai';
-import { expandMatrix, ResultsDb, SCHEMA_MIGRATIONS, SCHEMA_VERSION, type TrialOutcome } from '../src/index.js';
+import {
+  expandMatrix,
+  ResultsDb,
+  SCHEMA_MIGRATIONS,
+  SCHEMA_VERSION,
+  type TrialOutcome,
+  withRoundRates,
+} from '../src/index.js';
 import { openSqlite } from '../src/sqlite.js';
 import { fakeSpec } from './helpers.js';
 
@@ -80,6 +87,7 @@ describe('results database (a real SQLite file)', () => {
       'environment_hosts',
       'environments',
       'migration_results',
+      'migration_rounds',
       'run_lock',
       'runs',
       'schema_migrations',
@@ -121,6 +129,54 @@ describe('results database (a real SQLite file)', () => {
     db.close();
   });
 
+  it('stores the migration’s pre-copy rounds and reads them back with the timeline', () => {
+    const db = ResultsDb.open(path);
+    const spec = fakeSpec();
+    const plans = expandMatrix(spec);
+    const runId = db.createRun(spec, plans);
+    const id = plans[0]?.id as string;
+    db.markRunning(runId, id, 'vm-0');
+    const base = outcome();
+    const rounds = [
+      {
+        iteration: 1,
+        startMs: 0,
+        endMs: 600,
+        transferredBytes: 100,
+        remainingBytes: 30,
+        dirtiedBytes: 30,
+        dirtyRateBps: 50,
+      },
+      { iteration: 2, startMs: 600, endMs: 900, transferredBytes: 30, remainingBytes: 5 },
+    ];
+    const migration = { ...(base.record.migration as NonNullable<TrialOutcome['record']['migration']>), rounds };
+    db.completeTrial(runId, id, { ...base, record: { ...base.record, migration } });
+    expect(db.timelines(runId)[0]?.rounds).to.deep.equal(rounds);
+    expect(db.records(runId)[0]?.migration?.rounds).to.deep.equal(rounds);
+    db.close();
+  });
+
+  it('upgrades a version-1 database to the current schema on open, keeping its trials', () => {
+    const raw = openSqlite(path);
+    raw.exec(
+      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+    );
+    const v1 = SCHEMA_MIGRATIONS[0] as (typeof SCHEMA_MIGRATIONS)[number];
+    raw.exec(v1.sql);
+    raw.prepare("INSERT INTO schema_migrations VALUES (1, ?, 'x')").run(v1.name);
+    raw.close();
+    const db = ResultsDb.open(path);
+    expect(db.schemaVersion()).to.equal(SCHEMA_VERSION);
+    const spec = fakeSpec();
+    const plans = expandMatrix(spec);
+    const runId = db.createRun(spec, plans);
+    const id = plans[0]?.id as string;
+    db.markRunning(runId, id, 'vm-0');
+    db.completeTrial(runId, id, outcome());
+    expect(db.timelines(runId)).to.have.length(1);
+    db.close();
+  });
+
   it('writes nothing of a trial whose transaction fails half-way', () => {
     const db = ResultsDb.open(path);
     const spec = fakeSpec();
@@ -146,5 +202,26 @@ describe('results database (a real SQLite file)', () => {
     expect(existsSync(`${path}-wal`)).to.equal(true);
     db.close();
     expect(existsSync(`${path}-wal`)).to.equal(false);
+  });
+});
+
+describe('withRoundRates', () => {
+  it('gives each timeline sample the dirty rate of the pre-copy round it falls in, keeping the driver’s value elsewhere', () => {
+    const s = (tMs: number) => ({
+      tMs,
+      transferredBytes: 0,
+      remainingBytes: 0,
+      dirtyRateBps: 0,
+      iteration: 1,
+      hostCpuPercent: 0,
+    });
+    const out = withRoundRates(
+      [s(10), s(700), s(950)],
+      [
+        { iteration: 1, startMs: 0, endMs: 600, transferredBytes: 1, remainingBytes: 1, dirtyRateBps: 50 },
+        { iteration: 2, startMs: 600, endMs: 900, transferredBytes: 1, remainingBytes: 1, dirtyRateBps: 70 },
+      ],
+    );
+    expect(out.map((x) => x.dirtyRateBps)).to.deep.equal([50, 70, 0]);
   });
 });

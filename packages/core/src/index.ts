@@ -13,6 +13,7 @@ export * from './guest-console.js';
 export * from './host.js';
 export * from './hypervisor.js';
 export * from './migration.js';
+export * from './migration-job.js';
 export * from './preflight.js';
 export * from './records.js';
 export * from './registry.js';

@@ -41,11 +41,13 @@ export interface MigrationOptions {
   /** Live (default) or offline/paused migration. */
   readonly live?: boolean;
   /**
-   * Switch to post-copy. `true` switches as soon as the RAM transfer has begun; a number waits that many
-   * milliseconds after the transfer began. Requires a driver with the post-copy capability.
+   * Switch to post-copy. `true` switches as soon as the RAM transfer has begun; `{ afterMs }` waits that many
+   * milliseconds after the transfer began; `'manual'` enables post-copy but switches only when
+   * `MigrationJob.startPostCopy()` is called. Requires a driver with the post-copy capability.
    */
   readonly postCopy?:
     | boolean
+    | 'manual'
     | {
         /** Milliseconds after the memory transfer began at which to switch to post-copy. */
         readonly afterMs: number;
@@ -222,8 +224,108 @@ export interface MigrationResult {
   readonly postCopy: boolean;
   /** The stages the driver observed. */
   readonly stages: MigrationStages;
+  /** The pre-copy rounds with their transfer and dirty rate, when the driver sampled job statistics (see {@link precopyRounds}). */
+  readonly rounds?: readonly MigrationRound[];
   /** What the preflight found, when it ran (its cost is part of the reservation stage). */
   readonly preflight?: PreflightReport;
   /** Every raw statistic the hypervisor returned. */
   readonly raw: Readonly<Record<string, number | string | boolean | bigint>>;
+}
+
+/**
+ * One pre-copy round as the job statistics show it. A round runs from one dirty-bitmap sync to
+ * the next; what the guest wrote during it is what the next sync adds to the memory left to send.
+ */
+export interface MigrationRound {
+  /** 1-based round (the hypervisor's iteration counter). */
+  readonly iteration: number;
+  /** Start, in ms since the migration started. */
+  readonly startMs: number;
+  /** End (the next sync, or the last sample of an open round), in ms since the migration started. */
+  readonly endMs: number;
+  /** Bytes sent during the round. */
+  readonly transferredBytes: number;
+  /** Memory left to send when the round ended, including what it re-dirtied. */
+  readonly remainingBytes: number;
+  /** Distinct memory the guest dirtied during the round; absent when its end was not observed. */
+  readonly dirtiedBytes?: number;
+  /** `dirtiedBytes` over the round's duration, bytes per second; absent with `dirtiedBytes`. */
+  readonly dirtyRateBps?: number;
+}
+
+/** One job-statistics sample, the input of {@link precopyRounds}. */
+export interface PrecopySample {
+  /** Milliseconds since the migration started. */
+  readonly elapsedMs: number;
+  /** The hypervisor's iteration counter (dirty-bitmap syncs so far). */
+  readonly iteration: number;
+  /** Guest memory left to send, bytes. */
+  readonly remainingBytes: number;
+  /** Guest memory sent so far counted in whole pages, zero pages included (what `remainingBytes` drops by per sent page). */
+  readonly sentBytes: number;
+  /** Bytes put on the wire so far. */
+  readonly transferredBytes: number;
+}
+
+/**
+ * Per-round transfer and dirty rate from job statistics sampled while a pre-copy migration ran.
+ * Memory left to send only grows at a dirty-bitmap sync, by the distinct pages the guest wrote
+ * since the previous one, so across two samples `dirtied = Δremaining + Δsent`; the growth
+ * across the sample pair where the iteration counter steps from k to k+1 belongs to round k.
+ * A round starts midway between the last sample before its sync and the first after it (or at
+ * the `migration-iteration` event's time, when `syncAtMs` has one). The hypervisor's own
+ * dirty-rate field is not used: QEMU under TCG reports 0 there. A round whose closing sync was
+ * not sampled (the last one, or several syncs between two samples) has no dirty rate.
+ */
+export function precopyRounds(
+  samples: readonly PrecopySample[],
+  syncAtMs: ReadonlyMap<number, number> = new Map(),
+): MigrationRound[] {
+  const s = [...samples].filter((x) => x.iteration > 0).sort((a, b) => a.elapsedMs - b.elapsedMs);
+  const firstIndex = new Map<number, number>();
+  for (const [i, x] of s.entries()) if (!firstIndex.has(x.iteration)) firstIndex.set(x.iteration, i);
+  const startOf = (k: number): number | undefined => {
+    const i = firstIndex.get(k);
+    if (i === undefined) return undefined;
+    const event = syncAtMs.get(k);
+    if (event !== undefined) return event;
+    const before = s[i - 1];
+    const first = s[i] as PrecopySample;
+    return before === undefined ? first.elapsedMs : (before.elapsedMs + first.elapsedMs) / 2;
+  };
+  const rounds: MigrationRound[] = [];
+  for (const [k, i] of firstIndex) {
+    const startMs = startOf(k) as number;
+    const base = s[i - 1] ?? (s[i] as PrecopySample);
+    const closing = s.findIndex((x, j) => j > i && x.iteration > k);
+    if (closing < 0) {
+      let last = s[i] as PrecopySample;
+      for (const x of s) if (x.iteration === k) last = x;
+      rounds.push({
+        iteration: k,
+        startMs,
+        endMs: last.elapsedMs,
+        transferredBytes: last.transferredBytes - base.transferredBytes,
+        remainingBytes: last.remainingBytes,
+      });
+      continue;
+    }
+    const after = s[closing] as PrecopySample;
+    const before = s[closing - 1] as PrecopySample;
+    const endMs = after.iteration === k + 1 ? (startOf(k + 1) as number) : before.elapsedMs;
+    const round: MigrationRound = {
+      iteration: k,
+      startMs,
+      endMs,
+      transferredBytes: after.transferredBytes - base.transferredBytes,
+      remainingBytes: after.remainingBytes,
+    };
+    if (after.iteration !== k + 1 || endMs <= startMs) {
+      rounds.push(round);
+      continue;
+    }
+    const dirtiedBytes = Math.max(0, after.remainingBytes - before.remainingBytes + after.sentBytes - before.sentBytes);
+    rounds.push({ ...round, dirtiedBytes, dirtyRateBps: (dirtiedBytes * 1000) / (endMs - startMs) });
+  }
+  return rounds;
 }

@@ -1,4 +1,4 @@
-import type { MigrationResult } from './migration.js';
+import type { MigrationResult, MigrationRound } from './migration.js';
 
 /*
  * The experiment data that the runner (@virtmig/bench) stores and analysis (@virtmig/analysis)
@@ -79,7 +79,10 @@ export interface TimelineSample {
   readonly transferredBytes: number;
   /** Bytes still to transfer. */
   readonly remainingBytes: number;
-  /** Guest dirty rate in bytes per second. */
+  /**
+   * Guest dirty rate in bytes per second: the rate of the pre-copy round the sample falls in
+   * (from {@link MigrationResult.rounds}) when the driver derived one, else the driver's own figure.
+   */
   readonly dirtyRateBps: number;
   /** Pre-copy iteration (round) in progress. */
   readonly iteration: number;
@@ -97,4 +100,6 @@ export interface MigrationTimeline {
   readonly trial: number;
   /** Samples in time order. */
   readonly samples: readonly TimelineSample[];
+  /** The pre-copy rounds with their transfer and dirty rate, when the driver reported them. */
+  readonly rounds?: readonly MigrationRound[];
 }

@@ -11,9 +11,9 @@ export function assertQemuMigrationOptions(o: MigrationOptions): void {
   if (o.bandwidthMiBps !== undefined) assertInt(o.bandwidthMiBps, 'options.bandwidthMiBps', 1, 1 << 23);
   if (o.parallelConnections !== undefined) assertInt(o.parallelConnections, 'options.parallelConnections', 1, 255);
   if (o.timeoutMs !== undefined) assertInt(o.timeoutMs, 'options.timeoutMs', 1, 2 ** 31 - 1);
-  if (o.postCopy !== undefined && typeof o.postCopy !== 'boolean') {
+  if (o.postCopy !== undefined && typeof o.postCopy !== 'boolean' && o.postCopy !== 'manual') {
     if (typeof o.postCopy !== 'object' || o.postCopy === null)
-      throw new InvalidArgumentError('options.postCopy', 'must be a boolean or { afterMs }');
+      throw new InvalidArgumentError('options.postCopy', "must be a boolean, 'manual' or { afterMs }");
     assertInt(o.postCopy.afterMs, 'options.postCopy.afterMs', 0, 2 ** 31 - 1);
   }
   if (o.postCopy && o.live === false)

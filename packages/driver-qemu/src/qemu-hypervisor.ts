@@ -8,6 +8,7 @@ import {
   type Hypervisor,
   type HypervisorCapabilities,
   InvalidArgumentError,
+  type MigrationJob,
   type MigrationOptions,
   type MigrationResult,
   type ParsedUri,
@@ -143,7 +144,22 @@ export class QemuHypervisor extends LibvirtHypervisor implements PostCopyCapable
   }
 
   /**
-   * Live-migrates with libvirt (see `migrateWithLibvirt`), after checking every option's value.
+   * Starts a live migration and returns its job (see `LibvirtHypervisor.startMigration`), after
+   * checking every option's value.
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when an option's value is invalid.
+   * @throws {@link @virtmig/core!MigrationError} `E_MIGRATION_FAILED` when the destination already has another domain of that name.
+   */
+  override async startMigration(
+    name: string,
+    destination: Hypervisor,
+    options: MigrationOptions = {},
+  ): Promise<MigrationJob> {
+    assertQemuMigrationOptions(options);
+    return super.startMigration(name, destination, options);
+  }
+
+  /**
+   * Live-migrates with libvirt (see `startLibvirtMigration`), after checking every option's value.
    * With `heartbeat`, the guest's serial heartbeat is followed during the migration and its
    * host-side gap and sequence continuity come back in `result.heartbeat`.
    * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when an option's value is invalid, or

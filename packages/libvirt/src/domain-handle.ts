@@ -290,6 +290,15 @@ export class Domain {
   }
 
   /**
+   * Sets the bandwidth limit of a running migration in MiB/s (virDomainMigrateSetMaxSpeed).
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` when the domain was already freed.
+   * @throws {@link LibvirtError} the code libvirt's error maps to (`E_NOT_FOUND`, `E_STATE`, ..., else `E_LIBVIRT`) when libvirt fails.
+   */
+  async migrateSetMaxSpeed(mibps: number): Promise<void> {
+    await this.handle.use((p) => this.binding.callAsync('virDomainMigrateSetMaxSpeed', p, mibps, 0));
+  }
+
+  /**
    * virDomainMigrate3 to an open destination connection, on a worker thread; both this domain and
    * the destination stay alive until the call settles. Returns the domain on the destination.
    * @throws ClosedError `E_CLOSED` when this domain is freed or the destination closed.

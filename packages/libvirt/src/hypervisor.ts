@@ -14,6 +14,7 @@ import {
   ClosedError,
   type ConsoleCapable,
   type ConsoleLineRead,
+  controlsOfferedWith,
   type DirtyRateCapable,
   type DirtyRateMeasurement,
   type DirtyRateMode,
@@ -31,6 +32,9 @@ import {
   type ImageStoreOptions,
   InvalidArgumentError,
   isVirtmigError,
+  type MigrationControl,
+  type MigrationJob,
+  type MigrationJobCapable,
   type MigrationOptions,
   type MigrationResult,
   NotFoundError,
@@ -51,7 +55,7 @@ import { measureDirtyRateWithLibvirt } from './dirty-rate.js';
 import { DOMAIN_STATES, type Domain } from './domain-handle.js';
 import { assertDomainXml } from './domain-xml-limits.js';
 import { ENUMS } from './generated/enums.js';
-import { migrateWithLibvirt } from './migrate.js';
+import { startLibvirtMigration } from './migrate.js';
 import { preflightWithLibvirt } from './preflight.js';
 import { domainConsole, ensureHostImage, removeHostImages } from './remote-guest.js';
 import type { Secret } from './secret-handle.js';
@@ -74,7 +78,14 @@ export function domainState(n: number): DomainState {
  * `DomainConfig`, map the CPU cap onto their scheduler, and declare what they support.
  */
 export abstract class LibvirtHypervisor
-  implements Hypervisor, EventCapable, ConsoleCapable, ImageStoreCapable, SecretCapable, DirtyRateCapable
+  implements
+    Hypervisor,
+    EventCapable,
+    ConsoleCapable,
+    ImageStoreCapable,
+    SecretCapable,
+    DirtyRateCapable,
+    MigrationJobCapable
 {
   abstract readonly capabilities: HypervisorCapabilities;
 
@@ -149,17 +160,25 @@ export abstract class LibvirtHypervisor
     return this.conn().capabilities();
   }
 
-  /** Looks a domain up, runs `fn`, and frees the handle whatever happens. */
-  protected async withDomain<T>(name: string, fn: (d: Domain) => Promise<T> | T): Promise<T> {
+  /**
+   * Looks a domain up; the caller frees the handle.
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when `name` is not a valid domain name.
+   * @throws {@link @virtmig/core!NotFoundError} `E_NOT_FOUND` when no domain is called `name`.
+   */
+  protected async openDomain(name: string): Promise<Domain> {
     assertDomainName(name);
     const c = this.conn();
-    let d: Domain;
     try {
-      d = await c.lookupDomain(name);
+      return await c.lookupDomain(name);
     } catch (e) {
       if (isVirtmigError(e, 'E_NOT_FOUND')) throw new NotFoundError('domain', name, undefined, { cause: e });
       throw e;
     }
+  }
+
+  /** Looks a domain up, runs `fn`, and frees the handle whatever happens. */
+  protected async withDomain<T>(name: string, fn: (d: Domain) => Promise<T> | T): Promise<T> {
+    const d = await this.openDomain(name);
     try {
       return await fn(d);
     } finally {
@@ -451,6 +470,15 @@ export abstract class LibvirtHypervisor
     return c.events.subscribe(c, listener);
   }
 
+  /**
+   * The job controls follow the start options the driver offers, because each pair is the same
+   * libvirt call (see {@link @virtmig/core!controlsOfferedWith}): virDomainMigrateSetMaxDowntime,
+   * virDomainMigrateSetMaxSpeed, virDomainMigrateStartPostCopy and virDomainAbortJob.
+   */
+  get migrationControls(): ReadonlySet<MigrationControl> {
+    return controlsOfferedWith(this.capabilities.migrationOptions);
+  }
+
   /** The destination as a libvirt hypervisor, or `E_INVALID_ARGUMENT`. */
   private libvirtDestination(destination: Hypervisor): LibvirtHypervisor {
     if (!(destination instanceof LibvirtHypervisor) || destination.closed) {
@@ -479,7 +507,18 @@ export abstract class LibvirtHypervisor
     }
   }
 
-  async migrate(name: string, destination: Hypervisor, options: MigrationOptions = {}): Promise<MigrationResult> {
+  /**
+   * Starts a live migration and returns its handle (job statistics, max downtime, bandwidth,
+   * post-copy switch, abort), after the preflight unless `options.preflight` is false. Closing
+   * either connection while it runs aborts the job and leaves the guest on the source.
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` when `name`, the destination or an option is invalid.
+   * @throws {@link @virtmig/core!NotFoundError} `E_NOT_FOUND` when no domain is called `name`.
+   * @throws {@link @virtmig/core!UnsupportedError} `E_UNSUPPORTED` when migration or an option is not offered.
+   * @throws {@link @virtmig/core!MigrationError} `E_MIGRATION_FAILED` when the destination already has another domain of that name.
+   * @throws {@link @virtmig/core!AbortedError} `E_ABORTED` when `options.signal` has already aborted.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` after {@link close}.
+   */
+  async startMigration(name: string, destination: Hypervisor, options: MigrationOptions = {}): Promise<MigrationJob> {
     this.conn();
     assertMigrationOptionsOffered(options, this.capabilities, this.driver);
     const dest = this.libvirtDestination(destination);
@@ -494,9 +533,12 @@ export abstract class LibvirtHypervisor
       report = await this.preflight(name, dest, typeof preflight === 'object' ? preflight : {});
       assertPreflightPassed(report);
     }
-    return this.withDomain(name, (d) =>
-      migrateWithLibvirt(this, d, dest, rest, { t0, ...(report ? { preflight: report } : {}) }),
-    );
+    const d = await this.openDomain(name);
+    return startLibvirtMigration(this, d, dest, rest, () => d.free(), { t0, ...(report ? { preflight: report } : {}) });
+  }
+
+  async migrate(name: string, destination: Hypervisor, options: MigrationOptions = {}): Promise<MigrationResult> {
+    return (await this.startMigration(name, destination, options)).result;
   }
 
   private requireSecrets(): void {

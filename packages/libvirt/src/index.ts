@@ -56,7 +56,7 @@ export {
   shimPaths,
 } from './locate.js';
 export * from './memory.js';
-export { type MigrationPrelude, migrateWithLibvirt, migrationFlags, migrationParams } from './migrate.js';
+export { type MigrationPrelude, migrationFlags, migrationParams, startLibvirtMigration } from './migrate.js';
 export { NativePointer } from './native-pointer.js';
 export {
   type GuestDisk,

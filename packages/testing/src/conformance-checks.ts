@@ -7,9 +7,14 @@ import {
   type HypervisorCapabilities,
   isDirtyRateCapable,
   isEventCapable,
+  isMigrationJobCapable,
   isSecretCapable,
+  type MigrationControl,
   type MigrationFailureDetails,
+  type MigrationJob,
+  type MigrationJobCapable,
   type MigrationOptions,
+  type MigrationProgress,
   PREFLIGHT_CHECK_NAMES,
   type PreflightError,
   type PreflightReport,
@@ -1308,6 +1313,151 @@ const MIGRATION: ConformanceCheck[] = [
   },
 ];
 
+const CONTROLS: readonly MigrationControl[] = ['setMaxDowntime', 'setBandwidth', 'startPostCopy', 'abort'];
+
+/** Calls one control of a job with a valid argument. */
+const CONTROL_CALLS: { readonly [K in MigrationControl]: (job: MigrationJob) => Promise<void> } = {
+  setMaxDowntime: (job) => job.setMaxDowntime(500),
+  setBandwidth: (job) => job.setBandwidth(100),
+  startPostCopy: (job) => job.startPostCopy(),
+  abort: (job) => job.abort(),
+};
+
+/** The migration peer's source as a job-capable host, or undefined when the driver has no jobs. */
+async function jobPeer(
+  ctx: CheckContext,
+): Promise<(CheckPeer & { jobs: Hypervisor & MigrationJobCapable }) | undefined> {
+  const p = await ctx.peer();
+  return isMigrationJobCapable(p.source) ? { ...p, jobs: p.source } : undefined;
+}
+
+/** Lets a job end whichever way it ends, so the check's cleanup finds no migration in flight. */
+async function settled(job: MigrationJob): Promise<void> {
+  await job.result.catch(() => undefined);
+}
+
+const MIGRATION_JOB: ConformanceCheck[] = [
+  {
+    id: 'migration-job/controls-declared',
+    title: 'a job-capable driver declares its migration controls as a set of known control names',
+    async run({ h }) {
+      if (!isMigrationJobCapable(h)) return;
+      assert.ok(h.migrationControls instanceof Set, 'migrationControls is a Set');
+      for (const c of h.migrationControls) assert.ok(CONTROLS.includes(c), `unknown control ${String(c)}`);
+    },
+  },
+  {
+    id: 'migration-job/result-and-stats',
+    title:
+      'startMigration gives a job whose result is what migrate gives, whose stats iterator ends with the job, and whose controls then fail with E_STATE (or E_UNSUPPORTED when not declared)',
+    capability: 'migration',
+    needs: 'peer',
+    async run(ctx) {
+      const p = await jobPeer(ctx);
+      if (p === undefined) return;
+      const name = await p.migratable();
+      await p.ready(name);
+      const job = await p.jobs.startMigration(name, p.destination, p.env);
+      assert.equal(job.domain, name);
+      const samples: MigrationProgress[] = [];
+      const reading = (async () => {
+        for await (const s of job.stats()) samples.push(s);
+      })();
+      const result = await job.result;
+      await reading;
+      assert.equal(job.finished, true);
+      assert.equal(result.domain, name);
+      assert.equal(result.sourceUri, p.source.uri);
+      assert.equal(result.destinationUri, p.destination.uri);
+      assert.equal(result.postCopy, false);
+      for (let i = 1; i < samples.length; i++)
+        assert.ok(
+          (samples[i] as MigrationProgress).elapsedMs >= (samples[i - 1] as MigrationProgress).elapsedMs,
+          'stats in time order',
+        );
+      for (const s of samples) assert.ok(s.dataProcessedBytes >= 0 && s.dataRemainingBytes >= 0, JSON.stringify(s));
+      for (const r of result.rounds ?? []) {
+        assert.ok(Number.isInteger(r.iteration) && r.iteration >= 1, `round ${JSON.stringify(r)}`);
+        assert.ok(r.endMs >= r.startMs && r.transferredBytes >= 0, `round ${JSON.stringify(r)}`);
+        if (r.dirtyRateBps !== undefined) assert.ok(r.dirtyRateBps >= 0, `round ${JSON.stringify(r)}`);
+      }
+      assert.equal(await ctx.stateOf(p.destination, name), 'running');
+      for (const c of CONTROLS) {
+        const code = p.jobs.migrationControls.has(c) ? 'E_STATE' : 'E_UNSUPPORTED';
+        // startPostCopy without options.postCopy is E_UNSUPPORTED whatever the state.
+        const expected = c === 'startPostCopy' ? 'E_UNSUPPORTED' : code;
+        await rejectsWithCode(() => CONTROL_CALLS[c](job), expected, `${c} after the job ended`);
+      }
+      const ended = await job.stats().next();
+      assert.equal(ended.done, true, 'a stats iterator of an ended job ends at once');
+    },
+  },
+  {
+    id: 'migration-job/abort-keeps-guest',
+    title:
+      'abort on a running job rejects its result with E_ABORTED and leaves the guest running on the source and none on the destination (E_UNSUPPORTED when abort is not declared)',
+    capability: 'migration',
+    needs: 'peer',
+    async run(ctx) {
+      const p = await jobPeer(ctx);
+      if (p === undefined) return;
+      const name = await p.migratable();
+      await p.ready(name);
+      const job = await p.jobs.startMigration(name, p.destination, p.env);
+      if (!p.jobs.migrationControls.has('abort')) {
+        await rejectsWithCode(() => job.abort(), 'E_UNSUPPORTED', 'abort without the control');
+        await settled(job);
+        return;
+      }
+      await job.abort();
+      await rejectsWithCode(() => job.result, 'E_ABORTED', 'the result of an aborted job');
+      assert.equal(await ctx.stateOf(p.source, name), 'running');
+      await rejectsWithCode(() => p.destination.lookupDomain(name), 'E_NOT_FOUND', 'lookupDomain on the destination');
+    },
+  },
+  {
+    id: 'migration-job/post-copy-needs-option',
+    title: 'startPostCopy on a job started without options.postCopy fails with E_UNSUPPORTED',
+    capability: 'migration',
+    needs: 'peer',
+    async run(ctx) {
+      const p = await jobPeer(ctx);
+      if (p === undefined) return;
+      const name = await p.migratable();
+      await p.ready(name);
+      const job = await p.jobs.startMigration(name, p.destination, p.env);
+      try {
+        await rejectsWithCode(() => job.startPostCopy(), 'E_UNSUPPORTED', 'startPostCopy without options.postCopy');
+      } finally {
+        await settled(job);
+      }
+    },
+  },
+  {
+    id: 'migration-job/bad-values-refused',
+    title: 'setBandwidth and setMaxDowntime refuse values out of range with E_INVALID_ARGUMENT (when declared)',
+    capability: 'migration',
+    needs: 'peer',
+    async run(ctx) {
+      const p = await jobPeer(ctx);
+      if (p === undefined) return;
+      const name = await p.migratable();
+      await p.ready(name);
+      const job = await p.jobs.startMigration(name, p.destination, p.env);
+      try {
+        if (p.jobs.migrationControls.has('setBandwidth'))
+          for (const v of [0, -1, Number.NaN])
+            await rejectsWithCode(() => job.setBandwidth(v), 'E_INVALID_ARGUMENT', `setBandwidth(${v})`);
+        if (p.jobs.migrationControls.has('setMaxDowntime'))
+          for (const v of [0, -5, Number.POSITIVE_INFINITY])
+            await rejectsWithCode(() => job.setMaxDowntime(v), 'E_INVALID_ARGUMENT', `setMaxDowntime(${v})`);
+      } finally {
+        await settled(job);
+      }
+    },
+  },
+];
+
 /** Every built-in check, in run order. */
 export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = Object.freeze([
   ...HOST,
@@ -1322,11 +1472,17 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = Object.freeze([
   ...CLOSED,
   ...PREFLIGHT,
   ...MIGRATION,
+  ...MIGRATION_JOB,
 ]);
 
-// A successful migration, and a dirty-rate measurement: the test driver implements neither
-// (a driver that declares dirty-rate modes over it gets libvirt's "not supported").
-const TEST_DRIVER_CANNOT = new Set(['migration/moves-running-domain', 'dirty-rate/measures-running']);
+// A successful migration (or one caught running), and a dirty-rate measurement: the test driver
+// implements neither (a driver that declares dirty-rate modes over it gets libvirt's "not supported").
+const TEST_DRIVER_CANNOT = new Set([
+  'migration/moves-running-domain',
+  'migration-job/result-and-stats',
+  'migration-job/abort-keeps-guest',
+  'dirty-rate/measures-running',
+]);
 
 /**
  * The checks a driver on two libvirt test-driver hosts (`test:///default` and

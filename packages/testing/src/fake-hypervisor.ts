@@ -11,6 +11,7 @@ import {
   assertSecretUuid,
   assertSecretValue,
   ClosedError,
+  controlsOfferedWith,
   type DirtyRateCapable,
   type DirtyRateMeasurement,
   type DirtyRateMode,
@@ -25,7 +26,10 @@ import {
   type Hypervisor,
   type HypervisorCapabilities,
   InvalidArgumentError,
+  type MigrationControl,
   MigrationError,
+  type MigrationJob,
+  type MigrationJobCapable,
   type MigrationOptions,
   type MigrationResult,
   NotFoundError,
@@ -41,7 +45,7 @@ import {
   UnsupportedError,
 } from '@virtmig/core';
 import type { FakeDomain, FakeHost, FakeSecret } from './host.js';
-import { migrateDomain } from './migrate.js';
+import { startMigrationJob } from './migrate.js';
 import { assertHostName, defaultFakeNetwork, type FakeNetwork } from './network.js';
 import { fakePreflight } from './preflight.js';
 import { parseDomainXml, renderCapabilitiesXml, renderDomainXml } from './xml.js';
@@ -85,7 +89,7 @@ export interface FailMigrationOptions {
  * typed errors, clock-driven CPU time, lifecycle events, and simulated pre-copy (and optionally
  * post-copy) live migration to other hosts of the same {@link FakeNetwork}.
  */
-export class FakeHypervisor implements Hypervisor, EventCapable, SecretCapable, DirtyRateCapable {
+export class FakeHypervisor implements Hypervisor, EventCapable, SecretCapable, DirtyRateCapable, MigrationJobCapable {
   readonly driver = 'fake';
   /** The fake knows each guest's dirty rate exactly ({@link setDirtyRate}), whatever the mode. */
   readonly dirtyRateModes: ReadonlySet<DirtyRateMode> = new Set<DirtyRateMode>(['page-sampling', 'dirty-bitmap']);
@@ -305,6 +309,11 @@ export class FakeHypervisor implements Hypervisor, EventCapable, SecretCapable, 
     });
   }
 
+  /** The controls of its jobs: those whose start option the host offers (see {@link @virtmig/core!controlsOfferedWith}). */
+  get migrationControls(): ReadonlySet<MigrationControl> {
+    return controlsOfferedWith(this.capabilities.migrationOptions);
+  }
+
   /** The destination as a fake host on this network, or the error a caller gets. */
   private fakeDestination(name: string, destination: Hypervisor): FakeHypervisor {
     if (!(destination instanceof FakeHypervisor)) {
@@ -333,7 +342,18 @@ export class FakeHypervisor implements Hypervisor, EventCapable, SecretCapable, 
     return fakePreflight(this.host, this.uri, destination.host, destination.uri, name, options);
   }
 
-  async migrate(name: string, destination: Hypervisor, options: MigrationOptions = {}): Promise<MigrationResult> {
+  /**
+   * Starts a simulated live migration (after the preflight unless `options.preflight` is false)
+   * and returns its job: stats at the network's progress interval, and controls that act on the
+   * pre-copy model from the next tick (bandwidth) or the running round's end (max downtime) on.
+   * @throws {@link @virtmig/core!InvalidArgumentError} `E_INVALID_ARGUMENT` for a bad name, destination or option.
+   * @throws {@link @virtmig/core!NotFoundError} `E_NOT_FOUND` when no domain is called `name`.
+   * @throws {@link @virtmig/core!UnsupportedError} `E_UNSUPPORTED` for an unoffered option.
+   * @throws {@link @virtmig/core!StateError} `E_STATE` when the domain is not running or already migrating.
+   * @throws {@link @virtmig/core!AbortedError} `E_ABORTED` when `options.signal` has already aborted.
+   * @throws {@link @virtmig/core!ClosedError} `E_CLOSED` after close.
+   */
+  async startMigration(name: string, destination: Hypervisor, options: MigrationOptions = {}): Promise<MigrationJob> {
     this.ensureOpen();
     assertDomainName(name);
     assertMigrationOptionsOffered(options, this.capabilities, this.driver);
@@ -346,8 +366,11 @@ export class FakeHypervisor implements Hypervisor, EventCapable, SecretCapable, 
       report = await this.preflight(name, dest, typeof preflight === 'object' ? preflight : {});
       assertPreflightPassed(report);
     }
-    const result = await migrateDomain(this.host, this.uri, dest.host, dest.uri, name, rest);
-    return report === undefined ? result : { ...result, preflight: report };
+    return startMigrationJob(this.host, this.uri, dest.host, dest.uri, name, rest, report);
+  }
+
+  async migrate(name: string, destination: Hypervisor, options: MigrationOptions = {}): Promise<MigrationResult> {
+    return (await this.startMigration(name, destination, options)).result;
   }
 
   /**

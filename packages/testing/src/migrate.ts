@@ -1,21 +1,32 @@
 import type { Clock } from '@virtmig/core';
 import {
   AbortedError,
+  assertBandwidthMiBps,
   assertInt,
+  assertJobControl,
+  assertMaxDowntimeMs,
   assertMigrationOptionsOffered,
   assertNumber,
   assertPeerToPeerOptions,
+  controlsOfferedWith,
   type HypervisorCapabilities,
   InvalidArgumentError,
+  type MigrationControl,
   MigrationError,
   type MigrationFailureDetails,
+  type MigrationJob,
   type MigrationOptions,
   type MigrationProgress,
   type MigrationResult,
+  type MigrationRound,
   type MigrationStages,
+  type MigrationStatsOptions,
+  type PreflightReport,
+  ProgressFeed,
   type Span,
   StateError,
   TimeoutError,
+  UnsupportedError,
   VirtmigError,
 } from '@virtmig/core';
 import type { ArmedFailure, FakeDomain, FakeHost } from './host.js';
@@ -35,9 +46,9 @@ function validateOptions(options: MigrationOptions, capabilities: HypervisorCapa
       throw new InvalidArgumentError(`options.${key}`, 'must be a boolean');
   }
   const pc = options.postCopy;
-  if (pc !== undefined && typeof pc !== 'boolean') {
+  if (pc !== undefined && typeof pc !== 'boolean' && pc !== 'manual') {
     if (typeof pc !== 'object' || pc === null)
-      throw new InvalidArgumentError('options.postCopy', 'must be a boolean or { afterMs }');
+      throw new InvalidArgumentError('options.postCopy', "must be a boolean, 'manual' or { afterMs }");
     assertNumber(pc.afterMs, 'options.postCopy.afterMs', 0, 1e9);
   }
   if (options.maxDowntimeMs !== undefined) assertNumber(options.maxDowntimeMs, 'options.maxDowntimeMs', 0, 1e9);
@@ -74,8 +85,22 @@ class MigrationRun {
   private readonly t0: number;
   private readonly plan: PrecopyPlan;
   private readonly memoryBytes: number;
-  private readonly bandwidthBps: number;
+  /** The link rate in use; {@link MigrationRun.setBandwidth} changes it from the next tick on. */
+  private bandwidthBps: number;
+  /** The downtime budget in use; {@link MigrationRun.setMaxDowntime} changes it from the next round's end on. */
+  private maxDowntimeMs: number;
   private readonly dirtyRateBps: number;
+  private readonly measuredRounds: MigrationRound[] = [];
+  private readonly abortController = new AbortController();
+  private postCopyRequested = false;
+  /** Every progress sample goes here too, for the job's stats iterators. */
+  readonly feed = new ProgressFeed();
+  /** True once the run has settled. */
+  finished = false;
+  /** True once the run switched to post-copy. */
+  switchedToPostCopy = false;
+  /** True once the guest is paused for the last copy: no more switch to post-copy. */
+  stopped = false;
   private readonly wasPaused: boolean;
   private readonly timeoutAt: number;
   private stages: { -readonly [K in keyof MigrationStages]: MigrationStages[K] } = { precopyRounds: [] };
@@ -85,6 +110,8 @@ class MigrationRun {
   private sentBytes = 0;
   private remainingBytes = 0;
   private pausedAt: number | undefined;
+  private stopAndCopyBytes = 0;
+  private bandwidthChanges = 0;
   /** Once the destination runs the guest, the migration can no longer be rolled back. */
   private committed = false;
 
@@ -108,11 +135,14 @@ class MigrationRun {
     );
     // A paused guest, or one paused for an offline migration, dirties nothing.
     this.dirtyRateBps = this.wasPaused || options.live === false ? 0 : d.dirtyRateBps;
+    this.maxDowntimeMs = options.maxDowntimeMs ?? DEFAULT_MAX_DOWNTIME_MS;
+    const signal = options.signal;
+    signal?.addEventListener('abort', () => this.abortController.abort(signal.reason), { once: true });
     this.plan = planPrecopy({
       memoryBytes: this.memoryBytes,
       bandwidthBps: this.bandwidthBps,
       dirtyRateBps: this.dirtyRateBps,
-      maxDowntimeMs: options.maxDowntimeMs ?? DEFAULT_MAX_DOWNTIME_MS,
+      maxDowntimeMs: this.maxDowntimeMs,
       maxIterations: src.maxIterations,
       setupMs: net.setupMs,
       resumeMs: 2 * net.latencyMs + net.activationMs,
@@ -133,29 +163,44 @@ class MigrationRun {
       this.stages.reservation = this.span(this.stages.initialisation.endMs);
 
       const switchAt = this.postCopySwitchOffset(net.setupMs);
-      let offset = net.setupMs;
       let switchedInRound: { startMs: number } | undefined;
-      for (const round of this.plan.rounds) {
-        if (this.failure?.atIteration === round.iteration) this.fail(this.failure.reason);
+      // The plan's rule, round by round, so a bandwidth or downtime change applies from then on.
+      let toSend = this.memoryBytes;
+      let throttle = 0;
+      for (let iteration = 1; ; iteration++) {
+        if (this.failure?.atIteration === iteration) this.fail(this.failure.reason);
+        if (this.options.autoConverge && iteration >= 3)
+          throttle = Math.min(0.99, throttle === 0 ? 0.2 : throttle + 0.1);
+        const rate = this.dirtyRateBps * (1 - throttle);
         this.phase = 'precopy';
-        this.iteration = round.iteration;
-        this.src.emit(this.d.name, 'migration-iteration', 'precopy', round.iteration);
-        const start = offset;
-        const sentBefore = this.sentBytes;
-        this.remainingBytes = round.bytes;
-        offset += round.durationMs;
-        const interrupted = await this.until(offset, switchAt, (elapsed) => {
-          const done = round.durationMs > 0 ? Math.min(1, (elapsed - start) / round.durationMs) : 1;
-          this.sentBytes = sentBefore + round.bytes * done;
-          this.remainingBytes = round.bytes * (1 - done);
-        });
+        this.iteration = iteration;
+        this.src.emit(this.d.name, 'migration-iteration', 'precopy', iteration);
+        const start = this.elapsed();
+        const changes = this.bandwidthChanges;
+        const interrupted = await this.send(toSend, switchAt);
         this.rounds.push(this.span(start));
         if (interrupted) {
           switchedInRound = { startMs: start };
           break;
         }
-        this.sentBytes = sentBefore + round.bytes;
+        // At one rate the model's duration is exact; the clock's reading has lost digits.
+        const durationMs =
+          changes === this.bandwidthChanges ? (toSend / this.bandwidthBps) * 1000 : this.elapsed() - start;
+        const sent = toSend;
+        toSend = Math.min(this.memoryBytes, (rate * durationMs) / 1000);
+        this.measuredRounds.push({
+          iteration,
+          startMs: start,
+          endMs: this.elapsed(),
+          transferredBytes: sent,
+          remainingBytes: toSend,
+          dirtiedBytes: toSend,
+          dirtyRateBps: durationMs > 0 ? (toSend * 1000) / durationMs : rate,
+        });
+        if ((toSend / this.bandwidthBps) * 1000 <= this.maxDowntimeMs) break;
+        if (iteration >= this.src.maxIterations) break;
       }
+      this.stopAndCopyBytes = toSend;
       if (this.failure && this.failure.atIteration > (this.iteration ?? 0)) this.fail(this.failure.reason);
       this.stages.precopyRounds = this.rounds;
       return switchedInRound ? await this.finishPostCopy(switchedInRound.startMs) : await this.finishPrecopy();
@@ -172,24 +217,18 @@ class MigrationRun {
       });
     } finally {
       this.d.migrating = false;
+      this.finished = true;
+      this.feed.end();
     }
   }
 
   private async finishPrecopy(): Promise<MigrationResult> {
     const net = this.src.network;
     this.phase = 'stop-and-copy';
+    this.stopped = true;
     this.pauseSource();
     const start = this.elapsed();
-    const sentBefore = this.sentBytes;
-    const bytes = this.plan.stopAndCopyBytes;
-    this.remainingBytes = bytes;
-    await this.until(start + this.plan.stopAndCopyMs, undefined, (elapsed) => {
-      const done = this.plan.stopAndCopyMs > 0 ? Math.min(1, (elapsed - start) / this.plan.stopAndCopyMs) : 1;
-      this.sentBytes = sentBefore + bytes * done;
-      this.remainingBytes = bytes * (1 - done);
-    });
-    this.sentBytes = sentBefore + bytes;
-    this.remainingBytes = 0;
+    await this.send(this.stopAndCopyBytes);
     this.stages.stopAndCopy = this.span(start);
     await this.commitAndActivate(net.latencyMs, net.activationMs);
     this.stopSource();
@@ -200,7 +239,8 @@ class MigrationRun {
   private async finishPostCopy(roundStartMs: number): Promise<MigrationResult> {
     const net = this.src.network;
     const switchMs = this.elapsed();
-    const round = this.plan.rounds[(this.iteration ?? 1) - 1];
+    this.switchedToPostCopy = true;
+    this.stopped = true;
     const inRoundMs = switchMs - roundStartMs;
     // Unsent pages of this round plus what the guest dirtied since it began; never more than its memory.
     const remaining = Math.min(this.memoryBytes, this.remainingBytes + (this.dirtyRateBps * inRoundMs) / 1000);
@@ -221,7 +261,7 @@ class MigrationRun {
     this.stages.postcopy = this.span(switchMs);
     this.stopSource();
     const touchedPages = Math.ceil((this.dirtyRateBps * durationMs) / 1000 / PAGE_BYTES);
-    return this.result(true, Math.min(Math.ceil(remaining / PAGE_BYTES), touchedPages), round?.iteration);
+    return this.result(true, Math.min(Math.ceil(remaining / PAGE_BYTES), touchedPages), this.iteration);
   }
 
   private async commitAndActivate(latencyMs: number, activationMs: number): Promise<void> {
@@ -249,7 +289,7 @@ class MigrationRun {
       // Within rounding of the target counts as there: clock readings far from 0 lose sub-microsecond digits.
       if (stopAt - elapsed <= TIME_EPSILON_MS) break;
       const next = Math.min(stopAt, elapsed + interval, this.committed ? Number.POSITIVE_INFINITY : this.timeoutAt);
-      await this.clock.sleep(next - elapsed, this.committed ? undefined : this.options.signal);
+      await this.clock.sleep(next - elapsed, this.committed ? undefined : this.abortController.signal);
       if (!this.committed) {
         if (this.elapsed() >= this.timeoutAt) throw new TimeoutError(`migration of "${this.d.name}"`, this.timeoutAt);
         this.checkReachable();
@@ -260,9 +300,65 @@ class MigrationRun {
     return interruptAt !== undefined && interruptAt < endOffset && interruptAt - this.elapsed() <= TIME_EPSILON_MS;
   }
 
+  /**
+   * Sends `bytes` at the current bandwidth (re-read every tick), checking abort, timeout and
+   * reachability as {@link MigrationRun.until} does. Returns true when it stopped early for the
+   * post-copy switch (at `switchAt`, or at the first tick after {@link MigrationRun.requestPostCopy}).
+   */
+  private async send(bytes: number, switchAt?: number): Promise<boolean> {
+    const interval = this.src.network.progressIntervalMs;
+    let left = bytes;
+    const sentBefore = this.sentBytes;
+    this.remainingBytes = left;
+    const switchable = switchAt !== undefined || this.options.postCopy === 'manual';
+    for (;;) {
+      const elapsed = this.elapsed();
+      if (switchable && this.postCopyRequested) return true;
+      if (switchAt !== undefined && switchAt - elapsed <= TIME_EPSILON_MS) return true;
+      const dueMs = (left / this.bandwidthBps) * 1000;
+      // Within rounding of done counts as done, as time does in until().
+      if (dueMs <= TIME_EPSILON_MS) {
+        this.sentBytes = sentBefore + bytes;
+        this.remainingBytes = 0;
+        return false;
+      }
+      const step = Math.min(interval, dueMs, switchAt === undefined ? Number.POSITIVE_INFINITY : switchAt - elapsed);
+      let last = elapsed;
+      await this.until(elapsed + step, undefined, (now) => {
+        let sent = Math.min(left, ((now - last) / 1000) * this.bandwidthBps);
+        if (left - sent < 1e-9 * bytes) sent = left;
+        last = now;
+        left -= sent;
+        this.sentBytes = sentBefore + (bytes - left);
+        this.remainingBytes = left;
+      });
+    }
+  }
+
+  /** Sets the bandwidth limit (bytes/s) from the next tick on. */
+  setBandwidth(bps: number): void {
+    this.bandwidthChanges++;
+    this.bandwidthBps = Math.min(this.src.network.bandwidthBps, bps);
+  }
+
+  /** Sets the downtime budget (ms) from the end of the running round on. */
+  setMaxDowntime(ms: number): void {
+    this.maxDowntimeMs = ms;
+  }
+
+  /** Asks for the post-copy switch at the next tick of a pre-copy round. */
+  requestPostCopy(): void {
+    this.postCopyRequested = true;
+  }
+
+  /** Aborts the run: it rolls back and rejects with `E_ABORTED`. */
+  abort(): void {
+    this.abortController.abort(new AbortedError(`migration of "${this.d.name}"`));
+  }
+
   private postCopySwitchOffset(roundsStart: number): number | undefined {
     const pc = this.options.postCopy;
-    if (pc === undefined || pc === false) return undefined;
+    if (pc === undefined || pc === false || pc === 'manual') return undefined;
     // Like QEMU, the switch is refused until the RAM transfer has begun: not before the first tick.
     const firstTick = Math.min(this.src.network.progressIntervalMs, this.plan.rounds[0]?.durationMs ?? 0);
     return roundsStart + Math.max(firstTick, pc === true ? 0 : pc.afterMs);
@@ -270,7 +366,6 @@ class MigrationRun {
 
   private report(): void {
     const onProgress = this.options.onProgress;
-    if (!onProgress) return;
     const progress: MigrationProgress = {
       elapsedMs: this.elapsed(),
       dataTotalBytes: this.memoryBytes,
@@ -280,6 +375,8 @@ class MigrationRun {
       dirtyRateBps: this.dirtyRateBps,
       phase: this.phase,
     };
+    this.feed.push(progress);
+    if (!onProgress) return;
     if (!this.committed) {
       onProgress(progress);
       return;
@@ -377,7 +474,7 @@ class MigrationRun {
       'fake.converged': this.plan.converged,
       'fake.planned_total_ms': this.plan.totalMs,
       'fake.planned_downtime_ms': this.plan.downtimeMs,
-      'fake.stop_and_copy_bytes': this.plan.stopAndCopyBytes,
+      'fake.stop_and_copy_bytes': this.stopAndCopyBytes,
       'fake.bandwidth_bps': this.bandwidthBps,
     };
     if (switchIteration !== undefined) raw['fake.postcopy_switch_iteration'] = switchIteration;
@@ -397,6 +494,7 @@ class MigrationRun {
       memoryBandwidthBps: this.bandwidthBps,
       dirtyRateBps: this.dirtyRateBps,
       iterations: this.rounds.length,
+      ...(this.measuredRounds.length > 0 ? { rounds: [...this.measuredRounds] } : {}),
       ...(postCopyRequests === undefined ? {} : { postCopyRequests }),
       postCopy,
       stages: { ...this.stages, precopyRounds: [...this.rounds] },
@@ -405,19 +503,75 @@ class MigrationRun {
   }
 }
 
+/** The fake's {@link MigrationJob}: the controls act on the simulated run. */
+class FakeMigrationJob implements MigrationJob {
+  readonly result: Promise<MigrationResult>;
+
+  constructor(
+    readonly domain: string,
+    private readonly run: MigrationRun,
+    private readonly controls: ReadonlySet<MigrationControl>,
+    private readonly postCopyEnabled: boolean,
+    preflight: PreflightReport | undefined,
+  ) {
+    this.result = run.execute().then((r) => (preflight === undefined ? r : { ...r, preflight }));
+    // A caller that only uses the controls must not see an unhandled rejection; awaiting callers still get it.
+    this.result.catch(() => undefined);
+  }
+
+  get finished(): boolean {
+    return this.run.finished;
+  }
+
+  stats(options?: MigrationStatsOptions): AsyncIterableIterator<MigrationProgress> {
+    return this.run.feed.iterate(options);
+  }
+
+  async setMaxDowntime(ms: number): Promise<void> {
+    assertJobControl('setMaxDowntime', this.controls, 'fake', this, () => assertMaxDowntimeMs(ms));
+    this.run.setMaxDowntime(ms);
+  }
+
+  async setBandwidth(mibps: number): Promise<void> {
+    assertJobControl('setBandwidth', this.controls, 'fake', this, () => assertBandwidthMiBps(mibps));
+    this.run.setBandwidth(mibps * MIB);
+  }
+
+  async startPostCopy(): Promise<void> {
+    assertJobControl('startPostCopy', this.controls, 'fake', this, () => {
+      if (!this.postCopyEnabled)
+        throw new UnsupportedError('post-copy on a migration started without options.postCopy', 'fake');
+    });
+    if (this.run.switchedToPostCopy || this.run.stopped)
+      throw new StateError(`the migration of "${this.domain}" is past pre-copy`, { domain: this.domain });
+    this.run.requestPostCopy();
+  }
+
+  async abort(): Promise<void> {
+    assertJobControl('abort', this.controls, 'fake', this);
+    if (this.run.switchedToPostCopy)
+      throw new StateError(`the migration of "${this.domain}" has switched to post-copy and cannot be aborted`, {
+        domain: this.domain,
+      });
+    this.run.abort();
+  }
+}
+
 /**
- * Live-migrates `name` from `src` to `dst` in simulated time. Everything that can be checked
- * up front is checked before the domain is touched; any later failure resumes the guest on
- * the source. @internal
+ * Starts a live migration of `name` from `src` to `dst` in simulated time and returns its job
+ * (its result carries `preflight` when one ran).
+ * Everything that can be checked up front is checked before the domain is touched; any later
+ * failure resumes the guest on the source. @internal
  */
-export async function migrateDomain(
+export function startMigrationJob(
   src: FakeHost,
   srcUri: string,
   dst: FakeHost,
   dstUri: string,
   name: string,
   options: MigrationOptions,
-): Promise<MigrationResult> {
+  preflight?: PreflightReport,
+): MigrationJob {
   validateOptions(options, src.capabilities);
   const d = src.get(name);
   if (dst === src) {
@@ -437,5 +591,12 @@ export async function migrateDomain(
   src.armedFailure = undefined;
   src.account(d);
   d.migrating = true;
-  return new MigrationRun(src, srcUri, dst, dstUri, d, options, failure).execute();
+  const run = new MigrationRun(src, srcUri, dst, dstUri, d, options, failure);
+  return new FakeMigrationJob(
+    name,
+    run,
+    controlsOfferedWith(src.capabilities.migrationOptions),
+    options.postCopy !== undefined && options.postCopy !== false,
+    preflight,
+  );
 }
