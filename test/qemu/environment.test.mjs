@@ -17,12 +17,15 @@ describe('environment capture on the lab', function () {
   this.timeout(600_000);
   let status;
   const hosts = [];
+  const savedPrefix = process.env.VIRTMIG_LAB_PREFIX;
   before(async () => {
     status = await ensureLab();
     // labHostPairs and labLinkShaping read the lab this prefix names.
     process.env.VIRTMIG_LAB_PREFIX = prefix;
   });
   after(async () => {
+    if (savedPrefix === undefined) delete process.env.VIRTMIG_LAB_PREFIX;
+    else process.env.VIRTMIG_LAB_PREFIX = savedPrefix;
     await Promise.all(hosts.map((h) => h.close()));
     await run(labScript, ['--prefix', prefix, 'shape', '--clear']);
   });
