@@ -133,7 +133,8 @@ describe('buildShim', () => {
       writeFileSync(cc, `#!/bin/sh\nexec cc --sysroot=${join(dir, 'root')} "$@"\n`);
       chmodSync(cc, 0o755);
       process.env.CC = cc;
-      const sources = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native');
+      // The repository's shim sources (the package's native/ copy exists only in a packed tarball).
+      const sources = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'native', 'libvirt-shim');
       const out = join(dir, 'out', 'libvirtmig-shim.so');
       const r = buildShim(sources, out);
       expect(r).to.deep.include({
