@@ -113,11 +113,13 @@ describe('virtmig lab / guest / migrate (real lab)', function () {
     expect(doms.find((d) => d.name === name)?.state).to.equal('running');
   });
 
-  it('migrate of a missing guest exits 3, and an unknown lab host exits 3', async () => {
+  it('migrate of a missing guest exits 3, and a host that is neither a lab host nor a URI exits 2 as bad input', async () => {
     expect((await virtmig('migrate', 'no-such-guest', '--from', 'a', '--to', 'b', '--prefix', prefix)).code).to.equal(
       3,
     );
-    expect((await virtmig('migrate', name, '--from', 'a', '--to', 'c', '--prefix', prefix)).code).to.equal(3);
+    const r = await virtmig('migrate', name, '--from', 'a', '--to', 'c', '--prefix', prefix);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.match(/--to: must be a lab host \(a, b\) or a qemu URI/);
   });
 
   it('guest stop removes the guest from the lab', async () => {
