@@ -111,7 +111,7 @@ describe('QEMU driver: live migration in the lab', function () {
     await rejectsWith(() => b.lookupDomain(name), 'E_NOT_FOUND');
   });
 
-  it('migration to a destination whose daemon died fails with E_MIGRATION_FAILED; the guest keeps running on the source', async () => {
+  it('migration to a destination whose daemon died is refused by the preflight (destination-reachable), and without it fails with E_MIGRATION_FAILED; the guest keeps running on the source', async () => {
     const dead = await virtmigOk('lab', 'up', '--prefix', 'vmqdead', '--json');
     let gone;
     try {
@@ -121,7 +121,10 @@ describe('QEMU driver: live migration in the lab', function () {
     }
     try {
       const name = await guest('a');
-      await rejectsWith(() => a.migrate(name, gone, { timeoutMs: 60_000 }), 'E_MIGRATION_FAILED');
+      const refused = await rejectsWith(() => a.migrate(name, gone, { timeoutMs: 60_000 }), 'E_PREFLIGHT');
+      expect(refused.check).to.equal('destination-reachable');
+      expect((await a.lookupDomain(name)).state).to.equal('running');
+      await rejectsWith(() => a.migrate(name, gone, { timeoutMs: 60_000, preflight: false }), 'E_MIGRATION_FAILED');
       expect((await a.lookupDomain(name)).state).to.equal('running');
     } finally {
       await gone.close();
