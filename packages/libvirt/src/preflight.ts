@@ -215,16 +215,24 @@ async function cpuCheck(dest: Connection, facts: GuestFacts): Promise<PreflightO
   return fail(`the destination cannot provide the guest's CPU: ${why}`, suggestion);
 }
 
-async function diskCheck(dest: Connection, facts: GuestFacts): Promise<PreflightOutcome> {
+async function diskCheck(src: Connection, dest: Connection, facts: GuestFacts): Promise<PreflightOutcome> {
   if (facts.disks.length === 0) return pass('the guest has no disks');
   const seen: string[] = [];
+  // Paths in no storage pool of either host (a block device an initiator attached, like
+  // open-iscsi's /dev/disk/by-path/...; an unmanaged file) cannot be checked through libvirt:
+  // unknown is not "unreachable", so they make the check a skip, never a refusal.
+  const unknown: string[] = [];
   for (const d of facts.disks) {
     if (d.kind === 'path') {
-      if (!(await dest.hasStorageVolume(d.path)))
+      if (await dest.hasStorageVolume(d.path)) {
+        seen.push(`${d.target} in a destination pool`);
+      } else if (await src.hasStorageVolume(d.path)) {
         return fail(
-          `disk ${d.target} (${d.path}) is in no storage pool of the destination, so the destination is not known to see it`,
+          `disk ${d.target} (${d.path}) is a volume of a source storage pool that no destination pool holds, so the destination is not known to see it`,
         );
-      seen.push(`${d.target} in a destination pool`);
+      } else {
+        unknown.push(`${d.target} (${d.path})`);
+      }
     } else if (d.kind === 'volume') {
       if (!(await dest.hasPoolVolume(d.pool, d.volume)))
         return fail(`disk ${d.target}: the destination has no volume ${d.volume} in a pool ${d.pool}`);
@@ -237,6 +245,10 @@ async function diskCheck(dest: Connection, facts: GuestFacts): Promise<Preflight
       seen.push(`${d.target} ${d.protocol} ${d.name} at ${d.hosts.join(',')}`);
     }
   }
+  if (unknown.length > 0)
+    return skip(
+      `in no storage pool of either host, so libvirt cannot tell whether the destination sees them: ${unknown.join('; ')}${seen.length ? `; shared: ${seen.join('; ')}` : ''}`,
+    );
   return pass(`shared: ${seen.join('; ')}`);
 }
 
@@ -333,7 +345,7 @@ export async function preflightWithLibvirt(
         const reason = `needs ${needMiB} MiB + ${reserveMiB} MiB reserve, ${mib(free)} MiB free`;
         return (needMiB + reserveMiB) * 2 ** 20 <= free ? pass(reason) : fail(reason);
       },
-      'disks-reachable': () => diskCheck(d, facts),
+      'disks-reachable': () => diskCheck(source.connection, d, facts),
       'networks-present': () => networkCheck(d, facts),
     },
   );
